@@ -1,0 +1,192 @@
+//! `waku enr decode` and `waku enr encode` as a user runs them, against an ENR
+//! built by js-waku (`@waku/enr@0.0.33`, from the shared vectors).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+/// js-waku record: key b71c…f291, seq 6, ip 192.168.1.10, tcp 60000, two
+/// multiaddrs, waku2 relay+store+lightpush, rs cluster 1 shard 3.
+const JS_ENR: &str = "enr:-Mi4QLTWgWwDIhCmaVa6h9_5FCkwmRHDa_X_cFnzyO4XBx2yahBNAxigMRUMg2b3wRT7Sc9vRMWVN151BdA0VzU-vmwGgmlkgnY0gmlwhMCoAQqKbXVsdGlhZGRyc6gAGjYTbm9kZS0wMS5leGFtcGxlLm9yZwYBu94DAAoEwKgBCgYfQN0DgnJzhQABAQADiXNlY3AyNTZrMaEDymNMrg1JrLQB2KTGtv6MVbcNEVv0AHacwUAPMljNMTiDdGNwgupghXdha3UyCw";
+const JS_KEY: &str = "b71c71a67e1177ad4e901695e1b4b9ee17ae16c6668d313eac2f96dbcda3f291";
+const PEER: &str = "16Uiu2HAmSH2XVgZqYHWucap5kuPzLnt2TsNQkoppVxB5eJGvaXwm";
+
+fn waku(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_waku"))
+        .args(args)
+        .output()
+        .expect("run waku")
+}
+
+fn decode(enr: &str) -> Value {
+    let o = waku(&["enr", "decode", enr]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn decode_prints_every_present_field() {
+    let v = decode(JS_ENR);
+    assert_eq!(v["seq"], 6);
+    assert_eq!(
+        v["node_id"],
+        "a448f24c6d18e575453db13171562b71999873db5b286df957af199ec94617f7"
+    );
+    assert_eq!(v["peer_id"], PEER);
+    assert_eq!(v["ip"], "192.168.1.10");
+    assert_eq!(v["tcp"], 60000);
+    for absent in ["udp", "ip6", "tcp6", "udp6"] {
+        assert!(v.get(absent).is_none(), "{absent} should be omitted");
+    }
+    assert_eq!(
+        v["multiaddrs"],
+        json!([
+            "/dns4/node-01.example.org/tcp/443/wss",
+            "/ip4/192.168.1.10/tcp/8000/ws"
+        ])
+    );
+    assert_eq!(
+        v["waku2"],
+        json!({"raw": 11, "relay": true, "store": true, "filter": false,
+               "lightpush": true, "sync": false, "mix": false})
+    );
+    assert_eq!(v["shards"], json!({"cluster": 1, "shards": [3]}));
+    assert_eq!(
+        v["dial"],
+        json!([
+            format!("/ip4/192.168.1.10/tcp/60000/p2p/{PEER}"),
+            format!("/dns4/node-01.example.org/tcp/443/wss/p2p/{PEER}"),
+            format!("/ip4/192.168.1.10/tcp/8000/ws/p2p/{PEER}"),
+        ])
+    );
+}
+
+#[test]
+fn encode_reproduces_the_js_waku_record() {
+    let o = waku(&[
+        "enr",
+        "encode",
+        "--nodekey",
+        JS_KEY,
+        "--seq",
+        "6",
+        "--ip",
+        "192.168.1.10",
+        "--tcp",
+        "60000",
+        "--multiaddr",
+        "/dns4/node-01.example.org/tcp/443/wss",
+        "--multiaddr",
+        "/ip4/192.168.1.10/tcp/8000/ws",
+        "--waku2",
+        "relay,store,lightpush",
+        "--cluster",
+        "1",
+        "--shard",
+        "3",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(String::from_utf8(o.stdout).unwrap().trim(), JS_ENR);
+}
+
+#[test]
+fn decode_of_encode_round_trips() {
+    let o = waku(&[
+        "enr",
+        "encode",
+        "--nodekey",
+        &"11".repeat(32),
+        "--ip",
+        "10.0.0.1",
+        "--tcp",
+        "60000",
+        "--udp",
+        "9000",
+        "--waku2",
+        "relay,filter,mix",
+        "--cluster",
+        "16",
+        "--shard",
+        "1",
+        "--shard",
+        "64",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let v = decode(text.trim());
+    assert_eq!(v["ip"], "10.0.0.1");
+    assert_eq!(
+        (v["tcp"].clone(), v["udp"].clone()),
+        (json!(60000), json!(9000))
+    );
+    assert_eq!(v["waku2"]["raw"], 0x01 | 0x04 | 0x20);
+    assert_eq!(v["shards"], json!({"cluster": 16, "shards": [1, 64]}));
+    let o = waku(&[
+        "enr",
+        "encode",
+        "--nodekey",
+        &"11".repeat(32),
+        "--ip",
+        "::1",
+        "--tcp",
+        "1",
+    ]);
+    let v = decode(String::from_utf8(o.stdout).unwrap().trim());
+    assert_eq!(
+        (v["ip6"].clone(), v["tcp6"].clone()),
+        (json!("::1"), json!(1))
+    );
+}
+
+fn expect_invalid(args: &[&str], needle: &str) {
+    let o = waku(args);
+    assert_eq!(o.status.code(), Some(2), "{args:?}");
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(err.to_lowercase().contains(needle), "{args:?}: {err}");
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn invalid_records_exit_2_with_the_reason() {
+    expect_invalid(&["enr", "decode", "enr:***"], "base64");
+    // Valid base64 of bytes that are not RLP.
+    expect_invalid(&["enr", "decode", "enr:AAAA"], "rlp");
+    // Flip one character inside the signature.
+    let mut tampered = JS_ENR.to_owned();
+    tampered.replace_range(10..11, if &JS_ENR[10..11] == "A" { "B" } else { "A" });
+    expect_invalid(&["enr", "decode", &tampered], "signature");
+}
+
+#[test]
+fn oversized_records_are_refused_when_building() {
+    let mut args = vec!["enr", "encode", "--nodekey", JS_KEY];
+    let long: Vec<String> = (0..8)
+        .map(|i| format!("/dns4/a-very-long-host-name-number-{i}.example.org/tcp/443/wss"))
+        .collect();
+    for addr in &long {
+        args.push("--multiaddr");
+        args.push(addr);
+    }
+    expect_invalid(&args, "300");
+}
+
+#[test]
+fn bad_encode_flags_exit_2() {
+    expect_invalid(&["enr", "encode", "--nodekey", "zz"], "--nodekey");
+    expect_invalid(
+        &[
+            "enr",
+            "encode",
+            "--nodekey",
+            JS_KEY,
+            "--waku2",
+            "relay,teleport",
+        ],
+        "--waku2",
+    );
+    expect_invalid(
+        &["enr", "encode", "--nodekey", JS_KEY, "--multiaddr", "nope"],
+        "--multiaddr",
+    );
+}

@@ -1,0 +1,72 @@
+//! The node's composed libp2p behaviour.
+
+use std::time::Duration;
+
+use libp2p::identity::Keypair;
+use libp2p::swarm::{NetworkBehaviour, behaviour::toggle::Toggle};
+use libp2p::{identify, ping};
+use waku_relay::{Relay, RelayEvent};
+
+use crate::AGENT_VERSION;
+
+/// Interval of identify pushes/refreshes.
+const IDENTIFY_INTERVAL: Duration = Duration::from_secs(5 * 60);
+
+/// Interval between pings on every connection (js-waku pings every 10 s too).
+const PING_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Every protocol the node speaks.
+#[derive(NetworkBehaviour)]
+#[behaviour(to_swarm = "NodeEvent")]
+pub struct NodeBehaviour {
+    /// `/vac/waku/relay/2.0.0`, when relay is enabled.
+    pub relay: Toggle<Relay>,
+    /// `/ipfs/id/1.0.0`: js-waku picks service peers from the protocols identify reports.
+    pub identify: identify::Behaviour,
+    /// `/ipfs/ping/1.0.0`.
+    pub ping: ping::Behaviour,
+}
+
+impl NodeBehaviour {
+    /// The behaviour for a node with identity `keypair`.
+    pub fn new(keypair: &Keypair, relay: Option<Relay>) -> Self {
+        Self {
+            relay: Toggle::from(relay),
+            identify: identify::Behaviour::new(
+                identify::Config::new("/ipfs/id/1.0.0".into(), keypair.public())
+                    .with_agent_version(AGENT_VERSION.into())
+                    .with_interval(IDENTIFY_INTERVAL),
+            ),
+            ping: ping::Behaviour::new(ping::Config::new().with_interval(PING_INTERVAL)),
+        }
+    }
+}
+
+/// Events of the composed behaviour, one variant per protocol.
+#[derive(Debug)]
+pub enum NodeEvent {
+    /// A relay event.
+    Relay(Box<RelayEvent>),
+    /// An identify event.
+    Identify(Box<identify::Event>),
+    /// A ping result.
+    Ping(ping::Event),
+}
+
+impl From<identify::Event> for NodeEvent {
+    fn from(event: identify::Event) -> Self {
+        Self::Identify(Box::new(event))
+    }
+}
+
+impl From<ping::Event> for NodeEvent {
+    fn from(event: ping::Event) -> Self {
+        Self::Ping(event)
+    }
+}
+
+impl From<RelayEvent> for NodeEvent {
+    fn from(event: RelayEvent) -> Self {
+        Self::Relay(Box::new(event))
+    }
+}

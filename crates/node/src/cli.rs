@@ -1,0 +1,84 @@
+//! Command-line flags of `wakunode`, named as nwaku names them so operators'
+//! scripts keep working.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{ArgAction, Parser};
+
+/// `wakunode` command-line flags (nwaku names and defaults).
+///
+/// Boolean flags accept nwaku's forms: `--relay`, `--relay=true`, `--relay=false`.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "wakunode", version, about = "A Waku v2 node")]
+pub struct Cli {
+    /// P2P node private key as 64 hex characters (secp256k1); random when absent.
+    #[arg(long)]
+    pub nodekey: Option<String>,
+
+    /// Listening address for the libp2p transports.
+    #[arg(long, default_value = "0.0.0.0")]
+    pub listen_address: IpAddr,
+
+    /// TCP listening port (0 picks a free one).
+    #[arg(long, default_value_t = 60000)]
+    pub tcp_port: u16,
+
+    /// Enable the WebSocket transport.
+    #[arg(long, default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
+    pub websocket_support: bool,
+
+    /// WebSocket listening port (0 picks a free one).
+    #[arg(long, default_value_t = 8000)]
+    pub websocket_port: u16,
+
+    /// Enable secure WebSocket (wss) with the key and certificate below.
+    #[arg(long, default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
+    pub websocket_secure_support: bool,
+
+    /// Secure WebSocket private key file (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long)]
+    pub websocket_secure_key_path: Option<PathBuf>,
+
+    /// Secure WebSocket certificate chain file (PEM).
+    #[arg(long)]
+    pub websocket_secure_cert_path: Option<PathBuf>,
+
+    /// Cluster id the node runs in; peers of another cluster are disconnected.
+    #[arg(long, default_value_t = 0)]
+    pub cluster_id: u16,
+
+    /// Shard to subscribe to (repeatable). Default: every shard with
+    /// autosharding, none with static sharding.
+    #[arg(long = "shard")]
+    pub shards: Vec<u16>,
+
+    /// Number of shards in the network: enables autosharding; 0 means static sharding.
+    #[arg(long, default_value_t = 0)]
+    pub num_shards_in_network: u16,
+
+    /// Content topic whose autoshard the node subscribes to (repeatable).
+    #[arg(long = "content-topic")]
+    pub content_topics: Vec<String>,
+
+    /// Peer multiaddr (with /p2p/<peer id>) to connect to and keep connected (repeatable).
+    #[arg(long = "staticnode")]
+    pub staticnodes: Vec<String>,
+
+    /// Maximum size of a serialized message, e.g. 150KiB, 1MiB, 2048.
+    #[arg(long, default_value = "150KiB")]
+    pub max_msg_size: String,
+
+    /// Protected shard and the public key (hex, compressed or uncompressed
+    /// secp256k1) that signs its messages, as `shard:pubkey` (repeatable).
+    #[arg(long = "protected-shard")]
+    pub protected_shards: Vec<String>,
+
+    /// Enable the relay protocol.
+    #[arg(long, default_value_t = true, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
+    pub relay: bool,
+
+    /// Log level: TRACE, DEBUG, INFO, NOTICE, WARN, ERROR or FATAL.
+    #[arg(long, default_value = "INFO")]
+    pub log_level: String,
+}

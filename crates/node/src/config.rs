@@ -1,0 +1,300 @@
+//! The node's validated configuration, built from [`Cli`] flags.
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use libp2p::{Multiaddr, PeerId, identity::Keypair, multiaddr::Protocol};
+use waku_core::DEFAULT_MAX_MESSAGE_SIZE;
+use waku_sharding::{ClusterId, MAX_SHARD_INDEX, NetworkConfig, RelayShard, ShardId};
+
+use crate::cli::Cli;
+
+/// A flag whose value cannot be used, with the reason.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[error("--{flag}: {reason}")]
+pub struct ConfigError {
+    /// The flag's name without the leading dashes.
+    pub flag: &'static str,
+    /// What is wrong with its value.
+    pub reason: String,
+}
+
+fn bad(flag: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError {
+        flag,
+        reason: reason.into(),
+    }
+}
+
+/// Secure WebSocket key and certificate files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WssFiles {
+    /// PEM private key.
+    pub key: PathBuf,
+    /// PEM certificate chain.
+    pub cert: PathBuf,
+}
+
+/// A shard whose messages must be signed by a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProtectedShard {
+    /// The shard.
+    pub shard: RelayShard,
+    /// The secp256k1 public key (SEC1 bytes, compressed or not).
+    pub public_key: Vec<u8>,
+}
+
+/// Everything the node needs to start.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// The node identity (secp256k1).
+    pub keypair: Keypair,
+    /// Listening IP address.
+    pub listen_address: IpAddr,
+    /// TCP port.
+    pub tcp_port: u16,
+    /// WebSocket port, when WebSocket is enabled.
+    pub websocket_port: Option<u16>,
+    /// Secure WebSocket files, when wss is enabled (served on the WebSocket port).
+    pub wss: Option<WssFiles>,
+    /// Cluster id.
+    pub cluster_id: ClusterId,
+    /// Autosharding network, when `--num-shards-in-network` is above 0.
+    pub autosharding: Option<NetworkConfig>,
+    /// Shards relay subscribes to.
+    pub shards: BTreeSet<ShardId>,
+    /// Peers to dial and keep connected.
+    pub staticnodes: Vec<(PeerId, Multiaddr)>,
+    /// Largest serialized message.
+    pub max_message_size: usize,
+    /// Shards whose messages must be signed.
+    pub protected_shards: Vec<ProtectedShard>,
+    /// Whether relay runs.
+    pub relay: bool,
+    /// `tracing` filter directive for the log level.
+    pub log_filter: String,
+}
+
+/// Parses nwaku's message size notation: a number with an optional unit
+/// (B, KB, KiB, MB, MiB; case-insensitive).
+pub fn parse_msg_size(text: &str) -> Result<usize, String> {
+    let trimmed = text.trim();
+    let split = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(trimmed.len());
+    let (digits, unit) = trimmed.split_at(split);
+    let value: usize = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size such as 150KiB"))?;
+    let factor = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" | "kib" => 1024,
+        "mb" | "mib" => 1024 * 1024,
+        other => return Err(format!("unknown size unit {other:?} (use B, KiB or MiB)")),
+    };
+    let size = value
+        .checked_mul(factor)
+        .ok_or_else(|| format!("{text:?} is too large"))?;
+    if size == 0 {
+        return Err("the size must be above 0".into());
+    }
+    Ok(size)
+}
+
+/// Our crates, whose logs follow `--log-level`; libp2p's stay at `warn`.
+const LOGGED_CRATES: &[&str] = &[
+    "wakunode",
+    "waku_node",
+    "waku_relay",
+    "waku_metadata",
+    "waku_core",
+    "waku_sharding",
+    "waku_enr",
+];
+
+/// Maps nwaku log levels to a `tracing` filter directive.
+fn log_filter(level: &str) -> Result<String, String> {
+    let filter = match level.to_ascii_uppercase().as_str() {
+        "TRACE" => "trace",
+        "DEBUG" => "debug",
+        "INFO" | "NOTICE" => "info",
+        "WARN" => "warn",
+        "ERROR" | "FATAL" => "error",
+        other => {
+            return Err(format!(
+                "unknown log level {other:?} (TRACE, DEBUG, INFO, NOTICE, WARN, ERROR, FATAL)"
+            ));
+        }
+    };
+    let mut directive = String::from("warn");
+    for krate in LOGGED_CRATES {
+        directive.push_str(&format!(",{krate}={filter}"));
+    }
+    Ok(directive)
+}
+
+fn parse_nodekey(hex_key: Option<&str>) -> Result<Keypair, ConfigError> {
+    let Some(text) = hex_key else {
+        return Ok(Keypair::generate_secp256k1());
+    };
+    let digits = text.strip_prefix("0x").unwrap_or(text);
+    let mut bytes = hex::decode(digits).map_err(|_| bad("nodekey", "not hex"))?;
+    let secret = libp2p::identity::secp256k1::SecretKey::try_from_bytes(&mut bytes)
+        .map_err(|_| bad("nodekey", "not a secp256k1 private key (64 hex characters)"))?;
+    Ok(libp2p::identity::secp256k1::Keypair::from(secret).into())
+}
+
+fn parse_staticnode(text: &str) -> Result<(PeerId, Multiaddr), ConfigError> {
+    let addr: Multiaddr = text
+        .parse()
+        .map_err(|e| bad("staticnode", format!("{text:?}: {e}")))?;
+    match addr.iter().last() {
+        Some(Protocol::P2p(peer)) => Ok((peer, addr)),
+        _ => Err(bad(
+            "staticnode",
+            format!("{text:?} must end with /p2p/<peer id>"),
+        )),
+    }
+}
+
+fn parse_protected_shard(cluster: ClusterId, text: &str) -> Result<ProtectedShard, ConfigError> {
+    let (shard, key) = text
+        .split_once(':')
+        .ok_or_else(|| bad("protected-shard", format!("{text:?} is not shard:pubkey")))?;
+    let shard: ShardId = shard
+        .parse()
+        .map_err(|_| bad("protected-shard", format!("{shard:?} is not a shard index")))?;
+    let shard =
+        RelayShard::try_new(cluster, shard).map_err(|e| bad("protected-shard", e.to_string()))?;
+    let digits = key.strip_prefix("0x").unwrap_or(key);
+    let public_key = hex::decode(digits)
+        .map_err(|_| bad("protected-shard", format!("public key {key:?} is not hex")))?;
+    k256::ecdsa::VerifyingKey::from_sec1_bytes(&public_key).map_err(|_| {
+        bad(
+            "protected-shard",
+            format!("{key:?} is not a secp256k1 public key"),
+        )
+    })?;
+    Ok(ProtectedShard { shard, public_key })
+}
+
+impl TryFrom<&Cli> for NodeConfig {
+    type Error = ConfigError;
+
+    fn try_from(cli: &Cli) -> Result<Self, Self::Error> {
+        let keypair = parse_nodekey(cli.nodekey.as_deref())?;
+        let autosharding = match cli.num_shards_in_network {
+            0 => None,
+            n => Some(
+                NetworkConfig::new(cli.cluster_id, n)
+                    .map_err(|e| bad("num-shards-in-network", e.to_string()))?,
+            ),
+        };
+        let mut shards = BTreeSet::new();
+        for shard in &cli.shards {
+            let in_range = match autosharding {
+                Some(net) => *shard < net.num_shards,
+                None => *shard <= MAX_SHARD_INDEX,
+            };
+            if !in_range {
+                let max = autosharding.map_or(MAX_SHARD_INDEX, |n| n.num_shards - 1);
+                return Err(bad("shard", format!("{shard} is outside 0..={max}")));
+            }
+            shards.insert(*shard);
+        }
+        for topic in &cli.content_topics {
+            let net = autosharding.ok_or_else(|| {
+                bad(
+                    "content-topic",
+                    "needs autosharding: set --num-shards-in-network",
+                )
+            })?;
+            let shard = net
+                .autoshard(topic)
+                .map_err(|e| bad("content-topic", e.to_string()))?;
+            shards.insert(shard.shard);
+        }
+        if cli.shards.is_empty() && cli.content_topics.is_empty() {
+            if let Some(net) = autosharding {
+                shards.extend(0..net.num_shards);
+            }
+        }
+        let twn = NetworkConfig::TWN;
+        if cli.relay
+            && cli.cluster_id == twn.cluster_id
+            && !shards.iter().any(|s| *s < twn.num_shards)
+        {
+            return Err(bad(
+                "shard",
+                "a relay node of The Waku Network (cluster 1) must subscribe to at least one of shards 0..=7",
+            ));
+        }
+        let wss = if cli.websocket_secure_support {
+            let key = cli.websocket_secure_key_path.clone().ok_or_else(|| {
+                bad(
+                    "websocket-secure-key-path",
+                    "required with --websocket-secure-support",
+                )
+            })?;
+            let cert = cli.websocket_secure_cert_path.clone().ok_or_else(|| {
+                bad(
+                    "websocket-secure-cert-path",
+                    "required with --websocket-secure-support",
+                )
+            })?;
+            Some(WssFiles { key, cert })
+        } else {
+            None
+        };
+        let websocket_port =
+            (cli.websocket_support || cli.websocket_secure_support).then_some(cli.websocket_port);
+        let staticnodes = cli
+            .staticnodes
+            .iter()
+            .map(|s| parse_staticnode(s))
+            .collect::<Result<_, _>>()?;
+        let protected_shards = cli
+            .protected_shards
+            .iter()
+            .map(|s| parse_protected_shard(cli.cluster_id, s))
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            keypair,
+            listen_address: cli.listen_address,
+            tcp_port: cli.tcp_port,
+            websocket_port,
+            wss,
+            cluster_id: cli.cluster_id,
+            autosharding,
+            shards,
+            staticnodes,
+            max_message_size: parse_msg_size(&cli.max_msg_size)
+                .map_err(|reason| bad("max-msg-size", reason))?,
+            protected_shards,
+            relay: cli.relay,
+            log_filter: log_filter(&cli.log_level).map_err(|reason| bad("log-level", reason))?,
+        })
+    }
+}
+
+impl NodeConfig {
+    /// The default maximum message size (nwaku's 150 KiB).
+    pub const DEFAULT_MAX_MESSAGE_SIZE: usize = DEFAULT_MAX_MESSAGE_SIZE;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_sizes_in_nwaku_notation() {
+        assert_eq!(parse_msg_size("150KiB"), Ok(153_600));
+        assert_eq!(parse_msg_size("1MiB"), Ok(1_048_576));
+        assert_eq!(parse_msg_size("2048"), Ok(2048));
+        assert_eq!(parse_msg_size("10kb"), Ok(10_240));
+        assert!(parse_msg_size("abc").is_err());
+        assert!(parse_msg_size("10GB").is_err());
+        assert!(parse_msg_size("0").is_err());
+    }
+}

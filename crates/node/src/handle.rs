@@ -1,0 +1,166 @@
+//! [`NodeHandle`]: how code outside the event loop (the binary, the REST
+//! API, tests) talks to a running node.
+
+use libp2p::{Multiaddr, PeerId};
+use tokio::sync::{broadcast, mpsc, oneshot};
+use waku_core::{MessageHash, WakuMessage};
+use waku_relay::PublishError;
+
+/// Capacity of the received-message broadcast; slower readers miss the oldest.
+pub(crate) const MESSAGE_BUFFER: usize = 1024;
+
+/// A message relay delivered to this node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedMessage {
+    /// The pubsub topic (shard) it arrived on.
+    pub pubsub_topic: String,
+    /// The message.
+    pub message: WakuMessage,
+    /// Its deterministic hash.
+    pub hash: MessageHash,
+}
+
+/// Why a request to the node failed.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum RequestError {
+    /// The node has stopped.
+    #[error("the node has stopped")]
+    Stopped,
+    /// Relay is disabled on this node.
+    #[error("relay is not enabled on this node")]
+    RelayDisabled,
+    /// Publishing failed.
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+    /// Subscribing failed.
+    #[error("{0}")]
+    Subscribe(String),
+    /// Dialling failed.
+    #[error("cannot dial: {0}")]
+    Dial(String),
+}
+
+/// A request carried to the event loop, with the channel for its answer.
+#[derive(Debug)]
+pub(crate) enum Command {
+    Publish {
+        pubsub_topic: String,
+        message: WakuMessage,
+        reply: oneshot::Sender<Result<MessageHash, RequestError>>,
+    },
+    Subscribe {
+        pubsub_topic: String,
+        reply: oneshot::Sender<Result<bool, RequestError>>,
+    },
+    Unsubscribe {
+        pubsub_topic: String,
+        reply: oneshot::Sender<Result<bool, RequestError>>,
+    },
+    RelayPeers {
+        pubsub_topic: String,
+        reply: oneshot::Sender<Result<usize, RequestError>>,
+    },
+    ConnectedPeers {
+        reply: oneshot::Sender<Vec<PeerId>>,
+    },
+    Dial {
+        addr: Multiaddr,
+        reply: oneshot::Sender<Result<(), RequestError>>,
+    },
+}
+
+/// A cloneable handle to a running node.
+#[derive(Debug, Clone)]
+pub struct NodeHandle {
+    pub(crate) peer_id: PeerId,
+    pub(crate) listen_addrs: Vec<Multiaddr>,
+    pub(crate) commands: mpsc::Sender<Command>,
+    pub(crate) messages: broadcast::Sender<ReceivedMessage>,
+}
+
+impl NodeHandle {
+    /// The node's peer id.
+    pub fn peer_id(&self) -> PeerId {
+        self.peer_id
+    }
+
+    /// Full listen addresses, each ending in `/p2p/<peer id>`.
+    pub fn listen_addrs(&self) -> &[Multiaddr] {
+        &self.listen_addrs
+    }
+
+    /// Messages relay delivers from now on.
+    pub fn messages(&self) -> broadcast::Receiver<ReceivedMessage> {
+        self.messages.subscribe()
+    }
+
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, RequestError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(make(reply))
+            .await
+            .map_err(|_| RequestError::Stopped)?;
+        answer.await.map_err(|_| RequestError::Stopped)
+    }
+
+    /// Publishes `message` on `pubsub_topic`; returns its hash.
+    pub async fn publish(
+        &self,
+        pubsub_topic: impl Into<String>,
+        message: WakuMessage,
+    ) -> Result<MessageHash, RequestError> {
+        let pubsub_topic = pubsub_topic.into();
+        self.ask(|reply| Command::Publish {
+            pubsub_topic,
+            message,
+            reply,
+        })
+        .await?
+    }
+
+    /// Subscribes relay to `pubsub_topic`; `false` when already subscribed.
+    pub async fn subscribe(&self, pubsub_topic: impl Into<String>) -> Result<bool, RequestError> {
+        let pubsub_topic = pubsub_topic.into();
+        self.ask(|reply| Command::Subscribe {
+            pubsub_topic,
+            reply,
+        })
+        .await?
+    }
+
+    /// Unsubscribes relay from `pubsub_topic`; `false` when not subscribed.
+    pub async fn unsubscribe(&self, pubsub_topic: impl Into<String>) -> Result<bool, RequestError> {
+        let pubsub_topic = pubsub_topic.into();
+        self.ask(|reply| Command::Unsubscribe {
+            pubsub_topic,
+            reply,
+        })
+        .await?
+    }
+
+    /// Connected peers subscribed to `pubsub_topic`.
+    pub async fn relay_peers(
+        &self,
+        pubsub_topic: impl Into<String>,
+    ) -> Result<usize, RequestError> {
+        let pubsub_topic = pubsub_topic.into();
+        self.ask(|reply| Command::RelayPeers {
+            pubsub_topic,
+            reply,
+        })
+        .await?
+    }
+
+    /// Peers with at least one open connection.
+    pub async fn connected_peers(&self) -> Result<Vec<PeerId>, RequestError> {
+        self.ask(|reply| Command::ConnectedPeers { reply }).await
+    }
+
+    /// Dials `addr` (the connection is reported by the node's events).
+    pub async fn dial(&self, addr: Multiaddr) -> Result<(), RequestError> {
+        self.ask(|reply| Command::Dial { addr, reply }).await?
+    }
+}

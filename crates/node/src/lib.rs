@@ -1,0 +1,22 @@
+//! # waku-node
+//!
+//! The thin composition of the Waku protocol crates into a node: validated
+//! configuration from nwaku-compatible flags ([`cli`], [`config`]), the
+//! transport stack ([`transport`]), the composed libp2p behaviour
+//! ([`behaviour`]) and the event loop ([`node`]). The `wakunode` binary
+//! drives it.
+
+pub mod behaviour;
+pub mod cli;
+pub mod config;
+mod handle;
+pub mod node;
+pub mod transport;
+
+pub use cli::Cli;
+pub use config::{ConfigError, NodeConfig};
+pub use handle::{NodeHandle, ReceivedMessage, RequestError};
+pub use node::{Node, NodeError};
+
+/// The agent string the node reports over identify.
+pub const AGENT_VERSION: &str = concat!("waku-rs/v", env!("CARGO_PKG_VERSION"));

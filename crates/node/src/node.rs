@@ -1,0 +1,341 @@
+//! The node's event loop: listening, relay, static peers, commands from
+//! [`NodeHandle`]s, and shutdown.
+
+use std::future::Future;
+use std::time::Duration;
+
+use futures::StreamExt;
+use libp2p::multiaddr::Protocol;
+use libp2p::swarm::SwarmEvent;
+use libp2p::{Multiaddr, PeerId, Swarm, SwarmBuilder};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{broadcast, mpsc};
+use tracing::{debug, info, warn};
+use waku_relay::{Relay, RelayConfig, RelayEvent};
+use waku_sharding::RelayShard;
+
+use crate::behaviour::{NodeBehaviour, NodeEvent};
+use crate::config::NodeConfig;
+use crate::handle::{Command, MESSAGE_BUFFER, NodeHandle, ReceivedMessage, RequestError};
+use crate::transport::{self, TransportError};
+
+/// How often disconnected static peers are dialled again.
+const STATICNODE_REDIAL: Duration = Duration::from_secs(10);
+
+/// How long an idle connection stays open (Waku peers keep connections).
+const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// Commands queued from handles before senders wait.
+const COMMAND_BUFFER: usize = 256;
+
+/// Why the node could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// The transport stack could not be built.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The relay configuration is unusable.
+    #[error("relay: {0}")]
+    Relay(String),
+    /// The swarm could not be built.
+    #[error("libp2p: {0}")]
+    Swarm(String),
+    /// A listener could not be opened.
+    #[error("cannot listen on {addr}: {reason}")]
+    Listen {
+        /// The address.
+        addr: Multiaddr,
+        /// Why.
+        reason: String,
+    },
+    /// Installing a signal handler failed.
+    #[error("signal handler: {0}")]
+    Signal(std::io::Error),
+}
+
+/// A started node: listeners open, static peers dialled. Drive it with
+/// [`Node::run`] and talk to it through [`Node::handle`].
+pub struct Node {
+    swarm: Swarm<NodeBehaviour>,
+    config: NodeConfig,
+    handle: NodeHandle,
+    commands: mpsc::Receiver<Command>,
+}
+
+fn build_relay(config: &NodeConfig) -> Result<Option<Relay>, NodeError> {
+    if !config.relay {
+        return Ok(None);
+    }
+    let mut relay_config = RelayConfig::default();
+    relay_config.max_message_size = config.max_message_size;
+    for protected in &config.protected_shards {
+        let key = k256::ecdsa::VerifyingKey::from_sec1_bytes(&protected.public_key)
+            .map_err(|e| NodeError::Relay(format!("protected shard key: {e}")))?;
+        relay_config = relay_config.with_protected_shard(protected.shard, key);
+    }
+    let mut relay = Relay::new(relay_config).map_err(|e| NodeError::Relay(e.to_string()))?;
+    for shard in &config.shards {
+        let shard = RelayShard::new(config.cluster_id, *shard);
+        relay
+            .subscribe(&shard)
+            .map_err(|e| NodeError::Relay(e.to_string()))?;
+    }
+    Ok(Some(relay))
+}
+
+impl Node {
+    /// Builds the swarm, opens the listeners and waits until each reports its
+    /// address (logging it as a full multiaddr), then dials the static peers.
+    pub async fn start(config: NodeConfig) -> Result<Self, NodeError> {
+        let tls = config.wss.as_ref().map(transport::load_tls).transpose()?;
+        let transport = transport::build(&config.keypair, tls)?;
+        let behaviour = NodeBehaviour::new(&config.keypair, build_relay(&config)?);
+        let mut swarm = SwarmBuilder::with_existing_identity(config.keypair.clone())
+            .with_tokio()
+            .with_other_transport(|_| transport)
+            .map_err(|e| NodeError::Swarm(e.to_string()))?
+            .with_behaviour(|_| behaviour)
+            .map_err(|e| NodeError::Swarm(e.to_string()))?
+            .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_CONNECTION_TIMEOUT))
+            .build();
+
+        let listen_addrs = open_listeners(&mut swarm, &config).await?;
+        let (command_tx, commands) = mpsc::channel(COMMAND_BUFFER);
+        let (messages, _) = broadcast::channel(MESSAGE_BUFFER);
+        let handle = NodeHandle {
+            peer_id: *swarm.local_peer_id(),
+            listen_addrs,
+            commands: command_tx,
+            messages,
+        };
+        let mut node = Self {
+            swarm,
+            config,
+            handle,
+            commands,
+        };
+        node.dial_staticnodes();
+        Ok(node)
+    }
+
+    /// A handle to this node, usable from other tasks.
+    pub fn handle(&self) -> NodeHandle {
+        self.handle.clone()
+    }
+
+    /// The node's peer id.
+    pub fn peer_id(&self) -> PeerId {
+        self.handle.peer_id
+    }
+
+    /// Full listen addresses, each ending in `/p2p/<peer id>`.
+    pub fn listen_addrs(&self) -> &[Multiaddr] {
+        &self.handle.listen_addrs
+    }
+
+    fn dial_staticnodes(&mut self) {
+        for (peer, addr) in &self.config.staticnodes {
+            if self.swarm.is_connected(peer) {
+                continue;
+            }
+            if let Err(err) = self.swarm.dial(addr.clone()) {
+                warn!(%addr, %err, "cannot dial static node");
+            }
+        }
+    }
+
+    /// Runs until SIGINT or SIGTERM.
+    pub async fn run_until_signal(self) -> Result<(), NodeError> {
+        let mut sigint = signal(SignalKind::interrupt()).map_err(NodeError::Signal)?;
+        let mut sigterm = signal(SignalKind::terminate()).map_err(NodeError::Signal)?;
+        self.run(async move {
+            tokio::select! {
+                _ = sigint.recv() => info!("SIGINT received, stopping"),
+                _ = sigterm.recv() => info!("SIGTERM received, stopping"),
+            }
+        })
+        .await;
+        Ok(())
+    }
+
+    /// Runs until `shutdown` completes, then closes every connection.
+    pub async fn run(mut self, shutdown: impl Future<Output = ()>) {
+        let mut redial = tokio::time::interval(STATICNODE_REDIAL);
+        redial.tick().await;
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = redial.tick() => self.dial_staticnodes(),
+                Some(command) = self.commands.recv() => self.execute(command),
+                event = self.swarm.select_next_some() => self.handle_event(event),
+            }
+        }
+        let connected: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
+        for peer in connected {
+            let _ = self.swarm.disconnect_peer_id(peer);
+        }
+        info!("stopped");
+    }
+
+    fn relay(&mut self) -> Result<&mut Relay, RequestError> {
+        self.swarm
+            .behaviour_mut()
+            .relay
+            .as_mut()
+            .ok_or(RequestError::RelayDisabled)
+    }
+
+    fn execute(&mut self, command: Command) {
+        // A requester that went away does not want the answer: ignore send errors.
+        match command {
+            Command::Publish {
+                pubsub_topic,
+                message,
+                reply,
+            } => {
+                let result = self
+                    .relay()
+                    .and_then(|r| r.publish(&pubsub_topic, message).map_err(Into::into));
+                let _ = reply.send(result);
+            }
+            Command::Subscribe {
+                pubsub_topic,
+                reply,
+            } => {
+                let result = self.relay().and_then(|r| {
+                    r.subscribe(&pubsub_topic)
+                        .map_err(|e| RequestError::Subscribe(e.to_string()))
+                });
+                let _ = reply.send(result);
+            }
+            Command::Unsubscribe {
+                pubsub_topic,
+                reply,
+            } => {
+                let result = self.relay().map(|r| r.unsubscribe(&pubsub_topic));
+                let _ = reply.send(result);
+            }
+            Command::RelayPeers {
+                pubsub_topic,
+                reply,
+            } => {
+                let result = self.relay().map(|r| r.relay_peers(&pubsub_topic));
+                let _ = reply.send(result);
+            }
+            Command::ConnectedPeers { reply } => {
+                let _ = reply.send(self.swarm.connected_peers().copied().collect());
+            }
+            Command::Dial { addr, reply } => {
+                let result = self
+                    .swarm
+                    .dial(addr)
+                    .map_err(|e| RequestError::Dial(e.to_string()));
+                let _ = reply.send(result);
+            }
+        }
+    }
+
+    fn handle_event(&mut self, event: SwarmEvent<NodeEvent>) {
+        match event {
+            SwarmEvent::ConnectionEstablished {
+                peer_id, endpoint, ..
+            } => {
+                info!(peer = %peer_id, addr = %endpoint.get_remote_address(), "connected");
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established: 0,
+                cause,
+                ..
+            } => {
+                info!(peer = %peer_id, ?cause, "disconnected");
+            }
+            SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
+                debug!(?peer_id, %error, "dial failed");
+            }
+            SwarmEvent::NewListenAddr { address, .. } => {
+                info!(
+                    "Listening on {}",
+                    address.with(Protocol::P2p(self.peer_id()))
+                );
+            }
+            SwarmEvent::Behaviour(NodeEvent::Relay(event)) => {
+                if let RelayEvent::Message {
+                    pubsub_topic,
+                    message,
+                    hash,
+                    ..
+                } = *event
+                {
+                    debug!(%pubsub_topic, %hash, "relay message delivered");
+                    // No receiver is fine: nobody is listening yet.
+                    let _ = self.handle.messages.send(ReceivedMessage {
+                        pubsub_topic,
+                        message,
+                        hash,
+                    });
+                }
+            }
+            SwarmEvent::Behaviour(event) => debug!(?event, "behaviour event"),
+            _ => {}
+        }
+    }
+}
+
+/// Opens the TCP and WebSocket listeners and waits for their addresses.
+async fn open_listeners(
+    swarm: &mut Swarm<NodeBehaviour>,
+    config: &NodeConfig,
+) -> Result<Vec<Multiaddr>, NodeError> {
+    let tcp = |port| Multiaddr::from(config.listen_address).with(Protocol::Tcp(port));
+    let mut addrs = vec![tcp(config.tcp_port)];
+    if let Some(port) = config.websocket_port {
+        let scheme = if config.wss.is_some() {
+            Protocol::Wss("/".into())
+        } else {
+            Protocol::Ws("/".into())
+        };
+        addrs.push(tcp(port).with(scheme));
+    }
+    let mut pending = addrs.len();
+    for addr in addrs {
+        swarm
+            .listen_on(addr.clone())
+            .map_err(|e| NodeError::Listen {
+                addr,
+                reason: e.to_string(),
+            })?;
+    }
+    let local = *swarm.local_peer_id();
+    let mut listen_addrs = Vec::new();
+    while pending > 0 {
+        match swarm.select_next_some().await {
+            SwarmEvent::NewListenAddr { address, .. } => {
+                let full = address.with(Protocol::P2p(local));
+                info!("Listening on {full}");
+                listen_addrs.push(full);
+                pending -= 1;
+            }
+            SwarmEvent::ListenerError { error, .. } => {
+                return Err(NodeError::Listen {
+                    addr: Multiaddr::empty(),
+                    reason: error.to_string(),
+                });
+            }
+            SwarmEvent::ListenerClosed {
+                addresses, reason, ..
+            } => {
+                return Err(NodeError::Listen {
+                    addr: addresses
+                        .into_iter()
+                        .next()
+                        .unwrap_or_else(Multiaddr::empty),
+                    reason: format!("{reason:?}"),
+                });
+            }
+            other => debug!(?other, "event while starting"),
+        }
+    }
+    Ok(listen_addrs)
+}

@@ -1,0 +1,92 @@
+//! `wakunode` flags and process lifecycle.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::process::Command;
+
+use common::NodeProcess;
+
+fn run_with(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_wakunode"))
+        .args(args)
+        .output()
+        .unwrap();
+    (out.status.code(), String::from_utf8(out.stderr).unwrap())
+}
+
+#[test]
+fn bad_flag_values_exit_2_with_one_line_naming_the_flag() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--tcp-port", "abc"], "--tcp-port"),
+        (&["--tcp-port", "70000"], "--tcp-port"),
+        (&["--shard", "1024"], "--shard"),
+        (
+            &[
+                "--cluster-id",
+                "3",
+                "--num-shards-in-network",
+                "8",
+                "--shard",
+                "8",
+            ],
+            "--shard",
+        ),
+        (&["--nodekey", "xyz"], "--nodekey"),
+        (&["--content-topic", "/app/1/chat/proto"], "--content-topic"),
+        (
+            &["--num-shards-in-network", "8", "--content-topic", "/bad"],
+            "--content-topic",
+        ),
+        (&["--max-msg-size", "lots"], "--max-msg-size"),
+        (&["--protected-shard", "1"], "--protected-shard"),
+        (&["--protected-shard", "1:zz"], "--protected-shard"),
+        (&["--staticnode", "/ip4/127.0.0.1/tcp/1"], "--staticnode"),
+        (&["--log-level", "LOUD"], "--log-level"),
+        (
+            &["--websocket-secure-support", "true"],
+            "--websocket-secure-key-path",
+        ),
+        (&["--relay", "maybe"], "--relay"),
+        (&["--cluster-id", "1", "--shard", "9"], "--shard"),
+    ];
+    for (args, flag) in cases {
+        let (code, stderr) = run_with(args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.contains(flag), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn sigterm_stops_the_node_cleanly() {
+    let mut node = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "0"]);
+    let status = node.terminate();
+    assert_eq!(status.code(), Some(0), "{}", node.log());
+    assert!(node.count("stopped") == 1, "{}", node.log());
+}
+
+#[test]
+fn logs_one_full_multiaddr_per_listener() {
+    let node = NodeProcess::spawn(&["--cluster-id", "7", "--websocket-support"]);
+    assert_eq!(node.addrs.len(), 2, "{}", node.log());
+    let addr = node.tcp_addr();
+    assert!(matches!(
+        addr.iter().last(),
+        Some(libp2p::multiaddr::Protocol::P2p(_))
+    ));
+    assert!(
+        node.ws_addr().to_string().contains("/ws/p2p/"),
+        "{}",
+        node.log()
+    );
+}
+
+#[test]
+fn nodekey_fixes_the_peer_id() {
+    let key = "1122334455667788990011223344556677889900112233445566778899001122";
+    let a = NodeProcess::spawn(&["--nodekey", key]);
+    let b = NodeProcess::spawn(&["--nodekey", key]);
+    let peer = |n: &NodeProcess| n.tcp_addr().iter().last().unwrap().to_string();
+    assert_eq!(peer(&a), peer(&b));
+}

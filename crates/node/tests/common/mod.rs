@@ -1,0 +1,194 @@
+//! Test support: `wakunode` processes and in-process nodes on loopback.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use libp2p::Multiaddr;
+use libp2p::multiaddr::Protocol;
+use waku_node::{Cli, Node, NodeConfig, NodeHandle};
+
+/// A `wakunode` child process; stopped with SIGTERM when dropped.
+pub struct NodeProcess {
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+    /// Its listen addresses as logged (full, with /p2p).
+    pub addrs: Vec<Multiaddr>,
+}
+
+impl NodeProcess {
+    /// Starts `wakunode` on loopback with free ports and DEBUG logs, plus
+    /// `args`, and waits until it has logged every listen address.
+    pub fn spawn(args: &[&str]) -> Self {
+        let websocket = args.iter().any(|a| a.starts_with("--websocket-support"));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_wakunode"));
+        cmd.args([
+            "--listen-address",
+            "127.0.0.1",
+            "--tcp-port",
+            "0",
+            "--log-level",
+            "DEBUG",
+        ])
+        .args(args)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+        if websocket {
+            cmd.args(["--websocket-port", "0"]);
+        }
+        let mut child = cmd.spawn().expect("spawn wakunode");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        for pipe in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let lines = lines.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    lines.lock().unwrap().push(line);
+                }
+            });
+        }
+        let mut node = Self {
+            child,
+            lines,
+            addrs: Vec::new(),
+        };
+        let expected = if websocket { 2 } else { 1 };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while node.addrs.len() < expected {
+            assert!(
+                Instant::now() < deadline,
+                "wakunode did not start:\n{}",
+                node.log()
+            );
+            if let Ok(Some(status)) = node.child.try_wait() {
+                panic!("wakunode exited with {status}:\n{}", node.log());
+            }
+            node.addrs = node
+                .lines
+                .lock()
+                .unwrap()
+                .iter()
+                .filter_map(|l| l.split("Listening on ").nth(1))
+                .map(|a| a.trim().parse().unwrap())
+                .collect();
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        node
+    }
+
+    /// The plain TCP listen address.
+    pub fn tcp_addr(&self) -> Multiaddr {
+        self.addrs
+            .iter()
+            .find(|a| {
+                !a.iter()
+                    .any(|p| matches!(p, Protocol::Ws(_) | Protocol::Wss(_)))
+            })
+            .cloned()
+            .unwrap()
+    }
+
+    /// The WebSocket listen address.
+    pub fn ws_addr(&self) -> Multiaddr {
+        self.addrs
+            .iter()
+            .find(|a| a.iter().any(|p| matches!(p, Protocol::Ws(_))))
+            .cloned()
+            .unwrap()
+    }
+
+    /// Everything logged so far.
+    pub fn log(&self) -> String {
+        self.lines.lock().unwrap().join("\n")
+    }
+
+    /// How many log lines contain `needle`.
+    pub fn count(&self, needle: &str) -> usize {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains(needle))
+            .count()
+    }
+
+    /// Waits until a log line contains `needle`.
+    pub fn wait_for(&self, needle: &str, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if self.count(needle) > 0 {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                return self.child.wait().unwrap();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.terminate();
+        }
+    }
+}
+
+/// Starts an in-process node from `wakunode` flags (loopback, free port) and
+/// runs it on the current tokio runtime until the test ends.
+pub async fn start_node(args: &[&str]) -> NodeHandle {
+    let mut all = vec![
+        "wakunode",
+        "--listen-address",
+        "127.0.0.1",
+        "--tcp-port",
+        "0",
+    ];
+    all.extend_from_slice(args);
+    let cli = Cli::try_parse_from(all).unwrap();
+    let node = Node::start(NodeConfig::try_from(&cli).unwrap())
+        .await
+        .unwrap();
+    let handle = node.handle();
+    tokio::spawn(node.run(std::future::pending()));
+    handle
+}
+
+/// Polls `check` every 50 ms until it holds or `timeout` passes.
+pub async fn eventually<F, Fut>(timeout: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}

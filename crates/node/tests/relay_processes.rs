@@ -1,0 +1,89 @@
+//! Relay across separate `wakunode` processes on loopback.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{NodeProcess, eventually, start_node};
+use waku_core::{WakuMessage, now_nanos};
+
+const CLUSTER: &str = "7";
+const SHARD0: &str = "/waku/2/rs/7/0";
+
+fn message(payload: &str) -> WakuMessage {
+    let mut m = WakuMessage::new(payload.as_bytes().to_vec(), "/test/1/relay/proto");
+    m.timestamp = Some(now_nanos());
+    m
+}
+
+// spec: NET-020
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_processes_deliver_to_every_shard_subscriber_once_and_to_nobody_else() {
+    // Eight processes on shard 0, two on shard 1; each dials the two before it.
+    let mut procs: Vec<NodeProcess> = Vec::new();
+    for i in 0..10 {
+        let shard = if i < 8 { "0" } else { "1" };
+        let mut args = vec!["--cluster-id", CLUSTER, "--shard", shard];
+        let peers: Vec<String> = procs
+            .iter()
+            .rev()
+            .take(2)
+            .map(|p| p.tcp_addr().to_string())
+            .collect();
+        for p in &peers {
+            args.push("--staticnode");
+            args.push(p);
+        }
+        procs.push(NodeProcess::spawn(&args));
+    }
+    // The publisher runs in this process and knows only process 0.
+    let publisher = start_node(&["--cluster-id", CLUSTER, "--shard", "0"]).await;
+    publisher.dial(procs[0].tcp_addr()).await.unwrap();
+
+    // Probe until the far end of the shard-0 chain hears us: the mesh is up.
+    let mut probes = 0;
+    let ready = eventually(Duration::from_secs(60), || {
+        probes += 1;
+        let publisher = publisher.clone();
+        let last = &procs[7];
+        let seen = last.count("relay message delivered") > 0;
+        async move {
+            if !seen {
+                let _ = publisher
+                    .publish(SHARD0, message(&format!("probe {probes}")))
+                    .await;
+            }
+            seen
+        }
+    })
+    .await;
+    assert!(ready, "mesh never formed:\n{}", procs[7].log());
+
+    let mut hashes = Vec::new();
+    for i in 0..5 {
+        let hash = publisher
+            .publish(SHARD0, message(&format!("real {i}")))
+            .await
+            .unwrap();
+        hashes.push(hash.to_string());
+    }
+    for hash in &hashes {
+        let needle = format!("hash={hash}");
+        for (i, p) in procs.iter().enumerate().take(8) {
+            assert!(
+                p.wait_for(&needle, Duration::from_secs(20)),
+                "process {i} missed {hash}"
+            );
+        }
+    }
+    // Give stragglers a moment to (wrongly) deliver duplicates, then count.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for hash in &hashes {
+        let needle = format!("hash={hash}");
+        for (i, p) in procs.iter().enumerate() {
+            let expected = usize::from(i < 8);
+            assert_eq!(p.count(&needle), expected, "process {i}, message {hash}");
+        }
+    }
+}

@@ -1,0 +1,562 @@
+//! [`Relay`]: the gossipsub behaviour wrapped with Waku's validation pipeline.
+
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use libp2p::PeerId;
+use libp2p::core::transport::PortUse;
+use libp2p::core::{Endpoint, Multiaddr};
+use libp2p::gossipsub::{
+    self, IdentTopic, MessageAcceptance, MessageAuthenticity, MessageId, TopicHash,
+    TopicScoreParams,
+};
+use libp2p::swarm::{
+    ConnectionDenied, ConnectionId, FromSwarm, NetworkBehaviour, THandler, THandlerInEvent,
+    THandlerOutEvent, ToSwarm,
+};
+use prometheus_client::registry::Registry;
+use prost::Message as _;
+use waku_core::proto::message::v1 as pb;
+use waku_core::{
+    MessageHash, MessageValidator, Timestamp, ValidationError, WakuMessage, message_hash, now_nanos,
+};
+
+use crate::config::{ConfigError, RelayConfig};
+use crate::metrics::{RelayMetrics, ValidationCounts};
+use crate::topic::PubsubTopicName;
+use crate::validation::{
+    MessageContext, ShardValidator, ValidatorScope, Validators, Verdict, reason,
+};
+
+/// What the relay reports to the swarm.
+// `Message` dominates the traffic, so boxing it would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RelayEvent {
+    /// A message passed validation: it has been forwarded and is delivered
+    /// here, once per message id (duplicates arriving over other paths are
+    /// dropped by gossipsub's seen cache).
+    Message {
+        /// The pubsub topic it arrived on.
+        pubsub_topic: String,
+        /// The message.
+        message: WakuMessage,
+        /// Its deterministic hash on `pubsub_topic`.
+        hash: MessageHash,
+        /// The peer that forwarded it to us (not necessarily its author:
+        /// relay messages carry no author).
+        source: PeerId,
+    },
+    /// A peer joined a pubsub topic.
+    Subscribed {
+        /// The peer.
+        peer: PeerId,
+        /// The topic.
+        pubsub_topic: String,
+    },
+    /// A peer left a pubsub topic.
+    Unsubscribed {
+        /// The peer.
+        peer: PeerId,
+        /// The topic.
+        pubsub_topic: String,
+    },
+    /// A connected peer does not speak `/vac/waku/relay/2.0.0`.
+    RelayNotSupported {
+        /// The peer.
+        peer: PeerId,
+    },
+    /// A peer does not read our messages fast enough (its send queues are
+    /// full, messages to it are being dropped).
+    SlowPeer {
+        /// The peer.
+        peer: PeerId,
+    },
+}
+
+/// Why a message was not published.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum PublishError {
+    /// The message is too large or its timestamp is outside the window.
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// A validator (or a structural rule) rejects the message; peers applying
+    /// the same rule would penalise us for it.
+    #[error("message rejected: {0}")]
+    Rejected(&'static str),
+    /// A validator ignores the message (for example the shard's rate limit
+    /// is used up).
+    #[error("message ignored: {0}")]
+    Ignored(&'static str),
+    /// No connected peer is subscribed to the topic (or all are below the
+    /// publish score threshold).
+    #[error("no peers subscribed to {0}")]
+    NoPeers(String),
+    /// The same message (same encoded bytes) was published or seen recently.
+    #[error("duplicate message")]
+    Duplicate,
+    /// The send queues of every recipient are full.
+    #[error("send queues of all {0} recipients are full")]
+    QueuesFull(usize),
+    /// Any other gossipsub failure.
+    #[error("gossipsub: {0}")]
+    Gossipsub(String),
+}
+
+impl PublishError {
+    /// A short label for metrics.
+    pub fn label(&self) -> &'static str {
+        match self {
+            PublishError::Invalid(ValidationError::TooLarge { .. }) => reason::TOO_LARGE,
+            PublishError::Invalid(ValidationError::TimestampOutOfWindow { .. }) => {
+                reason::TIMESTAMP_OUT_OF_WINDOW
+            }
+            PublishError::Invalid(_) => "invalid",
+            PublishError::Rejected(r) | PublishError::Ignored(r) => r,
+            PublishError::NoPeers(_) => "no_peers",
+            PublishError::Duplicate => "duplicate",
+            PublishError::QueuesFull(_) => "queues_full",
+            PublishError::Gossipsub(_) => "gossipsub",
+        }
+    }
+}
+
+/// Why a subscription failed.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[error("cannot subscribe to {topic}: {cause}")]
+pub struct SubscribeError {
+    /// The topic.
+    pub topic: String,
+    /// gossipsub's explanation.
+    pub cause: String,
+}
+
+/// Waku relay (11/WAKU2-RELAY): gossipsub on `/vac/waku/relay/2.0.0` with
+/// StrictNoSign messages, SHA-256 message ids and the validation pipeline of
+/// [`crate::validation`].
+///
+/// A `NetworkBehaviour`: put it in a swarm (alone or in a derived
+/// behaviour) and read [`RelayEvent`]s from it.
+pub struct Relay {
+    inner: gossipsub::Behaviour,
+    limits: MessageValidator,
+    validators: Validators,
+    topic_params: Option<TopicScoreParams>,
+    counts: ValidationCounts,
+    metrics: RelayMetrics,
+}
+
+impl std::fmt::Debug for Relay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Relay")
+            .field("limits", &self.limits)
+            .field("validators", &self.validators)
+            .field("counts", &self.counts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Relay {
+    /// A relay with `config`.
+    pub fn new(config: RelayConfig) -> Result<Self, ConfigError> {
+        Self::build(config, None)
+    }
+
+    /// A relay with `config` whose metrics (its own and gossipsub's, under
+    /// `libp2p_gossipsub_*`) are registered in `registry`.
+    pub fn new_with_metrics(
+        config: RelayConfig,
+        registry: &mut Registry,
+    ) -> Result<Self, ConfigError> {
+        Self::build(config, Some(registry))
+    }
+
+    fn build(config: RelayConfig, registry: Option<&mut Registry>) -> Result<Self, ConfigError> {
+        let gossipsub_config = config.gossipsub_config()?;
+        let mut inner = gossipsub::Behaviour::new(MessageAuthenticity::Anonymous, gossipsub_config)
+            .map_err(|e| ConfigError::Gossipsub(e.to_owned()))?;
+        let metrics = RelayMetrics::default();
+        if let Some(registry) = registry {
+            metrics.register(registry);
+            inner = inner.with_metrics(
+                registry.sub_registry_with_prefix("libp2p_gossipsub"),
+                gossipsub::MetricsConfig::default(),
+            );
+        }
+        let mut topic_params = None;
+        if let Some(scoring) = &config.scoring {
+            scoring
+                .topic_params
+                .validate()
+                .map_err(|e| ConfigError::Scoring(e.to_owned()))?;
+            inner
+                .with_peer_score(scoring.params.clone(), scoring.thresholds.clone())
+                .map_err(ConfigError::Scoring)?;
+            topic_params = Some(scoring.topic_params.clone());
+        }
+        Ok(Self {
+            inner,
+            limits: config.message_validator(),
+            validators: config.validators,
+            topic_params,
+            counts: ValidationCounts::default(),
+            metrics,
+        })
+    }
+
+    /// Joins a pubsub topic (a [`waku_sharding::RelayShard`] or a topic
+    /// string). Returns `Ok(false)` if already subscribed.
+    pub fn subscribe<T: PubsubTopicName + ?Sized>(
+        &mut self,
+        topic: &T,
+    ) -> Result<bool, SubscribeError> {
+        let topic = IdentTopic::new(topic.topic_name().into_owned());
+        if let Some(params) = &self.topic_params
+            && self.inner.get_topic_params(&topic).is_none()
+        {
+            self.inner
+                .set_topic_params(topic.clone(), params.clone())
+                .map_err(|e| SubscribeError {
+                    topic: topic.to_string(),
+                    cause: e.to_owned(),
+                })?;
+        }
+        self.inner.subscribe(&topic).map_err(|e| SubscribeError {
+            topic: topic.to_string(),
+            cause: format!("{e:?}"),
+        })
+    }
+
+    /// Leaves a pubsub topic. Returns `false` if not subscribed.
+    pub fn unsubscribe<T: PubsubTopicName + ?Sized>(&mut self, topic: &T) -> bool {
+        self.inner
+            .unsubscribe(&IdentTopic::new(topic.topic_name().into_owned()))
+    }
+
+    /// Whether this node is subscribed to `topic`.
+    pub fn is_subscribed<T: PubsubTopicName + ?Sized>(&self, topic: &T) -> bool {
+        let name = topic.topic_name();
+        self.inner.topics().any(|t| t.as_str() == name)
+    }
+
+    /// The pubsub topics this node is subscribed to.
+    pub fn subscriptions(&self) -> Vec<String> {
+        self.inner.topics().map(|t| t.as_str().to_owned()).collect()
+    }
+
+    /// Validates and publishes `message` on `topic`; returns its
+    /// deterministic hash.
+    ///
+    /// The message goes through the same checks as a received one (size,
+    /// timestamp window, the validators in scope), because peers running
+    /// them would otherwise penalise this node. A message this node
+    /// publishes is not delivered back to it as a [`RelayEvent::Message`].
+    pub fn publish<T: PubsubTopicName + ?Sized>(
+        &mut self,
+        topic: &T,
+        message: WakuMessage,
+    ) -> Result<MessageHash, PublishError> {
+        let topic = topic.topic_name();
+        let result = self.publish_inner(&topic, &message);
+        match &result {
+            Ok(_) => self.metrics.published(&topic),
+            Err(e) => self.metrics.publish_failed(e.label()),
+        }
+        result
+    }
+
+    fn publish_inner(
+        &mut self,
+        topic: &str,
+        message: &WakuMessage,
+    ) -> Result<MessageHash, PublishError> {
+        let data = message.encode_to_vec();
+        self.limits.check_size(data.len())?;
+        self.limits.check_meta(message)?;
+        let now = now_nanos();
+        self.limits.check_timestamp(message, now)?;
+        let hash = message_hash(topic, message);
+        match self.run_validators(topic, message, &hash, data.len(), None, now) {
+            Verdict::Accept => {}
+            Verdict::Reject(r) => return Err(PublishError::Rejected(r)),
+            Verdict::Ignore(r) => return Err(PublishError::Ignored(r)),
+        }
+        self.inner
+            .publish(TopicHash::from_raw(topic), data)
+            .map_err(|e| match e {
+                gossipsub::PublishError::NoPeersSubscribedToTopic => {
+                    PublishError::NoPeers(topic.to_owned())
+                }
+                gossipsub::PublishError::Duplicate => PublishError::Duplicate,
+                gossipsub::PublishError::AllQueuesFull(n) => PublishError::QueuesFull(n),
+                other => PublishError::Gossipsub(other.to_string()),
+            })?;
+        Ok(hash)
+    }
+
+    /// Number of connected peers subscribed to `topic` (the peers a
+    /// publication on it is sent to, score permitting).
+    pub fn relay_peers<T: PubsubTopicName + ?Sized>(&self, topic: &T) -> usize {
+        let name = topic.topic_name();
+        self.inner
+            .all_peers()
+            .filter(|(_, topics)| topics.iter().any(|t| t.as_str() == name))
+            .count()
+    }
+
+    /// The peers in this node's mesh for `topic` (empty when not subscribed).
+    pub fn mesh_peers<T: PubsubTopicName + ?Sized>(&self, topic: &T) -> Vec<PeerId> {
+        let hash = TopicHash::from_raw(topic.topic_name().into_owned());
+        self.inner.mesh_peers(&hash).copied().collect()
+    }
+
+    /// The gossipsub score of a peer (`None` when scoring is disabled).
+    pub fn peer_score(&self, peer: &PeerId) -> Option<f64> {
+        self.inner.peer_score(peer)
+    }
+
+    /// Adds a validator at run time (see [`RelayConfig::with_validator`]).
+    pub fn add_validator(&mut self, scope: ValidatorScope, validator: Box<dyn ShardValidator>) {
+        self.validators.push(scope, validator);
+    }
+
+    /// Validation outcomes of received messages so far.
+    pub fn validation_counts(&self) -> &ValidationCounts {
+        &self.counts
+    }
+
+    /// The Prometheus metrics (register them with [`RelayMetrics::register`]
+    /// unless the relay was built with [`Self::new_with_metrics`]).
+    pub fn metrics(&self) -> &RelayMetrics {
+        &self.metrics
+    }
+
+    /// Always keeps a mesh link to `peer` and sends it every message
+    /// (gossipsub explicit peering).
+    pub fn add_explicit_peer(&mut self, peer: &PeerId) {
+        self.inner.add_explicit_peer(peer);
+    }
+
+    /// Ignores every message from `peer`.
+    pub fn blacklist_peer(&mut self, peer: &PeerId) {
+        self.inner.blacklist_peer(peer);
+    }
+
+    /// The wrapped gossipsub behaviour, read-only (mesh, peers, scores).
+    pub fn gossipsub(&self) -> &gossipsub::Behaviour {
+        &self.inner
+    }
+
+    /// Runs the validators in scope (step 4 of the pipeline).
+    fn run_validators(
+        &mut self,
+        topic: &str,
+        message: &WakuMessage,
+        hash: &MessageHash,
+        encoded_len: usize,
+        source: Option<&PeerId>,
+        now: Timestamp,
+    ) -> Verdict {
+        if message.content_topic.is_empty() {
+            return Verdict::Reject(reason::MISSING_CONTENT_TOPIC);
+        }
+        let ctx = MessageContext {
+            pubsub_topic: topic,
+            shard: topic.parse().ok(),
+            message,
+            hash,
+            encoded_len,
+            source,
+            now,
+        };
+        self.validators.run(&ctx)
+    }
+
+    /// The whole pipeline for received pubsub `data`.
+    fn validate_received(
+        &mut self,
+        topic: &str,
+        data: Vec<u8>,
+        source: &PeerId,
+    ) -> Result<(WakuMessage, MessageHash), Verdict> {
+        let encoded_len = data.len();
+        if encoded_len > self.limits.max_message_size {
+            return Err(Verdict::Reject(reason::TOO_LARGE));
+        }
+        let message = pb::WakuMessage::decode(Bytes::from(data))
+            .ok()
+            .and_then(|wire| WakuMessage::try_from(wire).ok())
+            .ok_or(Verdict::Reject(reason::UNDECODABLE))?;
+        let now = now_nanos();
+        if self.limits.check_timestamp(&message, now).is_err() {
+            return Err(Verdict::Reject(reason::TIMESTAMP_OUT_OF_WINDOW));
+        }
+        let hash = message_hash(topic, &message);
+        match self.run_validators(topic, &message, &hash, encoded_len, Some(source), now) {
+            Verdict::Accept => Ok((message, hash)),
+            other => Err(other),
+        }
+    }
+
+    fn on_message(
+        &mut self,
+        propagation_source: PeerId,
+        message_id: MessageId,
+        message: gossipsub::Message,
+    ) -> Option<RelayEvent> {
+        let topic = message.topic.into_string();
+        let outcome = self.validate_received(&topic, message.data, &propagation_source);
+        let verdict = match &outcome {
+            Ok(_) => Verdict::Accept,
+            Err(v) => *v,
+        };
+        let acceptance = match verdict {
+            Verdict::Accept => MessageAcceptance::Accept,
+            Verdict::Reject(_) => MessageAcceptance::Reject,
+            Verdict::Ignore(_) => MessageAcceptance::Ignore,
+        };
+        self.inner
+            .report_message_validation_result(&message_id, &propagation_source, acceptance);
+        self.counts.record(&verdict);
+        self.metrics.validated(&verdict);
+        match outcome {
+            Ok((message, hash)) => Some(RelayEvent::Message {
+                pubsub_topic: topic,
+                message,
+                hash,
+                source: propagation_source,
+            }),
+            Err(verdict) => {
+                tracing::debug!(
+                    %topic,
+                    peer = %propagation_source,
+                    outcome = verdict.outcome().as_str(),
+                    reason = verdict.reason(),
+                    "relay message not accepted"
+                );
+                None
+            }
+        }
+    }
+
+    fn on_gossipsub_event(&mut self, event: gossipsub::Event) -> Option<RelayEvent> {
+        match event {
+            gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            } => self.on_message(propagation_source, message_id, message),
+            gossipsub::Event::Subscribed { peer_id, topic, .. } => Some(RelayEvent::Subscribed {
+                peer: peer_id,
+                pubsub_topic: topic.into_string(),
+            }),
+            gossipsub::Event::Unsubscribed { peer_id, topic } => Some(RelayEvent::Unsubscribed {
+                peer: peer_id,
+                pubsub_topic: topic.into_string(),
+            }),
+            gossipsub::Event::GossipsubNotSupported { peer_id } => {
+                Some(RelayEvent::RelayNotSupported { peer: peer_id })
+            }
+            gossipsub::Event::SlowPeer { peer_id, .. } => {
+                Some(RelayEvent::SlowPeer { peer: peer_id })
+            }
+            // Partial messages (an optional gossipsub extension) are not used.
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+}
+
+impl NetworkBehaviour for Relay {
+    type ConnectionHandler = <gossipsub::Behaviour as NetworkBehaviour>::ConnectionHandler;
+    type ToSwarm = RelayEvent;
+
+    fn handle_pending_inbound_connection(
+        &mut self,
+        connection_id: ConnectionId,
+        local_addr: &Multiaddr,
+        remote_addr: &Multiaddr,
+    ) -> Result<(), ConnectionDenied> {
+        self.inner
+            .handle_pending_inbound_connection(connection_id, local_addr, remote_addr)
+    }
+
+    fn handle_established_inbound_connection(
+        &mut self,
+        connection_id: ConnectionId,
+        peer: PeerId,
+        local_addr: &Multiaddr,
+        remote_addr: &Multiaddr,
+    ) -> Result<THandler<Self>, ConnectionDenied> {
+        self.inner.handle_established_inbound_connection(
+            connection_id,
+            peer,
+            local_addr,
+            remote_addr,
+        )
+    }
+
+    fn handle_pending_outbound_connection(
+        &mut self,
+        connection_id: ConnectionId,
+        maybe_peer: Option<PeerId>,
+        addresses: &[Multiaddr],
+        effective_role: Endpoint,
+    ) -> Result<Vec<Multiaddr>, ConnectionDenied> {
+        self.inner.handle_pending_outbound_connection(
+            connection_id,
+            maybe_peer,
+            addresses,
+            effective_role,
+        )
+    }
+
+    fn handle_established_outbound_connection(
+        &mut self,
+        connection_id: ConnectionId,
+        peer: PeerId,
+        addr: &Multiaddr,
+        role_override: Endpoint,
+        port_use: PortUse,
+    ) -> Result<THandler<Self>, ConnectionDenied> {
+        self.inner.handle_established_outbound_connection(
+            connection_id,
+            peer,
+            addr,
+            role_override,
+            port_use,
+        )
+    }
+
+    fn on_swarm_event(&mut self, event: FromSwarm) {
+        self.inner.on_swarm_event(event);
+    }
+
+    fn on_connection_handler_event(
+        &mut self,
+        peer_id: PeerId,
+        connection_id: ConnectionId,
+        event: THandlerOutEvent<Self>,
+    ) {
+        self.inner
+            .on_connection_handler_event(peer_id, connection_id, event);
+    }
+
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<ToSwarm<RelayEvent, THandlerInEvent<Self>>> {
+        loop {
+            match self.inner.poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(ToSwarm::GenerateEvent(event)) => {
+                    if let Some(event) = self.on_gossipsub_event(event) {
+                        return Poll::Ready(ToSwarm::GenerateEvent(event));
+                    }
+                }
+                Poll::Ready(action) => {
+                    return Poll::Ready(
+                        action.map_out(|_| unreachable!("GenerateEvent is handled above")),
+                    );
+                }
+            }
+        }
+    }
+}

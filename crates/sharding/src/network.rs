@@ -1,0 +1,58 @@
+//! The shape of a network: its cluster id and how many shards autosharding
+//! spreads content topics over.
+
+use crate::{AutoshardError, ClusterId, RelayShard, ShardId, autoshard};
+
+/// A network's cluster id and shard count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct NetworkConfig {
+    /// The cluster id.
+    pub cluster_id: ClusterId,
+    /// Number of shards autosharding maps content topics onto (shards `0..num_shards`).
+    pub num_shards: u16,
+}
+
+/// Why a network configuration is unusable.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum NetworkConfigError {
+    /// The shard count is outside `1..=1024` (the ENR shard bit vector holds 1024).
+    #[error("the number of shards must be from 1 to {max}, got {0}", max = NetworkConfig::MAX_SHARDS)]
+    ShardCount(u16),
+}
+
+impl NetworkConfig {
+    /// The Waku Network: cluster 1, 8 autosharded shards.
+    pub const TWN: Self = Self {
+        cluster_id: 1,
+        num_shards: 8,
+    };
+
+    /// Largest shard count a network may have.
+    pub const MAX_SHARDS: u16 = 1024;
+
+    /// A checked network configuration.
+    pub fn new(cluster_id: ClusterId, num_shards: u16) -> Result<Self, NetworkConfigError> {
+        if num_shards == 0 || num_shards > Self::MAX_SHARDS {
+            return Err(NetworkConfigError::ShardCount(num_shards));
+        }
+        Ok(Self {
+            cluster_id,
+            num_shards,
+        })
+    }
+
+    /// Whether `shard` is one of this network's autosharded shards.
+    pub fn contains(&self, shard: RelayShard) -> bool {
+        shard.cluster == self.cluster_id && shard.shard < self.num_shards
+    }
+
+    /// Every shard of the network.
+    pub fn shards(&self) -> impl Iterator<Item = RelayShard> + '_ {
+        (0..self.num_shards).map(|s: ShardId| RelayShard::new(self.cluster_id, s))
+    }
+
+    /// The shard autosharding assigns `content_topic` to.
+    pub fn autoshard(&self, content_topic: &str) -> Result<RelayShard, AutoshardError> {
+        autoshard(content_topic, self.cluster_id, self.num_shards)
+    }
+}

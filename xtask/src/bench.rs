@@ -1,0 +1,37 @@
+//! `cargo xtask bench`: runs the criterion benchmarks of the workspace crates.
+
+use std::path::Path;
+use std::process::Command;
+
+/// Crates with criterion benches, in dependency order.
+const BENCHED: &[&str] = &["waku-core", "waku-sharding", "waku-enr", "waku-relay"];
+
+/// Runs the benches of `packages` (all benched crates when empty). `quick`
+/// shortens warm-up and measurement for a fast look (less precise).
+pub fn run(root: &Path, packages: &[String], quick: bool) -> anyhow::Result<bool> {
+    let selected: Vec<&str> = if packages.is_empty() {
+        BENCHED.to_vec()
+    } else {
+        packages.iter().map(String::as_str).collect()
+    };
+    for package in &selected {
+        if !BENCHED.contains(package) {
+            anyhow::bail!(
+                "{package} has no benches; benched crates: {}",
+                BENCHED.join(", ")
+            );
+        }
+    }
+    let mut ok = true;
+    for package in selected {
+        println!("== cargo bench -p {package}");
+        let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        cmd.current_dir(root).args(["bench", "-p", package]);
+        if quick {
+            cmd.args(["--", "--warm-up-time", "1", "--measurement-time", "3"]);
+        }
+        let status = cmd.status()?;
+        ok &= status.success();
+    }
+    Ok(ok)
+}
