@@ -84,7 +84,9 @@ export function errorMessage(e) {
     return `${e.message}: ${e.errors.map(errorMessage).join("; ")}`;
   }
   if (e instanceof Error) {
-    return e.code ? `${e.code}: ${e.message}` : e.message || e.name || String(e);
+    const kind = e.code ?? (e.name && e.name !== "Error" ? e.name : null);
+    const text = e.message || e.name || String(e);
+    return kind && !text.startsWith(kind) ? `${kind}: ${text}` : text;
   }
   return String(e);
 }

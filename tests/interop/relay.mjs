@@ -76,7 +76,18 @@ async function main() {
   let resolveAllReceived;
   const allReceived = new Promise((r) => (resolveAllReceived = r));
 
-  setTimeoutInfo(() => ({ received, expected: expect }));
+  let node = null;
+  let remoteProtocols = null;
+  setTimeoutInfo(() => {
+    const info = { received, expected: expect, remote_protocols: remoteProtocols };
+    const gs = node?.relay?.gossipSub;
+    if (gs) {
+      info.connected = node.libp2p.getPeers().some((p) => p.toString() === remotePeerId);
+      info.remote_subscribed = gs.getSubscribers(pubsubTopic).some((p) => p.toString() === remotePeerId);
+      info.remote_in_mesh = gs.getMeshPeers(pubsubTopic).includes(remotePeerId);
+    }
+    return info;
+  });
   armTimeout(timeoutMs);
 
   const report = (msg) => {
@@ -115,7 +126,7 @@ async function main() {
   // topics the relay subscribes to on start.
   // filterMultiaddrs:false makes @libp2p/websockets dial plain ws:// (its
   // default filter only accepts wss, or ws when NODE_ENV=test).
-  const node = await createRelayNode({
+  node = await createRelayNode({
     networkConfig: { clusterId, shards: [shard] },
     defaultBootstrap: false,
     libp2p: {
@@ -143,6 +154,13 @@ async function main() {
   // Register the observer before dialling so nothing is missed; messages that
   // arrive before "ready" is printed are buffered and reported after it.
   node.relay.subscribe([decoder], onMessage);
+
+  node.libp2p.addEventListener("peer:identify", (evt) => {
+    if (evt.detail.peerId.toString() === remotePeerId) {
+      remoteProtocols = evt.detail.protocols;
+      log(`identify from ${remotePeerId}: ${remoteProtocols.join(" ")}`);
+    }
+  });
 
   setStage("dial");
   const conn = await node.libp2p.dial(remoteAddr);

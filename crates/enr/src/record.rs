@@ -360,7 +360,9 @@ fn string_value<'a>(enr: &'a Enr, key: &'static str) -> Result<Option<&'a [u8]>,
 /// Maps a decoding error of the `enr` crate onto [`EnrError`].
 fn map_decode_error(error: alloy_rlp::Error, bytes: &[u8]) -> EnrError {
     match error {
-        alloy_rlp::Error::Custom("Invalid Signature") if has_v4_id(bytes) => EnrError::BadSignature,
+        alloy_rlp::Error::Custom("Invalid Signature") if has_id_entry(bytes) => {
+            EnrError::BadSignature
+        }
         alloy_rlp::Error::Custom("Invalid Signature") => {
             EnrError::InvalidRecord("no `id` entry (identity scheme)".to_string())
         }
@@ -379,7 +381,7 @@ fn map_decode_error(error: alloy_rlp::Error, bytes: &[u8]) -> EnrError {
 
 /// Whether a record that decoded as far as its signature has an `id` entry
 /// (the `enr` crate only rejects ids other than `v4`, not a missing one).
-fn has_v4_id(bytes: &[u8]) -> bool {
+fn has_id_entry(bytes: &[u8]) -> bool {
     fn keys_have_id(mut buf: &[u8]) -> Option<bool> {
         let mut payload = Header::decode_bytes(&mut buf, true).ok()?;
         let _signature = Header::decode_bytes(&mut payload, false).ok()?;

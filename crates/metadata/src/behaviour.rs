@@ -292,9 +292,12 @@ impl Behaviour {
                 error,
                 ..
             } => {
-                // Includes the idle streams js-waku opens ahead of time: they
-                // time out or close empty. Nothing to act on.
-                tracing::debug!(%peer, %request_id, %error, "inbound metadata stream ended without a request");
+                // A request we read but could not answer (connection gone,
+                // timeout). Streams that never carried a request, like the
+                // idle ones js-waku opens ahead of time, do not even get
+                // here: request-response drops them after the request
+                // timeout and logs them at debug level.
+                tracing::debug!(%peer, %request_id, %error, "inbound metadata request failed");
                 self.after_response(request_id);
             }
             request_response::Event::ResponseSent {

@@ -95,8 +95,12 @@ async fn served_shards_follow_the_shared_set() {
     b.dial(addr).unwrap();
     let pa = *a.local_peer_id();
 
-    until(&mut a, &mut b, "first exchange", |_, b| {
-        b.behaviour().metadata.peer_metadata(&pa) == Some(&md(1, &[0, 4]))
+    // Wait for the answer to B's own request (A's request alone would
+    // already fill B's store).
+    drive(&mut a, &mut b, "first answer", |_, _, ev| {
+        let Ev::B(e) = ev else { return false };
+        matches!(metadata_event(e),
+            Some(Event::Received { origin: Origin::Response, metadata, .. }) if metadata == md(1, &[0, 4]))
     })
     .await;
 
