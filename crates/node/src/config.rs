@@ -58,6 +58,9 @@ pub struct NodeConfig {
     pub websocket_port: Option<u16>,
     /// Secure WebSocket files, when wss is enabled (served on the WebSocket port).
     pub wss: Option<WssFiles>,
+    /// Extra PEM certificates trusted when dialling `wss` peers, besides the
+    /// web PKI roots (library use: private deployments and tests; no flag).
+    pub wss_trust: Vec<PathBuf>,
     /// Cluster id.
     pub cluster_id: ClusterId,
     /// Autosharding network, when `--num-shards-in-network` is above 0.
@@ -265,6 +268,7 @@ impl TryFrom<&Cli> for NodeConfig {
             tcp_port: cli.tcp_port,
             websocket_port,
             wss,
+            wss_trust: Vec::new(),
             cluster_id: cli.cluster_id,
             autosharding,
             shards,

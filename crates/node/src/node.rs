@@ -87,7 +87,7 @@ impl Node {
     /// Builds the swarm, opens the listeners and waits until each reports its
     /// address (logging it as a full multiaddr), then dials the static peers.
     pub async fn start(config: NodeConfig) -> Result<Self, NodeError> {
-        let tls = config.wss.as_ref().map(transport::load_tls).transpose()?;
+        let tls = transport::load_tls(config.wss.as_ref(), &config.wss_trust)?;
         let transport = transport::build(&config.keypair, tls)?;
         let behaviour = NodeBehaviour::new(&config.keypair, build_relay(&config)?);
         let mut swarm = SwarmBuilder::with_existing_identity(config.keypair.clone())

@@ -2,7 +2,7 @@
 //! certificate from files) over DNS resolution, secured with noise and
 //! multiplexed with yamux or mplex (js-waku only speaks mplex).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use libp2p::core::muxing::StreamMuxerBox;
@@ -46,26 +46,55 @@ fn tls_file_error(flag: &'static str, path: &Path, reason: impl ToString) -> Tra
     }
 }
 
-/// Loads the wss key and certificate chain from PEM files.
-pub fn load_tls(files: &WssFiles) -> Result<websocket::tls::Config, TransportError> {
-    const KEY: &str = "websocket-secure-key-path";
-    const CERT: &str = "websocket-secure-cert-path";
-    let key =
-        PrivateKeyDer::from_pem_file(&files.key).map_err(|e| tls_file_error(KEY, &files.key, e))?;
-    // Re-check the DER form: libp2p's key constructor panics on formats it
-    // does not know, so only hand it keys rustls recognises.
-    let key_der = key.secret_der().to_vec();
-    PrivateKeyDer::try_from(key_der.clone()).map_err(|e| tls_file_error(KEY, &files.key, e))?;
-    let certs: Vec<websocket::tls::Certificate> = CertificateDer::pem_file_iter(&files.cert)
-        .map_err(|e| tls_file_error(CERT, &files.cert, e))?
+/// Reads every certificate of a PEM file.
+fn load_certs(
+    flag: &'static str,
+    path: &Path,
+) -> Result<Vec<websocket::tls::Certificate>, TransportError> {
+    let certs: Vec<websocket::tls::Certificate> = CertificateDer::pem_file_iter(path)
+        .map_err(|e| tls_file_error(flag, path, e))?
         .map(|c| c.map(|c| websocket::tls::Certificate::new(c.to_vec())))
         .collect::<Result<_, _>>()
-        .map_err(|e| tls_file_error(CERT, &files.cert, e))?;
+        .map_err(|e| tls_file_error(flag, path, e))?;
     if certs.is_empty() {
-        return Err(tls_file_error(CERT, &files.cert, "no certificate found"));
+        return Err(tls_file_error(flag, path, "no certificate found"));
     }
-    websocket::tls::Config::new(websocket::tls::PrivateKey::new(key_der), certs)
-        .map_err(|e| tls_file_error(CERT, &files.cert, e))
+    Ok(certs)
+}
+
+/// The WebSocket TLS configuration: the wss server key and certificate chain
+/// (`server`) and extra trusted certificates for dialling (`trust`). `None`
+/// when both are absent (libp2p's default client configuration applies).
+pub fn load_tls(
+    server: Option<&WssFiles>,
+    trust: &[PathBuf],
+) -> Result<Option<websocket::tls::Config>, TransportError> {
+    const KEY: &str = "websocket-secure-key-path";
+    const CERT: &str = "websocket-secure-cert-path";
+    if server.is_none() && trust.is_empty() {
+        return Ok(None);
+    }
+    let mut builder = websocket::tls::Config::builder();
+    if let Some(files) = server {
+        let key = PrivateKeyDer::from_pem_file(&files.key)
+            .map_err(|e| tls_file_error(KEY, &files.key, e))?;
+        // Re-check the DER form: libp2p's key constructor panics on formats it
+        // does not know, so only hand it keys rustls recognises.
+        let key_der = key.secret_der().to_vec();
+        PrivateKeyDer::try_from(key_der.clone()).map_err(|e| tls_file_error(KEY, &files.key, e))?;
+        let certs = load_certs(CERT, &files.cert)?;
+        builder
+            .server(websocket::tls::PrivateKey::new(key_der), certs)
+            .map_err(|e| tls_file_error(CERT, &files.cert, e))?;
+    }
+    for path in trust {
+        for cert in load_certs("wss-trust", path)? {
+            builder
+                .add_trust(&cert)
+                .map_err(|e| tls_file_error("wss-trust", path, e))?;
+        }
+    }
+    Ok(Some(builder.finish()))
 }
 
 /// Builds the node's transport: WebSocket first (it claims `/ws` and `/wss`

@@ -160,6 +160,11 @@ impl Drop for NodeProcess {
 /// Starts an in-process node from `wakunode` flags (loopback, free port) and
 /// runs it on the current tokio runtime until the test ends.
 pub async fn start_node(args: &[&str]) -> NodeHandle {
+    start_node_with(args, |_| {}).await
+}
+
+/// Like [`start_node`], with a last change to the configuration.
+pub async fn start_node_with(args: &[&str], change: impl FnOnce(&mut NodeConfig)) -> NodeHandle {
     let mut all = vec![
         "wakunode",
         "--listen-address",
@@ -169,9 +174,9 @@ pub async fn start_node(args: &[&str]) -> NodeHandle {
     ];
     all.extend_from_slice(args);
     let cli = Cli::try_parse_from(all).unwrap();
-    let node = Node::start(NodeConfig::try_from(&cli).unwrap())
-        .await
-        .unwrap();
+    let mut config = NodeConfig::try_from(&cli).unwrap();
+    change(&mut config);
+    let node = Node::start(config).await.unwrap();
     let handle = node.handle();
     tokio::spawn(node.run(std::future::pending()));
     handle
