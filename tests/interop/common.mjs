@@ -60,7 +60,7 @@ export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Stop the node (at most 2 s), flush stdout and exit with `code`. */
+/** Stop the node (at most 1 s), flush stdout and exit with `code`. */
 export async function exit(code) {
   if (exiting) return;
   exiting = true;
@@ -71,7 +71,7 @@ export async function exit(code) {
       Promise.resolve()
         .then(() => node.stop())
         .catch((e) => log("error while stopping node:", e)),
-      sleep(2000)
+      sleep(1000)
     ]);
   }
   process.stdout.write("", () => process.exit(code));

@@ -5,6 +5,7 @@ use std::time::Duration;
 use libp2p::identity::Keypair;
 use libp2p::swarm::{NetworkBehaviour, behaviour::toggle::Toggle};
 use libp2p::{identify, ping};
+use waku_metadata::{Behaviour as Metadata, Event as MetadataEvent};
 use waku_relay::{Relay, RelayEvent};
 
 use crate::AGENT_VERSION;
@@ -21,6 +22,8 @@ const PING_INTERVAL: Duration = Duration::from_secs(10);
 pub struct NodeBehaviour {
     /// `/vac/waku/relay/2.0.0`, when relay is enabled.
     pub relay: Toggle<Relay>,
+    /// `/vac/waku/metadata/1.0.0`: cluster and shard exchange, cluster enforcement.
+    pub metadata: Metadata,
     /// `/ipfs/id/1.0.0`: js-waku picks service peers from the protocols identify reports.
     pub identify: identify::Behaviour,
     /// `/ipfs/ping/1.0.0`.
@@ -29,9 +32,10 @@ pub struct NodeBehaviour {
 
 impl NodeBehaviour {
     /// The behaviour for a node with identity `keypair`.
-    pub fn new(keypair: &Keypair, relay: Option<Relay>) -> Self {
+    pub fn new(keypair: &Keypair, relay: Option<Relay>, metadata: Metadata) -> Self {
         Self {
             relay: Toggle::from(relay),
+            metadata,
             identify: identify::Behaviour::new(
                 identify::Config::new("/ipfs/id/1.0.0".into(), keypair.public())
                     .with_agent_version(AGENT_VERSION.into())
@@ -47,6 +51,8 @@ impl NodeBehaviour {
 pub enum NodeEvent {
     /// A relay event.
     Relay(Box<RelayEvent>),
+    /// A metadata event.
+    Metadata(Box<MetadataEvent>),
     /// An identify event.
     Identify(Box<identify::Event>),
     /// A ping result.
@@ -68,5 +74,11 @@ impl From<ping::Event> for NodeEvent {
 impl From<RelayEvent> for NodeEvent {
     fn from(event: RelayEvent) -> Self {
         Self::Relay(Box::new(event))
+    }
+}
+
+impl From<MetadataEvent> for NodeEvent {
+    fn from(event: MetadataEvent) -> Self {
+        Self::Metadata(Box::new(event))
     }
 }

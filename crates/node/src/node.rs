@@ -11,6 +11,9 @@ use libp2p::{Multiaddr, PeerId, Swarm, SwarmBuilder};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{broadcast, mpsc};
 use tracing::{debug, info, warn};
+use waku_metadata::{
+    Behaviour as Metadata, Config as MetadataConfig, Event as MetadataEvent, ShardSet,
+};
 use waku_relay::{Relay, RelayConfig, RelayEvent};
 use waku_sharding::RelayShard;
 
@@ -60,6 +63,8 @@ pub struct Node {
     config: NodeConfig,
     handle: NodeHandle,
     commands: mpsc::Receiver<Command>,
+    /// The shards metadata announces: those relay is subscribed to.
+    announced_shards: ShardSet,
 }
 
 fn build_relay(config: &NodeConfig) -> Result<Option<Relay>, NodeError> {
@@ -89,7 +94,17 @@ impl Node {
     pub async fn start(config: NodeConfig) -> Result<Self, NodeError> {
         let tls = transport::load_tls(config.wss.as_ref(), &config.wss_trust)?;
         let transport = transport::build(&config.keypair, tls)?;
-        let behaviour = NodeBehaviour::new(&config.keypair, build_relay(&config)?);
+        let relay = build_relay(&config)?;
+        let announced_shards = ShardSet::new();
+        if relay.is_some() {
+            announced_shards
+                .replace(config.shards.iter().copied())
+                .map_err(|e| NodeError::Relay(e.to_string()))?;
+        }
+        let metadata = Metadata::new(
+            MetadataConfig::new(config.cluster_id).with_shards(announced_shards.clone()),
+        );
+        let behaviour = NodeBehaviour::new(&config.keypair, relay, metadata);
         let mut swarm = SwarmBuilder::with_existing_identity(config.keypair.clone())
             .with_tokio()
             .with_other_transport(|_| transport)
@@ -113,6 +128,7 @@ impl Node {
             config,
             handle,
             commands,
+            announced_shards,
         };
         node.dial_staticnodes();
         Ok(node)
@@ -207,6 +223,9 @@ impl Node {
                     r.subscribe(&pubsub_topic)
                         .map_err(|e| RequestError::Subscribe(e.to_string()))
                 });
+                if result.is_ok() {
+                    self.announce(&pubsub_topic, true);
+                }
                 let _ = reply.send(result);
             }
             Command::Unsubscribe {
@@ -214,6 +233,9 @@ impl Node {
                 reply,
             } => {
                 let result = self.relay().map(|r| r.unsubscribe(&pubsub_topic));
+                if result.is_ok() {
+                    self.announce(&pubsub_topic, false);
+                }
                 let _ = reply.send(result);
             }
             Command::RelayPeers {
@@ -233,6 +255,22 @@ impl Node {
                     .map_err(|e| RequestError::Dial(e.to_string()));
                 let _ = reply.send(result);
             }
+        }
+    }
+
+    /// Keeps the shards metadata announces equal to relay's subscriptions
+    /// on our cluster.
+    fn announce(&mut self, pubsub_topic: &str, subscribed: bool) {
+        let Ok(shard) = pubsub_topic.parse::<RelayShard>() else {
+            return;
+        };
+        if shard.cluster != self.config.cluster_id {
+            return;
+        }
+        if subscribed {
+            let _ = self.announced_shards.insert(shard.shard);
+        } else {
+            self.announced_shards.remove(shard.shard);
         }
     }
 
@@ -277,6 +315,12 @@ impl Node {
                     });
                 }
             }
+            SwarmEvent::Behaviour(NodeEvent::Metadata(event)) => match *event {
+                MetadataEvent::Rejected { peer_id, reason } => {
+                    info!(peer = %peer_id, %reason, "peer disconnected by metadata");
+                }
+                other => debug!(?other, "metadata"),
+            },
             SwarmEvent::Behaviour(event) => debug!(?event, "behaviour event"),
             _ => {}
         }
