@@ -218,10 +218,11 @@ impl TryFrom<&Cli> for NodeConfig {
                 .map_err(|e| bad("content-topic", e.to_string()))?;
             shards.insert(shard.shard);
         }
-        if cli.shards.is_empty() && cli.content_topics.is_empty() {
-            if let Some(net) = autosharding {
-                shards.extend(0..net.num_shards);
-            }
+        if let Some(net) = autosharding
+            && cli.shards.is_empty()
+            && cli.content_topics.is_empty()
+        {
+            shards.extend(0..net.num_shards);
         }
         let twn = NetworkConfig::TWN;
         if cli.relay

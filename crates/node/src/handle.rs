@@ -45,7 +45,7 @@ pub enum RequestError {
 pub(crate) enum Command {
     Publish {
         pubsub_topic: String,
-        message: WakuMessage,
+        message: Box<WakuMessage>,
         reply: oneshot::Sender<Result<MessageHash, RequestError>>,
     },
     Subscribe {
@@ -115,7 +115,7 @@ impl NodeHandle {
         let pubsub_topic = pubsub_topic.into();
         self.ask(|reply| Command::Publish {
             pubsub_topic,
-            message,
+            message: Box::new(message),
             reply,
         })
         .await?

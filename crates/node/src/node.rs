@@ -212,7 +212,7 @@ impl Node {
             } => {
                 let result = self
                     .relay()
-                    .and_then(|r| r.publish(&pubsub_topic, message).map_err(Into::into));
+                    .and_then(|r| r.publish(&pubsub_topic, *message).map_err(Into::into));
                 let _ = reply.send(result);
             }
             Command::Subscribe {
