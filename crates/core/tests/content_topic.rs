@@ -30,7 +30,8 @@ fn generation_prefixed_form_parses() {
 #[test]
 fn malformed_topics_are_refused_with_the_reason() {
     use ContentTopicError::*;
-    let cases: &[(&str, fn(&ContentTopicError) -> bool)] = &[
+    type Check = fn(&ContentTopicError) -> bool;
+    let cases: &[(&str, Check)] = &[
         ("", |e| matches!(e, Empty)),
         ("app/1/name/proto", |e| matches!(e, MissingLeadingSlash(_))),
         ("x/app/1/name/proto", |e| {
