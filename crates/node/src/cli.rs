@@ -74,6 +74,11 @@ pub struct Cli {
     #[arg(long = "protected-shard")]
     pub protected_shards: Vec<String>,
 
+    /// NAT traversal: `any`, `none`, `upnp`, `pmp` (all without effect here:
+    /// the ENR carries the listen address) or `extip:IP` (advertise IP in the ENR).
+    #[arg(long, default_value = "any")]
+    pub nat: String,
+
     /// Enable the relay protocol.
     #[arg(long, default_value_t = true, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
     pub relay: bool,

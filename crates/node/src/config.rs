@@ -75,6 +75,8 @@ pub struct NodeConfig {
     pub protected_shards: Vec<ProtectedShard>,
     /// Whether relay runs.
     pub relay: bool,
+    /// The public IP to advertise (`--nat=extip:IP`).
+    pub ext_ip: Option<IpAddr>,
     /// `tracing` filter directive for the log level.
     pub log_filter: String,
 }
@@ -103,6 +105,22 @@ pub fn parse_msg_size(text: &str) -> Result<usize, String> {
         return Err("the size must be above 0".into());
     }
     Ok(size)
+}
+
+/// Parses nwaku's `--nat` values; only `extip:IP` changes what we advertise.
+fn parse_nat(value: &str) -> Result<Option<IpAddr>, String> {
+    match value.to_ascii_lowercase().as_str() {
+        "any" | "none" | "upnp" | "pmp" => Ok(None),
+        other => match other.strip_prefix("extip:") {
+            Some(ip) => ip
+                .parse()
+                .map(Some)
+                .map_err(|_| format!("{ip:?} is not an IP address")),
+            None => Err(format!(
+                "{value:?}: expected any, none, upnp, pmp or extip:IP"
+            )),
+        },
+    }
 }
 
 /// Our crates, whose logs follow `--log-level`; libp2p's stay at `warn`.
@@ -278,6 +296,7 @@ impl TryFrom<&Cli> for NodeConfig {
                 .map_err(|reason| bad("max-msg-size", reason))?,
             protected_shards,
             relay: cli.relay,
+            ext_ip: parse_nat(&cli.nat).map_err(|reason| bad("nat", reason))?,
             log_filter: log_filter(&cli.log_level).map_err(|reason| bad("log-level", reason))?,
         })
     }

@@ -4,6 +4,7 @@
 use libp2p::{Multiaddr, PeerId};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use waku_core::{MessageHash, WakuMessage};
+use waku_enr::WakuEnr;
 use waku_relay::PublishError;
 
 /// Capacity of the received-message broadcast; slower readers miss the oldest.
@@ -74,6 +75,7 @@ pub(crate) enum Command {
 pub struct NodeHandle {
     pub(crate) peer_id: PeerId,
     pub(crate) listen_addrs: Vec<Multiaddr>,
+    pub(crate) enr: WakuEnr,
     pub(crate) commands: mpsc::Sender<Command>,
     pub(crate) messages: broadcast::Sender<ReceivedMessage>,
 }
@@ -87,6 +89,11 @@ impl NodeHandle {
     /// Full listen addresses, each ending in `/p2p/<peer id>`.
     pub fn listen_addrs(&self) -> &[Multiaddr] {
         &self.listen_addrs
+    }
+
+    /// The node's signed ENR.
+    pub fn enr(&self) -> &WakuEnr {
+        &self.enr
     }
 
     /// Messages relay delivers from now on.

@@ -9,6 +9,7 @@
 pub mod behaviour;
 pub mod cli;
 pub mod config;
+pub mod enr;
 mod handle;
 pub mod node;
 pub mod transport;

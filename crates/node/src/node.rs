@@ -51,6 +51,9 @@ pub enum NodeError {
         /// Why.
         reason: String,
     },
+    /// The node's ENR could not be built.
+    #[error("ENR: {0}")]
+    Enr(#[from] crate::enr::EnrBuildError),
     /// Installing a signal handler failed.
     #[error("signal handler: {0}")]
     Signal(std::io::Error),
@@ -115,11 +118,14 @@ impl Node {
             .build();
 
         let listen_addrs = open_listeners(&mut swarm, &config).await?;
+        let enr = crate::enr::build(&config, &listen_addrs)?;
+        info!("ENR {}", enr.encode());
         let (command_tx, commands) = mpsc::channel(COMMAND_BUFFER);
         let (messages, _) = broadcast::channel(MESSAGE_BUFFER);
         let handle = NodeHandle {
             peer_id: *swarm.local_peer_id(),
             listen_addrs,
+            enr,
             commands: command_tx,
             messages,
         };

@@ -48,6 +48,8 @@ fn bad_flag_values_exit_2_with_one_line_naming_the_flag() {
             "--websocket-secure-key-path",
         ),
         (&["--relay", "maybe"], "--relay"),
+        (&["--nat", "extip:nowhere"], "--nat"),
+        (&["--nat", "magic"], "--nat"),
         (&["--cluster-id", "1", "--shard", "9"], "--shard"),
     ];
     for (args, flag) in cases {
@@ -89,4 +91,57 @@ fn nodekey_fixes_the_peer_id() {
     let b = NodeProcess::spawn(&["--nodekey", key]);
     let peer = |n: &NodeProcess| n.tcp_addr().iter().last().unwrap().to_string();
     assert_eq!(peer(&a), peer(&b));
+}
+
+fn logged_enr(node: &NodeProcess) -> waku_enr::WakuEnr {
+    let log = node.log();
+    let text = log
+        .lines()
+        .find_map(|l| l.split("ENR ").nth(1))
+        .unwrap_or_else(|| panic!("no ENR logged:\n{log}"));
+    waku_enr::WakuEnr::decode(text.trim()).unwrap()
+}
+
+#[test]
+fn the_logged_enr_describes_the_node() {
+    let node = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--shard",
+        "2",
+        "--shard",
+        "5",
+        "--websocket-support",
+        "--nat=extip:203.0.113.9",
+    ]);
+    let enr = logged_enr(&node);
+    let tcp = node.tcp_addr();
+    let peer = tcp.iter().last().unwrap();
+    assert_eq!(libp2p::multiaddr::Protocol::P2p(enr.peer_id()), peer);
+    assert_eq!(enr.ip4(), Some("203.0.113.9".parse().unwrap()));
+    let port = tcp
+        .iter()
+        .find_map(|p| match p {
+            libp2p::multiaddr::Protocol::Tcp(p) => Some(p),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(enr.tcp4(), Some(port));
+    assert!(
+        enr.capabilities()
+            .unwrap()
+            .contains(waku_enr::Capability::Relay)
+    );
+    let shards = enr.shards().unwrap();
+    assert_eq!(shards.cluster, 7);
+    assert_eq!(
+        shards.shards.iter().copied().collect::<Vec<_>>(),
+        vec![2, 5]
+    );
+    assert_eq!(enr.multiaddrs().len(), 1);
+    assert!(
+        enr.multiaddrs()[0].to_string().ends_with("/ws"),
+        "{:?}",
+        enr.multiaddrs()
+    );
 }
