@@ -47,9 +47,11 @@ struct Entry {
 ///   [`Config::metadata_ttl`].
 /// - Stores what each peer reports, from its response or its own request
 ///   ([`Self::peer_metadata`]).
-/// - With [`Config::enforce_cluster`], closes all connections to a peer whose
-///   request fails, that reports no cluster id, or that reports another
-///   cluster ([`Event::Rejected`]). Shards never cause a disconnection.
+/// - With [`Config::enforce_cluster`], closes all connections to a peer that
+///   reports no cluster id or another cluster, or whose metadata we could
+///   not get at all: our request failed and the peer has not shown our
+///   cluster in a request of its own during this connection
+///   ([`Event::Rejected`]). Shards never cause a disconnection.
 ///
 /// Inbound streams that stay silent are dropped after
 /// [`Config::request_timeout`] and logged at debug level only.
@@ -64,6 +66,9 @@ pub struct Behaviour {
     peers: HashMap<PeerId, Entry>,
     /// Peers being disconnected by enforcement (until fully disconnected).
     rejected: HashSet<PeerId>,
+    /// Connected peers whose latest metadata (from a response or from their
+    /// own request) showed our cluster.
+    verified: HashSet<PeerId>,
     /// Inbound requests from peers that failed the cluster check: the peer
     /// is rejected once our response is out (so it learns our cluster).
     reject_after_response: HashMap<InboundRequestId, (PeerId, RejectReason)>,
@@ -91,6 +96,7 @@ impl Behaviour {
             in_flight: HashMap::new(),
             peers: HashMap::new(),
             rejected: HashSet::new(),
+            verified: HashSet::new(),
             reject_after_response: HashMap::new(),
             events: VecDeque::new(),
             sweep: None,
@@ -212,8 +218,19 @@ impl Behaviour {
         });
     }
 
-    /// Stores metadata and reports it.
-    fn store(&mut self, peer: PeerId, metadata: PeerMetadata, origin: Origin) {
+    /// Stores metadata, reports it, and returns the cluster check's verdict.
+    fn store(
+        &mut self,
+        peer: PeerId,
+        metadata: PeerMetadata,
+        origin: Origin,
+    ) -> Result<(), RejectReason> {
+        let verdict = self.check(&metadata);
+        if verdict.is_ok() && self.connected.contains(&peer) {
+            self.verified.insert(peer);
+        } else {
+            self.verified.remove(&peer);
+        }
         tracing::debug!(%peer, cluster = ?metadata.cluster_id, shards = ?metadata.shards, ?origin, "peer metadata");
         self.peers.insert(
             peer,
@@ -228,6 +245,7 @@ impl Behaviour {
                 metadata,
                 origin,
             }));
+        verdict
     }
 
     fn on_inner_event(&mut self, event: InnerEvent) {
@@ -242,9 +260,7 @@ impl Behaviour {
                     },
                 ..
             } => {
-                let metadata = PeerMetadata::from(&request);
-                let verdict = self.check(&metadata);
-                self.store(peer, metadata, Origin::Request);
+                let verdict = self.store(peer, PeerMetadata::from(&request), Origin::Request);
                 if self
                     .inner
                     .send_response(channel, self.local_response())
@@ -271,9 +287,7 @@ impl Behaviour {
                 if self.in_flight.get(&peer) == Some(&request_id) {
                     self.in_flight.remove(&peer);
                 }
-                let metadata = PeerMetadata::from(&response);
-                let verdict = self.check(&metadata);
-                self.store(peer, metadata, Origin::Response);
+                let verdict = self.store(peer, PeerMetadata::from(&response), Origin::Response);
                 if let Err(reason) = verdict
                     && self.config.enforce_cluster
                 {
@@ -345,7 +359,9 @@ impl Behaviour {
         if self.rejected.contains(&peer) {
             return;
         }
-        if self.config.enforce_cluster {
+        // A peer that already showed our cluster in its own request is not
+        // dropped because it does not answer ours.
+        if self.config.enforce_cluster && !self.verified.contains(&peer) {
             self.reject(peer, RejectReason::QueryFailed(error));
         } else {
             self.events
@@ -372,6 +388,7 @@ impl Behaviour {
         self.connected.remove(&peer);
         self.in_flight.remove(&peer);
         self.rejected.remove(&peer);
+        self.verified.remove(&peer);
         self.reject_after_response.retain(|_, (p, _)| *p != peer);
     }
 

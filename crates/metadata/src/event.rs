@@ -73,7 +73,8 @@ pub enum Event {
         /// Why.
         reason: RejectReason,
     },
-    /// A metadata request failed and the peer is kept (enforcement off).
+    /// A metadata request failed and the peer is kept: enforcement is off,
+    /// or the peer already showed our cluster in a request of its own.
     QueryFailed {
         /// The peer.
         peer_id: PeerId,
