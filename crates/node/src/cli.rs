@@ -83,6 +83,38 @@ pub struct Cli {
     #[arg(long, default_value_t = true, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
     pub relay: bool,
 
+    /// Serve the REST API.
+    #[arg(long, default_value_t = true, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
+    pub rest: bool,
+
+    /// REST API listening address.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub rest_address: IpAddr,
+
+    /// REST API port (0 picks a free one).
+    #[arg(long, default_value_t = 8645)]
+    pub rest_port: u16,
+
+    /// Serve the `/admin` REST routes.
+    #[arg(long, default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
+    pub rest_admin: bool,
+
+    /// Messages the relay REST cache keeps (all topics together).
+    #[arg(long, default_value_t = 50)]
+    pub rest_relay_cache_capacity: usize,
+
+    /// Serve Prometheus metrics.
+    #[arg(long, default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
+    pub metrics_server: bool,
+
+    /// Metrics server listening address.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub metrics_server_address: IpAddr,
+
+    /// Metrics server port (0 picks a free one).
+    #[arg(long, default_value_t = 8008)]
+    pub metrics_server_port: u16,
+
     /// Log level: TRACE, DEBUG, INFO, NOTICE, WARN, ERROR or FATAL.
     #[arg(long, default_value = "INFO")]
     pub log_level: String,

@@ -67,6 +67,8 @@ pub struct NodeConfig {
     pub autosharding: Option<NetworkConfig>,
     /// Shards relay subscribes to.
     pub shards: BTreeSet<ShardId>,
+    /// Content topics given with `--content-topic`.
+    pub content_topics: Vec<String>,
     /// Peers to dial and keep connected.
     pub staticnodes: Vec<(PeerId, Multiaddr)>,
     /// Largest serialized message.
@@ -75,6 +77,14 @@ pub struct NodeConfig {
     pub protected_shards: Vec<ProtectedShard>,
     /// Whether relay runs.
     pub relay: bool,
+    /// REST API address, when enabled.
+    pub rest: Option<std::net::SocketAddr>,
+    /// Whether the `/admin` REST routes are served.
+    pub rest_admin: bool,
+    /// Capacity of the relay REST message cache.
+    pub rest_relay_cache_capacity: usize,
+    /// Metrics server address, when enabled.
+    pub metrics: Option<std::net::SocketAddr>,
     /// The public IP to advertise (`--nat=extip:IP`).
     pub ext_ip: Option<IpAddr>,
     /// `tracing` filter directive for the log level.
@@ -291,11 +301,21 @@ impl TryFrom<&Cli> for NodeConfig {
             cluster_id: cli.cluster_id,
             autosharding,
             shards,
+            content_topics: cli.content_topics.clone(),
             staticnodes,
             max_message_size: parse_msg_size(&cli.max_msg_size)
                 .map_err(|reason| bad("max-msg-size", reason))?,
             protected_shards,
             relay: cli.relay,
+            rest: cli
+                .rest
+                .then_some(std::net::SocketAddr::new(cli.rest_address, cli.rest_port)),
+            rest_admin: cli.rest_admin,
+            rest_relay_cache_capacity: cli.rest_relay_cache_capacity,
+            metrics: cli.metrics_server.then_some(std::net::SocketAddr::new(
+                cli.metrics_server_address,
+                cli.metrics_server_port,
+            )),
             ext_ip: parse_nat(&cli.nat).map_err(|reason| bad("nat", reason))?,
             log_filter: log_filter(&cli.log_level).map_err(|reason| bad("log-level", reason))?,
         })

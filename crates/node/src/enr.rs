@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use libp2p::Multiaddr;
 use libp2p::multiaddr::Protocol;
-use waku_enr::{Capabilities, SigningKey, WakuEnr, WakuEnrBuilder};
+use waku_enr::{Capabilities, Capability, SigningKey, WakuEnr, WakuEnrBuilder};
 use waku_sharding::RelayShards;
 
 use crate::config::NodeConfig;
@@ -77,7 +77,7 @@ pub fn build(config: &NodeConfig, listen_addrs: &[Multiaddr]) -> Result<WakuEnr,
     }
     let mut capabilities = Capabilities::empty();
     if config.relay {
-        capabilities = capabilities | Capabilities::RELAY;
+        capabilities = capabilities.with(Capability::Relay);
         if !config.shards.is_empty() {
             builder = builder.shards(RelayShards::new(
                 config.cluster_id,

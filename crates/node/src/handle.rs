@@ -64,10 +64,39 @@ pub(crate) enum Command {
     ConnectedPeers {
         reply: oneshot::Sender<Vec<PeerId>>,
     },
+    Subscriptions {
+        reply: oneshot::Sender<Vec<String>>,
+    },
+    Peers {
+        reply: oneshot::Sender<Vec<PeerInfo>>,
+    },
+    Connect {
+        addr: Multiaddr,
+        reply: oneshot::Sender<Result<PeerId, RequestError>>,
+    },
     Dial {
         addr: Multiaddr,
         reply: oneshot::Sender<Result<(), RequestError>>,
     },
+}
+
+/// What the node knows about a peer (from connections, identify and metadata).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerInfo {
+    /// The peer.
+    pub peer_id: PeerId,
+    /// Its known addresses.
+    pub addrs: Vec<Multiaddr>,
+    /// Protocols it reported over identify.
+    pub protocols: Vec<String>,
+    /// Shards it reported over metadata.
+    pub shards: Vec<u16>,
+    /// Its identify agent string.
+    pub agent: String,
+    /// Whether a connection is open.
+    pub connected: bool,
+    /// Whether it is a configured static node.
+    pub is_static: bool,
 }
 
 /// A cloneable handle to a running node.
@@ -164,6 +193,22 @@ impl NodeHandle {
     /// Peers with at least one open connection.
     pub async fn connected_peers(&self) -> Result<Vec<PeerId>, RequestError> {
         self.ask(|reply| Command::ConnectedPeers { reply }).await
+    }
+
+    /// Pubsub topics relay is subscribed to (empty without relay).
+    pub async fn subscriptions(&self) -> Result<Vec<String>, RequestError> {
+        self.ask(|reply| Command::Subscriptions { reply }).await
+    }
+
+    /// Every peer the node has seen.
+    pub async fn peers(&self) -> Result<Vec<PeerInfo>, RequestError> {
+        self.ask(|reply| Command::Peers { reply }).await
+    }
+
+    /// Dials `addr` (which must end in `/p2p/<peer id>`) and waits until the
+    /// connection is up or has failed.
+    pub async fn connect(&self, addr: Multiaddr) -> Result<PeerId, RequestError> {
+        self.ask(|reply| Command::Connect { addr, reply }).await?
     }
 
     /// Dials `addr` (the connection is reported by the node's events).

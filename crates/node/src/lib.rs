@@ -12,11 +12,12 @@ pub mod config;
 pub mod enr;
 mod handle;
 pub mod node;
+pub mod rest;
 pub mod transport;
 
 pub use cli::Cli;
 pub use config::{ConfigError, NodeConfig};
-pub use handle::{NodeHandle, ReceivedMessage, RequestError};
+pub use handle::{NodeHandle, PeerInfo, ReceivedMessage, RequestError};
 pub use node::{Node, NodeError};
 
 /// The agent string the node reports over identify.

@@ -1,6 +1,7 @@
 //! The node's event loop: listening, relay, static peers, commands from
 //! [`NodeHandle`]s, and shutdown.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use libp2p::multiaddr::Protocol;
 use libp2p::swarm::SwarmEvent;
 use libp2p::{Multiaddr, PeerId, Swarm, SwarmBuilder};
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, oneshot};
 use tracing::{debug, info, warn};
 use waku_metadata::{
     Behaviour as Metadata, Config as MetadataConfig, Event as MetadataEvent, ShardSet,
@@ -19,7 +20,7 @@ use waku_sharding::RelayShard;
 
 use crate::behaviour::{NodeBehaviour, NodeEvent};
 use crate::config::NodeConfig;
-use crate::handle::{Command, MESSAGE_BUFFER, NodeHandle, ReceivedMessage, RequestError};
+use crate::handle::{Command, MESSAGE_BUFFER, NodeHandle, PeerInfo, ReceivedMessage, RequestError};
 use crate::transport::{self, TransportError};
 
 /// How often disconnected static peers are dialled again.
@@ -68,6 +69,12 @@ pub struct Node {
     commands: mpsc::Receiver<Command>,
     /// The shards metadata announces: those relay is subscribed to.
     announced_shards: ShardSet,
+    /// What we know of each peer.
+    peers: HashMap<PeerId, PeerInfo>,
+    /// `connect` requests waiting for their connection, by peer.
+    pending_connects: HashMap<PeerId, Vec<oneshot::Sender<Result<PeerId, RequestError>>>>,
+    /// Background tasks (REST, metrics) stopped with the node.
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 fn build_relay(config: &NodeConfig) -> Result<Option<Relay>, NodeError> {
@@ -135,9 +142,41 @@ impl Node {
             handle,
             commands,
             announced_shards,
+            peers: HashMap::new(),
+            pending_connects: HashMap::new(),
+            tasks: Vec::new(),
         };
+        node.start_rest().await?;
         node.dial_staticnodes();
         Ok(node)
+    }
+
+    async fn start_rest(&mut self) -> Result<(), NodeError> {
+        let Some(addr) = self.config.rest else {
+            return Ok(());
+        };
+        let listener = crate::rest::bind(addr)
+            .await
+            .map_err(|e| NodeError::Listen {
+                addr: Multiaddr::from(addr.ip()).with(Protocol::Tcp(addr.port())),
+                reason: format!("REST API: {e}"),
+            })?;
+        let config = &self.config;
+        let settings = crate::rest::RestSettings {
+            admin: config.rest_admin,
+            cache_capacity: config.rest_relay_cache_capacity,
+            autosharding: config.autosharding,
+            relay: config.relay,
+            pubsub_topics: config
+                .shards
+                .iter()
+                .map(|s| RelayShard::new(config.cluster_id, *s).to_string())
+                .collect(),
+            content_topics: config.content_topics.clone(),
+        };
+        self.tasks
+            .extend(crate::rest::serve(listener, self.handle.clone(), settings));
+        Ok(())
     }
 
     /// A handle to this node, usable from other tasks.
@@ -192,6 +231,9 @@ impl Node {
                 Some(command) = self.commands.recv() => self.execute(command),
                 event = self.swarm.select_next_some() => self.handle_event(event),
             }
+        }
+        for task in &self.tasks {
+            task.abort();
         }
         let connected: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
         for peer in connected {
@@ -254,6 +296,42 @@ impl Node {
             Command::ConnectedPeers { reply } => {
                 let _ = reply.send(self.swarm.connected_peers().copied().collect());
             }
+            Command::Subscriptions { reply } => {
+                let topics = self.relay().map(|r| r.subscriptions()).unwrap_or_default();
+                let _ = reply.send(topics);
+            }
+            Command::Peers { reply } => {
+                let mut peers: Vec<PeerInfo> = self.peers.values().cloned().collect();
+                for peer in &mut peers {
+                    if let Some(meta) = self.swarm.behaviour().metadata.peer_metadata(&peer.peer_id)
+                    {
+                        peer.shards = meta
+                            .shards
+                            .iter()
+                            .filter_map(|s| u16::try_from(*s).ok())
+                            .collect();
+                    }
+                }
+                let _ = reply.send(peers);
+            }
+            Command::Connect { addr, reply } => {
+                let Some(Protocol::P2p(peer)) = addr.iter().last() else {
+                    let _ = reply.send(Err(RequestError::Dial(format!(
+                        "{addr} does not end with /p2p/<peer id>"
+                    ))));
+                    return;
+                };
+                if self.swarm.is_connected(&peer) {
+                    let _ = reply.send(Ok(peer));
+                    return;
+                }
+                match self.swarm.dial(addr) {
+                    Ok(()) => self.pending_connects.entry(peer).or_default().push(reply),
+                    Err(e) => {
+                        let _ = reply.send(Err(RequestError::Dial(e.to_string())));
+                    }
+                }
+            }
             Command::Dial { addr, reply } => {
                 let result = self
                     .swarm
@@ -285,7 +363,25 @@ impl Node {
             SwarmEvent::ConnectionEstablished {
                 peer_id, endpoint, ..
             } => {
-                info!(peer = %peer_id, addr = %endpoint.get_remote_address(), "connected");
+                let addr = endpoint.get_remote_address().clone();
+                info!(peer = %peer_id, %addr, "connected");
+                let is_static = self.config.staticnodes.iter().any(|(p, _)| *p == peer_id);
+                let info = self.peers.entry(peer_id).or_insert_with(|| PeerInfo {
+                    peer_id,
+                    addrs: Vec::new(),
+                    protocols: Vec::new(),
+                    shards: Vec::new(),
+                    agent: String::new(),
+                    connected: true,
+                    is_static,
+                });
+                info.connected = true;
+                if endpoint.is_dialer() && !info.addrs.contains(&addr) {
+                    info.addrs.insert(0, addr);
+                }
+                for reply in self.pending_connects.remove(&peer_id).unwrap_or_default() {
+                    let _ = reply.send(Ok(peer_id));
+                }
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
@@ -294,9 +390,30 @@ impl Node {
                 ..
             } => {
                 info!(peer = %peer_id, ?cause, "disconnected");
+                if let Some(info) = self.peers.get_mut(&peer_id) {
+                    info.connected = false;
+                }
             }
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
                 debug!(?peer_id, %error, "dial failed");
+                if let Some(peer) = peer_id {
+                    for reply in self.pending_connects.remove(&peer).unwrap_or_default() {
+                        let _ = reply.send(Err(RequestError::Dial(error.to_string())));
+                    }
+                }
+            }
+            SwarmEvent::Behaviour(NodeEvent::Identify(event)) => {
+                if let libp2p::identify::Event::Received { peer_id, info, .. } = *event
+                    && let Some(peer) = self.peers.get_mut(&peer_id)
+                {
+                    peer.protocols = info.protocols.iter().map(ToString::to_string).collect();
+                    peer.agent = info.agent_version;
+                    for addr in info.listen_addrs {
+                        if !peer.addrs.contains(&addr) {
+                            peer.addrs.push(addr);
+                        }
+                    }
+                }
             }
             SwarmEvent::NewListenAddr { address, .. } => {
                 info!(

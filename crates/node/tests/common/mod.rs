@@ -32,6 +32,8 @@ impl NodeProcess {
             "0",
             "--log-level",
             "DEBUG",
+            "--rest-port",
+            "0",
         ])
         .args(args)
         .env_remove("RUST_LOG")
@@ -80,6 +82,22 @@ impl NodeProcess {
             std::thread::sleep(Duration::from_millis(20));
         }
         node
+    }
+
+    /// The REST API address, once logged.
+    pub fn rest_addr(&self) -> std::net::SocketAddr {
+        assert!(
+            self.wait_for("REST API listening on http://", Duration::from_secs(10)),
+            "{}",
+            self.log()
+        );
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .find_map(|l| l.split("REST API listening on http://").nth(1))
+            .map(|a| a.trim().parse().unwrap())
+            .unwrap()
     }
 
     /// The plain TCP listen address.
@@ -171,6 +189,8 @@ pub async fn start_node_with(args: &[&str], change: impl FnOnce(&mut NodeConfig)
         "127.0.0.1",
         "--tcp-port",
         "0",
+        "--rest-port",
+        "0",
     ];
     all.extend_from_slice(args);
     let cli = Cli::try_parse_from(all).unwrap();
@@ -196,4 +216,50 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     false
+}
+
+/// A minimal HTTP/1.1 client: one request per connection.
+pub async fn http(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let body = body.unwrap_or("");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let raw = String::from_utf8(raw).unwrap();
+    let (head, rest) = raw.split_once("\r\n\r\n").unwrap();
+    let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    let body = if chunked {
+        dechunk(rest)
+    } else {
+        rest.to_owned()
+    };
+    (status, body)
+}
+
+fn dechunk(mut rest: &str) -> String {
+    let mut out = String::new();
+    loop {
+        let Some((size, tail)) = rest.split_once("\r\n") else {
+            return out;
+        };
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            return out;
+        }
+        out.push_str(&tail[..n]);
+        rest = &tail[n + 2..];
+    }
 }

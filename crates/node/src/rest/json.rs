@@ -1,0 +1,86 @@
+//! nwaku's JSON form of a `WakuMessage`: bytes as standard base64 (padding
+//! optional on input), timestamps as nanosecond numbers.
+
+use base64::Engine;
+use base64::alphabet::STANDARD;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use serde::{Deserialize, Serialize};
+use waku_core::{WakuMessage, now_nanos};
+
+/// Standard alphabet; accepts input with or without `=` padding, writes padding.
+const B64: GeneralPurpose = GeneralPurpose::new(
+    &STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// A message as the REST API receives it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageIn {
+    payload: Option<String>,
+    content_topic: Option<String>,
+    version: Option<u32>,
+    timestamp: Option<i64>,
+    meta: Option<String>,
+    ephemeral: Option<bool>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    proof: Option<String>,
+}
+
+fn decode_b64(value: &str) -> Result<bytes::Bytes, String> {
+    B64.decode(value.trim())
+        .map(Into::into)
+        .map_err(|_| "Incorrect base64 string".to_owned())
+}
+
+impl MessageIn {
+    /// The message, with the node's clock as timestamp when none (or 0) is given.
+    pub fn into_message(self) -> Result<WakuMessage, String> {
+        let payload = self
+            .payload
+            .filter(|p| !p.trim().is_empty())
+            .ok_or("Field `payload` is missing or empty")?;
+        let content_topic = self
+            .content_topic
+            .filter(|t| !t.is_empty())
+            .ok_or("Field `contentTopic` is missing or empty")?;
+        let mut message = WakuMessage::new(decode_b64(&payload)?, content_topic);
+        message.version = Some(self.version.unwrap_or(0));
+        message.timestamp = Some(match self.timestamp {
+            Some(ts) if ts != 0 => ts,
+            _ => now_nanos(),
+        });
+        message.meta = self.meta.as_deref().map(decode_b64).transpose()?;
+        message.ephemeral = Some(self.ephemeral.unwrap_or(false));
+        Ok(message)
+    }
+}
+
+/// A message as the relay REST API returns it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageOut {
+    payload: String,
+    content_topic: String,
+    version: u32,
+    timestamp: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    meta: Option<String>,
+    ephemeral: bool,
+    proof: String,
+}
+
+impl From<&WakuMessage> for MessageOut {
+    fn from(m: &WakuMessage) -> Self {
+        Self {
+            payload: B64.encode(&m.payload),
+            content_topic: m.content_topic.clone(),
+            version: m.version_or_zero(),
+            timestamp: m.timestamp_or_zero(),
+            meta: (!m.meta_bytes().is_empty()).then(|| B64.encode(m.meta_bytes())),
+            ephemeral: m.is_ephemeral(),
+            proof: String::new(),
+        }
+    }
+}

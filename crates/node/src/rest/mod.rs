@@ -1,0 +1,140 @@
+//! nwaku's REST API (the subset this node serves): debug info, health,
+//! admin peers and relay, with nwaku's paths, JSON shapes and status codes.
+//!
+//! Topics in paths are percent-encoded (`/relay/v1/messages/%2Fwaku%2F2%2Frs%2F1%2F0`).
+
+mod cache;
+mod json;
+mod relay;
+mod status;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use axum::Router;
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+use tokio::sync::broadcast::error::RecvError;
+use tracing::{info, warn};
+use waku_sharding::NetworkConfig;
+
+pub use cache::{DEFAULT_CAPACITY, MessageCache};
+
+use crate::NodeHandle;
+
+/// Shared state of the REST handlers.
+#[derive(Clone)]
+pub(crate) struct RestState {
+    pub(crate) node: NodeHandle,
+    pub(crate) cache: Arc<Mutex<MessageCache>>,
+    pub(crate) autosharding: Option<NetworkConfig>,
+    pub(crate) relay: bool,
+}
+
+impl RestState {
+    /// The cache, even if a handler panicked while holding it (every update
+    /// leaves it consistent).
+    pub(crate) fn cache(&self) -> std::sync::MutexGuard<'_, MessageCache> {
+        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// What the REST server needs from the node's configuration.
+#[derive(Debug, Clone)]
+pub struct RestSettings {
+    /// Serve `/admin`.
+    pub admin: bool,
+    /// Relay REST cache capacity.
+    pub cache_capacity: usize,
+    /// Autosharding network, for `/relay/v1/auto`.
+    pub autosharding: Option<NetworkConfig>,
+    /// Whether relay runs (its routes are served only then).
+    pub relay: bool,
+    /// Pubsub topics registered in the cache at start.
+    pub pubsub_topics: Vec<String>,
+    /// Content topics registered in the cache at start.
+    pub content_topics: Vec<String>,
+}
+
+fn router(state: RestState, admin: bool) -> Router {
+    let mut app = Router::new()
+        .route("/health", get(status::health))
+        .route("/debug/v1/info", get(status::info))
+        .route("/info", get(status::info))
+        .route("/debug/v1/version", get(status::version))
+        .route("/version", get(status::version));
+    if admin {
+        app = app.route(
+            "/admin/v1/peers",
+            get(status::admin_peers).post(status::admin_connect),
+        );
+    }
+    if state.relay {
+        app = app
+            .route(
+                "/relay/v1/subscriptions",
+                post(relay::subscribe).delete(relay::unsubscribe),
+            )
+            .route(
+                "/relay/v1/messages/{topic}",
+                get(relay::get_messages).post(relay::post_message),
+            )
+            .route(
+                "/relay/v1/auto/subscriptions",
+                post(relay::auto_subscribe).delete(relay::auto_unsubscribe),
+            )
+            .route("/relay/v1/auto/messages", post(relay::auto_post_message))
+            .route(
+                "/relay/v1/auto/messages/{topic}",
+                get(relay::auto_get_messages),
+            );
+    }
+    app.fallback(status::fallback).with_state(state)
+}
+
+/// Binds the REST listener; the server itself runs in [`serve`].
+pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let listener = TcpListener::bind(addr).await?;
+    info!("REST API listening on http://{}", listener.local_addr()?);
+    Ok(listener)
+}
+
+/// Serves the REST API on `listener` and feeds the relay cache from the
+/// node's received messages, until the returned tasks are aborted.
+pub fn serve(
+    listener: TcpListener,
+    node: NodeHandle,
+    settings: RestSettings,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut cache = MessageCache::new(settings.cache_capacity);
+    for topic in &settings.pubsub_topics {
+        cache.add_pubsub_topic(topic);
+    }
+    for topic in &settings.content_topics {
+        cache.add_content_topic(topic);
+    }
+    let state = RestState {
+        node: node.clone(),
+        cache: Arc::new(Mutex::new(cache)),
+        autosharding: settings.autosharding,
+        relay: settings.relay,
+    };
+    let mut received = node.messages();
+    let feeder_state = state.clone();
+    let feeder = tokio::spawn(async move {
+        loop {
+            match received.recv().await {
+                Ok(m) => feeder_state.cache().insert(&m.pubsub_topic, &m.message),
+                Err(RecvError::Lagged(n)) => warn!(missed = n, "REST cache fell behind"),
+                Err(RecvError::Closed) => break,
+            }
+        }
+    });
+    let app = router(state, settings.admin);
+    let server = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            warn!(%e, "REST server stopped");
+        }
+    });
+    vec![feeder, server]
+}

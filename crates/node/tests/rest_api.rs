@@ -1,0 +1,287 @@
+//! nwaku's REST API on a `wakunode` process: debug info, health, admin
+//! peers and relay (static and autosharded), with nwaku's shapes and codes.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{NodeProcess, eventually, http};
+use serde_json::{Value, json};
+
+fn enc(topic: &str) -> String {
+    topic.replace('/', "%2F")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn debug_info_version_and_health() {
+    let node = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "0"]);
+    let rest = node.rest_addr();
+    let (status, body) = http(rest, "GET", "/debug/v1/info", None).await;
+    assert_eq!(status, 200);
+    let info: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(info["listenAddresses"][0], node.tcp_addr().to_string());
+    let enr = waku_enr::WakuEnr::decode(info["enrUri"].as_str().unwrap()).unwrap();
+    assert_eq!(enr.shards().unwrap().cluster, 7);
+
+    let (status, body) = http(rest, "GET", "/debug/v1/version", None).await;
+    assert_eq!((status, body.starts_with('v')), (200, true), "{body}");
+
+    let (status, body) = http(rest, "GET", "/health", None).await;
+    assert_eq!(status, 200);
+    let health: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(health["nodeHealth"], "READY");
+    assert_eq!(
+        health["protocolsHealth"][0],
+        json!({"Relay": "NOT_READY", "desc": "No connected peers"})
+    );
+    assert_eq!(health["protocolsHealth"].as_array().unwrap().len(), 15);
+
+    let (status, body) = http(rest, "GET", "/nope", None).await;
+    assert_eq!(status, 400, "{body}");
+    // Admin routes are off by default.
+    assert_eq!(http(rest, "GET", "/admin/v1/peers", None).await.0, 400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_messages_flow_between_two_processes_over_rest() {
+    let a = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "0", "--rest-admin"]);
+    let b = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "0", "--rest-admin"]);
+    let (ra, rb) = (a.rest_addr(), b.rest_addr());
+    let peers = json!([b.tcp_addr().to_string()]).to_string();
+    let (status, body) = http(ra, "POST", "/admin/v1/peers", Some(&peers)).await;
+    assert_eq!(status, 200, "{body}");
+    let topic = enc("/waku/2/rs/7/0");
+
+    // Health turns READY once the relay peer is there.
+    assert!(
+        eventually(Duration::from_secs(20), || async move {
+            let (_, body) = http(ra, "GET", "/health", None).await;
+            body.contains(r#"{"Relay":"READY"}"#)
+        })
+        .await
+    );
+    let (_, body) = http(ra, "GET", "/admin/v1/peers", None).await;
+    let listed: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(listed[0]["connected"], "Connected", "{body}");
+    assert!(
+        listed[0]["multiaddr"].as_str().unwrap().ends_with(
+            &b.tcp_addr()
+                .iter()
+                .last()
+                .unwrap()
+                .to_string()
+                .replace("/p2p/", "")
+        ),
+        "{body}"
+    );
+
+    // Publish on A until B has it (the mesh may need a heartbeat).
+    let mut got = Vec::new();
+    for i in 0..100 {
+        let msg = json!({"payload": "aGVsbG8=", "contentTopic": "/rest/1/chat/proto", "timestamp": 0, "meta": "bWV0YQ"});
+        let (status, body) = http(
+            ra,
+            "POST",
+            &format!("/relay/v1/messages/{topic}"),
+            Some(&msg.to_string()),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let (status, body) = http(rb, "GET", &format!("/relay/v1/messages/{topic}"), None).await;
+        assert_eq!(status, 200, "{body}");
+        got = serde_json::from_str::<Vec<Value>>(&body).unwrap();
+        if !got.is_empty() || i == 99 {
+            break;
+        }
+    }
+    assert!(!got.is_empty(), "B never received a message");
+    let m = &got[0];
+    assert_eq!(m["payload"], "aGVsbG8=");
+    assert_eq!(m["contentTopic"], "/rest/1/chat/proto");
+    assert_eq!(m["meta"], "bWV0YQ==");
+    assert_eq!(m["version"], 0);
+    assert!(
+        m["timestamp"].as_i64().unwrap() > 0,
+        "zero timestamp became now"
+    );
+    assert_eq!(m["proof"], "");
+    // The content topic is now known to the cache too; reads drain.
+    let (status, _) = http(
+        rb,
+        "GET",
+        &format!("/relay/v1/auto/messages/{}", enc("/rest/1/chat/proto")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_rest_errors_match_nwaku() {
+    let node = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--shard",
+        "0",
+        "--max-msg-size",
+        "1KiB",
+    ]);
+    let rest = node.rest_addr();
+    let shard0 = enc("/waku/2/rs/7/0");
+
+    let (status, body) = http(
+        rest,
+        "POST",
+        "/relay/v1/subscriptions",
+        Some(r#"["/bad/topic"]"#),
+    )
+    .await;
+    assert_eq!(
+        (status, body.as_str()),
+        (400, r#"Invalid pubsub topic(s): @["/bad/topic"]"#)
+    );
+    let (status, body) = http(rest, "POST", "/relay/v1/subscriptions", Some("not json")).await;
+    assert_eq!(status, 400);
+    assert!(
+        body.starts_with("Invalid content body, could not decode"),
+        "{body}"
+    );
+
+    let (status, body) = http(
+        rest,
+        "GET",
+        &format!("/relay/v1/messages/{}", enc("/waku/2/rs/7/5")),
+        None,
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (404, ""));
+    let (status, body) = http(
+        rest,
+        "POST",
+        &format!("/relay/v1/messages/{}", enc("/waku/2/rs/7/5")),
+        Some("{}"),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body,
+        "Failed to publish: Node not subscribed to topic: /waku/2/rs/7/5"
+    );
+
+    let (status, body) = http(
+        rest,
+        "POST",
+        &format!("/relay/v1/messages/{shard0}"),
+        Some(r#"{"contentTopic":"/a/1/b/c"}"#),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(body.contains("payload"), "{body}");
+    let (status, body) = http(
+        rest,
+        "POST",
+        &format!("/relay/v1/messages/{shard0}"),
+        Some(r#"{"payload":"***","contentTopic":"/a/1/b/c"}"#),
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (400, "Incorrect base64 string"));
+    let big = json!({"payload": "A".repeat(2000), "contentTopic": "/a/1/b/c"}).to_string();
+    let (status, body) = http(
+        rest,
+        "POST",
+        &format!("/relay/v1/messages/{shard0}"),
+        Some(&big),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(body.starts_with("Failed to publish:"), "{body}");
+    // No peers: nwaku's pubsub route still answers OK.
+    let ok = json!({"payload": "aGk=", "contentTopic": "/a/1/b/c"}).to_string();
+    let (status, body) = http(
+        rest,
+        "POST",
+        &format!("/relay/v1/messages/{shard0}"),
+        Some(&ok),
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (200, "OK"));
+
+    // Static sharding: the auto routes refuse to publish.
+    let (status, body) = http(rest, "POST", "/relay/v1/auto/messages", Some(&ok)).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (400, "Failed to publish. Autosharding is disabled")
+    );
+    let (status, body) = http(
+        rest,
+        "GET",
+        &format!("/relay/v1/auto/messages/{}", enc("/x/1/y/z")),
+        None,
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (404, "/x/1/y/z"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn autosharded_subscriptions_and_publishing() {
+    let a = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--num-shards-in-network",
+        "8",
+        "--content-topic",
+        "/app/1/chat/proto",
+    ]);
+    let tcp = a.tcp_addr().to_string();
+    let b = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--num-shards-in-network",
+        "8",
+        "--staticnode",
+        &tcp,
+    ]);
+    let (ra, rb) = (a.rest_addr(), b.rest_addr());
+    let (status, body) = http(
+        rb,
+        "POST",
+        "/relay/v1/auto/subscriptions",
+        Some(r#"["/app/1/chat/proto"]"#),
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (200, "OK"));
+    let ct = enc("/app/1/chat/proto");
+    let msg = json!({"payload": "YXV0bw==", "contentTopic": "/app/1/chat/proto"}).to_string();
+    let mut received = Vec::new();
+    for _ in 0..100 {
+        let (status, _) = http(ra, "POST", "/relay/v1/auto/messages", Some(&msg)).await;
+        if status == 200 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let (status, body) =
+                http(rb, "GET", &format!("/relay/v1/auto/messages/{ct}"), None).await;
+            assert_eq!(status, 200, "{body}");
+            received = serde_json::from_str::<Vec<Value>>(&body).unwrap();
+            if !received.is_empty() {
+                break;
+            }
+        } else {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    assert!(!received.is_empty(), "A:\n{}\nB:\n{}", a.log(), b.log());
+    assert_eq!(received[0]["payload"], "YXV0bw==");
+    let (status, body) = http(
+        ra,
+        "POST",
+        "/relay/v1/auto/messages",
+        Some(r#"{"payload":"aGk=","contentTopic":"/2/app/1/x/y"}"#),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        body.starts_with("Failed to publish. Autosharding error:"),
+        "{body}"
+    );
+}
