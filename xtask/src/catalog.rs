@@ -93,6 +93,9 @@ pub struct Requirement {
     pub crate_name: String,
     /// 1-based line of the `[[req]]` table in the catalog file.
     pub line: usize,
+    /// Marked `status = "planned"`: its crate does not exist yet, so an
+    /// uncovered MUST is reported but not an error.
+    pub planned: bool,
 }
 
 /// One validated catalog file.
@@ -173,6 +176,8 @@ struct RawReq {
     /// Optional crate override.
     #[serde(rename = "crate")]
     crate_name: Option<String>,
+    /// Optional `planned` marker for a requirement whose crate does not exist yet.
+    status: Option<String>,
 }
 
 /// True when `text` is a well-formed requirement id: an upper-case prefix
@@ -378,6 +383,18 @@ pub fn parse_catalog(file: &str, text: &str) -> (Option<Catalog>, Vec<CatalogErr
             None => crate_name.clone(),
         };
 
+        let planned = match req.status.as_deref().map(str::trim) {
+            None | Some("active") => false,
+            Some("planned") => true,
+            Some(other) => {
+                errors.push(CatalogError {
+                    location: location.clone(),
+                    message: format!("req.status is `{other}`; expected `active` or `planned`"),
+                });
+                false
+            }
+        };
+
         let valid = errors.len() == before;
         match (id, level, section, summary, req_crate) {
             (Some(id), Some(level), Some(section), Some(summary), Some(crate_name)) if valid => {
@@ -388,6 +405,7 @@ pub fn parse_catalog(file: &str, text: &str) -> (Option<Catalog>, Vec<CatalogErr
                     summary,
                     crate_name,
                     line,
+                    planned,
                 });
             }
             (Some(id), ..) if is_requirement_id(&id) => defective_ids.push(id),

@@ -427,7 +427,7 @@ fn build_report(
             count.total += 1;
             if covered_by.is_empty() {
                 count.uncovered += 1;
-                if req.level == Level::Must && catalog.status == Status::Active {
+                if req.level == Level::Must && catalog.status == Status::Active && !req.planned {
                     uncovered_must.push(CheckError {
                         kind: ErrorKind::UncoveredMust,
                         location: format!("{}:{}", catalog.file, req.line),
@@ -834,5 +834,18 @@ mod tests {
             .map(|m| (m.name.as_str(), m.path_attr.as_deref()))
             .collect();
         assert_eq!(names, [("a", None), ("b", None), ("c", Some("x/y.rs"))]);
+    }
+
+    #[test]
+    fn a_planned_requirement_in_an_active_catalog_is_not_an_error() {
+        let tree = TempTree::new("planned-req");
+        tree.write(
+            "specs/a.toml",
+            "[spec]\nname = \"A\"\ntitle = \"t\"\nprefix = \"AAA\"\nupstream = \"https://github.com/o/r/blob/0123abc/x.md\"\ncrate = \"c\"\n\n[[req]]\nid = \"AAA-001\"\nlevel = \"MUST\"\nsection = \"s\"\nsummary = \"x\"\ncrate = \"later\"\nstatus = \"planned\"\n\n[[req]]\nid = \"AAA-002\"\nlevel = \"MUST\"\nsection = \"s\"\nsummary = \"y\"\n",
+        );
+        let report = check(&tree.0);
+        let errors: Vec<&str> = report.errors.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].starts_with("AAA-002"), "{errors:?}");
     }
 }

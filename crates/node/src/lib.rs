@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod enr;
 mod handle;
+pub mod metrics;
 pub mod node;
 pub mod rest;
 pub mod transport;

@@ -21,7 +21,9 @@ use waku_sharding::RelayShard;
 use crate::behaviour::{NodeBehaviour, NodeEvent};
 use crate::config::NodeConfig;
 use crate::handle::{Command, MESSAGE_BUFFER, NodeHandle, PeerInfo, ReceivedMessage, RequestError};
+use crate::metrics::NodeMetrics;
 use crate::transport::{self, TransportError};
+use prometheus_client::registry::Registry;
 
 /// How often disconnected static peers are dialled again.
 const STATICNODE_REDIAL: Duration = Duration::from_secs(10);
@@ -75,9 +77,16 @@ pub struct Node {
     pending_connects: HashMap<PeerId, Vec<oneshot::Sender<Result<PeerId, RequestError>>>>,
     /// Background tasks (REST, metrics) stopped with the node.
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// nwaku-named node metrics (updated even without a metrics server).
+    node_metrics: NodeMetrics,
+    /// rust-libp2p's swarm metrics, when the metrics server runs.
+    libp2p_metrics: Option<libp2p::metrics::Metrics>,
 }
 
-fn build_relay(config: &NodeConfig) -> Result<Option<Relay>, NodeError> {
+fn build_relay(
+    config: &NodeConfig,
+    registry: Option<&mut Registry>,
+) -> Result<Option<Relay>, NodeError> {
     if !config.relay {
         return Ok(None);
     }
@@ -88,7 +97,11 @@ fn build_relay(config: &NodeConfig) -> Result<Option<Relay>, NodeError> {
             .map_err(|e| NodeError::Relay(format!("protected shard key: {e}")))?;
         relay_config = relay_config.with_protected_shard(protected.shard, key);
     }
-    let mut relay = Relay::new(relay_config).map_err(|e| NodeError::Relay(e.to_string()))?;
+    let relay = match registry {
+        Some(registry) => Relay::new_with_metrics(relay_config, registry),
+        None => Relay::new(relay_config),
+    };
+    let mut relay = relay.map_err(|e| NodeError::Relay(e.to_string()))?;
     for shard in &config.shards {
         let shard = RelayShard::new(config.cluster_id, *shard);
         relay
@@ -104,7 +117,13 @@ impl Node {
     pub async fn start(config: NodeConfig) -> Result<Self, NodeError> {
         let tls = transport::load_tls(config.wss.as_ref(), &config.wss_trust)?;
         let transport = transport::build(&config.keypair, tls)?;
-        let relay = build_relay(&config)?;
+        let mut registry = config.metrics.map(|_| Registry::default());
+        let node_metrics = NodeMetrics::default();
+        let libp2p_metrics = registry.as_mut().map(|r| {
+            node_metrics.register(r);
+            libp2p::metrics::Metrics::new(r)
+        });
+        let relay = build_relay(&config, registry.as_mut())?;
         let announced_shards = ShardSet::new();
         if relay.is_some() {
             announced_shards
@@ -145,7 +164,19 @@ impl Node {
             peers: HashMap::new(),
             pending_connects: HashMap::new(),
             tasks: Vec::new(),
+            node_metrics,
+            libp2p_metrics,
         };
+        if let (Some(addr), Some(registry)) = (node.config.metrics, registry) {
+            let task =
+                crate::metrics::serve(addr, registry)
+                    .await
+                    .map_err(|e| NodeError::Listen {
+                        addr: Multiaddr::from(addr.ip()).with(Protocol::Tcp(addr.port())),
+                        reason: format!("metrics server: {e}"),
+                    })?;
+            node.tasks.push(task);
+        }
         node.start_rest().await?;
         node.dial_staticnodes();
         Ok(node)
@@ -258,9 +289,20 @@ impl Node {
                 message,
                 reply,
             } => {
+                let copy = (*message).clone();
                 let result = self
                     .relay()
                     .and_then(|r| r.publish(&pubsub_topic, *message).map_err(Into::into));
+                if let Ok(hash) = &result {
+                    // Our own messages reach local consumers too (nwaku's
+                    // triggerSelf): the REST cache, and later store and filter.
+                    debug!(%pubsub_topic, %hash, "relay message published");
+                    let _ = self.handle.messages.send(ReceivedMessage {
+                        pubsub_topic,
+                        message: copy,
+                        hash: *hash,
+                    });
+                }
                 let _ = reply.send(result);
             }
             Command::Subscribe {
@@ -359,12 +401,16 @@ impl Node {
     }
 
     fn handle_event(&mut self, event: SwarmEvent<NodeEvent>) {
+        if let Some(metrics) = &self.libp2p_metrics {
+            libp2p::metrics::Recorder::record(metrics, &event);
+        }
         match event {
             SwarmEvent::ConnectionEstablished {
                 peer_id, endpoint, ..
             } => {
                 let addr = endpoint.get_remote_address().clone();
                 info!(peer = %peer_id, %addr, "connected");
+                self.node_metrics.peers.set(count_peers(&self.swarm));
                 let is_static = self.config.staticnodes.iter().any(|(p, _)| *p == peer_id);
                 let info = self.peers.entry(peer_id).or_insert_with(|| PeerInfo {
                     peer_id,
@@ -390,6 +436,7 @@ impl Node {
                 ..
             } => {
                 info!(peer = %peer_id, ?cause, "disconnected");
+                self.node_metrics.peers.set(count_peers(&self.swarm));
                 if let Some(info) = self.peers.get_mut(&peer_id) {
                     info.connected = false;
                 }
@@ -430,6 +477,7 @@ impl Node {
                 } = *event
                 {
                     debug!(%pubsub_topic, %hash, "relay message delivered");
+                    self.node_metrics.relay_message();
                     // No receiver is fine: nobody is listening yet.
                     let _ = self.handle.messages.send(ReceivedMessage {
                         pubsub_topic,
@@ -448,6 +496,10 @@ impl Node {
             _ => {}
         }
     }
+}
+
+fn count_peers(swarm: &Swarm<NodeBehaviour>) -> i64 {
+    i64::try_from(swarm.connected_peers().count()).unwrap_or(i64::MAX)
 }
 
 /// Opens the TCP and WebSocket listeners and waits for their addresses.

@@ -60,6 +60,22 @@ fn bad_flag_values_exit_2_with_one_line_naming_the_flag() {
     }
 }
 
+// spec: NET-004
+#[test]
+fn a_relay_node_of_the_waku_network_needs_one_of_its_shards() {
+    let (code, stderr) = run_with(&["--cluster-id", "1", "--shard", "9"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("must subscribe to at least one of shards 0..=7"),
+        "{stderr}"
+    );
+    let (code, stderr) = run_with(&["--cluster-id", "1"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    // With a shard of the network it starts.
+    let node = NodeProcess::spawn(&["--cluster-id", "1", "--shard", "3"]);
+    assert_eq!(node.addrs.len(), 1);
+}
+
 #[test]
 fn sigterm_stops_the_node_cleanly() {
     let mut node = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "0"]);

@@ -43,6 +43,7 @@ async fn debug_info_version_and_health() {
     assert_eq!(http(rest, "GET", "/admin/v1/peers", None).await.0, 400);
 }
 
+// spec: NET-014, NET-020
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn relay_messages_flow_between_two_processes_over_rest() {
     let a = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "0", "--rest-admin"]);

@@ -15,7 +15,7 @@ use waku_sharding::RelayShard;
 const SHARD_0: &str = "/waku/2/rs/1/0";
 const SHARD_1: &str = "/waku/2/rs/1/1";
 
-// spec: NET-020, RELAY-004
+// spec: NET-020, RELAY-004, NET-013
 #[tokio::test]
 async fn two_nodes_exchange_messages_on_their_shard() {
     let mut a = spawn_relay(relay_config()).await;
@@ -34,6 +34,9 @@ async fn two_nodes_exchange_messages_on_their_shard() {
     assert_eq!(got[0].hash, hash);
     assert_eq!(hash, waku_core::message_hash(SHARD_0, &msg));
     assert_eq!(got[0].source, a.peer_id);
+    // No version field on the wire: relayed as is, read as version 0.
+    assert_eq!(got[0].message.version, None);
+    assert_eq!(got[0].message.version_or_zero(), 0);
 
     let reply = message("hello from b");
     publish(&b, SHARD_0, reply.clone()).await;

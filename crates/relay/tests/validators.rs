@@ -7,6 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
+use libp2p::gossipsub;
 use waku_core::RateLimitProof;
 use waku_relay::{
     MessageContext, Outcome, RateLimitValidator, Relay, ValidatorScope, Verdict, reason,
@@ -14,12 +15,15 @@ use waku_relay::{
 
 const SHARD: &str = "/waku/2/rs/1/3";
 
-/// sender -- a -- c on SHARD, a configured with `config`.
-async fn line(config: waku_relay::RelayConfig) -> (Node<Relay>, Node<Relay>, Node<Relay>) {
+/// sender -- a -- c on SHARD, a configured with `config`; c is a plain
+/// gossipsub observer showing everything a forwards.
+async fn line(
+    config: waku_relay::RelayConfig,
+) -> (Node<Relay>, Node<Relay>, Node<gossipsub::Behaviour>) {
     let sender = spawn_relay(relay_config()).await;
     let a = spawn_relay(config).await;
-    let c = spawn_relay(relay_config()).await;
-    for n in [&sender, &a, &c] {
+    let c = spawn_observer(SHARD).await;
+    for n in [&sender, &a] {
         n.behaviour(|r| r.subscribe(SHARD).unwrap()).await;
     }
     sender.connect(&a).await;
@@ -43,12 +47,12 @@ async fn wait_validated(a: &Node<Relay>, n: u64) -> waku_relay::ValidationCounts
 }
 
 /// Checks that c received exactly the `accepted` messages a accepted.
-async fn c_gets_exactly(c: &mut Node<Relay>, accepted: usize) {
+async fn c_gets_exactly(c: &mut Node<gossipsub::Behaviour>, accepted: usize) {
     let mut got = Vec::new();
-    collect_messages(c, &mut got, accepted).await;
+    collect_raw(c, &mut got, accepted).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(
-        messages(c.drain()).is_empty(),
+        raw_messages(c.drain()).is_empty(),
         "ignored messages were forwarded"
     );
 }
@@ -62,9 +66,13 @@ async fn messages_beyond_the_rate_are_ignored_without_penalty() {
     );
     let (sender, mut a, mut c) = line(config).await;
     let started = Instant::now();
-    for i in 0..10 {
-        publish(&sender, SHARD, message(&format!("m{i}"))).await;
-    }
+    sender
+        .behaviour(|r| {
+            for i in 0..10 {
+                r.publish(SHARD, message(&format!("m{i}"))).unwrap();
+            }
+        })
+        .await;
     let counts = wait_validated(&a, 10).await;
     let elapsed = started.elapsed().as_secs_f64();
     let accepted = counts.total(Outcome::Accept);
@@ -102,12 +110,16 @@ async fn free_bandwidth_drops_unproven_messages_above_1_mbps() {
         RateLimitValidator::free_bandwidth(),
     );
     let (sender, mut a, mut c) = line(config).await;
-    // 40 x 10 kB = 400 kB in a burst, more than one second at 1 Mbps.
-    for i in 0..40 {
-        let mut m = message("");
-        m.payload = format!("{i:>10000}").into_bytes().into();
-        publish(&sender, SHARD, m).await;
-    }
+    // 60 x 10 kB = 600 kB in one burst, well over one second at 1 Mbps.
+    sender
+        .behaviour(|r| {
+            for i in 0..60 {
+                let mut m = message("");
+                m.payload = format!("{i:>10000}").into_bytes().into();
+                r.publish(SHARD, m).unwrap();
+            }
+        })
+        .await;
     // A message with an RLN proof still passes (RLN validation judges it).
     let mut proven = message("with proof");
     proven.rate_limit_proof = Some(RateLimitProof {
@@ -116,7 +128,7 @@ async fn free_bandwidth_drops_unproven_messages_above_1_mbps() {
     });
     publish(&sender, SHARD, proven.clone()).await;
 
-    let counts = wait_validated(&a, 41).await;
+    let counts = wait_validated(&a, 61).await;
     let accepted = counts.total(Outcome::Accept);
     assert!(
         counts.get(Outcome::Ignore, reason::RATE_LIMITED) >= 1,

@@ -327,3 +327,42 @@ pub async fn wait_raw_knows(node: &Node<gossipsub::Behaviour>, topic: &str, peer
     })
     .await;
 }
+
+/// Keeps only the messages a raw gossipsub node received.
+pub fn raw_messages(events: Vec<gossipsub::Event>) -> Vec<gossipsub::Message> {
+    events
+        .into_iter()
+        .filter_map(|e| match e {
+            gossipsub::Event::Message { message, .. } => Some(message),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Waits until a raw gossipsub node has received `n` messages in total
+/// (counting those in `seen`); it does no validation, so it shows exactly
+/// what its peers forward.
+pub async fn collect_raw(
+    node: &mut Node<gossipsub::Behaviour>,
+    seen: &mut Vec<gossipsub::Message>,
+    n: usize,
+) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while seen.len() < n {
+        match tokio::time::timeout_at(deadline, node.events.recv()).await {
+            Ok(Some(e)) => seen.extend(raw_messages(vec![e])),
+            Ok(None) => panic!("event channel closed"),
+            Err(_) => panic!("timed out: {} of {n} messages at the observer", seen.len()),
+        }
+    }
+}
+
+/// A raw gossipsub node subscribed to `topic`, accepting anything: an
+/// observer of what its relay peers forward.
+pub async fn spawn_observer(topic: &str) -> Node<gossipsub::Behaviour> {
+    let node = spawn_raw(Authenticity::Anonymous).await;
+    let t = topic.to_owned();
+    node.behaviour(move |g| g.subscribe(&gossipsub::IdentTopic::new(t)).unwrap())
+        .await;
+    node
+}
