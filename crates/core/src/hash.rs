@@ -70,13 +70,41 @@ impl FromStr for MessageHash {
 /// The deterministic hash of `message` as published on `pubsub_topic`
 /// (nwaku's rule for absent timestamps: see the module documentation).
 pub fn message_hash(pubsub_topic: &str, message: &WakuMessage) -> MessageHash {
+    let timestamp = message.timestamp_or_zero().to_be_bytes();
+    let parts: [&[u8]; 5] = [
+        pubsub_topic.as_bytes(),
+        &message.payload,
+        message.content_topic.as_bytes(),
+        message.meta_bytes(),
+        &timestamp,
+    ];
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    // Small preimages are gathered and hashed in one call, which is measurably
+    // faster than five incremental updates; large ones are streamed.
+    if len <= SMALL_PREIMAGE {
+        return PREIMAGE.with(|buf| {
+            let mut buf = buf.borrow_mut();
+            buf.clear();
+            for part in parts {
+                buf.extend_from_slice(part);
+            }
+            MessageHash(Sha256::digest(buf.as_slice()).into())
+        });
+    }
     let mut hasher = Sha256::new();
-    hasher.update(pubsub_topic.as_bytes());
-    hasher.update(&message.payload);
-    hasher.update(message.content_topic.as_bytes());
-    hasher.update(message.meta_bytes());
-    hasher.update(message.timestamp_or_zero().to_be_bytes());
+    for part in parts {
+        hasher.update(part);
+    }
     MessageHash(hasher.finalize().into())
+}
+
+/// Largest preimage gathered into the per-thread buffer and hashed in one call.
+const SMALL_PREIMAGE: usize = 4096;
+
+thread_local! {
+    /// Reused preimage buffer (no allocation or zeroing per hash).
+    static PREIMAGE: std::cell::RefCell<Vec<u8>> =
+        std::cell::RefCell::new(Vec::with_capacity(SMALL_PREIMAGE));
 }
 
 #[cfg(test)]
