@@ -4,7 +4,15 @@ use std::path::Path;
 use std::process::Command;
 
 /// Crates with criterion benches, in dependency order.
-const BENCHED: &[&str] = &["waku-core", "waku-sharding", "waku-enr", "waku-relay"];
+const BENCHED: &[&str] = &[
+    "waku-core",
+    "waku-sharding",
+    "waku-enr",
+    "waku-relay",
+    "waku-store",
+    "waku-filter",
+    "waku-lightpush",
+];
 
 /// Runs the benches of `packages` (all benched crates when empty). `quick`
 /// shortens warm-up and measurement for a fast look (less precise).

@@ -7,6 +7,9 @@ use libp2p::swarm::{NetworkBehaviour, behaviour::toggle::Toggle};
 use libp2p::{identify, ping};
 use waku_metadata::{Behaviour as Metadata, Event as MetadataEvent};
 use waku_relay::{Relay, RelayEvent};
+use waku_store::{
+    Behaviour as Store, Event as StoreEvent, LegacyBehaviour as LegacyStore, LegacyEvent,
+};
 
 use crate::AGENT_VERSION;
 
@@ -16,6 +19,18 @@ const IDENTIFY_INTERVAL: Duration = Duration::from_secs(5 * 60);
 /// Interval between pings on every connection (js-waku pings every 10 s too).
 const PING_INTERVAL: Duration = Duration::from_secs(10);
 
+/// The optional protocols, built from the configuration.
+pub struct Protocols {
+    /// Relay, unless disabled.
+    pub relay: Option<Relay>,
+    /// Metadata (always).
+    pub metadata: Metadata,
+    /// Store service or client.
+    pub store: Option<Store>,
+    /// Legacy store service.
+    pub legacy_store: Option<LegacyStore>,
+}
+
 /// Every protocol the node speaks.
 #[derive(NetworkBehaviour)]
 #[behaviour(to_swarm = "NodeEvent")]
@@ -24,6 +39,10 @@ pub struct NodeBehaviour {
     pub relay: Toggle<Relay>,
     /// `/vac/waku/metadata/1.0.0`: cluster and shard exchange, cluster enforcement.
     pub metadata: Metadata,
+    /// `/vac/waku/store-query/3.0.0`: service with `--store`, client with `--storenode`.
+    pub store: Toggle<Store>,
+    /// `/vac/waku/store/2.0.0-beta4`, with `--legacy-store`.
+    pub legacy_store: Toggle<LegacyStore>,
     /// `/ipfs/id/1.0.0`: js-waku picks service peers from the protocols identify reports.
     pub identify: identify::Behaviour,
     /// `/ipfs/ping/1.0.0`.
@@ -32,10 +51,12 @@ pub struct NodeBehaviour {
 
 impl NodeBehaviour {
     /// The behaviour for a node with identity `keypair`.
-    pub fn new(keypair: &Keypair, relay: Option<Relay>, metadata: Metadata) -> Self {
+    pub fn new(keypair: &Keypair, protocols: Protocols) -> Self {
         Self {
-            relay: Toggle::from(relay),
-            metadata,
+            relay: Toggle::from(protocols.relay),
+            metadata: protocols.metadata,
+            store: Toggle::from(protocols.store),
+            legacy_store: Toggle::from(protocols.legacy_store),
             identify: identify::Behaviour::new(
                 identify::Config::new("/ipfs/id/1.0.0".into(), keypair.public())
                     .with_agent_version(AGENT_VERSION.into())
@@ -53,6 +74,10 @@ pub enum NodeEvent {
     Relay(Box<RelayEvent>),
     /// A metadata event.
     Metadata(Box<MetadataEvent>),
+    /// A store event.
+    Store(Box<StoreEvent>),
+    /// A legacy store event.
+    LegacyStore(Box<LegacyEvent>),
     /// An identify event.
     Identify(Box<identify::Event>),
     /// A ping result.
@@ -80,5 +105,17 @@ impl From<RelayEvent> for NodeEvent {
 impl From<MetadataEvent> for NodeEvent {
     fn from(event: MetadataEvent) -> Self {
         Self::Metadata(Box::new(event))
+    }
+}
+
+impl From<StoreEvent> for NodeEvent {
+    fn from(event: StoreEvent) -> Self {
+        Self::Store(Box::new(event))
+    }
+}
+
+impl From<LegacyEvent> for NodeEvent {
+    fn from(event: LegacyEvent) -> Self {
+        Self::LegacyStore(Box::new(event))
     }
 }

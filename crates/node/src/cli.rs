@@ -83,6 +83,31 @@ pub struct Cli {
     #[arg(long, default_value_t = true, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
     pub relay: bool,
 
+    /// Serve the store protocol (archive relayed messages).
+    #[arg(long, default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
+    pub store: bool,
+
+    /// Store service peer to query (multiaddr with /p2p/<peer id>).
+    #[arg(long)]
+    pub storenode: Option<String>,
+
+    /// Message database: `sqlite://path`, `postgres://user:pass@host:port/db` or `memory://`.
+    #[arg(long, default_value = "sqlite://store.sqlite3")]
+    pub store_message_db_url: String,
+
+    /// Retention: `time:<seconds>`, `capacity:<count>` or `size:<N>MB|GB`.
+    #[arg(long, default_value = "time:172800")]
+    pub store_message_retention_policy: String,
+
+    /// Also serve the legacy store protocol (/vac/waku/store/2.0.0-beta4).
+    #[arg(long, default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
+    pub legacy_store: bool,
+
+    /// Database connections at most (accepted for nwaku compatibility; the
+    /// PostgreSQL pool size is fixed by the store crate).
+    #[arg(long, default_value_t = 50)]
+    pub store_max_num_db_connections: u32,
+
     /// Serve the REST API.
     #[arg(long, default_value_t = true, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
     pub rest: bool,

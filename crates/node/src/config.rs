@@ -45,6 +45,17 @@ pub struct ProtectedShard {
     pub public_key: Vec<u8>,
 }
 
+/// The store service's settings.
+#[derive(Debug, Clone)]
+pub struct StoreSettings {
+    /// The database URL.
+    pub db_url: String,
+    /// The retention policy.
+    pub retention: waku_store::RetentionPolicy,
+    /// Whether the legacy protocol is served too.
+    pub legacy: bool,
+}
+
 /// Everything the node needs to start.
 #[derive(Debug, Clone)]
 pub struct NodeConfig {
@@ -77,6 +88,10 @@ pub struct NodeConfig {
     pub protected_shards: Vec<ProtectedShard>,
     /// Whether relay runs.
     pub relay: bool,
+    /// The store service, when `--store` is set.
+    pub store: Option<StoreSettings>,
+    /// The store peer to query (`--storenode`).
+    pub storenode: Option<(PeerId, Multiaddr)>,
     /// REST API address, when enabled.
     pub rest: Option<std::net::SocketAddr>,
     /// Whether the `/admin` REST routes are served.
@@ -176,16 +191,13 @@ fn parse_nodekey(hex_key: Option<&str>) -> Result<Keypair, ConfigError> {
     Ok(libp2p::identity::secp256k1::Keypair::from(secret).into())
 }
 
-fn parse_staticnode(text: &str) -> Result<(PeerId, Multiaddr), ConfigError> {
+fn parse_peer_addr(flag: &'static str, text: &str) -> Result<(PeerId, Multiaddr), ConfigError> {
     let addr: Multiaddr = text
         .parse()
-        .map_err(|e| bad("staticnode", format!("{text:?}: {e}")))?;
+        .map_err(|e| bad(flag, format!("{text:?}: {e}")))?;
     match addr.iter().last() {
         Some(Protocol::P2p(peer)) => Ok((peer, addr)),
-        _ => Err(bad(
-            "staticnode",
-            format!("{text:?} must end with /p2p/<peer id>"),
-        )),
+        _ => Err(bad(flag, format!("{text:?} must end with /p2p/<peer id>"))),
     }
 }
 
@@ -284,7 +296,7 @@ impl TryFrom<&Cli> for NodeConfig {
         let staticnodes = cli
             .staticnodes
             .iter()
-            .map(|s| parse_staticnode(s))
+            .map(|s| parse_peer_addr("staticnode", s))
             .collect::<Result<_, _>>()?;
         let protected_shards = cli
             .protected_shards
@@ -307,6 +319,26 @@ impl TryFrom<&Cli> for NodeConfig {
                 .map_err(|reason| bad("max-msg-size", reason))?,
             protected_shards,
             relay: cli.relay,
+            store: if cli.store {
+                cli.store_message_db_url
+                    .parse::<waku_store::StoreUrl>()
+                    .map_err(|e| bad("store-message-db-url", e.to_string()))?;
+                Some(StoreSettings {
+                    db_url: cli.store_message_db_url.clone(),
+                    retention: cli
+                        .store_message_retention_policy
+                        .parse()
+                        .map_err(|e| bad("store-message-retention-policy", format!("{e}")))?,
+                    legacy: cli.legacy_store,
+                })
+            } else {
+                None
+            },
+            storenode: cli
+                .storenode
+                .as_deref()
+                .map(|s| parse_peer_addr("storenode", s))
+                .transpose()?,
             rest: cli
                 .rest
                 .then_some(std::net::SocketAddr::new(cli.rest_address, cli.rest_port)),

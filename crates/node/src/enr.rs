@@ -85,6 +85,9 @@ pub fn build(config: &NodeConfig, listen_addrs: &[Multiaddr]) -> Result<WakuEnr,
             ));
         }
     }
+    if config.store.is_some() {
+        capabilities = capabilities.with(Capability::Store);
+    }
     if !capabilities.is_empty() {
         builder = builder.capabilities(capabilities);
     }

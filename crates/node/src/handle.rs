@@ -39,6 +39,12 @@ pub enum RequestError {
     /// Dialling failed.
     #[error("cannot dial: {0}")]
     Dial(String),
+    /// No store peer is configured or given.
+    #[error("No suitable service peer & no discovery method")]
+    NoPeer,
+    /// A remote store query failed.
+    #[error("{0}")]
+    Store(String),
 }
 
 /// A request carried to the event loop, with the channel for its answer.
@@ -73,6 +79,11 @@ pub(crate) enum Command {
     Connect {
         addr: Multiaddr,
         reply: oneshot::Sender<Result<PeerId, RequestError>>,
+    },
+    StoreQuery {
+        peer: Option<(PeerId, Multiaddr)>,
+        request: Box<waku_store::proto::StoreQueryRequest>,
+        reply: oneshot::Sender<Result<waku_store::StoreResponse, RequestError>>,
     },
     Dial {
         addr: Multiaddr,
@@ -209,6 +220,20 @@ impl NodeHandle {
     /// connection is up or has failed.
     pub async fn connect(&self, addr: Multiaddr) -> Result<PeerId, RequestError> {
         self.ask(|reply| Command::Connect { addr, reply }).await?
+    }
+
+    /// Sends a store query to `peer` (or the configured `--storenode`).
+    pub async fn store_query(
+        &self,
+        peer: Option<(PeerId, Multiaddr)>,
+        request: waku_store::proto::StoreQueryRequest,
+    ) -> Result<waku_store::StoreResponse, RequestError> {
+        self.ask(|reply| Command::StoreQuery {
+            peer,
+            request: Box::new(request),
+            reply,
+        })
+        .await?
     }
 
     /// Dials `addr` (the connection is reported by the node's events).

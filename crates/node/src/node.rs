@@ -3,22 +3,26 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
 use libp2p::multiaddr::Protocol;
+use libp2p::request_response::OutboundRequestId;
 use libp2p::swarm::SwarmEvent;
 use libp2p::{Multiaddr, PeerId, Swarm, SwarmBuilder};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tracing::{debug, info, warn};
+use waku_core::WakuMessage;
 use waku_metadata::{
     Behaviour as Metadata, Config as MetadataConfig, Event as MetadataEvent, ShardSet,
 };
 use waku_relay::{Relay, RelayConfig, RelayEvent};
 use waku_sharding::RelayShard;
+use waku_store::StoreResponse;
 
-use crate::behaviour::{NodeBehaviour, NodeEvent};
+use crate::behaviour::{NodeBehaviour, NodeEvent, Protocols};
 use crate::config::NodeConfig;
 use crate::handle::{Command, MESSAGE_BUFFER, NodeHandle, PeerInfo, ReceivedMessage, RequestError};
 use crate::metrics::NodeMetrics;
@@ -30,6 +34,26 @@ const STATICNODE_REDIAL: Duration = Duration::from_secs(10);
 
 /// How long an idle connection stays open (Waku peers keep connections).
 const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// Relayed messages queued for the archive before new ones are dropped.
+const ARCHIVE_QUEUE: usize = 10_000;
+
+/// Messages written to the archive in one batch at most.
+const ARCHIVE_BATCH: usize = 256;
+
+/// A database URL with its password hidden, for logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
 
 /// Commands queued from handles before senders wait.
 const COMMAND_BUFFER: usize = 256;
@@ -57,6 +81,9 @@ pub enum NodeError {
     /// The node's ENR could not be built.
     #[error("ENR: {0}")]
     Enr(#[from] crate::enr::EnrBuildError),
+    /// The message store could not be opened.
+    #[error("store: {0}")]
+    Store(String),
     /// Installing a signal handler failed.
     #[error("signal handler: {0}")]
     Signal(std::io::Error),
@@ -81,6 +108,13 @@ pub struct Node {
     node_metrics: NodeMetrics,
     /// rust-libp2p's swarm metrics, when the metrics server runs.
     libp2p_metrics: Option<libp2p::metrics::Metrics>,
+    /// Relayed messages on their way to the archive, with `--store`.
+    archive_tx: Option<mpsc::Sender<(String, WakuMessage)>>,
+    /// The message store, with `--store` (the REST API queries it directly).
+    store: Option<Arc<dyn waku_store::MessageStore>>,
+    /// Remote store queries waiting for their answer.
+    pending_store_queries:
+        HashMap<OutboundRequestId, oneshot::Sender<Result<StoreResponse, RequestError>>>,
 }
 
 fn build_relay(
@@ -133,7 +167,39 @@ impl Node {
         let metadata = Metadata::new(
             MetadataConfig::new(config.cluster_id).with_shards(announced_shards.clone()),
         );
-        let behaviour = NodeBehaviour::new(&config.keypair, relay, metadata);
+        let (store, archive) = match &config.store {
+            Some(settings) => {
+                let store = waku_store::open_store(&settings.db_url)
+                    .await
+                    .map_err(|e| NodeError::Store(e.to_string()))?;
+                info!(url = %redact(&settings.db_url), "store: archiving relayed messages");
+                (Some(store.clone()), Some(waku_store::Archive::new(store)))
+            }
+            None => (None, None),
+        };
+        let store_behaviour = match (&store, &config.storenode) {
+            (Some(db), _) => Some(waku_store::Behaviour::new(
+                db.clone(),
+                waku_store::Config::default(),
+            )),
+            (None, Some(_)) => Some(waku_store::Behaviour::client(waku_store::Config::default())),
+            (None, None) => None,
+        };
+        let legacy_store = match (&store, &config.store) {
+            (Some(db), Some(settings)) if settings.legacy => Some(
+                waku_store::LegacyBehaviour::new(db.clone(), waku_store::Config::default()),
+            ),
+            _ => None,
+        };
+        let behaviour = NodeBehaviour::new(
+            &config.keypair,
+            Protocols {
+                relay,
+                metadata,
+                store: store_behaviour,
+                legacy_store,
+            },
+        );
         let mut swarm = SwarmBuilder::with_existing_identity(config.keypair.clone())
             .with_tokio()
             .with_other_transport(|_| transport)
@@ -166,7 +232,13 @@ impl Node {
             tasks: Vec::new(),
             node_metrics,
             libp2p_metrics,
+            archive_tx: None,
+            store,
+            pending_store_queries: HashMap::new(),
         };
+        if let Some(archive) = archive {
+            node.start_archive(archive);
+        }
         if let (Some(addr), Some(registry)) = (node.config.metrics, registry) {
             let task =
                 crate::metrics::serve(addr, registry)
@@ -180,6 +252,47 @@ impl Node {
         node.start_rest().await?;
         node.dial_staticnodes();
         Ok(node)
+    }
+
+    /// Spawns the archive writer (batched ingestion of relayed messages) and
+    /// the retention task.
+    fn start_archive(&mut self, archive: waku_store::Archive) {
+        let (tx, mut rx) = mpsc::channel::<(String, WakuMessage)>(ARCHIVE_QUEUE);
+        self.archive_tx = Some(tx);
+        self.tasks.push(tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < ARCHIVE_BATCH {
+                    match rx.try_recv() {
+                        Ok(next) => batch.push(next),
+                        Err(_) => break,
+                    }
+                }
+                for result in archive.handle_messages(batch).await {
+                    if let Err(e) = result {
+                        debug!(%e, "not archived");
+                    }
+                }
+            }
+        }));
+        if let (Some(store), Some(settings)) = (&self.store, &self.config.store) {
+            self.tasks.push(tokio::spawn(waku_store::run_retention(
+                store.clone(),
+                settings.retention,
+                waku_store::DEFAULT_RETENTION_INTERVAL,
+            )));
+        }
+    }
+
+    /// Hands a relayed (or own) message to the archive, if any.
+    fn archive(&self, pubsub_topic: &str, message: &WakuMessage) {
+        if let Some(tx) = &self.archive_tx
+            && tx
+                .try_send((pubsub_topic.to_owned(), message.clone()))
+                .is_err()
+        {
+            warn!("archive queue full: message not stored");
+        }
     }
 
     async fn start_rest(&mut self) -> Result<(), NodeError> {
@@ -204,6 +317,8 @@ impl Node {
                 .map(|s| RelayShard::new(config.cluster_id, *s).to_string())
                 .collect(),
             content_topics: config.content_topics.clone(),
+            store: self.store.clone(),
+            storenode: config.storenode.as_ref().map(|(_, addr)| addr.clone()),
         };
         self.tasks
             .extend(crate::rest::serve(listener, self.handle.clone(), settings));
@@ -293,10 +408,19 @@ impl Node {
                 let result = self
                     .relay()
                     .and_then(|r| r.publish(&pubsub_topic, *message).map_err(Into::into));
-                if let Ok(hash) = &result {
-                    // Our own messages reach local consumers too (nwaku's
-                    // triggerSelf): the REST cache, and later store and filter.
+                // Our own messages reach local consumers too (nwaku's
+                // triggerSelf): the REST cache, the archive and filter
+                // subscribers, even when no relay peer took them.
+                let local = match &result {
+                    Ok(hash) => Some(*hash),
+                    Err(RequestError::Publish(waku_relay::PublishError::NoPeers(_))) => {
+                        Some(waku_core::message_hash(&pubsub_topic, &copy))
+                    }
+                    Err(_) => None,
+                };
+                if let Some(hash) = &local {
                     debug!(%pubsub_topic, %hash, "relay message published");
+                    self.archive(&pubsub_topic, &copy);
                     let _ = self.handle.messages.send(ReceivedMessage {
                         pubsub_topic,
                         message: copy,
@@ -373,6 +497,28 @@ impl Node {
                         let _ = reply.send(Err(RequestError::Dial(e.to_string())));
                     }
                 }
+            }
+            Command::StoreQuery {
+                peer,
+                request,
+                reply,
+            } => {
+                let Some((peer_id, addr)) = peer.or_else(|| self.config.storenode.clone()) else {
+                    let _ = reply.send(Err(RequestError::NoPeer));
+                    return;
+                };
+                if !self.swarm.is_connected(&peer_id)
+                    && let Err(e) = self.swarm.dial(addr)
+                {
+                    let _ = reply.send(Err(RequestError::Dial(e.to_string())));
+                    return;
+                }
+                let Some(store) = self.swarm.behaviour_mut().store.as_mut() else {
+                    let _ = reply.send(Err(RequestError::NoPeer));
+                    return;
+                };
+                let id = store.send_request(&peer_id, *request);
+                self.pending_store_queries.insert(id, reply);
             }
             Command::Dial { addr, reply } => {
                 let result = self
@@ -477,6 +623,7 @@ impl Node {
                 } = *event
                 {
                     debug!(%pubsub_topic, %hash, "relay message delivered");
+                    self.archive(&pubsub_topic, &message);
                     self.node_metrics.relay_message();
                     // No receiver is fine: nobody is listening yet.
                     let _ = self.handle.messages.send(ReceivedMessage {
@@ -492,6 +639,15 @@ impl Node {
                 }
                 other => debug!(?other, "metadata"),
             },
+            SwarmEvent::Behaviour(NodeEvent::Store(event)) => {
+                if let waku_store::Event::QueryResult {
+                    request_id, result, ..
+                } = *event
+                    && let Some(reply) = self.pending_store_queries.remove(&request_id)
+                {
+                    let _ = reply.send(result.map_err(|e| RequestError::Store(e.to_string())));
+                }
+            }
             SwarmEvent::Behaviour(event) => debug!(?event, "behaviour event"),
             _ => {}
         }

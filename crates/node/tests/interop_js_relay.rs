@@ -8,36 +8,16 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::start_node;
+use common::{interop_dir, start_node};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 use waku_core::{WakuMessage, now_nanos};
 
 const CONTENT_TOPIC: &str = "/interop/1/chat/proto";
-
-/// The interop directory, or `None` (after saying why) when the test must skip.
-pub fn interop_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop");
-    if dir.join("node_modules").is_dir() {
-        return Some(dir);
-    }
-    let required = std::env::var("WAKU_INTEROP_REQUIRED").is_ok_and(|v| v == "1");
-    assert!(
-        !required,
-        "WAKU_INTEROP_REQUIRED=1 but {} has no node_modules",
-        dir.display()
-    );
-    eprintln!(
-        "SKIPPED: js-waku interop needs `npm ci` in {}",
-        dir.display()
-    );
-    None
-}
 
 // spec: RELAY-001, RELAY-004, RELAY-012
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

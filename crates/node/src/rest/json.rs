@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use waku_core::{WakuMessage, now_nanos};
 
 /// Standard alphabet; accepts input with or without `=` padding, writes padding.
-const B64: GeneralPurpose = GeneralPurpose::new(
+pub(crate) const B64: GeneralPurpose = GeneralPurpose::new(
     &STANDARD,
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );

@@ -7,6 +7,7 @@ mod cache;
 mod json;
 mod relay;
 mod status;
+mod store;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -29,6 +30,7 @@ pub(crate) struct RestState {
     pub(crate) cache: Arc<Mutex<MessageCache>>,
     pub(crate) autosharding: Option<NetworkConfig>,
     pub(crate) relay: bool,
+    pub(crate) store: Option<std::sync::Arc<dyn waku_store::MessageStore>>,
 }
 
 impl RestState {
@@ -40,7 +42,7 @@ impl RestState {
 }
 
 /// What the REST server needs from the node's configuration.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RestSettings {
     /// Serve `/admin`.
     pub admin: bool,
@@ -54,6 +56,10 @@ pub struct RestSettings {
     pub pubsub_topics: Vec<String>,
     /// Content topics registered in the cache at start.
     pub content_topics: Vec<String>,
+    /// Our own archive, queried when a store query names no peer.
+    pub store: Option<std::sync::Arc<dyn waku_store::MessageStore>>,
+    /// The configured store peer.
+    pub storenode: Option<libp2p::Multiaddr>,
 }
 
 fn router(state: RestState, admin: bool) -> Router {
@@ -62,7 +68,8 @@ fn router(state: RestState, admin: bool) -> Router {
         .route("/debug/v1/info", get(status::info))
         .route("/info", get(status::info))
         .route("/debug/v1/version", get(status::version))
-        .route("/version", get(status::version));
+        .route("/version", get(status::version))
+        .route("/store/v3/messages", get(store::messages));
     if admin {
         app = app.route(
             "/admin/v1/peers",
@@ -118,6 +125,7 @@ pub fn serve(
         cache: Arc::new(Mutex::new(cache)),
         autosharding: settings.autosharding,
         relay: settings.relay,
+        store: settings.store.clone(),
     };
     let mut received = node.messages();
     let feeder_state = state.clone();

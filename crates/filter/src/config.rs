@@ -1,0 +1,175 @@
+//! Settings of the filter [`Service`](crate::Service) and
+//! [`Client`](crate::Client).
+
+use std::time::Duration;
+
+use waku_core::DEFAULT_MAX_MESSAGE_SIZE;
+
+use crate::RateLimit;
+
+/// Settings of the filter [`Service`](crate::Service); the defaults are
+/// nwaku's.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// Most subscribers served at once; a new one beyond is answered 503.
+    pub max_peers: usize,
+    /// Most (pubsub topic, content topic) criteria one subscriber may hold;
+    /// a subscribe that would exceed it is answered 503.
+    pub max_criteria_per_peer: usize,
+    /// Most content topics in one subscribe or unsubscribe (more: 400).
+    pub max_content_topics_per_request: usize,
+    /// A subscription not refreshed (subscribe, ping, unsubscribe) for this
+    /// long is removed.
+    pub subscription_timeout: Duration,
+    /// How long one push may take (stream opening and writing).
+    pub push_timeout: Duration,
+    /// A subscriber whose pushes keep failing for this long is removed
+    /// (12/WAKU2-FILTER suggests one minute).
+    pub unreachable_timeout: Duration,
+    /// Per-peer rate of subscribe-protocol requests (over it: 429); `None`
+    /// is unlimited. Default: nwaku's 30 per minute.
+    pub rate_limit: Option<RateLimit>,
+    /// How long a subscribe stream may take before it is dropped; also how
+    /// long an idle stream is tolerated.
+    pub request_timeout: Duration,
+    /// Concurrent subscribe streams per connection.
+    pub max_concurrent_streams: usize,
+    /// Concurrent push streams per connection.
+    pub max_concurrent_pushes: usize,
+}
+
+impl ServiceConfig {
+    /// nwaku's [`ServiceConfig::max_peers`].
+    pub const DEFAULT_MAX_PEERS: usize = 1000;
+    /// nwaku's [`ServiceConfig::max_criteria_per_peer`].
+    pub const DEFAULT_MAX_CRITERIA_PER_PEER: usize = 1000;
+    /// nwaku's [`ServiceConfig::max_content_topics_per_request`].
+    pub const DEFAULT_MAX_CONTENT_TOPICS_PER_REQUEST: usize = 100;
+    /// nwaku's [`ServiceConfig::subscription_timeout`]: 5 minutes.
+    pub const DEFAULT_SUBSCRIPTION_TIMEOUT: Duration = Duration::from_secs(300);
+    /// nwaku's [`ServiceConfig::push_timeout`]: 20 seconds.
+    pub const DEFAULT_PUSH_TIMEOUT: Duration = Duration::from_secs(20);
+    /// Default [`ServiceConfig::unreachable_timeout`]: 1 minute.
+    pub const DEFAULT_UNREACHABLE_TIMEOUT: Duration = Duration::from_secs(60);
+    /// Default [`ServiceConfig::request_timeout`].
+    pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+    /// Sets [`ServiceConfig::max_peers`].
+    pub fn with_max_peers(mut self, max: usize) -> Self {
+        self.max_peers = max;
+        self
+    }
+
+    /// Sets [`ServiceConfig::max_criteria_per_peer`].
+    pub fn with_max_criteria_per_peer(mut self, max: usize) -> Self {
+        self.max_criteria_per_peer = max;
+        self
+    }
+
+    /// Sets [`ServiceConfig::max_content_topics_per_request`].
+    pub fn with_max_content_topics_per_request(mut self, max: usize) -> Self {
+        self.max_content_topics_per_request = max;
+        self
+    }
+
+    /// Sets [`ServiceConfig::subscription_timeout`].
+    pub fn with_subscription_timeout(mut self, timeout: Duration) -> Self {
+        self.subscription_timeout = timeout;
+        self
+    }
+
+    /// Sets [`ServiceConfig::push_timeout`].
+    pub fn with_push_timeout(mut self, timeout: Duration) -> Self {
+        self.push_timeout = timeout;
+        self
+    }
+
+    /// Sets [`ServiceConfig::unreachable_timeout`].
+    pub fn with_unreachable_timeout(mut self, timeout: Duration) -> Self {
+        self.unreachable_timeout = timeout;
+        self
+    }
+
+    /// Sets [`ServiceConfig::rate_limit`].
+    pub fn with_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.rate_limit = limit;
+        self
+    }
+
+    /// Sets [`ServiceConfig::request_timeout`].
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Sets [`ServiceConfig::max_concurrent_streams`].
+    pub fn with_max_concurrent_streams(mut self, max: usize) -> Self {
+        self.max_concurrent_streams = max;
+        self
+    }
+
+    /// Sets [`ServiceConfig::max_concurrent_pushes`].
+    pub fn with_max_concurrent_pushes(mut self, max: usize) -> Self {
+        self.max_concurrent_pushes = max;
+        self
+    }
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        Self {
+            max_peers: Self::DEFAULT_MAX_PEERS,
+            max_criteria_per_peer: Self::DEFAULT_MAX_CRITERIA_PER_PEER,
+            max_content_topics_per_request: Self::DEFAULT_MAX_CONTENT_TOPICS_PER_REQUEST,
+            subscription_timeout: Self::DEFAULT_SUBSCRIPTION_TIMEOUT,
+            push_timeout: Self::DEFAULT_PUSH_TIMEOUT,
+            unreachable_timeout: Self::DEFAULT_UNREACHABLE_TIMEOUT,
+            rate_limit: Some(RateLimit::NWAKU_DEFAULT),
+            request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
+            max_concurrent_streams: 100,
+            max_concurrent_pushes: 256,
+        }
+    }
+}
+
+/// Settings of the filter [`Client`](crate::Client).
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// How long a subscribe-protocol request may take; also how long an
+    /// inbound push stream may stay silent.
+    pub request_timeout: Duration,
+    /// Largest pushed message accepted (serialized `WakuMessage`).
+    pub max_message_size: usize,
+    /// Concurrent inbound push streams per connection.
+    pub max_concurrent_pushes: usize,
+}
+
+impl ClientConfig {
+    /// Sets [`ClientConfig::request_timeout`].
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Sets [`ClientConfig::max_message_size`].
+    pub fn with_max_message_size(mut self, max: usize) -> Self {
+        self.max_message_size = max;
+        self
+    }
+
+    /// Sets [`ClientConfig::max_concurrent_pushes`].
+    pub fn with_max_concurrent_pushes(mut self, max: usize) -> Self {
+        self.max_concurrent_pushes = max;
+        self
+    }
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(10),
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            max_concurrent_pushes: 256,
+        }
+    }
+}

@@ -1,0 +1,495 @@
+//! The filter service: keeps subscriptions made over
+//! `/vac/waku/filter-subscribe/2.0.0-beta1` and pushes matching messages
+//! over `/vac/waku/filter-push/2.0.0-beta1`.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use libp2p::core::Endpoint;
+use libp2p::core::transport::PortUse;
+use libp2p::request_response::{
+    self, Message, OutboundFailure, OutboundRequestId, ProtocolSupport, ResponseChannel,
+};
+use libp2p::swarm::{
+    ConnectionDenied, ConnectionId, FromSwarm, NetworkBehaviour, THandler, THandlerInEvent,
+    THandlerOutEvent, ToSwarm,
+};
+use libp2p::{Multiaddr, PeerId};
+use waku_core::WakuMessage;
+use waku_core::codec::encode_frame;
+
+use crate::codec::{
+    InboundSubscribe, PUSH_PROTOCOL, PushSendCodec, SUBSCRIBE_PROTOCOL, SubscribeServiceCodec,
+};
+use crate::forward::forward_connection_setup;
+use crate::proto::{FilterSubscribeRequest, FilterSubscribeResponse, MessagePush};
+use crate::rate_limit::PeerRateLimiter;
+use crate::subscriptions::Subscriptions;
+use crate::{RequestKind, ServiceConfig, StatusCode};
+
+/// Request id put in answers to requests that could not be decoded, as
+/// nwaku does.
+pub const UNKNOWN_REQUEST_ID: &str = "N/A";
+
+/// Shortest and longest pause between two sweeps for expired subscriptions
+/// and unreachable subscribers.
+const MIN_SWEEP: Duration = Duration::from_millis(100);
+const MAX_SWEEP: Duration = Duration::from_secs(30);
+
+/// The two request-response protocols of the service.
+#[derive(libp2p::swarm::NetworkBehaviour)]
+#[behaviour(prelude = "libp2p::swarm::derive_prelude")]
+pub struct Inner {
+    subscribe: request_response::Behaviour<SubscribeServiceCodec>,
+    push: request_response::Behaviour<PushSendCodec>,
+}
+
+/// Why the service removed a subscriber.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemovalReason {
+    /// It did not refresh its subscription within
+    /// [`ServiceConfig::subscription_timeout`].
+    Expired,
+    /// Pushes to it kept failing for [`ServiceConfig::unreachable_timeout`].
+    Unreachable,
+}
+
+/// What the filter service reports.
+#[derive(Debug)]
+pub enum ServiceEvent {
+    /// A subscribe-protocol request was answered.
+    Request {
+        /// The client.
+        peer: PeerId,
+        /// Its request id ([`UNKNOWN_REQUEST_ID`] if undecodable).
+        request_id: String,
+        /// The request type (`None`: undecodable or unknown type).
+        kind: Option<RequestKind>,
+        /// The code answered.
+        status: StatusCode,
+    },
+    /// A subscriber and all its criteria were removed.
+    SubscriberRemoved {
+        /// The subscriber.
+        peer: PeerId,
+        /// Why.
+        reason: RemovalReason,
+    },
+    /// A push could not be delivered.
+    PushFailed {
+        /// The subscriber.
+        peer: PeerId,
+        /// Why (`None`: the subscriber was not connected).
+        error: Option<OutboundFailure>,
+    },
+}
+
+/// The filter service `NetworkBehaviour`.
+///
+/// Answers the four subscribe-protocol requests (see [`RequestKind`]) with
+/// the request id and a [`StatusCode`], enforcing the limits of
+/// [`ServiceConfig`]. The node feeds it every message relay delivers with
+/// [`Service::push`], which pushes to each live subscriber whose criteria
+/// match, over the connection the subscriber opened (the service never
+/// dials). Subscribers that stop refreshing, or whose pushes keep failing,
+/// are removed.
+pub struct Service {
+    inner: Inner,
+    config: ServiceConfig,
+    subscriptions: Subscriptions,
+    limiter: PeerRateLimiter,
+    /// Established connections per peer.
+    connected: HashMap<PeerId, usize>,
+    /// Pushes in flight.
+    pushes: HashMap<OutboundRequestId, PeerId>,
+    /// Subscribers whose pushes fail, since the first failure after the
+    /// last success.
+    failing: HashMap<PeerId, Instant>,
+    events: VecDeque<ServiceEvent>,
+    sweep: Option<tokio::time::Interval>,
+}
+
+type Answer = Result<(), (StatusCode, String)>;
+
+impl Service {
+    /// A service with `config`.
+    pub fn new(config: ServiceConfig) -> Self {
+        let subscribe = request_response::Behaviour::with_codec(
+            SubscribeServiceCodec,
+            [(SUBSCRIBE_PROTOCOL, ProtocolSupport::Inbound)],
+            request_response::Config::default()
+                .with_request_timeout(config.request_timeout)
+                .with_max_concurrent_streams(config.max_concurrent_streams),
+        );
+        let push = request_response::Behaviour::with_codec(
+            PushSendCodec,
+            [(PUSH_PROTOCOL, ProtocolSupport::Outbound)],
+            request_response::Config::default()
+                .with_request_timeout(config.push_timeout)
+                .with_max_concurrent_streams(config.max_concurrent_pushes),
+        );
+        Self {
+            inner: Inner { subscribe, push },
+            subscriptions: Subscriptions::new(
+                config.max_peers,
+                config.max_criteria_per_peer,
+                config.subscription_timeout,
+            ),
+            limiter: PeerRateLimiter::new(config.rate_limit),
+            config,
+            connected: HashMap::new(),
+            pushes: HashMap::new(),
+            failing: HashMap::new(),
+            events: VecDeque::new(),
+            sweep: None,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ServiceConfig {
+        &self.config
+    }
+
+    /// Number of subscribers held (expired ones until the next sweep).
+    pub fn subscriber_count(&self) -> usize {
+        self.subscriptions.peer_count()
+    }
+
+    /// Whether `peer` holds a live subscription.
+    pub fn is_subscribed(&self, peer: &PeerId) -> bool {
+        self.subscriptions.is_subscribed(peer, Instant::now())
+    }
+
+    /// The criteria of `peer` as (pubsub topic, content topic) pairs.
+    pub fn criteria_of(&self, peer: &PeerId) -> Vec<(String, String)> {
+        self.subscriptions.criteria_of(peer)
+    }
+
+    /// Pushes a message received on `pubsub_topic` to every live subscriber
+    /// whose criteria match it; returns how many pushes were started.
+    ///
+    /// Subscribers that are not connected are not dialled: the push counts
+    /// as failed. The message is encoded once for all subscribers.
+    pub fn push(&mut self, pubsub_topic: &str, message: &WakuMessage) -> usize {
+        let now = Instant::now();
+        let peers = self
+            .subscriptions
+            .matching(pubsub_topic, &message.content_topic, now);
+        if peers.is_empty() {
+            return 0;
+        }
+        let frame = Bytes::from(encode_frame(&MessagePush {
+            waku_message: Some(message.clone().into()),
+            pubsub_topic: Some(pubsub_topic.to_owned()),
+        }));
+        let mut started = 0;
+        for peer in peers {
+            if self.connected.contains_key(&peer) {
+                let id = self.inner.push.send_request(&peer, frame.clone());
+                self.pushes.insert(id, peer);
+                started += 1;
+            } else {
+                self.events
+                    .push_back(ServiceEvent::PushFailed { peer, error: None });
+                self.push_failed(peer, now);
+            }
+        }
+        started
+    }
+
+    /// Notes a failed push; removes the subscriber once its pushes have been
+    /// failing for [`ServiceConfig::unreachable_timeout`].
+    fn push_failed(&mut self, peer: PeerId, now: Instant) {
+        let since = *self.failing.entry(peer).or_insert(now);
+        if now.saturating_duration_since(since) >= self.config.unreachable_timeout {
+            self.remove(peer, RemovalReason::Unreachable);
+        }
+    }
+
+    fn remove(&mut self, peer: PeerId, reason: RemovalReason) {
+        self.failing.remove(&peer);
+        if self.subscriptions.remove_peer(&peer) || reason == RemovalReason::Expired {
+            tracing::debug!(%peer, ?reason, "filter subscriber removed");
+            self.events
+                .push_back(ServiceEvent::SubscriberRemoved { peer, reason });
+        }
+    }
+
+    /// The pubsub topic and the de-duplicated content topics of a request,
+    /// or why they are not valid criteria.
+    fn criteria(
+        &self,
+        request: &FilterSubscribeRequest,
+    ) -> Result<(String, HashSet<String>), (StatusCode, String)> {
+        let bad = |why: String| (StatusCode::BAD_REQUEST, why);
+        let pubsub_topic = request
+            .pubsub_topic
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+            .ok_or_else(|| bad("a pubsub topic is required".into()))?;
+        let count = request.content_topics.len();
+        if count == 0 {
+            return Err(bad("at least one content topic is required".into()));
+        }
+        let max = self.config.max_content_topics_per_request;
+        if count > max {
+            return Err(bad(format!(
+                "{count} content topics exceed the maximum of {max} per request"
+            )));
+        }
+        if request.content_topics.iter().any(|t| t.trim().is_empty()) {
+            return Err(bad("content topics must not be empty".into()));
+        }
+        Ok((
+            pubsub_topic.to_owned(),
+            request.content_topics.iter().cloned().collect(),
+        ))
+    }
+
+    fn handle(
+        &mut self,
+        peer: PeerId,
+        kind: RequestKind,
+        request: &FilterSubscribeRequest,
+        now: Instant,
+    ) -> Answer {
+        let not_found = || {
+            (
+                StatusCode::NOT_FOUND,
+                "peer has no subscriptions".to_owned(),
+            )
+        };
+        match kind {
+            RequestKind::Ping => self
+                .subscriptions
+                .refresh(&peer, now)
+                .then_some(())
+                .ok_or_else(not_found),
+            RequestKind::Subscribe => {
+                let (pubsub, contents) = self.criteria(request)?;
+                self.subscriptions
+                    .subscribe(peer, &pubsub, &contents, now)
+                    .map_err(|full| (StatusCode::SERVICE_UNAVAILABLE, full.to_string()))
+            }
+            RequestKind::Unsubscribe => {
+                let (pubsub, contents) = self.criteria(request)?;
+                if self
+                    .subscriptions
+                    .unsubscribe(&peer, &pubsub, &contents, now)
+                {
+                    Ok(())
+                } else {
+                    Err((
+                        StatusCode::NOT_FOUND,
+                        "peer is not subscribed to these criteria".to_owned(),
+                    ))
+                }
+            }
+            RequestKind::UnsubscribeAll => {
+                if self.subscriptions.is_subscribed(&peer, now) {
+                    self.subscriptions.remove_peer(&peer);
+                    Ok(())
+                } else {
+                    Err(not_found())
+                }
+            }
+        }
+    }
+
+    fn on_subscribe_request(
+        &mut self,
+        peer: PeerId,
+        request: InboundSubscribe,
+        channel: ResponseChannel<FilterSubscribeResponse>,
+    ) {
+        let now = Instant::now();
+        // Any request shows the peer is alive.
+        self.failing.remove(&peer);
+        let (request_id, kind, answer) = match request {
+            InboundSubscribe::Malformed(reason) => (
+                UNKNOWN_REQUEST_ID.to_owned(),
+                None,
+                Err((
+                    StatusCode::BAD_REQUEST,
+                    format!("undecodable request: {reason}"),
+                )),
+            ),
+            InboundSubscribe::Request(r) => {
+                let kind = RequestKind::from_wire(r.filter_subscribe_type);
+                let answer = if !self.limiter.try_acquire(&peer, now) {
+                    Err((
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "filter request rejected: rate limit exceeded".to_owned(),
+                    ))
+                } else {
+                    match kind {
+                        Some(kind) => self.handle(peer, kind, &r, now),
+                        None => Err((
+                            StatusCode::BAD_REQUEST,
+                            format!("unknown request type {}", r.filter_subscribe_type),
+                        )),
+                    }
+                };
+                (r.request_id, kind, answer)
+            }
+        };
+        let (status, desc) = match answer {
+            Ok(()) => (StatusCode::OK, "OK".to_owned()),
+            Err(e) => e,
+        };
+        tracing::debug!(%peer, ?kind, %status, %desc, "filter request answered");
+        let response = FilterSubscribeResponse {
+            request_id: request_id.clone(),
+            status_code: status.0,
+            status_desc: Some(desc),
+        };
+        if self
+            .inner
+            .subscribe
+            .send_response(channel, response)
+            .is_err()
+        {
+            tracing::debug!(%peer, "filter client gone before the answer");
+        }
+        self.events.push_back(ServiceEvent::Request {
+            peer,
+            request_id,
+            kind,
+            status,
+        });
+    }
+
+    fn on_inner_event(&mut self, event: InnerEvent) {
+        match event {
+            InnerEvent::Subscribe(request_response::Event::Message {
+                peer,
+                message:
+                    Message::Request {
+                        request, channel, ..
+                    },
+                ..
+            }) => self.on_subscribe_request(peer, request, channel),
+            InnerEvent::Subscribe(request_response::Event::InboundFailure {
+                peer, error, ..
+            }) => {
+                // Includes UNSUBSCRIBE requests whose sender (js-waku) does
+                // not wait for the answer.
+                tracing::debug!(%peer, %error, "filter request stream failed");
+            }
+            InnerEvent::Subscribe(_) => {}
+            InnerEvent::Push(request_response::Event::Message {
+                peer,
+                message: Message::Response { request_id, .. },
+                ..
+            }) => {
+                self.pushes.remove(&request_id);
+                self.failing.remove(&peer);
+            }
+            InnerEvent::Push(request_response::Event::OutboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            }) => {
+                self.pushes.remove(&request_id);
+                tracing::debug!(%peer, %error, "filter push failed");
+                self.events.push_back(ServiceEvent::PushFailed {
+                    peer,
+                    error: Some(error),
+                });
+                self.push_failed(peer, Instant::now());
+            }
+            InnerEvent::Push(_) => {}
+        }
+    }
+
+    /// Runs [`Self::sweep_now`] every quarter of the shorter of the two
+    /// timeouts (at least every 30 s, at most every 100 ms).
+    fn poll_sweep(&mut self, cx: &mut Context<'_>) {
+        if self.sweep.is_none() {
+            if tokio::runtime::Handle::try_current().is_err() {
+                return;
+            }
+            let shortest = self
+                .config
+                .subscription_timeout
+                .min(self.config.unreachable_timeout);
+            let period = (shortest / 4).clamp(MIN_SWEEP, MAX_SWEEP);
+            let mut interval =
+                tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            self.sweep = Some(interval);
+        }
+        // Poll until pending, so that the timer wakes us for the next tick.
+        while self
+            .sweep
+            .as_mut()
+            .is_some_and(|i| i.poll_tick(cx).is_ready())
+        {
+            self.sweep_now(Instant::now());
+        }
+    }
+
+    /// Removes expired subscriptions and subscribers unreachable for too
+    /// long.
+    fn sweep_now(&mut self, now: Instant) {
+        for peer in self.subscriptions.expire(now) {
+            self.remove(peer, RemovalReason::Expired);
+        }
+        let limit = self.config.unreachable_timeout;
+        let gone: Vec<PeerId> = self
+            .failing
+            .iter()
+            .filter(|(_, since)| now.saturating_duration_since(**since) >= limit)
+            .map(|(p, _)| *p)
+            .collect();
+        for peer in gone {
+            self.remove(peer, RemovalReason::Unreachable);
+        }
+        self.limiter.prune(now);
+    }
+}
+
+impl NetworkBehaviour for Service {
+    type ConnectionHandler = THandler<Inner>;
+    type ToSwarm = ServiceEvent;
+
+    forward_connection_setup!();
+
+    fn on_swarm_event(&mut self, event: FromSwarm) {
+        self.inner.on_swarm_event(event);
+        match event {
+            FromSwarm::ConnectionEstablished(e) => {
+                *self.connected.entry(e.peer_id).or_default() += 1;
+            }
+            FromSwarm::ConnectionClosed(c) => {
+                if c.remaining_established == 0 {
+                    self.connected.remove(&c.peer_id);
+                } else {
+                    self.connected.insert(c.peer_id, c.remaining_established);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<ToSwarm<ServiceEvent, THandlerInEvent<Self>>> {
+        self.poll_sweep(cx);
+        loop {
+            if let Some(event) = self.events.pop_front() {
+                return Poll::Ready(ToSwarm::GenerateEvent(event));
+            }
+            match self.inner.poll(cx) {
+                Poll::Ready(ToSwarm::GenerateEvent(event)) => self.on_inner_event(event),
+                Poll::Ready(action) => {
+                    return Poll::Ready(action.map_out(|_| {
+                        unreachable!("events of the inner behaviour are handled above")
+                    }));
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}

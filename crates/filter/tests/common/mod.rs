@@ -1,0 +1,121 @@
+//! Helpers shared by the filter tests: peers in their own tasks, the
+//! js-waku vectors, and raw-bytes peers standing in for js-waku.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+pub mod actor;
+pub mod raw;
+
+use libp2p::request_response::OutboundRequestId;
+use libp2p::{Multiaddr, PeerId};
+use serde_json::Value;
+use waku_core::{WakuMessage, now_nanos};
+use waku_filter::{Client, ClientConfig, ClientEvent, FilterError, Service, ServiceConfig};
+
+pub use actor::{Peer, swarm};
+
+/// The pubsub topic of the vectors (shard 4 of The Waku Network).
+pub const TOPIC: &str = "/waku/2/rs/1/4";
+/// The content topic of the vectors.
+pub const CONTENT: &str = "/app/1/chat/proto";
+
+/// The filter vectors copied from the js-waku run.
+pub const VECTORS: &str = include_str!("../vectors/filter_v2.json");
+
+/// The vector case called `name`.
+pub fn vector(name: &str) -> Value {
+    let all: Value = serde_json::from_str(VECTORS).unwrap();
+    all["filter_v2"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no vector {name}"))
+        .clone()
+}
+
+/// The bytes of hex field `field` of vector `name`.
+pub fn vector_bytes(name: &str, field: &str) -> Vec<u8> {
+    hex::decode(vector(name)[field].as_str().unwrap()).unwrap()
+}
+
+/// A message stamped now.
+pub fn message(content_topic: &str, payload: &[u8]) -> WakuMessage {
+    WakuMessage {
+        timestamp: Some(now_nanos()),
+        ..WakuMessage::new(payload.to_vec(), content_topic)
+    }
+}
+
+/// A service with `config`, listening on 127.0.0.1.
+pub async fn service(config: ServiceConfig) -> (Peer<Service>, Multiaddr) {
+    let mut peer = Peer::spawn(swarm(Service::new(config)));
+    let addr = peer.listen().await;
+    (peer, addr)
+}
+
+/// The service's settings without a rate limit (tests that are not about
+/// it send many requests).
+pub fn unlimited() -> ServiceConfig {
+    ServiceConfig::default().with_rate_limit(None)
+}
+
+/// A client connected to the service at `addr` (the client never listens).
+pub async fn client(server: PeerId, addr: Multiaddr) -> Peer<Client> {
+    let mut client = Peer::spawn(swarm(Client::new(ClientConfig::default())));
+    client.connect(addr, server).await;
+    client
+}
+
+/// Runs one request and waits for its outcome.
+pub async fn request<F>(client: &mut Peer<Client>, f: F) -> Result<(), FilterError>
+where
+    F: FnOnce(&mut Client) -> OutboundRequestId + Send + 'static,
+{
+    let id = client.with(move |s| f(s.behaviour_mut())).await;
+    client
+        .wait_behaviour("the answer", |e| match e {
+            ClientEvent::Response {
+                request, result, ..
+            } if request == id => Some(result),
+            _ => None,
+        })
+        .await
+}
+
+/// The status of an outcome: 200 for success, the code of a refusal.
+pub fn status(result: &Result<(), FilterError>) -> u32 {
+    match result {
+        Ok(()) => 200,
+        Err(FilterError::Refused { status, .. }) => status.0,
+        Err(other) => panic!("no answer: {other}"),
+    }
+}
+
+/// Subscribes `client` at `server` to `CONTENT` on `TOPIC`, expecting 200.
+pub async fn subscribe(client: &mut Peer<Client>, server: PeerId) {
+    let result = request(client, move |c| c.subscribe(&server, TOPIC, [CONTENT])).await;
+    assert_eq!(status(&result), 200);
+}
+
+/// The next pushed message.
+pub async fn next_message(client: &mut Peer<Client>) -> (PeerId, String, WakuMessage) {
+    client
+        .wait_behaviour("a pushed message", |e| match e {
+            ClientEvent::Message {
+                peer,
+                pubsub_topic,
+                message,
+            } => Some((peer, pubsub_topic, *message)),
+            _ => None,
+        })
+        .await
+}
+
+/// Pushes `message` on `topic` at the service; returns how many pushes
+/// started.
+pub async fn feed(server: &Peer<Service>, topic: &str, message: WakuMessage) -> usize {
+    let topic = topic.to_owned();
+    server
+        .with(move |s| s.behaviour_mut().push(&topic, &message))
+        .await
+}

@@ -1,0 +1,174 @@
+//! Resource limits: subscribers, criteria, expiry, unreachable subscribers
+//! and the per-peer request rate.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{CONTENT, TOPIC, feed, message, request, service, status, unlimited};
+use waku_filter::{RateLimit, RemovalReason, ServiceConfig, ServiceEvent};
+
+// spec: FILTER-028
+#[tokio::test]
+async fn the_subscriber_beyond_the_limit_gets_503() {
+    let (server, addr) = service(unlimited().with_max_peers(3)).await;
+    let mut clients = Vec::new();
+    for _ in 0..3 {
+        let mut c = common::client(server.id, addr.clone()).await;
+        common::subscribe(&mut c, server.id).await;
+        clients.push(c);
+    }
+    let mut fourth = common::client(server.id, addr).await;
+    let to = server.id;
+    let result = request(&mut fourth, move |c| c.subscribe(&to, TOPIC, [CONTENT])).await;
+    assert_eq!(status(&result), 503);
+    // Existing subscribers may still refresh and extend.
+    let result = request(&mut clients[0], move |c| {
+        c.subscribe(&to, TOPIC, ["/app/1/more/proto"])
+    })
+    .await;
+    assert_eq!(status(&result), 200);
+    // A place freed by UNSUBSCRIBE_ALL is taken.
+    let result = request(&mut clients[1], move |c| c.unsubscribe_all(&to)).await;
+    assert_eq!(status(&result), 200);
+    let result = request(&mut fourth, move |c| c.subscribe(&to, TOPIC, [CONTENT])).await;
+    assert_eq!(status(&result), 200);
+}
+
+// spec: FILTER-028
+#[tokio::test]
+async fn criteria_beyond_the_per_peer_limit_get_503() {
+    let (server, addr) = service(unlimited().with_max_criteria_per_peer(5)).await;
+    let mut client = common::client(server.id, addr).await;
+    let to = server.id;
+    let four: Vec<String> = (0..4).map(|i| format!("/app/1/t{i}/proto")).collect();
+    let result = request(&mut client, move |c| c.subscribe(&to, TOPIC, four)).await;
+    assert_eq!(status(&result), 200);
+    let two = ["/app/1/x/proto", "/app/1/y/proto"];
+    let result = request(&mut client, move |c| c.subscribe(&to, TOPIC, two)).await;
+    assert_eq!(status(&result), 503);
+    // Nothing of the refused request was added; one more fits.
+    let result = request(&mut client, move |c| {
+        c.subscribe(&to, "/waku/2/rs/1/5", ["/app/1/x/proto"])
+    })
+    .await;
+    assert_eq!(status(&result), 200);
+    assert_eq!(
+        feed(&server, TOPIC, message("/app/1/y/proto", b"x")).await,
+        0
+    );
+}
+
+// spec: FILTER-028, FILTER-011
+#[tokio::test]
+async fn subscriptions_expire_without_a_refresh() {
+    let config = unlimited().with_subscription_timeout(Duration::from_millis(1500));
+    let (mut server, addr) = service(config).await;
+    let mut client = common::client(server.id, addr).await;
+    let to = server.id;
+    common::subscribe(&mut client, to).await;
+    // Pings keep it alive.
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let result = request(&mut client, move |c| c.ping(&to)).await;
+        assert_eq!(status(&result), 200);
+    }
+    assert_eq!(feed(&server, TOPIC, message(CONTENT, b"x")).await, 1);
+    // Then silence: it expires, nothing is pushed, and a ping says 404.
+    let removed = server
+        .wait_behaviour("the expiry", |e| match e {
+            ServiceEvent::SubscriberRemoved { peer, reason } => Some((peer, reason)),
+            _ => None,
+        })
+        .await;
+    assert_eq!(removed, (client.id, RemovalReason::Expired));
+    assert_eq!(feed(&server, TOPIC, message(CONTENT, b"x")).await, 0);
+    let result = request(&mut client, move |c| c.ping(&to)).await;
+    assert_eq!(status(&result), 404);
+    // Defaults are nwaku's.
+    let d = ServiceConfig::default();
+    assert_eq!(d.subscription_timeout, Duration::from_secs(300));
+    assert_eq!(d.max_peers, 1000);
+    assert_eq!(d.max_criteria_per_peer, 1000);
+    assert_eq!(d.max_content_topics_per_request, 100);
+}
+
+// spec: FILTER-022, FILTER-023, FILTER-030
+#[tokio::test]
+async fn a_subscriber_that_stays_unreachable_is_dropped() {
+    let config = unlimited().with_unreachable_timeout(Duration::from_millis(1500));
+    let (mut server, addr) = service(config).await;
+    let mut client = common::client(server.id, addr).await;
+    common::subscribe(&mut client, server.id).await;
+    let gone = client.id;
+    client.kill();
+    server
+        .wait("the disconnection", |e| match e {
+            libp2p::swarm::SwarmEvent::ConnectionClosed { peer_id, .. } if peer_id == gone => {
+                Some(())
+            }
+            _ => None,
+        })
+        .await;
+    // The service does not dial it: the push fails at once.
+    assert_eq!(feed(&server, TOPIC, message(CONTENT, b"x")).await, 0);
+    let failed = server
+        .wait_behaviour("the failed push", |e| match e {
+            ServiceEvent::PushFailed { peer, error } => Some((peer, error.is_none())),
+            _ => None,
+        })
+        .await;
+    assert_eq!(failed, (gone, true));
+    assert!(server.with(move |s| s.behaviour().subscriber_count()).await == 1);
+    let removed = server
+        .wait_behaviour("the removal", |e| match e {
+            ServiceEvent::SubscriberRemoved { peer, reason } => Some((peer, reason)),
+            _ => None,
+        })
+        .await;
+    assert_eq!(removed, (gone, RemovalReason::Unreachable));
+    assert_eq!(server.with(|s| s.behaviour().subscriber_count()).await, 0);
+    assert_eq!(
+        ServiceConfig::default().unreachable_timeout,
+        Duration::from_secs(60)
+    );
+}
+
+// spec: FILTER-032
+#[tokio::test]
+async fn a_peer_over_its_rate_gets_429_while_others_are_served() {
+    let config = ServiceConfig::default()
+        .with_rate_limit(Some(RateLimit::new(3, Duration::from_secs(3600))));
+    let (server, addr) = service(config).await;
+    let mut greedy = common::client(server.id, addr.clone()).await;
+    let mut polite = common::client(server.id, addr).await;
+    let to = server.id;
+    common::subscribe(&mut greedy, to).await;
+    for _ in 0..2 {
+        let result = request(&mut greedy, move |c| c.ping(&to)).await;
+        assert_eq!(status(&result), 200);
+    }
+    let result = request(&mut greedy, move |c| c.ping(&to)).await;
+    assert_eq!(status(&result), 429);
+    let result = request(&mut greedy, move |c| {
+        c.subscribe(&to, TOPIC, ["/app/1/x/proto"])
+    })
+    .await;
+    assert_eq!(status(&result), 429);
+    // The other peer has its own budget.
+    common::subscribe(&mut polite, to).await;
+    let result = request(&mut polite, move |c| c.ping(&to)).await;
+    assert_eq!(status(&result), 200);
+    // The refused requests changed nothing, pushes still flow.
+    assert_eq!(
+        feed(&server, TOPIC, message("/app/1/x/proto", b"x")).await,
+        0
+    );
+    assert_eq!(feed(&server, TOPIC, message(CONTENT, b"x")).await, 2);
+    // nwaku's default: 30 per minute.
+    assert_eq!(
+        ServiceConfig::default().rate_limit,
+        Some(RateLimit::new(30, Duration::from_secs(60)))
+    );
+}

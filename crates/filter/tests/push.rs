@@ -1,0 +1,188 @@
+//! Pushes: fan-out to matching subscribers over their own connections, and
+//! the client's checks on what it receives.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::raw::{Raw, RawRequest, raw};
+use common::{CONTENT, Peer, TOPIC, feed, message, next_message, service, swarm, unlimited};
+use libp2p::request_response::{Event as RrEvent, Message, ProtocolSupport};
+use prost::Message as _;
+use waku_filter::proto::MessagePush;
+use waku_filter::{ClientEvent, PUSH_PROTOCOL, PushDropReason, ServiceConfig, ServiceEvent};
+
+// spec: FILTER-020, FILTER-021, FILTER-010, FILTER-024, FILTER-025
+#[tokio::test]
+async fn every_matching_subscriber_gets_the_message_once() {
+    let (server, addr) = service(unlimited()).await;
+    let mut chat = Vec::new();
+    for _ in 0..3 {
+        let mut c = common::client(server.id, addr.clone()).await;
+        common::subscribe(&mut c, server.id).await;
+        chat.push(c);
+    }
+    let mut other = common::client(server.id, addr).await;
+    let to = server.id;
+    let r = common::request(&mut other, move |c| {
+        c.subscribe(&to, TOPIC, ["/app/1/other/proto"])
+    })
+    .await;
+    assert_eq!(common::status(&r), 200);
+
+    let sent = message(CONTENT, b"fan-out");
+    // The node feeds the service; three subscribers match.
+    assert_eq!(feed(&server, TOPIC, sent.clone()).await, 3);
+    for c in &mut chat {
+        let (from, topic, got) = next_message(c).await;
+        assert_eq!((from, topic.as_str()), (server.id, TOPIC));
+        assert_eq!(got, sent);
+    }
+    // Nobody got it twice, and the other subscriber got nothing.
+    for c in chat.iter_mut().chain(std::iter::once(&mut other)) {
+        let events = c.drain_for(Duration::from_millis(150)).await;
+        assert!(
+            !events
+                .iter()
+                .any(|e| matches!(e, ClientEvent::Message { .. })),
+            "{events:?}"
+        );
+    }
+}
+
+// spec: FILTER-030, FILTER-019
+#[tokio::test]
+async fn pushes_use_the_connection_the_non_listening_client_opened() {
+    let (mut server, addr) = service(unlimited()).await;
+    let mut client = common::client(server.id, addr).await;
+    assert!(!client.is_listening().await, "the client must not listen");
+    common::subscribe(&mut client, server.id).await;
+    let connections_before = server.with(|s| s.network_info().num_peers()).await;
+    assert_eq!(feed(&server, TOPIC, message(CONTENT, b"x")).await, 1);
+    next_message(&mut client).await;
+    assert_eq!(
+        server
+            .with(|s| s.network_info().connection_counters().num_connections())
+            .await,
+        1
+    );
+    assert_eq!(
+        server.with(|s| s.network_info().num_peers()).await,
+        connections_before
+    );
+    // The service never dialled.
+    let events = server.drain_for(Duration::from_millis(100)).await;
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, ServiceEvent::PushFailed { .. })),
+        "{events:?}"
+    );
+    // 20 s per push, as nwaku.
+    assert_eq!(
+        ServiceConfig::default().push_timeout,
+        Duration::from_secs(20)
+    );
+}
+
+/// A raw peer that pushes arbitrary bytes to a client.
+async fn rogue_pusher(client: &mut Peer<waku_filter::Client>) -> Peer<Raw> {
+    let mut rogue = Peer::spawn(swarm(raw(
+        [(PUSH_PROTOCOL, ProtocolSupport::Outbound)],
+        false,
+    )));
+    let addr = rogue.listen().await;
+    client.connect(addr, rogue.id).await;
+    // The rogue must know the connection too, or its first push would dial
+    // the (non-listening) client.
+    let client_id = client.id;
+    rogue
+        .wait("the rogue's side of the connection", |e| match e {
+            libp2p::swarm::SwarmEvent::ConnectionEstablished { peer_id, .. }
+                if peer_id == client_id =>
+            {
+                Some(())
+            }
+            _ => None,
+        })
+        .await;
+    rogue
+}
+
+async fn push_raw(rogue: &Peer<Raw>, to: libp2p::PeerId, bytes: Vec<u8>) {
+    rogue
+        .with(move |s| {
+            s.behaviour_mut()
+                .send_request(&to, RawRequest::Bytes(bytes))
+        })
+        .await;
+}
+
+async fn next_drop(client: &mut Peer<waku_filter::Client>) -> PushDropReason {
+    client
+        .wait_behaviour("a dropped push", |e| match e {
+            ClientEvent::PushDropped { reason, .. } => Some(reason),
+            ClientEvent::Message { .. } => panic!("unexpected delivery"),
+            _ => None,
+        })
+        .await
+}
+
+// spec: FILTER-027, FILTER-026
+#[tokio::test]
+async fn pushes_not_matching_our_subscription_at_that_peer_are_dropped() {
+    let (server, addr) = service(unlimited()).await;
+    let mut client = common::client(server.id, addr).await;
+    common::subscribe(&mut client, server.id).await;
+    let client_id = client.id;
+    let mut rogue = rogue_pusher(&mut client).await;
+    let frame = |topic: Option<&str>, content: &str| {
+        MessagePush {
+            waku_message: Some(message(content, b"spam").into()),
+            pubsub_topic: topic.map(str::to_owned),
+        }
+        .encode_length_delimited_to_vec()
+    };
+    // Right criteria, but we never subscribed at this peer.
+    push_raw(&rogue, client_id, frame(Some(TOPIC), CONTENT)).await;
+    assert_eq!(
+        next_drop(&mut client).await,
+        PushDropReason::NotSubscribed {
+            pubsub_topic: TOPIC.into(),
+            content_topic: CONTENT.into()
+        }
+    );
+    // No pubsub topic; no message; garbage.
+    push_raw(&rogue, client_id, frame(None, CONTENT)).await;
+    assert_eq!(next_drop(&mut client).await, PushDropReason::NoPubsubTopic);
+    let empty = MessagePush {
+        waku_message: None,
+        pubsub_topic: Some(TOPIC.into()),
+    }
+    .encode_length_delimited_to_vec();
+    push_raw(&rogue, client_id, empty).await;
+    assert!(matches!(
+        next_drop(&mut client).await,
+        PushDropReason::BadMessage(_)
+    ));
+    push_raw(&rogue, client_id, vec![2, 0xff, 0xff]).await;
+    assert!(matches!(
+        next_drop(&mut client).await,
+        PushDropReason::Malformed(_)
+    ));
+    // The client wrote nothing back on any of these streams.
+    let answers = rogue.drain_for(Duration::from_millis(200)).await;
+    for a in answers {
+        if let RrEvent::Message {
+            message: Message::Response { response, .. },
+            ..
+        } = a
+        {
+            assert!(response.is_empty());
+        }
+    }
+    // The real service's push still arrives.
+    assert_eq!(feed(&server, TOPIC, message(CONTENT, b"real")).await, 1);
+    assert_eq!(&next_message(&mut client).await.2.payload[..], b"real");
+}

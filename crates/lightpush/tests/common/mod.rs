@@ -1,0 +1,124 @@
+//! Helpers shared by the lightpush tests: peers in their own tasks, the
+//! js-waku vectors, and a raw-bytes client standing in for js-waku.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+pub mod actor;
+pub mod raw;
+
+use std::time::Duration;
+
+use libp2p::swarm::SwarmEvent;
+use serde_json::Value;
+use waku_core::{MessageValidator, WakuMessage, now_nanos};
+use waku_lightpush::{
+    Client, ClientConfig, ClientEvent, PublishFailure, Service, ServiceConfig, ServiceEvent,
+};
+
+pub use actor::{Peer, swarm};
+
+/// The lightpush vectors copied from the js-waku run.
+pub const VECTORS: &str = include_str!("../vectors/lightpush.json");
+
+/// The vector case called `name`.
+pub fn vector(name: &str) -> Value {
+    let all: Value = serde_json::from_str(VECTORS).unwrap();
+    all["lightpush"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no vector {name}"))
+        .clone()
+}
+
+/// The bytes of hex field `field` of vector `name`.
+pub fn vector_bytes(name: &str, field: &str) -> Vec<u8> {
+    hex::decode(vector(name)[field].as_str().unwrap()).unwrap()
+}
+
+/// A validator that accepts the vectors' 2023 timestamps.
+pub fn lenient_validator() -> MessageValidator {
+    MessageValidator {
+        max_timestamp_skew: Duration::from_secs(100 * 365 * 24 * 3600),
+        ..MessageValidator::default()
+    }
+}
+
+/// A message stamped now.
+pub fn message(content_topic: &str, payload: &[u8]) -> WakuMessage {
+    WakuMessage {
+        timestamp: Some(now_nanos()),
+        ..WakuMessage::new(payload.to_vec(), content_topic)
+    }
+}
+
+/// How the stand-in node answers publish requests.
+pub type Answer = fn(&str, &WakuMessage) -> Option<Result<u32, PublishFailure>>;
+
+/// Answers every publish with 3 relay peers.
+pub fn three_peers(_: &str, _: &WakuMessage) -> Option<Result<u32, PublishFailure>> {
+    Some(Ok(3))
+}
+
+/// A service whose stand-in node answers publish requests with `answer`
+/// (`None`: leave unanswered), listening on 127.0.0.1.
+pub async fn service(config: ServiceConfig, answer: Answer) -> (Peer<Service>, libp2p::Multiaddr) {
+    let mut peer = Peer::spawn_with(swarm(Service::new(config)), move |s, e| {
+        if let SwarmEvent::Behaviour(ServiceEvent::PublishRequest {
+            id,
+            pubsub_topic,
+            message,
+            ..
+        }) = e
+            && let Some(result) = answer(pubsub_topic, message)
+        {
+            assert!(s.behaviour_mut().publish_result(*id, result));
+        }
+    });
+    let addr = peer.listen().await;
+    (peer, addr)
+}
+
+/// A client connected to `server`.
+pub async fn client(
+    config: ClientConfig,
+    server: &Peer<Service>,
+    addr: libp2p::Multiaddr,
+) -> Peer<Client> {
+    let mut client = Peer::spawn(swarm(Client::new(config)));
+    client.connect(addr, server.id).await;
+    client
+}
+
+/// Pushes and waits for the outcome.
+pub async fn push(
+    client: &mut Peer<Client>,
+    to: libp2p::PeerId,
+    pubsub_topic: Option<&str>,
+    message: WakuMessage,
+) -> ClientEvent {
+    let topic = pubsub_topic.map(str::to_owned);
+    let id = client
+        .with(move |s| s.behaviour_mut().push(&to, topic, message))
+        .await;
+    client
+        .wait_behaviour("the push outcome", |e| match &e {
+            ClientEvent::Pushed { request, .. }
+            | ClientEvent::Refused { request, .. }
+            | ClientEvent::Failed { request, .. }
+                if *request == id =>
+            {
+                Some(e)
+            }
+            _ => None,
+        })
+        .await
+}
+
+/// The code of a refusal (`None` for anything else).
+pub fn refused_status(event: &ClientEvent) -> Option<u32> {
+    match event {
+        ClientEvent::Refused { status, .. } => status.map(|s| s.0),
+        _ => None,
+    }
+}

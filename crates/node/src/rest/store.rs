@@ -1,0 +1,299 @@
+//! `GET /store/v3/messages`: store queries from HTTP, answered from our own
+//! archive (with `--store` and no `peerAddr`) or by a remote store node.
+
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use libp2p::Multiaddr;
+use libp2p::multiaddr::Protocol;
+use serde_json::{Map, Value, json};
+use waku_core::{MessageHash, WakuMessage};
+use waku_store::proto::StoreQueryRequest;
+
+use super::RestState;
+use super::json::B64;
+use super::status::{NODE_TIMEOUT, text};
+use crate::RequestError;
+
+/// nwaku's default and largest page sizes.
+const DEFAULT_PAGE_SIZE: u64 = 20;
+const MAX_PAGE_SIZE: u64 = 100;
+
+/// Decodes `%XX` escapes and `+` (a space), as nwaku's query parser does;
+/// a `%` not followed by two hex digits stays as it is.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let hex = |b: u8| char::from(b).to_digit(16);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                match (
+                    bytes.get(i + 1).and_then(|b| hex(*b)),
+                    bytes.get(i + 2).and_then(|b| hex(*b)),
+                ) {
+                    (Some(hi), Some(lo)) => {
+                        // Two hex digits: at most 0xff.
+                        out.push(u8::try_from(hi * 16 + lo).unwrap_or(b'%'));
+                        i += 2;
+                    }
+                    _ => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Query parameters: names lowercased, values decoded, split on commas and
+/// accumulated over repeated keys (nwaku's rules).
+fn parse_params(raw: Option<&str>) -> Vec<(String, Vec<String>)> {
+    let mut params: Vec<(String, Vec<String>)> = Vec::new();
+    for pair in raw.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let name = percent_decode(name).to_ascii_lowercase();
+        let values: Vec<String> = percent_decode(value)
+            .split(',')
+            .map(str::to_owned)
+            .filter(|v| !v.is_empty())
+            .collect();
+        if values.is_empty() {
+            continue;
+        }
+        match params.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, existing)) => existing.extend(values),
+            None => params.push((name, values)),
+        }
+    }
+    params
+}
+
+fn single(params: &[(String, Vec<String>)], name: &str) -> Option<String> {
+    params
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.join(","))
+}
+
+fn many(params: &[(String, Vec<String>)], name: &str) -> Vec<String> {
+    params
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+fn parse_bool(text: &str) -> Option<bool> {
+    match text.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" | "y" => Some(true),
+        "false" | "no" | "off" | "0" | "n" => Some(false),
+        _ => None,
+    }
+}
+
+fn parse_hash(text: &str) -> Result<Vec<u8>, String> {
+    let digits = text.strip_prefix("0x").unwrap_or(text);
+    let bytes = hex::decode(percent_decode(digits))
+        .map_err(|e| format!("Exception converting hex string to bytes: {e}"))?;
+    if bytes.len() != 32 {
+        return Err(format!(
+            "waku message hash parsing error: invalid hash length: {}",
+            bytes.len()
+        ));
+    }
+    Ok(bytes)
+}
+
+fn parse_time(params: &[(String, Vec<String>)], name: &str) -> Result<Option<i64>, String> {
+    match single(params, name) {
+        None => Ok(None),
+        Some(v) => v
+            .parse::<i64>()
+            .map(|t| (t > 0).then_some(t))
+            .map_err(|e| format!("time parsing error: {e}")),
+    }
+}
+
+/// The protobuf request for the HTTP query, and the peer to ask, if any.
+fn build_request(raw: Option<&str>) -> Result<(StoreQueryRequest, Option<Multiaddr>), String> {
+    let params = parse_params(raw);
+    let peer = single(&params, "peeraddr")
+        .map(|a| {
+            a.parse::<Multiaddr>()
+                .map_err(|e| format!("Failed parsing remote peer info: {e}"))
+        })
+        .transpose()?;
+    let include_data = match single(&params, "includedata") {
+        None => false,
+        Some(v) => parse_bool(&v).ok_or_else(|| format!("include data parsing error: {v}"))?,
+    };
+    let hashes = many(&params, "hashes")
+        .iter()
+        .map(|h| parse_hash(h))
+        .collect::<Result<Vec<_>, _>>()?;
+    let cursor = single(&params, "cursor")
+        .map(|c| parse_hash(&c))
+        .transpose()?;
+    let page_size = match single(&params, "pagesize") {
+        None => DEFAULT_PAGE_SIZE,
+        Some(v) => {
+            let n: u64 = v
+                .parse()
+                .map_err(|e| format!("page size parsing error: {e}"))?;
+            if n == 0 {
+                DEFAULT_PAGE_SIZE
+            } else {
+                n.min(MAX_PAGE_SIZE)
+            }
+        }
+    };
+    let request = StoreQueryRequest {
+        request_id: String::new(),
+        include_data,
+        pubsub_topic: single(&params, "pubsubtopic").map(|t| percent_decode(&t)),
+        content_topics: many(&params, "contenttopics")
+            .iter()
+            .map(|t| percent_decode(t))
+            .collect(),
+        time_start: parse_time(&params, "starttime")?,
+        time_end: parse_time(&params, "endtime")?,
+        message_hashes: hashes,
+        pagination_cursor: cursor,
+        pagination_forward: single(&params, "ascending").is_none_or(|v| v == "true"),
+        pagination_limit: Some(page_size),
+    };
+    Ok((request, peer))
+}
+
+fn hash_hex(hash: &[u8]) -> String {
+    format!("0x{}", hex::encode(hash))
+}
+
+fn message_json(m: &WakuMessage) -> Value {
+    let mut out = Map::new();
+    out.insert("payload".into(), json!(B64.encode(&m.payload)));
+    out.insert("contentTopic".into(), json!(m.content_topic));
+    if !m.meta_bytes().is_empty() {
+        out.insert("meta".into(), json!(B64.encode(m.meta_bytes())));
+    }
+    out.insert("version".into(), json!(m.version_or_zero()));
+    out.insert("timestamp".into(), json!(m.timestamp_or_zero()));
+    out.insert("ephemeral".into(), json!(m.is_ephemeral()));
+    if let Some(proof) = &m.rate_limit_proof {
+        out.insert("proof".into(), json!(B64.encode(&proof.proof)));
+    }
+    Value::Object(out)
+}
+
+fn response_json(
+    request_id: &str,
+    status_code: u32,
+    status_desc: &str,
+    entries: Vec<(MessageHash, Option<(String, WakuMessage)>)>,
+    cursor: Option<MessageHash>,
+) -> Response {
+    let messages: Vec<Value> = entries
+        .into_iter()
+        .map(|(hash, value)| {
+            let mut entry = Map::new();
+            entry.insert("messageHash".into(), json!(hash_hex(hash.as_bytes())));
+            if let Some((topic, message)) = value {
+                entry.insert("message".into(), message_json(&message));
+                entry.insert("pubsubTopic".into(), json!(topic));
+            }
+            Value::Object(entry)
+        })
+        .collect();
+    let mut body = Map::new();
+    body.insert("requestId".into(), json!(request_id));
+    body.insert("statusCode".into(), json!(status_code));
+    body.insert("statusDesc".into(), json!(status_desc));
+    body.insert("messages".into(), Value::Array(messages));
+    if let Some(cursor) = cursor {
+        body.insert(
+            "paginationCursor".into(),
+            json!(hash_hex(cursor.as_bytes())),
+        );
+    }
+    Json(Value::Object(body)).into_response()
+}
+
+/// `GET /store/v3/messages`.
+pub(crate) async fn messages(State(state): State<RestState>, RawQuery(raw): RawQuery) -> Response {
+    let (mut request, peer) = match build_request(raw.as_deref()) {
+        Ok(r) => r,
+        Err(e) => return text(StatusCode::BAD_REQUEST, e),
+    };
+    if peer.is_none()
+        && let Some(store) = &state.store
+    {
+        let response = waku_store::answer_query(store.as_ref(), request).await;
+        let code = response.status_code.unwrap_or(500);
+        let desc = response.status_desc.clone().unwrap_or_default();
+        if code != 200 {
+            let status =
+                StatusCode::from_u16(code as u16).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return text(status, desc);
+        }
+        let entries = response
+            .messages
+            .into_iter()
+            .filter_map(|kv| {
+                let hash = MessageHash::from_slice(kv.message_hash.as_deref()?)?;
+                let value = match (kv.pubsub_topic, kv.message) {
+                    (Some(topic), Some(m)) => WakuMessage::try_from(m).ok().map(|m| (topic, m)),
+                    _ => None,
+                };
+                Some((hash, value))
+            })
+            .collect();
+        let cursor = response
+            .pagination_cursor
+            .as_deref()
+            .and_then(MessageHash::from_slice);
+        return response_json(&response.request_id, code, &desc, entries, cursor);
+    }
+    let peer = match peer {
+        Some(addr) => match addr.iter().last() {
+            Some(Protocol::P2p(id)) => Some((id, addr)),
+            _ => {
+                return text(
+                    StatusCode::BAD_REQUEST,
+                    "Failed parsing remote peer info: the address must end with /p2p/<peer id>",
+                );
+            }
+        },
+        None => None,
+    };
+    request.request_id = hex::encode(rand::random::<[u8; 10]>());
+    match tokio::time::timeout(NODE_TIMEOUT, state.node.store_query(peer, request)).await {
+        Err(_) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "No history response received (timeout)",
+        ),
+        Ok(Err(RequestError::NoPeer)) => text(
+            StatusCode::PRECONDITION_FAILED,
+            "No suitable service peer & no discovery method",
+        ),
+        Ok(Err(e)) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("Error occurred in queryFut.read() [{e}]"),
+        ),
+        Ok(Ok(r)) => {
+            let entries = r.entries.into_iter().map(|e| (e.hash, e.value)).collect();
+            response_json(
+                &r.request_id,
+                r.status_code,
+                r.status_desc.as_deref().unwrap_or("OK"),
+                entries,
+                r.cursor,
+            )
+        }
+    }
+}

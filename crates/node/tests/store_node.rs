@@ -1,0 +1,304 @@
+//! The store on a `wakunode` process: relayed and own messages are
+//! archived, queried over REST (our archive or a `--storenode`), and by a
+//! js-waku light node over `/ws`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::{NodeProcess, eventually, http};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+const TOPIC: &str = "/waku/2/rs/7/1";
+const CT: &str = "/store/1/chat/proto";
+
+fn enc(t: &str) -> String {
+    t.replace('/', "%2F")
+}
+
+async fn publish(rest: std::net::SocketAddr, payload_b64: &str) {
+    let body = json!({"payload": payload_b64, "contentTopic": CT}).to_string();
+    let (status, text) = http(
+        rest,
+        "POST",
+        &format!("/relay/v1/messages/{}", enc(TOPIC)),
+        Some(&body),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+}
+
+async fn query(rest: std::net::SocketAddr, params: &str) -> Value {
+    let (status, body) = http(rest, "GET", &format!("/store/v3/messages?{params}"), None).await;
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn archives_relayed_messages_and_answers_rest_queries_locally_and_via_storenode() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("store.sqlite3").display());
+    let a = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--shard",
+        "1",
+        "--store",
+        "--store-message-db-url",
+        &db,
+    ]);
+    let a_tcp = a.tcp_addr().to_string();
+    let b = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--shard",
+        "1",
+        "--staticnode",
+        &a_tcp,
+        "--storenode",
+        &a_tcp,
+    ]);
+    let (ra, rb) = (a.rest_addr(), b.rest_addr());
+
+    // Once B sees A as a relay peer, B publishes and A archives what it relays.
+    assert!(
+        eventually(Duration::from_secs(30), || async move {
+            let (_, body) = http(rb, "GET", "/health", None).await;
+            body.contains(r#"{"Relay":"READY"}"#)
+        })
+        .await
+    );
+    for p in ["b25l", "dHdv", "dGhyZWU="] {
+        publish(rb, p).await;
+    }
+    let params = format!(
+        "pubsubTopic={}&contentTopics={}&includeData=true",
+        enc(TOPIC),
+        enc(CT)
+    );
+    let full = eventually(Duration::from_secs(30), || {
+        let params = params.clone();
+        async move {
+            let (_, body) = http(ra, "GET", &format!("/store/v3/messages?{params}"), None).await;
+            serde_json::from_str::<Value>(&body)
+                .map(|v| v["messages"].as_array().map_or(0, Vec::len) >= 3)
+                .unwrap_or(false)
+        }
+    })
+    .await;
+    assert!(full, "A:\n{}", a.log());
+
+    let local = query(ra, &params).await;
+    assert_eq!(local["statusCode"], 200);
+    assert_eq!(local["requestId"], "");
+    let first = &local["messages"][0];
+    assert!(first["messageHash"].as_str().unwrap().starts_with("0x"));
+    assert_eq!(first["messageHash"].as_str().unwrap().len(), 66);
+    assert_eq!(first["pubsubTopic"], TOPIC);
+    assert_eq!(first["message"]["contentTopic"], CT);
+
+    // Hashes only by default; page size 1 gives a cursor.
+    let page = query(
+        ra,
+        &format!(
+            "pubsubTopic={}&contentTopics={}&pageSize=1",
+            enc(TOPIC),
+            enc(CT)
+        ),
+    )
+    .await;
+    assert_eq!(page["messages"].as_array().unwrap().len(), 1);
+    assert!(page["messages"][0].get("message").is_none());
+    let cursor = page["paginationCursor"].as_str().unwrap();
+    let next = query(
+        ra,
+        &format!(
+            "pubsubTopic={}&contentTopics={}&pageSize=1&cursor={cursor}",
+            enc(TOPIC),
+            enc(CT)
+        ),
+    )
+    .await;
+    assert_ne!(
+        next["messages"][0]["messageHash"],
+        page["messages"][0]["messageHash"]
+    );
+
+    // Hash lookup.
+    let hash = first["messageHash"].as_str().unwrap();
+    let by_hash = query(ra, &format!("hashes={hash}&includeData=true")).await;
+    assert_eq!(by_hash["messages"][0]["messageHash"], hash);
+
+    // B has no archive: it asks its --storenode (A) over the store protocol.
+    let remote = query(rb, &params).await;
+    assert_eq!(remote["statusCode"], 200, "{remote}");
+    assert_eq!(
+        remote["messages"].as_array().unwrap().len(),
+        local["messages"].as_array().unwrap().len()
+    );
+    assert_eq!(remote["requestId"].as_str().unwrap().len(), 20);
+
+    // Bad input: 400 with the reason.
+    let (status, body) = http(ra, "GET", "/store/v3/messages?hashes=zz", None).await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = http(
+        ra,
+        "GET",
+        &format!("/store/v3/messages?hashes={hash}&contentTopics={}", enc(CT)),
+        None,
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_store_or_storenode_rest_queries_get_412() {
+    let a = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "1"]);
+    let (status, body) = http(
+        a.rest_addr(),
+        "GET",
+        "/store/v3/messages?pubsubTopic=x",
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body.as_str()),
+        (412, "No suitable service peer & no discovery method")
+    );
+}
+
+#[test]
+fn bad_store_flags_exit_2() {
+    for (args, flag) in [
+        (
+            &["--store", "--store-message-db-url", "mysql://x"][..],
+            "--store-message-db-url",
+        ),
+        (
+            &["--store", "--store-message-retention-policy", "forever"][..],
+            "--store-message-retention-policy",
+        ),
+        (&["--storenode", "/ip4/1.2.3.4/tcp/1"][..], "--storenode"),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_wakunode"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains(flag));
+    }
+}
+
+/// A js-waku light node (`@waku/sdk` 0.0.36) queries our store over `/ws`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn js_waku_light_node_queries_our_store() {
+    let Some(dir) = common::interop_dir() else {
+        return;
+    };
+    let db_dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", db_dir.path().join("s.sqlite3").display());
+    let a = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--shard",
+        "1",
+        "--store",
+        "--store-message-db-url",
+        &db,
+        "--websocket-support",
+    ]);
+    let rest = a.rest_addr();
+    let start_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        - 1000;
+    for p in ["b25l", "dHdv", "dGhyZWU="] {
+        publish(rest, p).await; // own messages are archived too
+    }
+    let params = format!("pubsubTopic={}&contentTopics={}", enc(TOPIC), enc(CT));
+    assert!(
+        eventually(Duration::from_secs(10), || {
+            let params = params.clone();
+            async move {
+                let (_, body) =
+                    http(rest, "GET", &format!("/store/v3/messages?{params}"), None).await;
+                serde_json::from_str::<Value>(&body)
+                    .map(|v| v["messages"].as_array().map_or(0, Vec::len) == 3)
+                    .unwrap_or(false)
+            }
+        })
+        .await
+    );
+    let ws = a.ws_addr().to_string();
+    let end_ms = start_ms + 120_000;
+    let run = |extra: Vec<String>| {
+        let dir = dir.clone();
+        let ws = ws.clone();
+        async move {
+            let mut args: Vec<String> = [
+                "light.mjs",
+                "--mode",
+                "store",
+                "--peer",
+                &ws,
+                "--cluster",
+                "7",
+                "--shard",
+                "1",
+                "--content-topic",
+                CT,
+                "--timeout-ms",
+                "60000",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+            args.extend(extra);
+            let mut child = tokio::process::Command::new("node")
+                .current_dir(&dir)
+                .args(&args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .kill_on_drop(true)
+                .spawn()
+                .unwrap();
+            let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+            let mut events = Vec::new();
+            while let Some(line) = lines.next_line().await.unwrap() {
+                events.push(serde_json::from_str::<Value>(&line).unwrap());
+            }
+            let status = child.wait().await.unwrap();
+            assert!(status.success(), "{events:?}");
+            events
+        }
+    };
+    // By content topic and time range, one message per page.
+    let events = run(vec![
+        "--start-ms".into(),
+        start_ms.to_string(),
+        "--end-ms".into(),
+        end_ms.to_string(),
+        "--page-size".into(),
+        "1".into(),
+    ])
+    .await;
+    let received: Vec<&Value> = events.iter().filter(|e| e["event"] == "received").collect();
+    assert_eq!(received.len(), 3, "{events:?}");
+    let pages = events.iter().filter(|e| e["event"] == "page").count();
+    assert!(pages >= 3, "{events:?}");
+    assert_eq!(received[0]["payload_hex"], hex::encode(b"one"));
+    // By hash.
+    let hash = received[1]["hash_hex"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("0x")
+        .to_owned();
+    let events = run(vec!["--hashes".into(), hash.clone()]).await;
+    let received: Vec<&Value> = events.iter().filter(|e| e["event"] == "received").collect();
+    assert_eq!(received.len(), 1, "{events:?}");
+    assert_eq!(received[0]["payload_hex"], hex::encode(b"two"));
+}

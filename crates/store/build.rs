@@ -1,0 +1,21 @@
+//! Generates the store wire types (v3 and the legacy v2) from `proto/` with
+//! prost, using protox as the protobuf compiler so that no system `protoc`
+//! is needed. `WakuMessage` is not generated again: it maps to waku-core's.
+
+use std::path::PathBuf;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let proto_root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    let files = [
+        proto_root.join("waku/store/v3/store.proto"),
+        proto_root.join("waku/store/v2beta4/store.proto"),
+    ];
+    for file in &files {
+        println!("cargo:rerun-if-changed={}", file.display());
+    }
+    let descriptors = protox::compile(&files, [&proto_root])?;
+    prost_build::Config::new()
+        .extern_path(".waku.message.v1", "::waku_core::proto::message::v1")
+        .compile_fds(descriptors)?;
+    Ok(())
+}

@@ -1,0 +1,36 @@
+//! Answering a v3 query from a [`MessageStore`], independent of libp2p.
+
+use crate::message_store::{MessageStore, StoreError};
+use crate::proto::{StoreQueryRequest, StoreQueryResponse};
+use crate::query::{BadRequest, validate_request};
+use crate::response::{error_response, page_response, status};
+
+/// The response to `request` from `store`: 200 with a page, 400 for a
+/// request that breaks a protocol rule (including an unknown cursor), 503
+/// when the backend fails. `request_id` is always echoed and `status_code`
+/// always set.
+pub async fn answer_query(
+    store: &dyn MessageStore,
+    request: StoreQueryRequest,
+) -> StoreQueryResponse {
+    let query = match validate_request(&request) {
+        Ok(q) => q,
+        Err(e) => return error_response(request.request_id, status::BAD_REQUEST, &e.to_string()),
+    };
+    match store.query(query).await {
+        Ok(page) => page_response(request.request_id, page),
+        Err(StoreError::UnknownCursor(hash)) => error_response(
+            request.request_id,
+            status::BAD_REQUEST,
+            &BadRequest::UnknownCursor(hash).to_string(),
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "store query failed");
+            error_response(
+                request.request_id,
+                status::SERVICE_UNAVAILABLE,
+                "the message store failed to answer",
+            )
+        }
+    }
+}

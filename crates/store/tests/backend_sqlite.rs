@@ -1,0 +1,81 @@
+//! The shared backend suite against SQLite, each test on a fresh database
+//! file in a temporary directory; plus SQLite-specific checks.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{CT, entry};
+use waku_store::{MessageFilter, MessageQuery, MessageStore, SqliteStore, open_store};
+
+/// A fresh SQLite store; the directory lives as long as the test process.
+fn store() -> Option<Arc<dyn MessageStore>> {
+    let dir = tempfile::tempdir().unwrap().keep();
+    Some(Arc::new(
+        SqliteStore::open(dir.join("store.sqlite3")).unwrap(),
+    ))
+}
+
+common::suite::backend_suite!(store());
+
+#[tokio::test]
+async fn data_survives_reopening_and_url_selection_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/dir/store.sqlite3");
+    let url = format!("sqlite://{}", path.display());
+    let e = entry(77, CT, "persist");
+    {
+        let store = open_store(&url).await.unwrap();
+        assert_eq!(store.put(vec![e.clone()]).await.unwrap(), vec![true]);
+    }
+    let store = open_store(&url).await.unwrap();
+    assert_eq!(store.count().await.unwrap(), 1);
+    let page = store
+        .query(MessageQuery {
+            filter: MessageFilter::default(),
+            cursor: None,
+            forward: true,
+            page_size: 10,
+            include_data: true,
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.entries[0].message.as_ref(), Some(&e.message));
+    assert_eq!(store.put(vec![e]).await.unwrap(), vec![false]);
+}
+
+#[test]
+fn database_uses_wal_and_the_query_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.sqlite3");
+    drop(SqliteStore::open(&path).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let mode: String = conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let plan = |sql: &str| -> String {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect::<Vec<_>>();
+        rows.join("; ")
+    };
+    let content = plan(
+        "SELECT hash FROM messages WHERE pubsub_topic = 'p' AND content_topic = 'c' \
+         AND timestamp >= 1 AND timestamp < 9 AND (timestamp, hash) > (1, x'00') \
+         ORDER BY timestamp, hash LIMIT 101",
+    );
+    assert!(content.contains("messages_topic_time"), "{content}");
+    assert!(!content.contains("TEMP B-TREE"), "{content}");
+    let lookup = plan(
+        "SELECT hash FROM messages WHERE hash IN (x'01', x'02') ORDER BY timestamp, hash LIMIT 21",
+    );
+    assert!(
+        lookup.contains("hash=?") || lookup.contains("autoindex"),
+        "{lookup}"
+    );
+}

@@ -1,0 +1,382 @@
+//! The v3 service and client over real libp2p streams (loopback TCP,
+//! noise, yamux): every rule of 13/WAKU2-STORE the service enforces.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{CT, Pair, TOPIC, entry, memory_with};
+use waku_core::{MessageHash, Timestamp};
+use waku_store::proto::StoreQueryRequest;
+use waku_store::{
+    Config, MessageQuery, MessageStore, QueryError, QueryPage, ResponseError, StoreError,
+    StoreFuture, StoreQuery, StoredMessage, status,
+};
+
+/// `n` messages on TOPIC/CT at timestamps 1000, 1001, ...
+fn entries(n: i64) -> Vec<StoredMessage> {
+    (0..n)
+        .map(|i| entry(1_000 + i, CT, &format!("m{i}")))
+        .collect()
+}
+
+fn sorted_hashes(v: &[StoredMessage]) -> Vec<MessageHash> {
+    let mut v = v.to_vec();
+    v.sort_by_key(|m| (m.timestamp(), m.hash));
+    v.iter().map(|m| m.hash).collect()
+}
+
+async fn pair_with(n: i64) -> (Pair, Vec<MessageHash>) {
+    let all = entries(n);
+    let hashes = sorted_hashes(&all);
+    (
+        Pair::new(memory_with(all).await, Config::default()).await,
+        hashes,
+    )
+}
+
+fn status_of(r: Result<waku_store::StoreResponse, QueryError>) -> (u32, String) {
+    match r {
+        Err(QueryError::Response(ResponseError::Status { code, desc })) => (code, desc),
+        other => panic!("expected an error status, got {other:?}"),
+    }
+}
+
+// spec: STORE-018, STORE-020, STORE-022, STORE-023, STORE-027
+#[tokio::test]
+async fn forward_pagination_over_the_network() {
+    let (mut p, all) = pair_with(45).await;
+    let q = StoreQuery::content(TOPIC, [CT]).forward().with_limit(20);
+    let pages = p.all_pages(&q).await;
+    assert_eq!(
+        pages.iter().map(|r| r.entries.len()).collect::<Vec<_>>(),
+        vec![20, 20, 5]
+    );
+    assert_eq!(
+        pages[0].hashes(),
+        all[..20].to_vec(),
+        "starts at the oldest"
+    );
+    assert_eq!(
+        pages[0].cursor,
+        Some(all[19]),
+        "cursor = last entry of the page"
+    );
+    assert_eq!(
+        pages[1].hashes(),
+        all[20..40].to_vec(),
+        "cursor entry excluded"
+    );
+    assert_eq!(pages[2].cursor, None, "no cursor when nothing is left");
+    let got: Vec<MessageHash> = pages.iter().flat_map(|r| r.hashes()).collect();
+    assert_eq!(got, all);
+}
+
+// spec: STORE-018, STORE-019, STORE-020, STORE-022, STORE-023, STORE-027
+#[tokio::test]
+async fn backward_pagination_pages_come_oldest_first() {
+    let (mut p, all) = pair_with(45).await;
+    let q = StoreQuery::content(TOPIC, [CT]).with_limit(20);
+    assert!(!q.forward, "backward is the default");
+    let pages = p.all_pages(&q).await;
+    assert_eq!(
+        pages[0].hashes(),
+        all[25..].to_vec(),
+        "starts at the newest, oldest-first"
+    );
+    assert_eq!(
+        pages[0].cursor,
+        Some(all[25]),
+        "cursor = first entry of the page"
+    );
+    assert_eq!(pages[1].hashes(), all[5..25].to_vec());
+    assert_eq!(pages[2].hashes(), all[..5].to_vec());
+    assert_eq!(pages[2].cursor, None);
+    // js-waku takes the first message of a backward page as next cursor:
+    // that works because pages are oldest-first.
+    let js_next = StoreQuery::content(TOPIC, [CT])
+        .with_limit(20)
+        .with_cursor(Some(pages[0].entries[0].hash));
+    assert_eq!(
+        p.query(&js_next).await.unwrap().hashes(),
+        all[5..25].to_vec()
+    );
+}
+
+// spec: STORE-028
+#[tokio::test]
+async fn cursor_at_the_last_entry_gets_200_and_an_empty_page() {
+    let (mut p, all) = pair_with(3).await;
+    for (q, cursor) in [
+        (StoreQuery::content(TOPIC, [CT]).forward(), all[2]),
+        (StoreQuery::content(TOPIC, [CT]).backward(), all[0]),
+    ] {
+        let r = p.query(&q.with_cursor(Some(cursor))).await.unwrap();
+        assert_eq!(r.status_code, 200);
+        assert!(r.entries.is_empty());
+        assert_eq!(r.cursor, None);
+    }
+}
+
+// spec: STORE-007, STORE-008, STORE-011, STORE-035
+#[tokio::test]
+async fn include_data_selects_keys_or_key_values() {
+    let (mut p, all) = pair_with(3).await;
+    let r = p
+        .query(&StoreQuery::content(TOPIC, [CT]).forward().with_data(true))
+        .await
+        .unwrap();
+    for (e, h) in r.entries.iter().zip(&all) {
+        assert_eq!(e.hash, *h);
+        let (topic, m) = e.value.as_ref().expect("message and topic");
+        assert_eq!(topic, TOPIC);
+        assert_eq!(waku_core::message_hash(topic, m), *h);
+    }
+    let r = p
+        .query(&StoreQuery::content(TOPIC, [CT]).forward().with_data(false))
+        .await
+        .unwrap();
+    assert_eq!(r.hashes(), all);
+    assert!(r.entries.iter().all(|e| e.value.is_none()));
+    // The wire default is include_data = false.
+    let bare = StoreQueryRequest {
+        request_id: "r".into(),
+        ..Default::default()
+    };
+    let r = p.request(bare).await.unwrap();
+    assert_eq!(r.entries.len(), 3);
+    assert!(r.entries.iter().all(|e| e.value.is_none()));
+}
+
+// spec: STORE-014, STORE-015
+#[tokio::test]
+async fn content_and_time_filters_over_the_network() {
+    let mut all = entries(10);
+    all.push(entry(1_003, "/app/1/other/proto", "o"));
+    all.push(StoredMessage::new(
+        "/waku/2/rs/1/0",
+        common::msg(1_004, CT, "elsewhere"),
+    ));
+    let mut p = Pair::new(memory_with(all).await, Config::default()).await;
+    let r = p
+        .query(
+            &StoreQuery::content(TOPIC, [CT])
+                .forward()
+                .with_time_range(Some(1_002), Some(1_006)),
+        )
+        .await
+        .unwrap();
+    let ts: Vec<i64> = r.messages().map(|m| m.timestamp_or_zero()).collect();
+    assert_eq!(ts, vec![1_002, 1_003, 1_004, 1_005]);
+    assert!(r.messages().all(|m| m.content_topic == CT));
+    let r = p
+        .query(&StoreQuery::content(TOPIC, [CT, "/app/1/other/proto"]).forward())
+        .await
+        .unwrap();
+    assert_eq!(r.entries.len(), 11);
+    let r = p.query(&StoreQuery::all().forward()).await.unwrap();
+    assert_eq!(r.entries.len(), 12, "no criteria: everything");
+}
+
+// spec: STORE-016, STORE-017, STORE-033
+#[tokio::test]
+async fn hash_lookups_and_presence_queries() {
+    let (mut p, all) = pair_with(10).await;
+    let absent = MessageHash([3; 32]);
+    let q = StoreQuery::hashes([all[7], absent, all[2]]).with_data(false);
+    let r = p.query(&q).await.unwrap();
+    assert_eq!(r.hashes(), vec![all[2], all[7]], "present ones, sorted");
+    assert!(r.entries.iter().all(|e| e.value.is_none()));
+    // As js-waku sends it: with pubsub_topic.
+    let mut js = StoreQuery::hashes([all[1]]);
+    js.pubsub_topic = Some(TOPIC.into());
+    let r = p.query(&js).await.unwrap();
+    assert_eq!(r.hashes(), vec![all[1]]);
+    assert!(r.entries[0].value.is_some());
+    js.pubsub_topic = Some("/waku/2/rs/1/0".into());
+    assert!(p.query(&js).await.unwrap().entries.is_empty());
+}
+
+// spec: STORE-013, STORE-024, STORE-026
+#[tokio::test]
+async fn mixed_queries_are_refused_with_400() {
+    let (mut p, all) = pair_with(3).await;
+    let mut with_topics = StoreQuery::content(TOPIC, [CT]);
+    with_topics.message_hashes = vec![all[0]];
+    let mut with_time = StoreQuery::hashes([all[0]]);
+    with_time.time_start = Some(1);
+    for q in [with_topics, with_time] {
+        let request = q.to_request("mixed-1");
+        let (code, desc) = status_of(p.request(request).await);
+        assert_eq!(code, 400);
+        assert!(desc.starts_with("BAD_REQUEST: "), "{desc}");
+        assert!(desc.contains("not both"), "{desc}");
+    }
+}
+
+// spec: STORE-012, STORE-026
+#[tokio::test]
+async fn pubsub_topic_and_content_topics_go_together() {
+    let (mut p, _) = pair_with(3).await;
+    let mut only_pubsub = StoreQuery::all();
+    only_pubsub.pubsub_topic = Some(TOPIC.into());
+    let mut only_content = StoreQuery::all();
+    only_content.content_topics = vec![CT.into()];
+    for q in [only_pubsub, only_content] {
+        let (code, desc) = status_of(p.query(&q).await);
+        assert_eq!(code, 400);
+        assert!(desc.contains("together"), "{desc}");
+    }
+}
+
+// spec: STORE-030
+#[tokio::test]
+async fn at_most_ten_content_topics() {
+    let (mut p, _) = pair_with(3).await;
+    let topics: Vec<String> = (0..11).map(|i| format!("/app/1/t{i}/proto")).collect();
+    let (code, desc) = status_of(p.query(&StoreQuery::content(TOPIC, topics.clone())).await);
+    assert_eq!(code, 400);
+    assert!(desc.contains("11 content topics"), "{desc}");
+    let mut ten = topics[..9].to_vec();
+    ten.push(CT.into());
+    let r = p.query(&StoreQuery::content(TOPIC, ten)).await.unwrap();
+    assert_eq!(r.entries.len(), 3);
+}
+
+// spec: STORE-021
+#[tokio::test]
+async fn page_size_default_20_and_maximum_100() {
+    let (mut p, _) = pair_with(150).await;
+    let q = StoreQuery::content(TOPIC, [CT]).forward();
+    assert_eq!(p.query(&q).await.unwrap().entries.len(), 20);
+    assert_eq!(
+        p.query(&q.clone().with_limit(0))
+            .await
+            .unwrap()
+            .entries
+            .len(),
+        20
+    );
+    assert_eq!(
+        p.query(&q.clone().with_limit(7))
+            .await
+            .unwrap()
+            .entries
+            .len(),
+        7
+    );
+    let big = p.query(&q.clone().with_limit(500)).await.unwrap();
+    assert_eq!(big.entries.len(), 100);
+    assert!(big.cursor.is_some());
+}
+
+// spec: STORE-029, STORE-026
+#[tokio::test]
+async fn unknown_or_malformed_cursor_gets_400() {
+    let (mut p, _) = pair_with(3).await;
+    let q = StoreQuery::content(TOPIC, [CT]).with_cursor(Some(MessageHash([0xab; 32])));
+    let (code, desc) = status_of(p.query(&q).await);
+    assert_eq!(code, 400);
+    assert!(
+        desc.contains("invalid cursor") && desc.contains(&"ab".repeat(32)),
+        "{desc}"
+    );
+    let mut short = StoreQuery::content(TOPIC, [CT]).to_request("c");
+    short.pagination_cursor = Some(vec![1, 2, 3]);
+    let (code, desc) = status_of(p.request(short).await);
+    assert_eq!(code, 400);
+    assert!(desc.contains("invalid cursor"), "{desc}");
+}
+
+// spec: STORE-024, STORE-025
+#[tokio::test]
+async fn request_id_is_echoed_and_status_is_set() {
+    let (mut p, _) = pair_with(2).await;
+    let r = p
+        .request(StoreQuery::all().to_request("my-request-17"))
+        .await
+        .unwrap();
+    assert_eq!(r.request_id, "my-request-17");
+    assert_eq!(r.status_code, status::OK);
+    assert_eq!(r.status_desc.as_deref(), Some("OK"));
+}
+
+// spec: STORE-031
+#[tokio::test]
+async fn rate_limit_answers_429() {
+    let store = memory_with(entries(2)).await;
+    let config = Config::default().with_rate_limit(2, Duration::from_secs(3600));
+    let mut p = Pair::new(store, config).await;
+    let q = StoreQuery::all();
+    p.query(&q).await.unwrap();
+    p.query(&q).await.unwrap();
+    let (code, desc) = status_of(p.query(&q).await);
+    assert_eq!(code, status::TOO_MANY_REQUESTS);
+    assert!(desc.starts_with("TOO_MANY_REQUESTS"), "{desc}");
+}
+
+/// A backend that fails every call.
+struct Broken;
+
+impl MessageStore for Broken {
+    fn put(&self, _: Vec<StoredMessage>) -> StoreFuture<'_, Vec<bool>> {
+        Box::pin(async { Err(StoreError::Unavailable("disk on fire".into())) })
+    }
+    fn query(&self, _: MessageQuery) -> StoreFuture<'_, QueryPage> {
+        Box::pin(async { Err(StoreError::Database("disk on fire".into())) })
+    }
+    fn count(&self) -> StoreFuture<'_, u64> {
+        Box::pin(async { Err(StoreError::Unavailable("disk on fire".into())) })
+    }
+    fn size_bytes(&self) -> StoreFuture<'_, u64> {
+        Box::pin(async { Err(StoreError::Unavailable("disk on fire".into())) })
+    }
+    fn delete_older_than(&self, _: Timestamp) -> StoreFuture<'_, u64> {
+        Box::pin(async { Err(StoreError::Unavailable("disk on fire".into())) })
+    }
+    fn delete_oldest(&self, _: u64) -> StoreFuture<'_, u64> {
+        Box::pin(async { Err(StoreError::Unavailable("disk on fire".into())) })
+    }
+}
+
+// spec: STORE-032
+#[tokio::test]
+async fn backend_failure_or_overload_answers_503() {
+    let mut p = Pair::new(Arc::new(Broken), Config::default()).await;
+    let (code, desc) = status_of(p.query(&StoreQuery::all()).await);
+    assert_eq!(code, status::SERVICE_UNAVAILABLE);
+    assert!(desc.starts_with("SERVICE_UNAVAILABLE"), "{desc}");
+    assert!(
+        !desc.contains("disk on fire"),
+        "internal errors stay internal"
+    );
+
+    let store = memory_with(entries(1)).await;
+    let mut p = Pair::new(store, Config::default().with_max_pending_queries(0)).await;
+    let (code, _) = status_of(p.query(&StoreQuery::all()).await);
+    assert_eq!(code, status::SERVICE_UNAVAILABLE);
+}
+
+// spec: STORE-010
+#[test]
+fn request_ids_are_fresh_uuids() {
+    let ids: std::collections::HashSet<String> =
+        (0..10_000).map(|_| waku_store::new_request_id()).collect();
+    assert_eq!(ids.len(), 10_000);
+    for id in ids.iter().take(10) {
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4", "version 4: {id}");
+    }
+}
+
+// spec: STORE-001
+#[test]
+fn protocol_ids() {
+    assert_eq!(waku_store::PROTOCOL.as_ref(), "/vac/waku/store-query/3.0.0");
+    assert_eq!(
+        waku_store::LEGACY_PROTOCOL.as_ref(),
+        "/vac/waku/store/2.0.0-beta4"
+    );
+}

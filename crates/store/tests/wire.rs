@@ -1,0 +1,233 @@
+//! The wire format against the js-waku vectors: raw js-waku frames sent to
+//! our service over a real stream, and our frames decoded as js-waku's.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::raw::raw;
+use common::{Pair, memory_with, vector, vector_bytes};
+use prost::Message;
+use waku_core::codec::encode_frame;
+use waku_core::{MessageHash, WakuMessage, message_hash};
+use waku_store::proto::{StoreQueryRequest, StoreQueryResponse};
+use waku_store::{
+    Config, PROTOCOL, PageEntry, QueryPage, ResponseError, StoreResponse, StoredMessage,
+    page_response,
+};
+
+const REQUESTS: [&str; 4] = [
+    "store_query_content_time_range",
+    "store_query_page_size_1_with_cursor",
+    "store_query_backward_no_limit",
+    "store_query_hash_lookup_as_sent_by_js_waku",
+];
+
+/// Messages A and B of the vectors, as stored entries.
+fn a_and_b() -> Vec<StoredMessage> {
+    let response =
+        StoreQueryResponse::decode(vector_bytes("store_response_two_messages", "hex").as_slice())
+            .unwrap();
+    response
+        .messages
+        .into_iter()
+        .map(|kv| {
+            let m = WakuMessage::try_from(kv.message.unwrap()).unwrap();
+            StoredMessage::new(kv.pubsub_topic.unwrap(), m)
+        })
+        .collect()
+}
+
+fn hash_field(name: &str) -> MessageHash {
+    let all: serde_json::Value = serde_json::from_str(common::VECTORS).unwrap();
+    all[name].as_str().unwrap().parse().unwrap()
+}
+
+// spec: STORE-001, STORE-002
+#[test]
+fn js_waku_requests_decode_and_reencode_identically() {
+    for name in REQUESTS {
+        assert_eq!(vector(name)["codec"], PROTOCOL.as_ref());
+        let bytes = vector_bytes(name, "hex");
+        let req = StoreQueryRequest::decode(bytes.as_slice()).unwrap();
+        assert_eq!(req.encode_to_vec(), bytes, "{name}");
+        assert_eq!(
+            encode_frame(&req),
+            vector_bytes(name, "length_prefixed_hex")
+        );
+        assert_eq!(req.request_id, vector(name)["object"]["requestId"]);
+        waku_store::validate_request(&req).unwrap();
+    }
+}
+
+// spec: STORE-002, STORE-006, STORE-007, STORE-008
+#[test]
+fn our_response_is_byte_identical_to_js_waku_encoding() {
+    let stored = a_and_b();
+    assert_eq!(stored[0].hash, hash_field("message_hash_A"));
+    assert_eq!(stored[1].hash, hash_field("message_hash_B"));
+    let page = QueryPage {
+        entries: stored
+            .iter()
+            .map(|s| PageEntry {
+                hash: s.hash,
+                timestamp: s.timestamp(),
+                pubsub_topic: s.pubsub_topic.clone(),
+                message: Some(s.message.clone()),
+            })
+            .collect(),
+        next_cursor: Some(stored[1].hash),
+    };
+    let ours = page_response("00000000-0000-4000-8000-000000000001".into(), page);
+    assert_eq!(
+        ours.encode_to_vec(),
+        vector_bytes("store_response_two_messages", "hex")
+    );
+
+    let empty = page_response(
+        "00000000-0000-4000-8000-000000000001".into(),
+        QueryPage::default(),
+    );
+    assert_eq!(
+        empty.encode_to_vec(),
+        vector_bytes("store_response_empty_last_page", "hex")
+    );
+}
+
+// spec: STORE-025, STORE-008
+#[test]
+fn client_checks_status_and_entries() {
+    let parse = |name: &str| {
+        StoreResponse::try_from(
+            StoreQueryResponse::decode(vector_bytes(name, "hex").as_slice()).unwrap(),
+        )
+    };
+    let two = parse("store_response_two_messages").unwrap();
+    assert_eq!(two.entries.len(), 2);
+    assert_eq!(two.cursor, Some(hash_field("message_hash_B")));
+    let keys = parse("store_response_hashes_only").unwrap();
+    assert!(keys.entries[0].value.is_none());
+    assert_eq!(
+        parse("store_response_error"),
+        Err(ResponseError::Status {
+            code: 400,
+            desc: "BAD_REQUEST: invalid cursor".into()
+        })
+    );
+    let mut no_status = StoreQueryResponse::decode(
+        vector_bytes("store_response_empty_last_page", "hex").as_slice(),
+    )
+    .unwrap();
+    no_status.status_code = None;
+    assert_eq!(
+        StoreResponse::try_from(no_status),
+        Err(ResponseError::MissingStatus)
+    );
+    let mut half =
+        StoreQueryResponse::decode(vector_bytes("store_response_two_messages", "hex").as_slice())
+            .unwrap();
+    half.messages[1].pubsub_topic = None;
+    assert_eq!(
+        StoreResponse::try_from(half),
+        Err(ResponseError::HalfValue(1))
+    );
+}
+
+async fn js_pair() -> Pair<common::raw::Raw> {
+    Pair::with_client(
+        memory_with(a_and_b()).await,
+        Config::default(),
+        raw(PROTOCOL),
+    )
+    .await
+}
+
+fn decode_frame(bytes: &[u8]) -> StoreQueryResponse {
+    let (r, used) = waku_core::codec::decode_frame::<StoreQueryResponse>(bytes, usize::MAX)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        used,
+        bytes.len(),
+        "exactly one frame, then the stream closed"
+    );
+    r
+}
+
+// spec: STORE-001, STORE-002, STORE-014, STORE-015, STORE-020, STORE-024, STORE-035
+#[tokio::test]
+async fn js_waku_frames_are_served_over_a_stream() {
+    let mut p = js_pair().await;
+    let a = hash_field("message_hash_A");
+    let b = hash_field("message_hash_B");
+    let hashes = |r: &StoreQueryResponse| -> Vec<MessageHash> {
+        r.messages
+            .iter()
+            .map(|kv| MessageHash::from_slice(kv.message_hash.as_deref().unwrap()).unwrap())
+            .collect()
+    };
+
+    let r = decode_frame(
+        &p.send_raw(vector_bytes(
+            "store_query_content_time_range",
+            "length_prefixed_hex",
+        ))
+        .await,
+    );
+    assert_eq!(r.status_code, Some(200));
+    assert_eq!(r.request_id, "00000000-0000-4000-8000-000000000001");
+    assert_eq!(hashes(&r), vec![a, b]);
+    assert!(
+        r.messages
+            .iter()
+            .all(|kv| kv.pubsub_topic.as_deref() == Some("/waku/2/rs/1/4"))
+    );
+    assert_eq!(r.pagination_cursor, None);
+
+    let r = decode_frame(
+        &p.send_raw(vector_bytes(
+            "store_query_backward_no_limit",
+            "length_prefixed_hex",
+        ))
+        .await,
+    );
+    assert_eq!(hashes(&r), vec![a, b], "backward, still oldest-first");
+}
+
+// spec: STORE-028, STORE-033
+#[tokio::test]
+async fn js_waku_paging_and_lookup_frames() {
+    let mut p = js_pair().await;
+    let b = hash_field("message_hash_B");
+    // Cursor at A, limit 1, forward: B, and B is the last one.
+    let r = decode_frame(
+        &p.send_raw(vector_bytes(
+            "store_query_page_size_1_with_cursor",
+            "length_prefixed_hex",
+        ))
+        .await,
+    );
+    assert_eq!(r.status_code, Some(200));
+    assert_eq!(r.messages.len(), 1);
+    assert_eq!(r.messages[0].message_hash.as_deref(), Some(&b.0[..]));
+    // js-waku asks again with B as cursor and expects 200 and nothing.
+    let mut next = StoreQueryRequest::decode(
+        vector_bytes("store_query_page_size_1_with_cursor", "hex").as_slice(),
+    )
+    .unwrap();
+    next.pagination_cursor = Some(b.0.to_vec());
+    let r = decode_frame(&p.send_raw(encode_frame(&next)).await);
+    assert_eq!(r.status_code, Some(200));
+    assert!(r.messages.is_empty());
+    assert_eq!(r.pagination_cursor, None);
+    // The hash lookup as js-waku sends it (with pubsub_topic).
+    let r = decode_frame(
+        &p.send_raw(vector_bytes(
+            "store_query_hash_lookup_as_sent_by_js_waku",
+            "length_prefixed_hex",
+        ))
+        .await,
+    );
+    assert_eq!(r.status_code, Some(200));
+    assert_eq!(r.messages.len(), 2);
+    let _ = message_hash;
+}
