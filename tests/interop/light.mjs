@@ -229,13 +229,16 @@ async function main() {
 }
 
 async function runLightPush(node, args, contentTopic, routing, ready, counters) {
-  const payloads = (args["send-hex"] ?? []).map((h) => ({ payload: hexToBytes(h), raw: false }));
+  // The --raw-size payload goes first, so a test can check that the
+  // connection still works for the --send-hex payloads after a refusal.
+  const payloads = [];
   const rawSize = intArg(args, "raw-size", { min: 0 });
   if (rawSize !== undefined) {
     const payload = new Uint8Array(rawSize);
     for (let i = 0; i < rawSize; i++) payload[i] = i % 251;
     payloads.push({ payload, raw: true });
   }
+  for (const h of args["send-hex"] ?? []) payloads.push({ payload: hexToBytes(h), raw: false });
   const useLegacy = Boolean(args.legacy);
   const encoder = node.createEncoder(routing(contentTopic));
   ready();

@@ -55,6 +55,15 @@ pub(crate) fn admit(
     }
     let message = WakuMessage::try_from(wire)
         .map_err(|e| Refusal::new(StatusCode::INVALID_MESSAGE, e.to_string()))?;
+    // A content topic that is not /app/version/name/encoding (23/WAKU2-TOPICS)
+    // is refused whether or not the request names a pubsub topic: relaying it
+    // would only spread a message no subscriber can address.
+    if let Err(e) = message.content_topic.parse::<waku_core::ContentTopic>() {
+        return Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            format!("invalid content topic: {e}"),
+        ));
+    }
     let pubsub_topic = match pubsub_topic {
         Some(topic) if topic.trim().is_empty() => {
             return Err(Refusal::new(
@@ -113,6 +122,18 @@ mod tests {
             ..WakuMessage::new(&b"hi"[..], content_topic)
         }
         .into()
+    }
+
+    #[test]
+    fn malformed_content_topics_are_refused_even_with_a_pubsub_topic() {
+        let config = ServiceConfig::default();
+        let now = now_nanos();
+        for topic in ["invalid", "/app//x/y", "x/app/1/n/e", "/0abc/app/1/n/e"] {
+            let refusal = admit(&config, Some("t".into()), Some(wire(topic)), now)
+                .err()
+                .unwrap_or_else(|| panic!("{topic} accepted"));
+            assert_eq!(refusal.status.0, 400, "{topic}");
+        }
     }
 
     #[test]

@@ -5,6 +5,8 @@ use std::time::Duration;
 use libp2p::identity::Keypair;
 use libp2p::swarm::{NetworkBehaviour, behaviour::toggle::Toggle};
 use libp2p::{identify, ping};
+use waku_filter::{Service as Filter, ServiceEvent as FilterEvent};
+use waku_lightpush::{Service as Lightpush, ServiceEvent as LightpushEvent};
 use waku_metadata::{Behaviour as Metadata, Event as MetadataEvent};
 use waku_relay::{Relay, RelayEvent};
 use waku_store::{
@@ -29,6 +31,10 @@ pub struct Protocols {
     pub store: Option<Store>,
     /// Legacy store service.
     pub legacy_store: Option<LegacyStore>,
+    /// Filter service.
+    pub filter: Option<Filter>,
+    /// Lightpush service.
+    pub lightpush: Option<Lightpush>,
 }
 
 /// Every protocol the node speaks.
@@ -43,6 +49,10 @@ pub struct NodeBehaviour {
     pub store: Toggle<Store>,
     /// `/vac/waku/store/2.0.0-beta4`, with `--legacy-store`.
     pub legacy_store: Toggle<LegacyStore>,
+    /// `/vac/waku/filter-subscribe/2.0.0-beta1` and pushes, with `--filter`.
+    pub filter: Toggle<Filter>,
+    /// `/vac/waku/lightpush/3.0.0` and `/2.0.0-beta1`, with `--lightpush`.
+    pub lightpush: Toggle<Lightpush>,
     /// `/ipfs/id/1.0.0`: js-waku picks service peers from the protocols identify reports.
     pub identify: identify::Behaviour,
     /// `/ipfs/ping/1.0.0`.
@@ -57,6 +67,8 @@ impl NodeBehaviour {
             metadata: protocols.metadata,
             store: Toggle::from(protocols.store),
             legacy_store: Toggle::from(protocols.legacy_store),
+            filter: Toggle::from(protocols.filter),
+            lightpush: Toggle::from(protocols.lightpush),
             identify: identify::Behaviour::new(
                 identify::Config::new("/ipfs/id/1.0.0".into(), keypair.public())
                     .with_agent_version(AGENT_VERSION.into())
@@ -78,6 +90,10 @@ pub enum NodeEvent {
     Store(Box<StoreEvent>),
     /// A legacy store event.
     LegacyStore(Box<LegacyEvent>),
+    /// A filter service event.
+    Filter(Box<FilterEvent>),
+    /// A lightpush service event.
+    Lightpush(Box<LightpushEvent>),
     /// An identify event.
     Identify(Box<identify::Event>),
     /// A ping result.
@@ -117,5 +133,17 @@ impl From<StoreEvent> for NodeEvent {
 impl From<LegacyEvent> for NodeEvent {
     fn from(event: LegacyEvent) -> Self {
         Self::LegacyStore(Box::new(event))
+    }
+}
+
+impl From<FilterEvent> for NodeEvent {
+    fn from(event: FilterEvent) -> Self {
+        Self::Filter(Box::new(event))
+    }
+}
+
+impl From<LightpushEvent> for NodeEvent {
+    fn from(event: LightpushEvent) -> Self {
+        Self::Lightpush(Box::new(event))
     }
 }

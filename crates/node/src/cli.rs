@@ -108,6 +108,40 @@ pub struct Cli {
     #[arg(long, default_value_t = 50)]
     pub store_max_num_db_connections: u32,
 
+    /// Serve the filter protocol (push relayed messages to light clients).
+    #[arg(long, default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
+    pub filter: bool,
+
+    /// Filter service peer for this node's filter client (multiaddr with /p2p/<peer id>).
+    #[arg(long)]
+    pub filternode: Option<String>,
+
+    /// Seconds a filter subscription lives without a refresh.
+    #[arg(long, default_value_t = 300)]
+    pub filter_subscription_timeout: u64,
+
+    /// Filter subscribers served at most.
+    #[arg(long, default_value_t = 1000)]
+    pub filter_max_peers_to_serve: usize,
+
+    /// Filter criteria per subscriber at most.
+    #[arg(long, default_value_t = 1000)]
+    pub filter_max_criteria: usize,
+
+    /// Serve the lightpush protocol (v3 and legacy v2; needs relay).
+    #[arg(long, default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
+    pub lightpush: bool,
+
+    /// Lightpush service peer for this node's lightpush client (multiaddr with /p2p/<peer id>).
+    #[arg(long)]
+    pub lightpushnode: Option<String>,
+
+    /// Per-peer request rate limit, `[protocol:]volume/period` (e.g.
+    /// `lightpush:10/1s`, `store:100/1m`; protocols store, lightpush,
+    /// filter, px; repeatable; without a protocol it applies to all but filter).
+    #[arg(long = "rate-limit")]
+    pub rate_limits: Vec<String>,
+
     /// Serve the REST API.
     #[arg(long, default_value_t = true, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
     pub rest: bool,

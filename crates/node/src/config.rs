@@ -56,6 +56,17 @@ pub struct StoreSettings {
     pub legacy: bool,
 }
 
+/// The filter service's limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FilterSettings {
+    /// Subscription lifetime without refresh.
+    pub subscription_timeout: std::time::Duration,
+    /// Subscribers served at most.
+    pub max_peers: usize,
+    /// Criteria per subscriber at most.
+    pub max_criteria: usize,
+}
+
 /// Everything the node needs to start.
 #[derive(Debug, Clone)]
 pub struct NodeConfig {
@@ -92,6 +103,16 @@ pub struct NodeConfig {
     pub store: Option<StoreSettings>,
     /// The store peer to query (`--storenode`).
     pub storenode: Option<(PeerId, Multiaddr)>,
+    /// The filter service, when `--filter` is set.
+    pub filter: Option<FilterSettings>,
+    /// The filter service peer (`--filternode`).
+    pub filternode: Option<(PeerId, Multiaddr)>,
+    /// Whether the lightpush service runs.
+    pub lightpush: bool,
+    /// The lightpush service peer (`--lightpushnode`).
+    pub lightpushnode: Option<(PeerId, Multiaddr)>,
+    /// Per-peer rate limits by protocol.
+    pub rate_limits: waku_lightpush::RateLimitSettings,
     /// REST API address, when enabled.
     pub rest: Option<std::net::SocketAddr>,
     /// Whether the `/admin` REST routes are served.
@@ -264,6 +285,12 @@ impl TryFrom<&Cli> for NodeConfig {
         {
             shards.extend(0..net.num_shards);
         }
+        if cli.lightpush && !cli.relay {
+            return Err(bad(
+                "lightpush",
+                "the lightpush service needs relay (--relay=true)",
+            ));
+        }
         let twn = NetworkConfig::TWN;
         if cli.relay
             && cli.cluster_id == twn.cluster_id
@@ -334,6 +361,26 @@ impl TryFrom<&Cli> for NodeConfig {
             } else {
                 None
             },
+            filter: cli.filter.then_some(FilterSettings {
+                subscription_timeout: std::time::Duration::from_secs(
+                    cli.filter_subscription_timeout,
+                ),
+                max_peers: cli.filter_max_peers_to_serve,
+                max_criteria: cli.filter_max_criteria,
+            }),
+            filternode: cli
+                .filternode
+                .as_deref()
+                .map(|s| parse_peer_addr("filternode", s))
+                .transpose()?,
+            lightpush: cli.lightpush,
+            lightpushnode: cli
+                .lightpushnode
+                .as_deref()
+                .map(|s| parse_peer_addr("lightpushnode", s))
+                .transpose()?,
+            rate_limits: waku_lightpush::RateLimitSettings::parse(&cli.rate_limits)
+                .map_err(|e| bad("rate-limit", e.to_string()))?,
             storenode: cli
                 .storenode
                 .as_deref()

@@ -88,6 +88,12 @@ pub fn build(config: &NodeConfig, listen_addrs: &[Multiaddr]) -> Result<WakuEnr,
     if config.store.is_some() {
         capabilities = capabilities.with(Capability::Store);
     }
+    if config.filter.is_some() {
+        capabilities = capabilities.with(Capability::Filter);
+    }
+    if config.lightpush {
+        capabilities = capabilities.with(Capability::Lightpush);
+    }
     if !capabilities.is_empty() {
         builder = builder.capabilities(capabilities);
     }

@@ -112,6 +112,8 @@ pub struct Node {
     archive_tx: Option<mpsc::Sender<(String, WakuMessage)>>,
     /// The message store, with `--store` (the REST API queries it directly).
     store: Option<Arc<dyn waku_store::MessageStore>>,
+    /// The pubsub topics the lightpush service accepts (relay's subscriptions).
+    served_topics: Option<waku_lightpush::ServedTopics>,
     /// Remote store queries waiting for their answer.
     pending_store_queries:
         HashMap<OutboundRequestId, oneshot::Sender<Result<StoreResponse, RequestError>>>,
@@ -180,17 +182,31 @@ impl Node {
         let store_behaviour = match (&store, &config.storenode) {
             (Some(db), _) => Some(waku_store::Behaviour::new(
                 db.clone(),
-                waku_store::Config::default(),
+                store_config(&config),
             )),
-            (None, Some(_)) => Some(waku_store::Behaviour::client(waku_store::Config::default())),
+            (None, Some(_)) => Some(waku_store::Behaviour::client(store_config(&config))),
             (None, None) => None,
         };
         let legacy_store = match (&store, &config.store) {
             (Some(db), Some(settings)) if settings.legacy => Some(
-                waku_store::LegacyBehaviour::new(db.clone(), waku_store::Config::default()),
+                waku_store::LegacyBehaviour::new(db.clone(), store_config(&config)),
             ),
             _ => None,
         };
+        let served_topics = config.lightpush.then(|| {
+            waku_lightpush::ServedTopics::only(
+                config
+                    .shards
+                    .iter()
+                    .map(|s| RelayShard::new(config.cluster_id, *s).to_string()),
+            )
+        });
+        let lightpush = served_topics
+            .as_ref()
+            .map(|served| waku_lightpush::Service::new(lightpush_config(&config, served.clone())));
+        let filter = config
+            .filter
+            .map(|f| waku_filter::Service::new(filter_config(&config, f)));
         let behaviour = NodeBehaviour::new(
             &config.keypair,
             Protocols {
@@ -198,6 +214,8 @@ impl Node {
                 metadata,
                 store: store_behaviour,
                 legacy_store,
+                filter,
+                lightpush,
             },
         );
         let mut swarm = SwarmBuilder::with_existing_identity(config.keypair.clone())
@@ -233,6 +251,7 @@ impl Node {
             node_metrics,
             libp2p_metrics,
             archive_tx: None,
+            served_topics,
             store,
             pending_store_queries: HashMap::new(),
         };
@@ -292,6 +311,57 @@ impl Node {
                 .is_err()
         {
             warn!("archive queue full: message not stored");
+        }
+    }
+
+    /// Pushes a relayed (or own) message to matching filter subscribers.
+    fn push_to_filter(&mut self, pubsub_topic: &str, message: &WakuMessage) {
+        if let Some(filter) = self.swarm.behaviour_mut().filter.as_mut() {
+            filter.push(pubsub_topic, message);
+        }
+    }
+
+    /// Publishes a lightpush request through relay and answers the client.
+    fn lightpush_publish(
+        &mut self,
+        id: waku_lightpush::PublishId,
+        pubsub_topic: String,
+        message: WakuMessage,
+    ) {
+        use waku_lightpush::PublishFailure;
+        let copy = message.clone();
+        let outcome = match self.relay() {
+            Err(_) => Err(PublishFailure::ServiceUnavailable(
+                "relay is not enabled".into(),
+            )),
+            Ok(relay) => match relay.publish(&pubsub_topic, message) {
+                Ok(hash) => {
+                    let peers = u32::try_from(relay.relay_peers(&pubsub_topic)).unwrap_or(u32::MAX);
+                    Ok((hash, peers))
+                }
+                Err(e) => Err(lightpush_failure(&e)),
+            },
+        };
+        let answer = match &outcome {
+            Ok((hash, peers)) => {
+                debug!(%pubsub_topic, %hash, peers, "lightpush message relayed");
+                let _ = self.handle.messages.send(ReceivedMessage {
+                    pubsub_topic: pubsub_topic.clone(),
+                    message: copy.clone(),
+                    hash: *hash,
+                });
+                self.archive(&pubsub_topic, &copy);
+                self.push_to_filter(&pubsub_topic, &copy);
+                if *peers == 0 {
+                    Err(PublishFailure::NoPeers)
+                } else {
+                    Ok(*peers)
+                }
+            }
+            Err(e) => Err(e.clone()),
+        };
+        if let Some(lightpush) = self.swarm.behaviour_mut().lightpush.as_mut() {
+            lightpush.publish_result(id, answer);
         }
     }
 
@@ -421,6 +491,7 @@ impl Node {
                 if let Some(hash) = &local {
                     debug!(%pubsub_topic, %hash, "relay message published");
                     self.archive(&pubsub_topic, &copy);
+                    self.push_to_filter(&pubsub_topic, &copy);
                     let _ = self.handle.messages.send(ReceivedMessage {
                         pubsub_topic,
                         message: copy,
@@ -533,6 +604,13 @@ impl Node {
     /// Keeps the shards metadata announces equal to relay's subscriptions
     /// on our cluster.
     fn announce(&mut self, pubsub_topic: &str, subscribed: bool) {
+        if let Some(served) = &self.served_topics {
+            if subscribed {
+                served.insert(pubsub_topic);
+            } else {
+                served.remove(pubsub_topic);
+            }
+        }
         let Ok(shard) = pubsub_topic.parse::<RelayShard>() else {
             return;
         };
@@ -624,6 +702,7 @@ impl Node {
                 {
                     debug!(%pubsub_topic, %hash, "relay message delivered");
                     self.archive(&pubsub_topic, &message);
+                    self.push_to_filter(&pubsub_topic, &message);
                     self.node_metrics.relay_message();
                     // No receiver is fine: nobody is listening yet.
                     let _ = self.handle.messages.send(ReceivedMessage {
@@ -648,10 +727,86 @@ impl Node {
                     let _ = reply.send(result.map_err(|e| RequestError::Store(e.to_string())));
                 }
             }
+            SwarmEvent::Behaviour(NodeEvent::Lightpush(event)) => {
+                if let waku_lightpush::ServiceEvent::PublishRequest {
+                    id,
+                    pubsub_topic,
+                    message,
+                    ..
+                } = *event
+                {
+                    self.lightpush_publish(id, pubsub_topic, *message);
+                } else {
+                    debug!(?event, "lightpush");
+                }
+            }
             SwarmEvent::Behaviour(event) => debug!(?event, "behaviour event"),
             _ => {}
         }
     }
+}
+
+/// The lightpush answer for a relay publish failure.
+fn lightpush_failure(e: &waku_relay::PublishError) -> waku_lightpush::PublishFailure {
+    use waku_lightpush::PublishFailure;
+    use waku_relay::PublishError;
+    match e {
+        PublishError::NoPeers(_) => PublishFailure::NoPeers,
+        PublishError::Invalid(v) => PublishFailure::InvalidMessage(v.to_string()),
+        PublishError::Rejected(r) => PublishFailure::InvalidMessage((*r).to_owned()),
+        PublishError::Duplicate => {
+            PublishFailure::InvalidMessage("Dropping already-seen message".into())
+        }
+        PublishError::Ignored(r) => PublishFailure::ServiceUnavailable((*r).to_owned()),
+        PublishError::QueuesFull(_) => PublishFailure::ServiceUnavailable(e.to_string()),
+        PublishError::Gossipsub(g) => PublishFailure::Internal(g.clone()),
+    }
+}
+
+/// Store service/client settings: nwaku defaults plus `--rate-limit store:`.
+fn store_config(config: &NodeConfig) -> waku_store::Config {
+    let base = waku_store::Config::default();
+    match config.rate_limits.for_protocol("store") {
+        Some(limit) => base.with_rate_limit(limit.volume, limit.period),
+        None => base,
+    }
+}
+
+/// Filter service settings from the flags.
+fn filter_config(
+    config: &NodeConfig,
+    f: crate::config::FilterSettings,
+) -> waku_filter::ServiceConfig {
+    waku_filter::ServiceConfig {
+        max_peers: f.max_peers,
+        max_criteria_per_peer: f.max_criteria,
+        subscription_timeout: f.subscription_timeout,
+        rate_limit: config
+            .rate_limits
+            .for_protocol("filter")
+            .map(|l| waku_filter::RateLimit::new(l.volume, l.period))
+            .or(waku_filter::ServiceConfig::default().rate_limit),
+        ..waku_filter::ServiceConfig::default()
+    }
+}
+
+/// Lightpush service settings: our size and timestamp limits, the topics
+/// relay serves, autosharding when configured, `--rate-limit lightpush:`.
+fn lightpush_config(
+    config: &NodeConfig,
+    served: waku_lightpush::ServedTopics,
+) -> waku_lightpush::ServiceConfig {
+    let mut lightpush = waku_lightpush::ServiceConfig::default()
+        .with_validator(waku_core::MessageValidator {
+            max_message_size: config.max_message_size,
+            ..waku_core::MessageValidator::default()
+        })
+        .with_served_topics(served)
+        .with_rate_limit(config.rate_limits.for_protocol("lightpush"));
+    if let Some(network) = config.autosharding {
+        lightpush = lightpush.with_shard_mapper(Arc::new(waku_sharding::AutoSharding(network)));
+    }
+    lightpush
 }
 
 fn count_peers(swarm: &Swarm<NodeBehaviour>) -> i64 {

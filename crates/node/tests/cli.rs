@@ -50,6 +50,10 @@ fn bad_flag_values_exit_2_with_one_line_naming_the_flag() {
         (&["--relay", "maybe"], "--relay"),
         (&["--nat", "extip:nowhere"], "--nat"),
         (&["--nat", "magic"], "--nat"),
+        (&["--rate-limit", "lightpush:ten/1s"], "--rate-limit"),
+        (&["--lightpush", "--relay=false"], "--lightpush"),
+        (&["--filternode", "/ip4/1.2.3.4/tcp/1"], "--filternode"),
+        (&["--lightpushnode", "nonsense"], "--lightpushnode"),
         (&["--cluster-id", "1", "--shard", "9"], "--shard"),
     ];
     for (args, flag) in cases {
