@@ -407,12 +407,18 @@ impl Behaviour {
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             self.sweep = Some(interval);
         }
-        let Some(interval) = self.sweep.as_mut() else {
-            return;
-        };
-        if interval.poll_tick(cx).is_pending() {
-            return;
+        // Poll until the interval is pending again, so its waker stays
+        // registered and the next sweep happens on time.
+        while let Some(interval) = self.sweep.as_mut()
+            && interval.poll_tick(cx).is_ready()
+        {
+            self.sweep_expired();
         }
+    }
+
+    /// Asks connected peers with expired metadata again and forgets
+    /// disconnected ones.
+    fn sweep_expired(&mut self) {
         let now = Instant::now();
         let ttl = self.config.metadata_ttl;
         let expired: Vec<PeerId> = self
