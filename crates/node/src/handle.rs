@@ -116,6 +116,7 @@ pub struct NodeHandle {
     pub(crate) peer_id: PeerId,
     pub(crate) listen_addrs: Vec<Multiaddr>,
     pub(crate) enr: WakuEnr,
+    pub(crate) rest_addr: Option<std::net::SocketAddr>,
     pub(crate) commands: mpsc::Sender<Command>,
     pub(crate) messages: broadcast::Sender<ReceivedMessage>,
 }
@@ -129,6 +130,11 @@ impl NodeHandle {
     /// Full listen addresses, each ending in `/p2p/<peer id>`.
     pub fn listen_addrs(&self) -> &[Multiaddr] {
         &self.listen_addrs
+    }
+
+    /// The address the REST API listens on, when it runs.
+    pub fn rest_addr(&self) -> Option<std::net::SocketAddr> {
+        self.rest_addr
     }
 
     /// The node's signed ENR.

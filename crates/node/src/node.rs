@@ -236,6 +236,7 @@ impl Node {
             peer_id: *swarm.local_peer_id(),
             listen_addrs,
             enr,
+            rest_addr: None,
             commands: command_tx,
             messages,
         };
@@ -375,6 +376,7 @@ impl Node {
                 addr: Multiaddr::from(addr.ip()).with(Protocol::Tcp(addr.port())),
                 reason: format!("REST API: {e}"),
             })?;
+        self.handle.rest_addr = listener.local_addr().ok();
         let config = &self.config;
         let settings = crate::rest::RestSettings {
             admin: config.rest_admin,

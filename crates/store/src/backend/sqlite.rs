@@ -78,6 +78,17 @@ pub struct SqliteStore {
     path: PathBuf,
     jobs: mpsc::Sender<Job>,
     readers: Arc<Mutex<Vec<Connection>>>,
+    /// Bounds the queries running at once, so a burst of queries waits its
+    /// turn instead of occupying every core (relay shares the machine).
+    read_slots: Arc<tokio::sync::Semaphore>,
+}
+
+/// Queries run at once at most: one less than the cores, at least one.
+fn read_concurrency() -> usize {
+    thread::available_parallelism()
+        .map(|n| n.get().saturating_sub(1))
+        .unwrap_or(1)
+        .max(1)
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -140,6 +151,7 @@ impl SqliteStore {
             path,
             jobs,
             readers: Arc::new(Mutex::new(Vec::new())),
+            read_slots: Arc::new(tokio::sync::Semaphore::new(read_concurrency())),
         })
     }
 
@@ -170,8 +182,13 @@ impl SqliteStore {
         let path = self.path.clone();
         let handle = tokio::runtime::Handle::try_current()
             .map_err(|_| StoreError::Unavailable("sqlite reads need a tokio runtime".into()))?;
+        let slot = Arc::clone(&self.read_slots)
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Unavailable("sqlite store closed".into()))?;
         handle
             .spawn_blocking(move || {
+                let _slot = slot;
                 let pooled = readers.lock().ok().and_then(|mut r| r.pop());
                 let conn = match pooled {
                     Some(c) => c,
