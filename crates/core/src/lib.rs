@@ -14,6 +14,7 @@
 //!   request/response protocol uses;
 //! - [`protocol_id`]: the protocol ids of every Waku protocol.
 
+mod behaviour_forward;
 pub mod codec;
 mod content_topic;
 mod hash;

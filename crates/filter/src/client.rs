@@ -19,9 +19,9 @@ use crate::codec::{
     InboundPush, PUSH_OVERHEAD, PUSH_PROTOCOL, PushRecvCodec, SUBSCRIBE_PROTOCOL,
     SubscribeClientCodec,
 };
-use crate::forward::forward_connection_setup;
 use crate::proto::{FilterSubscribeRequest, MessagePush};
 use crate::{ClientConfig, RequestKind, StatusCode};
+use waku_core::forward_connection_setup;
 
 /// The two request-response protocols of the client.
 #[derive(libp2p::swarm::NetworkBehaviour)]

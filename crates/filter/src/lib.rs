@@ -26,7 +26,6 @@
 mod client;
 mod codec;
 mod config;
-mod forward;
 pub mod proto;
 mod rate_limit;
 mod service;

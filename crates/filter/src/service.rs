@@ -23,11 +23,11 @@ use waku_core::codec::encode_frame;
 use crate::codec::{
     InboundSubscribe, PUSH_PROTOCOL, PushSendCodec, SUBSCRIBE_PROTOCOL, SubscribeServiceCodec,
 };
-use crate::forward::forward_connection_setup;
 use crate::proto::{FilterSubscribeRequest, FilterSubscribeResponse, MessagePush};
 use crate::rate_limit::PeerRateLimiter;
 use crate::subscriptions::Subscriptions;
 use crate::{RequestKind, ServiceConfig, StatusCode};
+use waku_core::forward_connection_setup;
 
 /// Request id put in answers to requests that could not be decoded, as
 /// nwaku does.

@@ -16,8 +16,8 @@ use libp2p::{Multiaddr, PeerId};
 use waku_core::WakuMessage;
 
 use crate::codec::{ClientCodec, InboundResponse, OutboundPush, Version};
-use crate::forward::forward_connection_setup;
 use crate::{ClientConfig, ClientProtocols, StatusCode};
+use waku_core::forward_connection_setup;
 
 type Inner = request_response::Behaviour<ClientCodec>;
 type InnerEvent = request_response::Event<OutboundPush, InboundResponse>;

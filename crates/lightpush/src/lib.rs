@@ -36,7 +36,6 @@
 mod client;
 mod codec;
 mod config;
-mod forward;
 pub mod proto;
 pub mod rate_limit;
 mod served;

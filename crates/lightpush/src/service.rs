@@ -21,10 +21,10 @@ use waku_core::now_nanos;
 use waku_core::proto::message::v1 as pb;
 
 use crate::codec::{InboundRequest, OutboundResponse, REQUEST_OVERHEAD, ServiceCodec, Version};
-use crate::forward::forward_connection_setup;
 use crate::proto::{LightPushResponse, PushResponse, PushRpc};
 use crate::validate::{Refusal, admit};
 use crate::{PeerRateLimiter, PublishFailure, ServiceConfig, StatusCode};
+use waku_core::forward_connection_setup;
 
 type Inner = request_response::Behaviour<ServiceCodec>;
 type InnerEvent = request_response::Event<InboundRequest, OutboundResponse>;

@@ -1,9 +1,15 @@
-//! Delegation of the connection set-up methods of `NetworkBehaviour` to an
-//! inner behaviour stored in `self.inner`.
+//! A macro for protocol crates whose libp2p `NetworkBehaviour` wraps an
+//! inner behaviour: it writes the delegating connection methods once.
+//!
+//! waku-core does not depend on libp2p: the macro only names types, which
+//! must be in scope where it is expanded.
 
-/// Expands to the five `handle_*_connection` methods, each passing its
-/// arguments to `self.inner`. Needs `ConnectionDenied`, `ConnectionId`,
-/// `Endpoint`, `Multiaddr`, `PeerId`, `PortUse` and `THandler` in scope.
+/// Expands, inside `impl NetworkBehaviour for X`, to the four
+/// `handle_*_connection` methods and `on_connection_handler_event`, each
+/// passing its arguments to `self.inner`. Needs `ConnectionDenied`,
+/// `ConnectionId`, `Endpoint`, `Multiaddr`, `PeerId`, `PortUse`, `THandler`
+/// and `THandlerOutEvent` (from `libp2p::swarm` / `libp2p::core`) in scope.
+#[macro_export]
 macro_rules! forward_connection_setup {
     () => {
         fn handle_pending_inbound_connection(
@@ -74,5 +80,3 @@ macro_rules! forward_connection_setup {
         }
     };
 }
-
-pub(crate) use forward_connection_setup;
