@@ -16,7 +16,7 @@ fn sqlite() -> Arc<dyn MessageStore> {
     Arc::new(SqliteStore::open(dir.join("s.sqlite3")).unwrap())
 }
 
-// spec: STORE-003, STORE2-003
+// spec: STORE-003, STORE2-003, MSG-009
 #[tokio::test]
 async fn ephemeral_messages_are_not_stored() {
     let archive = Archive::new(sqlite());
