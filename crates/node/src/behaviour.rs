@@ -6,7 +6,10 @@ use libp2p::identity::Keypair;
 use libp2p::swarm::{NetworkBehaviour, behaviour::toggle::Toggle};
 use libp2p::{identify, ping};
 use waku_filter::{Service as Filter, ServiceEvent as FilterEvent};
-use waku_lightpush::{Service as Lightpush, ServiceEvent as LightpushEvent};
+use waku_lightpush::{
+    Client as LightpushClient, ClientEvent as LightpushClientEvent, Service as Lightpush,
+    ServiceEvent as LightpushEvent,
+};
 use waku_metadata::{Behaviour as Metadata, Event as MetadataEvent};
 use waku_relay::{Relay, RelayEvent};
 use waku_store::{
@@ -35,6 +38,8 @@ pub struct Protocols {
     pub filter: Option<Filter>,
     /// Lightpush service.
     pub lightpush: Option<Lightpush>,
+    /// Lightpush client (with `--lightpushnode`).
+    pub lightpush_client: Option<LightpushClient>,
 }
 
 /// Every protocol the node speaks.
@@ -53,6 +58,8 @@ pub struct NodeBehaviour {
     pub filter: Toggle<Filter>,
     /// `/vac/waku/lightpush/3.0.0` and `/2.0.0-beta1`, with `--lightpush`.
     pub lightpush: Toggle<Lightpush>,
+    /// Lightpush client towards `--lightpushnode`.
+    pub lightpush_client: Toggle<LightpushClient>,
     /// `/ipfs/id/1.0.0`: js-waku picks service peers from the protocols identify reports.
     pub identify: identify::Behaviour,
     /// `/ipfs/ping/1.0.0`.
@@ -69,6 +76,7 @@ impl NodeBehaviour {
             legacy_store: Toggle::from(protocols.legacy_store),
             filter: Toggle::from(protocols.filter),
             lightpush: Toggle::from(protocols.lightpush),
+            lightpush_client: Toggle::from(protocols.lightpush_client),
             identify: identify::Behaviour::new(
                 identify::Config::new("/ipfs/id/1.0.0".into(), keypair.public())
                     .with_agent_version(AGENT_VERSION.into())
@@ -94,6 +102,8 @@ pub enum NodeEvent {
     Filter(Box<FilterEvent>),
     /// A lightpush service event.
     Lightpush(Box<LightpushEvent>),
+    /// A lightpush client event.
+    LightpushClient(Box<LightpushClientEvent>),
     /// An identify event.
     Identify(Box<identify::Event>),
     /// A ping result.
@@ -145,5 +155,11 @@ impl From<FilterEvent> for NodeEvent {
 impl From<LightpushEvent> for NodeEvent {
     fn from(event: LightpushEvent) -> Self {
         Self::Lightpush(Box::new(event))
+    }
+}
+
+impl From<LightpushClientEvent> for NodeEvent {
+    fn from(event: LightpushClientEvent) -> Self {
+        Self::LightpushClient(Box::new(event))
     }
 }

@@ -85,10 +85,24 @@ pub(crate) enum Command {
         request: Box<waku_store::proto::StoreQueryRequest>,
         reply: oneshot::Sender<Result<waku_store::StoreResponse, RequestError>>,
     },
+    Lightpush {
+        pubsub_topic: Option<String>,
+        message: Box<WakuMessage>,
+        reply: oneshot::Sender<Result<u32, LightpushError>>,
+    },
     Dial {
         addr: Multiaddr,
         reply: oneshot::Sender<Result<(), RequestError>>,
     },
+}
+
+/// A lightpush that did not succeed: the status code and description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LightpushError {
+    /// Lightpush v3 status code (400, 413, 420, 421, 429, 500, 503, 504, 505).
+    pub code: u32,
+    /// What went wrong.
+    pub description: String,
 }
 
 /// What the node knows about a peer (from connections, identify and metadata).
@@ -226,6 +240,27 @@ impl NodeHandle {
     /// connection is up or has failed.
     pub async fn connect(&self, addr: Multiaddr) -> Result<PeerId, RequestError> {
         self.ask(|reply| Command::Connect { addr, reply }).await?
+    }
+
+    /// Lightpushes `message`: through our own relay when this node runs the
+    /// lightpush service, else through `--lightpushnode`. Returns the relay
+    /// peer count.
+    pub async fn lightpush(
+        &self,
+        pubsub_topic: Option<String>,
+        message: WakuMessage,
+    ) -> Result<u32, LightpushError> {
+        let unavailable = |_| LightpushError {
+            code: 503,
+            description: "the node has stopped".into(),
+        };
+        self.ask(|reply| Command::Lightpush {
+            pubsub_topic,
+            message: Box::new(message),
+            reply,
+        })
+        .await
+        .map_err(unavailable)?
     }
 
     /// Sends a store query to `peer` (or the configured `--storenode`).

@@ -24,7 +24,9 @@ use waku_store::StoreResponse;
 
 use crate::behaviour::{NodeBehaviour, NodeEvent, Protocols};
 use crate::config::NodeConfig;
-use crate::handle::{Command, MESSAGE_BUFFER, NodeHandle, PeerInfo, ReceivedMessage, RequestError};
+use crate::handle::{
+    Command, LightpushError, MESSAGE_BUFFER, NodeHandle, PeerInfo, ReceivedMessage, RequestError,
+};
 use crate::metrics::NodeMetrics;
 use crate::transport::{self, TransportError};
 use prometheus_client::registry::Registry;
@@ -114,6 +116,8 @@ pub struct Node {
     store: Option<Arc<dyn waku_store::MessageStore>>,
     /// The pubsub topics the lightpush service accepts (relay's subscriptions).
     served_topics: Option<waku_lightpush::ServedTopics>,
+    /// Remote lightpushes waiting for their answer.
+    pending_lightpushes: HashMap<OutboundRequestId, oneshot::Sender<Result<u32, LightpushError>>>,
     /// Remote store queries waiting for their answer.
     pending_store_queries:
         HashMap<OutboundRequestId, oneshot::Sender<Result<StoreResponse, RequestError>>>,
@@ -216,6 +220,10 @@ impl Node {
                 legacy_store,
                 filter,
                 lightpush,
+                lightpush_client: config
+                    .lightpushnode
+                    .as_ref()
+                    .map(|_| waku_lightpush::Client::new(waku_lightpush::ClientConfig::default())),
             },
         );
         let mut swarm = SwarmBuilder::with_existing_identity(config.keypair.clone())
@@ -255,6 +263,7 @@ impl Node {
             served_topics,
             store,
             pending_store_queries: HashMap::new(),
+            pending_lightpushes: HashMap::new(),
         };
         if let Some(archive) = archive {
             node.start_archive(archive);
@@ -329,6 +338,19 @@ impl Node {
         pubsub_topic: String,
         message: WakuMessage,
     ) {
+        let answer = self.relay_for_lightpush(pubsub_topic, message);
+        if let Some(lightpush) = self.swarm.behaviour_mut().lightpush.as_mut() {
+            lightpush.publish_result(id, answer);
+        }
+    }
+
+    /// Relays a lightpushed message and delivers it locally; the relay peer
+    /// count, or the lightpush failure.
+    fn relay_for_lightpush(
+        &mut self,
+        pubsub_topic: String,
+        message: WakuMessage,
+    ) -> Result<u32, waku_lightpush::PublishFailure> {
         use waku_lightpush::PublishFailure;
         let copy = message.clone();
         let outcome = match self.relay() {
@@ -343,26 +365,77 @@ impl Node {
                 Err(e) => Err(lightpush_failure(&e)),
             },
         };
-        let answer = match &outcome {
-            Ok((hash, peers)) => {
-                debug!(%pubsub_topic, %hash, peers, "lightpush message relayed");
-                let _ = self.handle.messages.send(ReceivedMessage {
-                    pubsub_topic: pubsub_topic.clone(),
-                    message: copy.clone(),
-                    hash: *hash,
-                });
-                self.archive(&pubsub_topic, &copy);
-                self.push_to_filter(&pubsub_topic, &copy);
-                if *peers == 0 {
-                    Err(PublishFailure::NoPeers)
-                } else {
-                    Ok(*peers)
-                }
-            }
-            Err(e) => Err(e.clone()),
+        let (hash, peers) = outcome?;
+        debug!(%pubsub_topic, %hash, peers, "lightpush message relayed");
+        let _ = self.handle.messages.send(ReceivedMessage {
+            pubsub_topic: pubsub_topic.clone(),
+            message: copy.clone(),
+            hash,
+        });
+        self.archive(&pubsub_topic, &copy);
+        self.push_to_filter(&pubsub_topic, &copy);
+        if peers == 0 {
+            Err(PublishFailure::NoPeers)
+        } else {
+            Ok(peers)
+        }
+    }
+
+    /// The REST lightpush: through our own relay when we serve lightpush,
+    /// else through `--lightpushnode`.
+    fn lightpush_command(
+        &mut self,
+        pubsub_topic: Option<String>,
+        message: WakuMessage,
+        reply: oneshot::Sender<Result<u32, LightpushError>>,
+    ) {
+        if self.swarm.behaviour().lightpush.is_enabled() {
+            let topic = match pubsub_topic {
+                Some(t) if !t.is_empty() => Ok(t),
+                _ => match self.config.autosharding {
+                    Some(net) => net
+                        .autoshard(&message.content_topic)
+                        .map(|s| s.to_string())
+                        .map_err(|e| LightpushError {
+                            code: 400,
+                            description: format!("Autosharding error: {e}"),
+                        }),
+                    None => Err(LightpushError {
+                        code: 420,
+                        description:
+                            "Pubsub topic must be specified when static sharding is enabled".into(),
+                    }),
+                },
+            };
+            let result = topic.and_then(|topic| {
+                self.relay_for_lightpush(topic, message)
+                    .map_err(|f| LightpushError {
+                        code: f.status().0,
+                        description: f.to_string(),
+                    })
+            });
+            let _ = reply.send(result);
+            return;
+        }
+        let Some((peer, addr)) = self.config.lightpushnode.clone() else {
+            let _ = reply.send(Err(LightpushError {
+                code: 503,
+                description: "No suitable service peer & no discovery method".into(),
+            }));
+            return;
         };
-        if let Some(lightpush) = self.swarm.behaviour_mut().lightpush.as_mut() {
-            lightpush.publish_result(id, answer);
+        if !self.swarm.is_connected(&peer)
+            && let Err(e) = self.swarm.dial(addr)
+        {
+            let _ = reply.send(Err(LightpushError {
+                code: 503,
+                description: e.to_string(),
+            }));
+            return;
+        }
+        if let Some(client) = self.swarm.behaviour_mut().lightpush_client.as_mut() {
+            let id = client.push(&peer, pubsub_topic.filter(|t| !t.is_empty()), message);
+            self.pending_lightpushes.insert(id, reply);
         }
     }
 
@@ -391,6 +464,7 @@ impl Node {
             content_topics: config.content_topics.clone(),
             store: self.store.clone(),
             storenode: config.storenode.as_ref().map(|(_, addr)| addr.clone()),
+            lightpush: config.lightpush || config.lightpushnode.is_some(),
         };
         self.tasks
             .extend(crate::rest::serve(listener, self.handle.clone(), settings));
@@ -593,6 +667,11 @@ impl Node {
                 let id = store.send_request(&peer_id, *request);
                 self.pending_store_queries.insert(id, reply);
             }
+            Command::Lightpush {
+                pubsub_topic,
+                message,
+                reply,
+            } => self.lightpush_command(pubsub_topic, *message, reply),
             Command::Dial { addr, reply } => {
                 let result = self
                     .swarm
@@ -740,6 +819,38 @@ impl Node {
                     self.lightpush_publish(id, pubsub_topic, *message);
                 } else {
                     debug!(?event, "lightpush");
+                }
+            }
+            SwarmEvent::Behaviour(NodeEvent::LightpushClient(event)) => {
+                use waku_lightpush::ClientEvent;
+                let (request, result) = match *event {
+                    ClientEvent::Pushed {
+                        request,
+                        relay_peer_count,
+                        ..
+                    } => (request, Ok(relay_peer_count.unwrap_or(0))),
+                    ClientEvent::Refused {
+                        request,
+                        status,
+                        description,
+                        ..
+                    } => (
+                        request,
+                        Err(LightpushError {
+                            code: status.map_or(500, |s| s.0),
+                            description: description.unwrap_or_default(),
+                        }),
+                    ),
+                    ClientEvent::Failed { request, error, .. } => (
+                        request,
+                        Err(LightpushError {
+                            code: 503,
+                            description: error.to_string(),
+                        }),
+                    ),
+                };
+                if let Some(reply) = self.pending_lightpushes.remove(&request) {
+                    let _ = reply.send(result);
                 }
             }
             SwarmEvent::Behaviour(event) => debug!(?event, "behaviour event"),

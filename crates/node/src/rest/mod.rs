@@ -5,6 +5,7 @@
 
 mod cache;
 mod json;
+mod lightpush;
 mod relay;
 mod status;
 mod store;
@@ -31,6 +32,7 @@ pub(crate) struct RestState {
     pub(crate) autosharding: Option<NetworkConfig>,
     pub(crate) relay: bool,
     pub(crate) store: Option<std::sync::Arc<dyn waku_store::MessageStore>>,
+    pub(crate) lightpush: bool,
 }
 
 impl RestState {
@@ -60,6 +62,9 @@ pub struct RestSettings {
     pub store: Option<std::sync::Arc<dyn waku_store::MessageStore>>,
     /// The configured store peer.
     pub storenode: Option<libp2p::Multiaddr>,
+    /// Whether lightpush routes are served (a local service with relay, or
+    /// a `--lightpushnode`).
+    pub lightpush: bool,
 }
 
 fn router(state: RestState, admin: bool) -> Router {
@@ -96,6 +101,11 @@ fn router(state: RestState, admin: bool) -> Router {
                 get(relay::auto_get_messages),
             );
     }
+    if state.lightpush {
+        app = app
+            .route("/lightpush/v3/message", post(lightpush::v3))
+            .route("/lightpush/v1/message", post(lightpush::v1));
+    }
     app.fallback(status::fallback).with_state(state)
 }
 
@@ -126,6 +136,7 @@ pub fn serve(
         autosharding: settings.autosharding,
         relay: settings.relay,
         store: settings.store.clone(),
+        lightpush: settings.lightpush,
     };
     let mut received = node.messages();
     let feeder_state = state.clone();

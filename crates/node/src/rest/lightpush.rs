@@ -1,0 +1,84 @@
+//! `POST /lightpush/v3/message` and the legacy `POST /lightpush/v1/message`:
+//! push a message through our own relay (when this node serves lightpush)
+//! or through `--lightpushnode`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::RestState;
+use super::json::MessageIn;
+use super::status::{NODE_TIMEOUT, text};
+use crate::handle::LightpushError;
+
+/// The request body of both versions.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PushBody {
+    pubsub_topic: Option<String>,
+    message: MessageIn,
+}
+
+/// Parses the body, or the lightpush error for it.
+fn parse(body: &str) -> Result<(Option<String>, waku_core::WakuMessage), LightpushError> {
+    let bad = |description: String| LightpushError {
+        code: 400,
+        description,
+    };
+    let push: PushBody =
+        serde_json::from_str(body).map_err(|e| bad(format!("Invalid push request! {e}")))?;
+    let message = push
+        .message
+        .into_message()
+        .map_err(|e| bad(format!("Invalid message! {e}")))?;
+    Ok((push.pubsub_topic, message))
+}
+
+async fn push(state: &RestState, body: &str) -> Result<u32, LightpushError> {
+    let (topic, message) = parse(body)?;
+    tokio::time::timeout(NODE_TIMEOUT, state.node.lightpush(topic, message))
+        .await
+        .map_err(|_| LightpushError {
+            code: 503,
+            description: "Push request timed out".into(),
+        })?
+}
+
+/// HTTP status for a lightpush code; 420 (no HTTP meaning) becomes 500, as in nwaku.
+fn http_status(code: u32) -> StatusCode {
+    u16::try_from(code)
+        .ok()
+        .filter(|c| *c != 420)
+        .and_then(|c| StatusCode::from_u16(c).ok())
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// `POST /lightpush/v3/message`: `{"relayPeerCount": n}` or `{"statusDesc": ...}`.
+pub(crate) async fn v3(State(state): State<RestState>, body: String) -> Response {
+    match push(&state, &body).await {
+        Ok(peers) => Json(json!({ "relayPeerCount": peers })).into_response(),
+        Err(e) => (
+            http_status(e.code),
+            Json(json!({ "statusDesc": e.description })),
+        )
+            .into_response(),
+    }
+}
+
+/// `POST /lightpush/v1/message`: plain text answers.
+pub(crate) async fn v1(State(state): State<RestState>, body: String) -> Response {
+    match push(&state, &body).await {
+        Ok(_) => text(StatusCode::OK, "OK"),
+        Err(e) if e.code == 429 => {
+            text(StatusCode::TOO_MANY_REQUESTS, "Request rate limmit reached")
+        }
+        Err(e) if e.code == 400 => text(StatusCode::BAD_REQUEST, e.description),
+        Err(e) => text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("Failed to request a message push: {}", e.description),
+        ),
+    }
+}
