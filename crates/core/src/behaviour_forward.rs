@@ -1,34 +1,32 @@
 //! A macro for protocol crates whose libp2p `NetworkBehaviour` wraps an
 //! inner behaviour: it writes the delegating connection methods once.
 //!
-//! waku-core does not depend on libp2p: the macro only names types, which
-//! must be in scope where it is expanded.
+//! waku-core does not depend on libp2p: the expansion names libp2p's types by
+//! absolute path, so the crate expanding it must depend on `libp2p`.
 
 /// Expands, inside `impl NetworkBehaviour for X`, to the four
 /// `handle_*_connection` methods and `on_connection_handler_event`, each
-/// passing its arguments to `self.inner`. Needs `ConnectionDenied`,
-/// `ConnectionId`, `Endpoint`, `Multiaddr`, `PeerId`, `PortUse`, `THandler`
-/// and `THandlerOutEvent` (from `libp2p::swarm` / `libp2p::core`) in scope.
+/// passing its arguments to `self.inner`.
 #[macro_export]
 macro_rules! forward_connection_setup {
     () => {
         fn handle_pending_inbound_connection(
             &mut self,
-            connection_id: ConnectionId,
-            local_addr: &Multiaddr,
-            remote_addr: &Multiaddr,
-        ) -> Result<(), ConnectionDenied> {
+            connection_id: ::libp2p::swarm::ConnectionId,
+            local_addr: &::libp2p::Multiaddr,
+            remote_addr: &::libp2p::Multiaddr,
+        ) -> Result<(), ::libp2p::swarm::ConnectionDenied> {
             self.inner
                 .handle_pending_inbound_connection(connection_id, local_addr, remote_addr)
         }
 
         fn handle_established_inbound_connection(
             &mut self,
-            connection_id: ConnectionId,
-            peer: PeerId,
-            local_addr: &Multiaddr,
-            remote_addr: &Multiaddr,
-        ) -> Result<THandler<Self>, ConnectionDenied> {
+            connection_id: ::libp2p::swarm::ConnectionId,
+            peer: ::libp2p::PeerId,
+            local_addr: &::libp2p::Multiaddr,
+            remote_addr: &::libp2p::Multiaddr,
+        ) -> Result<::libp2p::swarm::THandler<Self>, ::libp2p::swarm::ConnectionDenied> {
             self.inner.handle_established_inbound_connection(
                 connection_id,
                 peer,
@@ -39,11 +37,11 @@ macro_rules! forward_connection_setup {
 
         fn handle_pending_outbound_connection(
             &mut self,
-            connection_id: ConnectionId,
-            maybe_peer: Option<PeerId>,
-            addresses: &[Multiaddr],
-            effective_role: Endpoint,
-        ) -> Result<Vec<Multiaddr>, ConnectionDenied> {
+            connection_id: ::libp2p::swarm::ConnectionId,
+            maybe_peer: Option<::libp2p::PeerId>,
+            addresses: &[::libp2p::Multiaddr],
+            effective_role: ::libp2p::core::Endpoint,
+        ) -> Result<Vec<::libp2p::Multiaddr>, ::libp2p::swarm::ConnectionDenied> {
             self.inner.handle_pending_outbound_connection(
                 connection_id,
                 maybe_peer,
@@ -54,12 +52,12 @@ macro_rules! forward_connection_setup {
 
         fn handle_established_outbound_connection(
             &mut self,
-            connection_id: ConnectionId,
-            peer: PeerId,
-            addr: &Multiaddr,
-            role_override: Endpoint,
-            port_use: PortUse,
-        ) -> Result<THandler<Self>, ConnectionDenied> {
+            connection_id: ::libp2p::swarm::ConnectionId,
+            peer: ::libp2p::PeerId,
+            addr: &::libp2p::Multiaddr,
+            role_override: ::libp2p::core::Endpoint,
+            port_use: ::libp2p::core::transport::PortUse,
+        ) -> Result<::libp2p::swarm::THandler<Self>, ::libp2p::swarm::ConnectionDenied> {
             self.inner.handle_established_outbound_connection(
                 connection_id,
                 peer,
@@ -71,9 +69,9 @@ macro_rules! forward_connection_setup {
 
         fn on_connection_handler_event(
             &mut self,
-            peer_id: PeerId,
-            connection_id: ConnectionId,
-            event: THandlerOutEvent<Self>,
+            peer_id: ::libp2p::PeerId,
+            connection_id: ::libp2p::swarm::ConnectionId,
+            event: ::libp2p::swarm::THandlerOutEvent<Self>,
         ) {
             self.inner
                 .on_connection_handler_event(peer_id, connection_id, event);

@@ -20,6 +20,7 @@ mod content_topic;
 mod hash;
 mod message;
 pub mod protocol_id;
+mod request_id;
 mod timestamp;
 mod validation;
 
@@ -30,6 +31,7 @@ pub const LEGACY_DEFAULT_PUBSUB_TOPIC: &str = "/waku/2/default-waku/proto";
 pub use content_topic::{ContentTopic, ContentTopicError};
 pub use hash::{MessageHash, MessageHashParseError, message_hash};
 pub use message::{MAX_META_SIZE, MessageError, RateLimitProof, WakuMessage};
+pub use request_id::new_request_id;
 pub use timestamp::{Timestamp, now_nanos};
 pub use validation::{
     DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MAX_TIMESTAMP_SKEW, MessageValidator, ValidationError,

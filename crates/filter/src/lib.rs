@@ -32,7 +32,7 @@ mod service;
 mod status;
 mod subscriptions;
 
-pub use client::{Client, ClientEvent, FilterError, PushDropReason, new_request_id};
+pub use client::{Client, ClientEvent, FilterError, PushDropReason};
 pub use codec::{
     InboundPush, InboundSubscribe, MAX_SUBSCRIBE_FRAME, PUSH_OVERHEAD, PUSH_PROTOCOL,
     PushRecvCodec, PushSendCodec, SUBSCRIBE_PROTOCOL, SubscribeClientCodec, SubscribeServiceCodec,
@@ -41,3 +41,4 @@ pub use config::{ClientConfig, ServiceConfig};
 pub use rate_limit::RateLimit;
 pub use service::{RemovalReason, Service, ServiceEvent, UNKNOWN_REQUEST_ID};
 pub use status::{RequestKind, StatusCode};
+pub use waku_core::new_request_id;

@@ -2,17 +2,13 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::task::{Context, Poll};
+use waku_core::new_request_id;
 
-use libp2p::core::Endpoint;
-use libp2p::core::transport::PortUse;
+use libp2p::PeerId;
 use libp2p::request_response::{
     self, Message, OutboundFailure, OutboundRequestId, ProtocolSupport,
 };
-use libp2p::swarm::{
-    ConnectionDenied, ConnectionId, FromSwarm, NetworkBehaviour, THandler, THandlerInEvent,
-    THandlerOutEvent, ToSwarm,
-};
-use libp2p::{Multiaddr, PeerId};
+use libp2p::swarm::{FromSwarm, NetworkBehaviour, THandler, THandlerInEvent, ToSwarm};
 use waku_core::WakuMessage;
 
 use crate::codec::{ClientCodec, InboundResponse, OutboundPush, Version};
@@ -71,22 +67,6 @@ pub struct Client {
     inner: Inner,
     in_flight: HashMap<OutboundRequestId, String>,
     events: VecDeque<ClientEvent>,
-}
-
-/// A fresh request id: a random UUID v4 in text form, as js-waku sends.
-pub fn new_request_id() -> String {
-    let mut b: [u8; 16] = rand::random();
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
 }
 
 impl Client {

@@ -43,7 +43,7 @@ mod service;
 mod status;
 mod validate;
 
-pub use client::{Client, ClientEvent, new_request_id};
+pub use client::{Client, ClientEvent};
 pub use codec::{
     ClientCodec, InboundRequest, InboundResponse, MAX_RESPONSE_SIZE, OutboundPush,
     OutboundResponse, PROTOCOL_V2, PROTOCOL_V3, REQUEST_OVERHEAD, ServiceCodec, Version,
@@ -53,3 +53,4 @@ pub use rate_limit::{PeerRateLimiter, RateLimit, RateLimitParseError, RateLimitS
 pub use served::ServedTopics;
 pub use service::{PublishId, Service, ServiceEvent, UNKNOWN_REQUEST_ID};
 pub use status::{PublishFailure, StatusCode};
+pub use waku_core::new_request_id;

@@ -6,16 +6,11 @@ use std::fmt;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use libp2p::core::Endpoint;
-use libp2p::core::transport::PortUse;
+use libp2p::PeerId;
 use libp2p::request_response::{
     self, InboundFailure, InboundRequestId, Message, ProtocolSupport, ResponseChannel,
 };
-use libp2p::swarm::{
-    ConnectionDenied, ConnectionId, FromSwarm, NetworkBehaviour, THandler, THandlerInEvent,
-    THandlerOutEvent, ToSwarm,
-};
-use libp2p::{Multiaddr, PeerId};
+use libp2p::swarm::{FromSwarm, NetworkBehaviour, THandler, THandlerInEvent, ToSwarm};
 use waku_core::WakuMessage;
 use waku_core::now_nanos;
 use waku_core::proto::message::v1 as pb;

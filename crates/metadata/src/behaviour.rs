@@ -5,17 +5,15 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use libp2p::core::Endpoint;
-use libp2p::core::transport::PortUse;
+use libp2p::PeerId;
 use libp2p::request_response::{
     self, InboundRequestId, Message, OutboundFailure, OutboundRequestId, ProtocolSupport,
 };
 use libp2p::swarm::behaviour::ConnectionEstablished;
 use libp2p::swarm::{
-    CloseConnection, ConnectionClosed, ConnectionDenied, ConnectionId, FromSwarm, NetworkBehaviour,
-    THandler, THandlerInEvent, THandlerOutEvent, ToSwarm,
+    CloseConnection, ConnectionClosed, FromSwarm, NetworkBehaviour, THandler, THandlerInEvent,
+    ToSwarm,
 };
-use libp2p::{Multiaddr, PeerId};
 use waku_sharding::ShardId;
 
 use crate::codec::{MetadataCodec, PROTOCOL};

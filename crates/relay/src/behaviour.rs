@@ -4,16 +4,11 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use libp2p::PeerId;
-use libp2p::core::transport::PortUse;
-use libp2p::core::{Endpoint, Multiaddr};
 use libp2p::gossipsub::{
     self, IdentTopic, MessageAcceptance, MessageAuthenticity, MessageId, TopicHash,
     TopicScoreParams,
 };
-use libp2p::swarm::{
-    ConnectionDenied, ConnectionId, FromSwarm, NetworkBehaviour, THandler, THandlerInEvent,
-    THandlerOutEvent, ToSwarm,
-};
+use libp2p::swarm::{FromSwarm, NetworkBehaviour, THandlerInEvent, ToSwarm};
 use prometheus_client::registry::Registry;
 use prost::Message as _;
 use waku_core::proto::message::v1 as pb;
