@@ -5,7 +5,10 @@ use std::time::Duration;
 use libp2p::identity::Keypair;
 use libp2p::swarm::{NetworkBehaviour, behaviour::toggle::Toggle};
 use libp2p::{identify, ping};
-use waku_filter::{Service as Filter, ServiceEvent as FilterEvent};
+use waku_filter::{
+    Client as FilterClient, ClientEvent as FilterClientEvent, Service as Filter,
+    ServiceEvent as FilterEvent,
+};
 use waku_lightpush::{
     Client as LightpushClient, ClientEvent as LightpushClientEvent, Service as Lightpush,
     ServiceEvent as LightpushEvent,
@@ -36,6 +39,8 @@ pub struct Protocols {
     pub legacy_store: Option<LegacyStore>,
     /// Filter service.
     pub filter: Option<Filter>,
+    /// Filter client (with `--filternode`).
+    pub filter_client: Option<FilterClient>,
     /// Lightpush service.
     pub lightpush: Option<Lightpush>,
     /// Lightpush client (with `--lightpushnode`).
@@ -56,6 +61,8 @@ pub struct NodeBehaviour {
     pub legacy_store: Toggle<LegacyStore>,
     /// `/vac/waku/filter-subscribe/2.0.0-beta1` and pushes, with `--filter`.
     pub filter: Toggle<Filter>,
+    /// Filter client towards `--filternode`.
+    pub filter_client: Toggle<FilterClient>,
     /// `/vac/waku/lightpush/3.0.0` and `/2.0.0-beta1`, with `--lightpush`.
     pub lightpush: Toggle<Lightpush>,
     /// Lightpush client towards `--lightpushnode`.
@@ -75,6 +82,7 @@ impl NodeBehaviour {
             store: Toggle::from(protocols.store),
             legacy_store: Toggle::from(protocols.legacy_store),
             filter: Toggle::from(protocols.filter),
+            filter_client: Toggle::from(protocols.filter_client),
             lightpush: Toggle::from(protocols.lightpush),
             lightpush_client: Toggle::from(protocols.lightpush_client),
             identify: identify::Behaviour::new(
@@ -100,6 +108,8 @@ pub enum NodeEvent {
     LegacyStore(Box<LegacyEvent>),
     /// A filter service event.
     Filter(Box<FilterEvent>),
+    /// A filter client event.
+    FilterClient(Box<FilterClientEvent>),
     /// A lightpush service event.
     Lightpush(Box<LightpushEvent>),
     /// A lightpush client event.
@@ -149,6 +159,12 @@ impl From<LegacyEvent> for NodeEvent {
 impl From<FilterEvent> for NodeEvent {
     fn from(event: FilterEvent) -> Self {
         Self::Filter(Box::new(event))
+    }
+}
+
+impl From<FilterClientEvent> for NodeEvent {
+    fn from(event: FilterClientEvent) -> Self {
+        Self::FilterClient(Box::new(event))
     }
 }
 

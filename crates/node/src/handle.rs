@@ -94,6 +94,46 @@ pub(crate) enum Command {
         addr: Multiaddr,
         reply: oneshot::Sender<Result<(), RequestError>>,
     },
+    Filter {
+        request: FilterRequest,
+        reply: oneshot::Sender<Result<(), FilterFailure>>,
+    },
+}
+
+/// A filter client request towards `--filternode`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FilterRequest {
+    /// Subscribe (or refresh) content topics; without a pubsub topic each
+    /// content topic goes to its autoshard.
+    Subscribe {
+        /// The pubsub topic, if given.
+        pubsub_topic: Option<String>,
+        /// The content topics.
+        content_topics: Vec<String>,
+    },
+    /// Unsubscribe content topics (same topic rules as `Subscribe`).
+    Unsubscribe {
+        /// The pubsub topic, if given.
+        pubsub_topic: Option<String>,
+        /// The content topics.
+        content_topics: Vec<String>,
+    },
+    /// Drop every subscription we hold at the service node.
+    UnsubscribeAll,
+    /// Ask whether the service node still holds a subscription of ours.
+    Ping,
+}
+
+/// A filter request that did not succeed: the HTTP-style code nwaku's REST
+/// API answers with, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilterFailure {
+    /// 400, 404, 429 and 503 as the service answered; 500 for another
+    /// answer or a broken stream; 503 when no service node is configured or
+    /// the request timed out; 504 when the service node cannot be dialled.
+    pub code: u16,
+    /// What went wrong.
+    pub description: String,
 }
 
 /// A lightpush that did not succeed: the status code and description.
@@ -133,6 +173,7 @@ pub struct NodeHandle {
     pub(crate) rest_addr: Option<std::net::SocketAddr>,
     pub(crate) commands: mpsc::Sender<Command>,
     pub(crate) messages: broadcast::Sender<ReceivedMessage>,
+    pub(crate) filter_pushes: broadcast::Sender<ReceivedMessage>,
 }
 
 impl NodeHandle {
@@ -159,6 +200,12 @@ impl NodeHandle {
     /// Messages relay delivers from now on.
     pub fn messages(&self) -> broadcast::Receiver<ReceivedMessage> {
         self.messages.subscribe()
+    }
+
+    /// Messages `--filternode` pushes to us from now on (the hash is
+    /// computed here).
+    pub fn filter_pushes(&self) -> broadcast::Receiver<ReceivedMessage> {
+        self.filter_pushes.subscribe()
     }
 
     async fn ask<T>(
@@ -275,6 +322,17 @@ impl NodeHandle {
             reply,
         })
         .await?
+    }
+
+    /// Sends a filter request to `--filternode` and waits for its answer
+    /// (for all shards, when autosharding splits it).
+    pub async fn filter(&self, request: FilterRequest) -> Result<(), FilterFailure> {
+        self.ask(|reply| Command::Filter { request, reply })
+            .await
+            .map_err(|e| FilterFailure {
+                code: 503,
+                description: e.to_string(),
+            })?
     }
 
     /// Dials `addr` (the connection is reported by the node's events).

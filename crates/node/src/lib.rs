@@ -10,6 +10,7 @@ pub mod behaviour;
 pub mod cli;
 pub mod config;
 pub mod enr;
+mod filter_requests;
 mod handle;
 pub mod metrics;
 pub mod node;
@@ -18,7 +19,10 @@ pub mod transport;
 
 pub use cli::Cli;
 pub use config::{ConfigError, NodeConfig};
-pub use handle::{NodeHandle, PeerInfo, ReceivedMessage, RequestError};
+pub use handle::{
+    FilterFailure, FilterRequest, LightpushError, NodeHandle, PeerInfo, ReceivedMessage,
+    RequestError,
+};
 pub use node::{Node, NodeError};
 
 /// The agent string the node reports over identify.

@@ -24,8 +24,10 @@ use waku_store::StoreResponse;
 
 use crate::behaviour::{NodeBehaviour, NodeEvent, Protocols};
 use crate::config::NodeConfig;
+use crate::filter_requests::{FilterReply, FilterRequests, split_by_shard};
 use crate::handle::{
-    Command, LightpushError, MESSAGE_BUFFER, NodeHandle, PeerInfo, ReceivedMessage, RequestError,
+    Command, FilterFailure, FilterRequest, LightpushError, MESSAGE_BUFFER, NodeHandle, PeerInfo,
+    ReceivedMessage, RequestError,
 };
 use crate::metrics::NodeMetrics;
 use crate::transport::{self, TransportError};
@@ -118,6 +120,8 @@ pub struct Node {
     served_topics: Option<waku_lightpush::ServedTopics>,
     /// Remote lightpushes waiting for their answer.
     pending_lightpushes: HashMap<OutboundRequestId, oneshot::Sender<Result<u32, LightpushError>>>,
+    /// Filter requests to `--filternode` waiting for their answers.
+    filter_requests: FilterRequests<OutboundRequestId>,
     /// Remote store queries waiting for their answer.
     pending_store_queries:
         HashMap<OutboundRequestId, oneshot::Sender<Result<StoreResponse, RequestError>>>,
@@ -219,6 +223,12 @@ impl Node {
                 store: store_behaviour,
                 legacy_store,
                 filter,
+                filter_client: config.filternode.as_ref().map(|_| {
+                    waku_filter::Client::new(
+                        waku_filter::ClientConfig::default()
+                            .with_max_message_size(config.max_message_size),
+                    )
+                }),
                 lightpush,
                 lightpush_client: config
                     .lightpushnode
@@ -240,6 +250,7 @@ impl Node {
         info!("ENR {}", enr.encode());
         let (command_tx, commands) = mpsc::channel(COMMAND_BUFFER);
         let (messages, _) = broadcast::channel(MESSAGE_BUFFER);
+        let (filter_pushes, _) = broadcast::channel(MESSAGE_BUFFER);
         let handle = NodeHandle {
             peer_id: *swarm.local_peer_id(),
             listen_addrs,
@@ -247,6 +258,7 @@ impl Node {
             rest_addr: None,
             commands: command_tx,
             messages,
+            filter_pushes,
         };
         let mut node = Self {
             swarm,
@@ -264,6 +276,7 @@ impl Node {
             store,
             pending_store_queries: HashMap::new(),
             pending_lightpushes: HashMap::new(),
+            filter_requests: FilterRequests::default(),
         };
         if let Some(archive) = archive {
             node.start_archive(archive);
@@ -439,6 +452,65 @@ impl Node {
         }
     }
 
+    /// Sends a filter request to `--filternode` (split by autoshard when it
+    /// names no pubsub topic); `reply` gets the combined answer.
+    fn filter_command(&mut self, request: FilterRequest, reply: FilterReply) {
+        let Some((peer, addr)) = self.config.filternode.clone() else {
+            let _ = reply.send(Err(FilterFailure {
+                code: 503,
+                description: "No suitable service peer & no discovery method".into(),
+            }));
+            return;
+        };
+        let autosharding = self.config.autosharding;
+        let parts = match &request {
+            FilterRequest::Subscribe {
+                pubsub_topic,
+                content_topics,
+            }
+            | FilterRequest::Unsubscribe {
+                pubsub_topic,
+                content_topics,
+            } => match split_by_shard(pubsub_topic.clone(), content_topics.clone(), autosharding) {
+                Ok(parts) => parts,
+                Err(failure) => {
+                    let _ = reply.send(Err(failure));
+                    return;
+                }
+            },
+            FilterRequest::UnsubscribeAll | FilterRequest::Ping => Vec::new(),
+        };
+        if !self.swarm.is_connected(&peer)
+            && let Err(e) = self.swarm.dial(addr)
+        {
+            let _ = reply.send(Err(FilterFailure {
+                code: 504,
+                description: format!("cannot dial the filter service node: {e}"),
+            }));
+            return;
+        }
+        let Some(client) = self.swarm.behaviour_mut().filter_client.as_mut() else {
+            let _ = reply.send(Err(FilterFailure {
+                code: 503,
+                description: "the filter client is not running".into(),
+            }));
+            return;
+        };
+        let ids = match request {
+            FilterRequest::Subscribe { .. } => parts
+                .into_iter()
+                .map(|(topic, contents)| client.subscribe(&peer, topic, contents))
+                .collect(),
+            FilterRequest::Unsubscribe { .. } => parts
+                .into_iter()
+                .map(|(topic, contents)| client.unsubscribe(&peer, topic, contents))
+                .collect(),
+            FilterRequest::UnsubscribeAll => vec![client.unsubscribe_all(&peer)],
+            FilterRequest::Ping => vec![client.ping(&peer)],
+        };
+        self.filter_requests.start(ids, reply);
+    }
+
     async fn start_rest(&mut self) -> Result<(), NodeError> {
         let Some(addr) = self.config.rest else {
             return Ok(());
@@ -465,6 +537,7 @@ impl Node {
             store: self.store.clone(),
             storenode: config.storenode.as_ref().map(|(_, addr)| addr.clone()),
             lightpush: config.lightpush || config.lightpushnode.is_some(),
+            filter_client: config.filternode.is_some(),
         };
         self.tasks
             .extend(crate::rest::serve(listener, self.handle.clone(), settings));
@@ -672,6 +745,7 @@ impl Node {
                 message,
                 reply,
             } => self.lightpush_command(pubsub_topic, *message, reply),
+            Command::Filter { request, reply } => self.filter_command(request, reply),
             Command::Dial { addr, reply } => {
                 let result = self
                     .swarm
@@ -853,8 +927,40 @@ impl Node {
                     let _ = reply.send(result);
                 }
             }
+            SwarmEvent::Behaviour(NodeEvent::FilterClient(event)) => self.on_filter_client(*event),
             SwarmEvent::Behaviour(event) => debug!(?event, "behaviour event"),
             _ => {}
+        }
+    }
+}
+
+impl Node {
+    /// Answers filter requests and hands pushed messages to the handles.
+    fn on_filter_client(&mut self, event: waku_filter::ClientEvent) {
+        use waku_filter::ClientEvent;
+        match event {
+            ClientEvent::Response {
+                request, result, ..
+            } => {
+                let result = result.map_err(|e| crate::filter_requests::failure(&e));
+                self.filter_requests.answer(&request, result);
+            }
+            ClientEvent::Message {
+                pubsub_topic,
+                message,
+                ..
+            } => {
+                let hash = waku_core::message_hash(&pubsub_topic, &message);
+                debug!(%pubsub_topic, %hash, "filter push received");
+                let _ = self.handle.filter_pushes.send(ReceivedMessage {
+                    pubsub_topic,
+                    message: *message,
+                    hash,
+                });
+            }
+            ClientEvent::PushDropped { peer, reason } => {
+                debug!(%peer, ?reason, "filter push dropped");
+            }
         }
     }
 }

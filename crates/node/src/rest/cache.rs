@@ -67,6 +67,13 @@ impl MessageCache {
         self.prune();
     }
 
+    /// Forgets every topic and message.
+    pub fn clear(&mut self) {
+        self.pubsub_topics.clear();
+        self.content_topics.clear();
+        self.messages.clear();
+    }
+
     fn indexed(&self, m: &Cached) -> bool {
         self.pubsub_topics.contains(&m.pubsub_topic)
             || self.content_topics.contains(&m.message.content_topic)

@@ -68,7 +68,9 @@ pub struct MessageOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     meta: Option<String>,
     ephemeral: bool,
-    proof: String,
+    /// The relay API writes an empty proof; the filter API none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    proof: Option<String>,
 }
 
 impl From<&WakuMessage> for MessageOut {
@@ -80,7 +82,17 @@ impl From<&WakuMessage> for MessageOut {
             timestamp: m.timestamp_or_zero(),
             meta: (!m.meta_bytes().is_empty()).then(|| B64.encode(m.meta_bytes())),
             ephemeral: m.is_ephemeral(),
-            proof: String::new(),
+            proof: Some(String::new()),
+        }
+    }
+}
+
+impl MessageOut {
+    /// The form of `GET /filter/v2/messages`: no `proof` field.
+    pub fn for_filter(m: &WakuMessage) -> Self {
+        Self {
+            proof: None,
+            ..Self::from(m)
         }
     }
 }

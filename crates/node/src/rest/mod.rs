@@ -1,9 +1,11 @@
 //! nwaku's REST API (the subset this node serves): debug info, health,
-//! admin peers and relay, with nwaku's paths, JSON shapes and status codes.
+//! admin peers, relay, store, lightpush and filter, with nwaku's paths,
+//! JSON shapes and status codes.
 //!
 //! Topics in paths are percent-encoded (`/relay/v1/messages/%2Fwaku%2F2%2Frs%2F1%2F0`).
 
 mod cache;
+mod filter;
 mod json;
 mod lightpush;
 mod relay;
@@ -14,7 +16,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use tokio::net::TcpListener;
 use tokio::sync::broadcast::error::RecvError;
 use tracing::{info, warn};
@@ -33,6 +35,8 @@ pub(crate) struct RestState {
     pub(crate) relay: bool,
     pub(crate) store: Option<std::sync::Arc<dyn waku_store::MessageStore>>,
     pub(crate) lightpush: bool,
+    /// What `--filternode` pushed, for `GET /filter/v2/messages`.
+    pub(crate) filter_cache: Arc<Mutex<MessageCache>>,
 }
 
 impl RestState {
@@ -40,6 +44,13 @@ impl RestState {
     /// leaves it consistent).
     pub(crate) fn cache(&self) -> std::sync::MutexGuard<'_, MessageCache> {
         self.cache.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The filter cache, as [`RestState::cache`].
+    pub(crate) fn filter_cache(&self) -> std::sync::MutexGuard<'_, MessageCache> {
+        self.filter_cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -65,9 +76,11 @@ pub struct RestSettings {
     /// Whether lightpush routes are served (a local service with relay, or
     /// a `--lightpushnode`).
     pub lightpush: bool,
+    /// Whether filter routes are served (with a `--filternode`).
+    pub filter_client: bool,
 }
 
-fn router(state: RestState, admin: bool) -> Router {
+fn router(state: RestState, admin: bool, filter: bool) -> Router {
     let mut app = Router::new()
         .route("/health", get(status::health))
         .route("/debug/v1/info", get(status::info))
@@ -106,6 +119,21 @@ fn router(state: RestState, admin: bool) -> Router {
             .route("/lightpush/v3/message", post(lightpush::v3))
             .route("/lightpush/v1/message", post(lightpush::v1));
     }
+    if filter {
+        app = app
+            .route(
+                "/filter/v2/subscriptions",
+                post(filter::subscribe)
+                    .put(filter::subscribe)
+                    .delete(filter::unsubscribe),
+            )
+            .route(
+                "/filter/v2/subscriptions/all",
+                delete(filter::unsubscribe_all),
+            )
+            .route("/filter/v2/subscriptions/{request_id}", get(filter::ping))
+            .route("/filter/v2/messages/{content_topic}", get(filter::messages));
+    }
     app.fallback(status::fallback).with_state(state)
 }
 
@@ -137,7 +165,24 @@ pub fn serve(
         relay: settings.relay,
         store: settings.store.clone(),
         lightpush: settings.lightpush,
+        filter_cache: Arc::new(Mutex::new(MessageCache::new(DEFAULT_CAPACITY))),
     };
+    let mut tasks = Vec::new();
+    if settings.filter_client {
+        let mut pushes = node.filter_pushes();
+        let filter_state = state.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                match pushes.recv().await {
+                    Ok(m) => filter_state
+                        .filter_cache()
+                        .insert(&m.pubsub_topic, &m.message),
+                    Err(RecvError::Lagged(n)) => warn!(missed = n, "REST filter cache fell behind"),
+                    Err(RecvError::Closed) => break,
+                }
+            }
+        }));
+    }
     let mut received = node.messages();
     let feeder_state = state.clone();
     let feeder = tokio::spawn(async move {
@@ -149,11 +194,13 @@ pub fn serve(
             }
         }
     });
-    let app = router(state, settings.admin);
+    let app = router(state, settings.admin, settings.filter_client);
     let server = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             warn!(%e, "REST server stopped");
         }
     });
-    vec![feeder, server]
+    tasks.push(feeder);
+    tasks.push(server);
+    tasks
 }

@@ -1,0 +1,176 @@
+//! nwaku's filter REST API, served when the node has a `--filternode`:
+//!
+//! - `POST` and `PUT /filter/v2/subscriptions` subscribe (or refresh),
+//!   `DELETE /filter/v2/subscriptions` unsubscribes, `DELETE
+//!   /filter/v2/subscriptions/all` drops everything: body `{requestId,
+//!   pubsubTopic?, contentFilters}`; without a pubsub topic the content
+//!   topics are autosharded;
+//! - `GET /filter/v2/subscriptions/{requestId}` pings the service node;
+//! - `GET /filter/v2/messages/{contentTopic}` drains what the service node
+//!   pushed on a subscribed content topic.
+//!
+//! Every subscription answer is `{requestId, statusDesc}` with the HTTP
+//! status nwaku uses: 200 (`"OK"`), the service's 400/404/429/503, 500 for
+//! another answer, 503 on timeout (5 s), 504 when the service node cannot
+//! be dialled. A body that does not decode is a 400 with `requestId`
+//! `"unknown"`.
+//!
+//! Content topics are registered in the filter cache only when the service
+//! node accepted the subscription (nwaku registers them whatever the answer).
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::RestState;
+use super::json::MessageOut;
+use super::status::text;
+use crate::handle::{FilterFailure, FilterRequest};
+
+/// How long a filter request may take (nwaku's 5 s).
+const FILTER_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The body of subscribe and unsubscribe requests.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SubscriptionBody {
+    request_id: String,
+    pubsub_topic: Option<String>,
+    content_filters: Vec<String>,
+}
+
+/// The body of unsubscribe-all.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RequestIdBody {
+    request_id: String,
+}
+
+/// `{requestId, statusDesc}` with the status of `result`.
+fn answer(request_id: &str, result: Result<(), FilterFailure>) -> Response {
+    let (status, description) = match result {
+        Ok(()) => (StatusCode::OK, "OK".to_owned()),
+        Err(f) => (
+            StatusCode::from_u16(f.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            f.description,
+        ),
+    };
+    (
+        status,
+        Json(json!({"requestId": request_id, "statusDesc": description})),
+    )
+        .into_response()
+}
+
+/// The 400 for a body that does not decode.
+fn undecodable(error: &serde_json::Error) -> Response {
+    answer(
+        "unknown",
+        Err(FilterFailure {
+            code: 400,
+            description: format!("Failed to decode request: {error}"),
+        }),
+    )
+}
+
+/// Sends `request` to the service node, within [`FILTER_TIMEOUT`].
+async fn send(state: &RestState, request: FilterRequest) -> Result<(), FilterFailure> {
+    tokio::time::timeout(FILTER_TIMEOUT, state.node.filter(request))
+        .await
+        .map_err(|_| FilterFailure {
+            code: 503,
+            description: "Subscription request timed out".into(),
+        })?
+}
+
+/// `POST`/`PUT /filter/v2/subscriptions`.
+pub(crate) async fn subscribe(State(state): State<RestState>, body: String) -> Response {
+    let req: SubscriptionBody = match serde_json::from_str(&body) {
+        Ok(req) => req,
+        Err(e) => return undecodable(&e),
+    };
+    let result = send(
+        &state,
+        FilterRequest::Subscribe {
+            pubsub_topic: req.pubsub_topic,
+            content_topics: req.content_filters.clone(),
+        },
+    )
+    .await;
+    if result.is_ok() {
+        let mut cache = state.filter_cache();
+        for topic in &req.content_filters {
+            cache.add_content_topic(topic);
+        }
+    }
+    answer(&req.request_id, result)
+}
+
+/// `DELETE /filter/v2/subscriptions`.
+pub(crate) async fn unsubscribe(State(state): State<RestState>, body: String) -> Response {
+    let req: SubscriptionBody = match serde_json::from_str(&body) {
+        Ok(req) => req,
+        Err(e) => return undecodable(&e),
+    };
+    let result = send(
+        &state,
+        FilterRequest::Unsubscribe {
+            pubsub_topic: req.pubsub_topic,
+            content_topics: req.content_filters.clone(),
+        },
+    )
+    .await;
+    if result.is_ok() {
+        let mut cache = state.filter_cache();
+        for topic in &req.content_filters {
+            cache.remove_content_topic(topic);
+        }
+    }
+    answer(&req.request_id, result)
+}
+
+/// `DELETE /filter/v2/subscriptions/all`.
+pub(crate) async fn unsubscribe_all(State(state): State<RestState>, body: String) -> Response {
+    let req: RequestIdBody = match serde_json::from_str(&body) {
+        Ok(req) => req,
+        Err(e) => return undecodable(&e),
+    };
+    let result = send(&state, FilterRequest::UnsubscribeAll).await;
+    if result.is_ok() {
+        state.filter_cache().clear();
+    }
+    answer(&req.request_id, result)
+}
+
+/// `GET /filter/v2/subscriptions/{requestId}`: a SUBSCRIBER_PING.
+pub(crate) async fn ping(
+    State(state): State<RestState>,
+    Path(request_id): Path<String>,
+) -> Response {
+    let result = send(&state, FilterRequest::Ping).await;
+    answer(&request_id, result)
+}
+
+/// `GET /filter/v2/messages/{contentTopic}`: the pushed messages since the
+/// last call.
+pub(crate) async fn messages(
+    State(state): State<RestState>,
+    Path(content_topic): Path<String>,
+) -> Response {
+    let taken = state.filter_cache().take_content(&content_topic);
+    match taken {
+        Some(messages) => {
+            let out: Vec<MessageOut> = messages.iter().map(MessageOut::for_filter).collect();
+            Json(out).into_response()
+        }
+        None => text(
+            StatusCode::BAD_REQUEST,
+            format!("Not subscribed to topic: {content_topic}"),
+        ),
+    }
+}

@@ -1,0 +1,241 @@
+//! nwaku's filter REST API (`/filter/v2/*`) on a `wakunode` process with
+//! `--filternode`, against a second `wakunode` serving filter, fed by a
+//! third that publishes over relay.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use common::{NodeProcess, eventually, http};
+use serde_json::{Value, json};
+
+const SHARD: &str = "/waku/2/rs/7/1";
+const TOPIC: &str = "/flt/1/rest/proto";
+const TOPIC_PATH: &str = "%2Fflt%2F1%2Frest%2Fproto";
+
+fn parse(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+async fn relay_ready(addr: SocketAddr) -> bool {
+    eventually(Duration::from_secs(30), || async move {
+        http(addr, "GET", "/health", None)
+            .await
+            .1
+            .contains(r#"{"Relay":"READY"}"#)
+    })
+    .await
+}
+
+/// Publishes `payload_b64` on [`SHARD`] through `publisher`'s relay.
+async fn publish(publisher: SocketAddr, payload_b64: &str, content_topic: &str) {
+    let body = json!({"payload": payload_b64, "contentTopic": content_topic}).to_string();
+    let (status, text) = http(
+        publisher,
+        "POST",
+        "/relay/v1/messages/%2Fwaku%2F2%2Frs%2F7%2F1",
+        Some(&body),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+}
+
+/// Drains `GET /filter/v2/messages/{topic}` until it returns something.
+async fn pushed(client: SocketAddr, topic_path: &str) -> Vec<Value> {
+    let path = format!("/filter/v2/messages/{topic_path}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, text) = http(client, "GET", &path, None).await;
+        assert_eq!(status, 200, "{text}");
+        let messages = parse(&text).as_array().unwrap().clone();
+        if !messages.is_empty() || tokio::time::Instant::now() > deadline {
+            return messages;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+// spec: FILTER-011, FILTER-012, FILTER-016, FILTER-018, FILTER-019
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filter_rest_subscribe_receive_ping_and_unsubscribe() {
+    let service = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "1", "--filter"]);
+    let service_tcp = service.tcp_addr().to_string();
+    let publisher = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--shard",
+        "1",
+        "--staticnode",
+        &service_tcp,
+    ]);
+    let client = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--relay=false",
+        "--filternode",
+        &service_tcp,
+    ]);
+    let (p, c) = (publisher.rest_addr(), client.rest_addr());
+    assert!(relay_ready(p).await, "{}", publisher.log());
+
+    let sub =
+        json!({"requestId": "r1", "pubsubTopic": SHARD, "contentFilters": [TOPIC]}).to_string();
+    let (status, text) = http(c, "POST", "/filter/v2/subscriptions", Some(&sub)).await;
+    assert_eq!(status, 200, "{text}\n{}", client.log());
+    assert_eq!(parse(&text), json!({"requestId": "r1", "statusDesc": "OK"}));
+    // PUT refreshes the same subscription.
+    let (status, _) = http(c, "PUT", "/filter/v2/subscriptions", Some(&sub)).await;
+    assert_eq!(status, 200);
+
+    let (status, text) = http(c, "GET", "/filter/v2/subscriptions/p1", None).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(parse(&text), json!({"requestId": "p1", "statusDesc": "OK"}));
+
+    publish(p, "ZmlsdGVy", TOPIC).await;
+    let got = pushed(c, TOPIC_PATH).await;
+    assert_eq!(got.len(), 1, "{}", client.log());
+    assert_eq!(got[0]["payload"], "ZmlsdGVy");
+    assert_eq!(got[0]["contentTopic"], TOPIC);
+    assert!(got[0].get("proof").is_none(), "{}", got[0]);
+    // Reading drained the cache.
+    let (status, text) = http(c, "GET", &format!("/filter/v2/messages/{TOPIC_PATH}"), None).await;
+    assert_eq!((status, parse(&text)), (200, json!([])));
+
+    // A content topic we never subscribed to.
+    let (status, text) = http(
+        c,
+        "GET",
+        "/filter/v2/messages/%2Fother%2F1%2Fx%2Fproto",
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(text.contains("Not subscribed to topic"), "{text}");
+
+    let (status, text) = http(c, "DELETE", "/filter/v2/subscriptions", Some(&sub)).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(parse(&text)["statusDesc"], "OK");
+    // Nothing left to unsubscribe: the service's 404 comes through.
+    let again =
+        json!({"requestId": "r2", "pubsubTopic": SHARD, "contentFilters": [TOPIC]}).to_string();
+    let (status, text) = http(c, "DELETE", "/filter/v2/subscriptions", Some(&again)).await;
+    assert_eq!(status, 404, "{text}");
+    assert_eq!(parse(&text)["requestId"], "r2");
+    let (status, text) = http(c, "GET", "/filter/v2/subscriptions/p2", None).await;
+    assert_eq!(status, 404, "{text}");
+    let all = json!({"requestId": "r3"}).to_string();
+    let (status, text) = http(c, "DELETE", "/filter/v2/subscriptions/all", Some(&all)).await;
+    assert_eq!(status, 404, "{text}");
+    assert_eq!(parse(&text)["requestId"], "r3");
+
+    // Subscribe again, then drop everything at once.
+    let (status, _) = http(c, "POST", "/filter/v2/subscriptions", Some(&sub)).await;
+    assert_eq!(status, 200);
+    let (status, text) = http(c, "DELETE", "/filter/v2/subscriptions/all", Some(&all)).await;
+    assert_eq!(
+        (status, parse(&text)),
+        (200, json!({"requestId": "r3", "statusDesc": "OK"}))
+    );
+    let (status, _) = http(c, "GET", &format!("/filter/v2/messages/{TOPIC_PATH}"), None).await;
+    assert_eq!(status, 400);
+}
+
+// spec: FILTER-009
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filter_rest_refusals_carry_the_service_status() {
+    let service = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "1", "--filter"]);
+    let client = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--relay=false",
+        "--filternode",
+        &service.tcp_addr().to_string(),
+    ]);
+    let c = client.rest_addr();
+
+    // A body that does not decode.
+    let (status, text) = http(c, "POST", "/filter/v2/subscriptions", Some("{\"x\":1}")).await;
+    assert_eq!(status, 400, "{text}");
+    assert_eq!(parse(&text)["requestId"], "unknown");
+    assert!(
+        parse(&text)["statusDesc"]
+            .as_str()
+            .unwrap()
+            .starts_with("Failed to decode request"),
+        "{text}"
+    );
+    // The service refuses an empty content topic list with 400.
+    let empty = json!({"requestId": "e1", "pubsubTopic": SHARD, "contentFilters": []}).to_string();
+    let (status, text) = http(c, "POST", "/filter/v2/subscriptions", Some(&empty)).await;
+    assert_eq!(status, 400, "{text}");
+    assert_eq!(parse(&text)["requestId"], "e1");
+    // Static sharding: a pubsub topic is required.
+    let no_topic = json!({"requestId": "e2", "contentFilters": [TOPIC]}).to_string();
+    let (status, text) = http(c, "POST", "/filter/v2/subscriptions", Some(&no_topic)).await;
+    assert_eq!(status, 400, "{text}");
+    // The client node survives all of it.
+    let ok =
+        json!({"requestId": "e3", "pubsubTopic": SHARD, "contentFilters": [TOPIC]}).to_string();
+    let (status, text) = http(c, "POST", "/filter/v2/subscriptions", Some(&ok)).await;
+    assert_eq!(status, 200, "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filter_rest_autoshards_without_a_pubsub_topic() {
+    let args = ["--cluster-id", "1", "--num-shards-in-network", "8"];
+    let mut service_args = args.to_vec();
+    service_args.extend(["--content-topic", TOPIC, "--filter"]);
+    let service = NodeProcess::spawn(&service_args);
+    let service_tcp = service.tcp_addr().to_string();
+    let mut client_args = args.to_vec();
+    client_args.extend(["--relay=false", "--filternode", &service_tcp]);
+    let client = NodeProcess::spawn(&client_args);
+    let c = client.rest_addr();
+
+    let sub =
+        json!({"requestId": "a1", "contentFilters": [TOPIC, "/other/1/chat/proto"]}).to_string();
+    let (status, text) = http(c, "POST", "/filter/v2/subscriptions", Some(&sub)).await;
+    assert_eq!(status, 200, "{text}\n{}", client.log());
+    let bad = json!({"requestId": "a2", "contentFilters": ["not-a-topic"]}).to_string();
+    let (status, text) = http(c, "POST", "/filter/v2/subscriptions", Some(&bad)).await;
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("not-a-topic"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filter_rest_unreachable_service_node_is_504_and_no_filternode_no_routes() {
+    // A port nobody listens on.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = dead.local_addr().unwrap().port();
+    drop(dead);
+    let key = libp2p::identity::Keypair::generate_ed25519();
+    let addr = format!(
+        "/ip4/127.0.0.1/tcp/{port}/p2p/{}",
+        key.public().to_peer_id()
+    );
+    let client = NodeProcess::spawn(&["--cluster-id", "7", "--relay=false", "--filternode", &addr]);
+    let sub =
+        json!({"requestId": "d1", "pubsubTopic": SHARD, "contentFilters": [TOPIC]}).to_string();
+    let (status, text) = http(
+        client.rest_addr(),
+        "POST",
+        "/filter/v2/subscriptions",
+        Some(&sub),
+    )
+    .await;
+    assert_eq!(status, 504, "{text}");
+    assert_eq!(parse(&text)["requestId"], "d1");
+
+    let plain = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "1"]);
+    let (status, text) = http(
+        plain.rest_addr(),
+        "POST",
+        "/filter/v2/subscriptions",
+        Some(&sub),
+    )
+    .await;
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("Invalid path or method"), "{text}");
+}
