@@ -17,19 +17,16 @@
 //! (`FAN_OUT_CLIENTS=100 cargo bench ...` for another N).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/common/actor.rs"]
-mod actor;
-
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use actor::{Peer, swarm};
 use criterion::Criterion;
 use libp2p::swarm::SwarmEvent;
 use tokio::runtime::Runtime;
 use tokio::sync::mpsc;
 use waku_core::{WakuMessage, now_nanos};
 use waku_filter::{Client, ClientConfig, ClientEvent, Service, ServiceConfig, ServiceEvent};
+use waku_testkit::{Peer, swarm};
 
 const TOPIC: &str = "/waku/2/rs/1/4";
 const CONTENT: &str = "/app/1/chat/proto";

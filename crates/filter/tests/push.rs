@@ -6,12 +6,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::raw::{Raw, RawRequest, raw};
-use common::{CONTENT, Peer, TOPIC, feed, message, next_message, service, swarm, unlimited};
+use common::{CONTENT, Peer, TOPIC, feed, message, next_message, raw, service, swarm, unlimited};
 use libp2p::request_response::{Event as RrEvent, Message, ProtocolSupport};
 use prost::Message as _;
 use waku_filter::proto::MessagePush;
 use waku_filter::{ClientEvent, PUSH_PROTOCOL, PushDropReason, ServiceConfig, ServiceEvent};
+use waku_testkit::raw::{Raw, RawRequest};
 
 // spec: FILTER-020, FILTER-021, FILTER-010, FILTER-024, FILTER-025
 #[tokio::test]

@@ -7,8 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::raw::{Raw, RawRequest, raw};
-use common::{CONTENT, Peer, TOPIC, feed, service, swarm, unlimited, vector, vector_bytes};
+use common::{CONTENT, Peer, TOPIC, feed, raw, service, swarm, unlimited, vector, vector_bytes};
 use libp2p::request_response::{Event as RrEvent, Message, ProtocolSupport};
 use libp2p::swarm::NetworkBehaviour;
 use libp2p::{Multiaddr, PeerId};
@@ -18,6 +17,7 @@ use waku_filter::proto::{FilterSubscribeRequest, FilterSubscribeResponse, Messag
 use waku_filter::{
     ClientEvent, PUSH_PROTOCOL, RequestKind, SUBSCRIBE_PROTOCOL, ServiceEvent, UNKNOWN_REQUEST_ID,
 };
+use waku_testkit::raw::{Raw, RawRequest};
 
 /// A js-waku-like light node: `rpc` reads answers to the end of the stream,
 /// `fire` writes and never reads (js-waku's UNSUBSCRIBE); pushes arrive on

@@ -12,17 +12,14 @@
 //! Run: `cargo bench -p waku-lightpush --bench round_trip`.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/common/actor.rs"]
-mod actor;
-
 use std::time::{Duration, Instant};
 
-use actor::{Peer, swarm};
 use criterion::Criterion;
 use libp2p::swarm::SwarmEvent;
 use tokio::runtime::Runtime;
 use waku_core::{WakuMessage, now_nanos};
 use waku_lightpush::{Client, ClientConfig, ClientEvent, Service, ServiceConfig, ServiceEvent};
+use waku_testkit::{Peer, swarm};
 
 const TOPIC: &str = "/waku/2/rs/1/4";
 

@@ -7,8 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::raw::{Raw, RawRequest, raw};
-use common::{Peer, lenient_validator, service, swarm, vector, vector_bytes};
+use common::{Peer, lenient_validator, raw, service, swarm, vector, vector_bytes};
 use libp2p::request_response::{Event as RrEvent, Message};
 use prost::Message as _;
 use waku_core::WakuMessage;
@@ -16,6 +15,7 @@ use waku_lightpush::proto::{LightPushResponse, PushRpc};
 use waku_lightpush::{
     PROTOCOL_V2, PROTOCOL_V3, PublishFailure, ServiceConfig, ServiceEvent, UNKNOWN_REQUEST_ID,
 };
+use waku_testkit::raw::{Raw, RawRequest};
 
 type Answer = fn(&str, &WakuMessage) -> Option<Result<u32, PublishFailure>>;
 

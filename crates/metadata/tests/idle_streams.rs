@@ -9,14 +9,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::raw::{RawRequest, raw};
-use common::{Ev, drive, listen, metadata_event, node, swarm, until, vector_bytes};
+use common::{Ev, drive, listen, metadata_event, node, raw, swarm, until, vector_bytes};
 use libp2p::request_response::{Event as RrEvent, Message};
 use libp2p::swarm::SwarmEvent;
 use tracing::field::{Field, Visit};
 use tracing::{Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use waku_metadata::{Config, Event};
+use waku_testkit::raw::{Raw, RawRequest};
 
 /// Counts warnings and errors of this crate and of request-response, and
 /// the debug lines request-response logs for a stream without a request.
@@ -75,7 +75,7 @@ async fn silent_and_empty_inbound_streams_are_tolerated() {
 
     // The client opens a silent stream and a stream it closes empty, and
     // answers the server's own request like js-waku.
-    let respond = |client: &mut libp2p::Swarm<common::raw::Raw>, ev| match ev {
+    let respond = |client: &mut libp2p::Swarm<Raw>, ev| match ev {
         SwarmEvent::ConnectionEstablished { .. } => {
             client.behaviour_mut().send_request(&ps, RawRequest::Idle);
             client

@@ -6,13 +6,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::raw::{RawRequest, raw};
-use common::{Ev, drive, listen, metadata_event, node, swarm, vector_bytes};
+use common::{Ev, drive, listen, metadata_event, node, raw, swarm, vector_bytes};
 use libp2p::request_response::{Event as RrEvent, Message};
 use libp2p::swarm::SwarmEvent;
 use prost::Message as _;
 use waku_metadata::proto::WakuMetadataResponse;
 use waku_metadata::{Config, Event, Origin, PeerMetadata, ShardSet};
+use waku_testkit::raw::RawRequest;
 
 // spec: META-001, META-002, META-003, META-004, META-012, NET-002
 #[tokio::test]

@@ -2,16 +2,17 @@
 //! js-waku vectors, and raw-bytes peers standing in for js-waku.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-pub mod actor;
-pub mod raw;
+use std::time::Duration;
 
-use libp2p::request_response::OutboundRequestId;
+use libp2p::StreamProtocol;
+use libp2p::request_response::{OutboundRequestId, ProtocolSupport};
 use libp2p::{Multiaddr, PeerId};
 use serde_json::Value;
 use waku_core::{WakuMessage, now_nanos};
 use waku_filter::{Client, ClientConfig, ClientEvent, FilterError, Service, ServiceConfig};
 
-pub use actor::{Peer, swarm};
+use waku_testkit::raw::{Raw, RawCodec};
+pub use waku_testkit::{Peer, swarm};
 
 /// The pubsub topic of the vectors (shard 4 of The Waku Network).
 pub const TOPIC: &str = "/waku/2/rs/1/4";
@@ -118,4 +119,21 @@ pub async fn feed(server: &Peer<Service>, topic: &str, message: WakuMessage) -> 
     server
         .with(move |s| s.behaviour_mut().push(&topic, &message))
         .await
+}
+
+/// A raw peer (see [`waku_testkit::raw`]) on `protocols`, reading up to
+/// 1 MiB; `read_answer`: whether it reads responses. Its requests may wait
+/// 10 s.
+pub fn raw(
+    protocols: impl IntoIterator<Item = (StreamProtocol, ProtocolSupport)>,
+    read_answer: bool,
+) -> Raw {
+    waku_testkit::raw(
+        protocols,
+        RawCodec {
+            read_answer,
+            ..RawCodec::default()
+        },
+        Duration::from_secs(10),
+    )
 }

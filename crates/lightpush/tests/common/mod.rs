@@ -2,11 +2,10 @@
 //! js-waku vectors, and a raw-bytes client standing in for js-waku.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-pub mod actor;
-pub mod raw;
-
 use std::time::Duration;
 
+use libp2p::StreamProtocol;
+use libp2p::request_response::ProtocolSupport;
 use libp2p::swarm::SwarmEvent;
 use serde_json::Value;
 use waku_core::{MessageValidator, WakuMessage, now_nanos};
@@ -14,7 +13,8 @@ use waku_lightpush::{
     Client, ClientConfig, ClientEvent, PublishFailure, Service, ServiceConfig, ServiceEvent,
 };
 
-pub use actor::{Peer, swarm};
+use waku_testkit::raw::{Raw, RawCodec};
+pub use waku_testkit::{Peer, swarm};
 
 /// The lightpush vectors copied from the js-waku run.
 pub const VECTORS: &str = include_str!("../vectors/lightpush.json");
@@ -121,4 +121,15 @@ pub fn refused_status(event: &ClientEvent) -> Option<u32> {
         ClientEvent::Refused { status, .. } => status.map(|s| s.0),
         _ => None,
     }
+}
+
+/// A raw client (see [`waku_testkit::raw`]) speaking `protocol`, reading
+/// answers of up to 1 MiB until the end of the stream, whose requests may
+/// wait up to `timeout`.
+pub fn raw(protocol: StreamProtocol, timeout: Duration) -> Raw {
+    waku_testkit::raw(
+        [(protocol, ProtocolSupport::Outbound)],
+        RawCodec::default(),
+        timeout,
+    )
 }

@@ -6,12 +6,12 @@
 use std::time::Duration;
 
 use futures::StreamExt;
+use libp2p::request_response::ProtocolSupport;
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{Multiaddr, Swarm, SwarmBuilder, noise, ping, tcp, yamux};
 use serde_json::Value;
-use waku_metadata::{Behaviour, Config, Event};
-
-pub mod raw;
+use waku_metadata::{Behaviour, Config, Event, PROTOCOL};
+use waku_testkit::raw::{Raw, RawCodec};
 
 /// Longest a test waits for a condition.
 pub const DEADLINE: Duration = Duration::from_secs(20);
@@ -150,5 +150,19 @@ pub fn is_ping_ok(ev: &SwarmEvent<NodeEvent>) -> bool {
     matches!(
         ev,
         SwarmEvent::Behaviour(NodeEvent::Ping(ping::Event { result: Ok(_), .. }))
+    )
+}
+
+/// A raw peer (see [`waku_testkit::raw`]) serving and requesting on the
+/// metadata protocol, reading up to 64 KiB until the end of the stream,
+/// whose own requests may wait up to `timeout`.
+pub fn raw(timeout: Duration) -> Raw {
+    waku_testkit::raw(
+        [(PROTOCOL, ProtocolSupport::Full)],
+        RawCodec {
+            read_limit: 64 * 1024,
+            ..RawCodec::default()
+        },
+        timeout,
     )
 }

@@ -1,7 +1,6 @@
 //! A swarm running in its own tokio task, driven through closures, with its
 //! events forwarded on a channel. Lets a test (or a benchmark) run many
 //! peers at once without polling them by hand.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 
