@@ -157,6 +157,19 @@ async fn drain(s: &mut Setup) {
     assert_eq!(failed, 0, "pushes failed");
 }
 
+/// CPU time this process (service, clients and the kernel's work on their
+/// behalf) has used so far, from `/proc/self/stat` (USER_HZ is 100 on
+/// Linux); `None` elsewhere.
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are the
+    // 14th and 15th fields of the whole line.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i]
@@ -175,10 +188,18 @@ fn bench(c: &mut Criterion) {
         drain(&mut s).await;
         let mut all = Vec::new();
         let mut each = Vec::new();
+        let cpu_before = process_cpu();
         for _ in 0..100 {
             let (a, e) = one(&mut s).await;
             all.push(a);
             each.extend(e);
+        }
+        if let (Some(before), Some(after)) = (cpu_before, process_cpu()) {
+            let per_delivery = (after - before) / u32::try_from(each.len()).unwrap();
+            println!(
+                "CPU per delivery (service + client + kernel): {per_delivery:?}; on 2 cores {n} deliveries cannot finish in less than {:?}",
+                per_delivery * u32::try_from(n).unwrap() / 2
+            );
         }
         drain(&mut s).await;
         (all, each)
