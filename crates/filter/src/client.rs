@@ -15,6 +15,7 @@ use crate::codec::{
     InboundPush, PUSH_OVERHEAD, PUSH_PROTOCOL, PushRecvCodec, SUBSCRIBE_PROTOCOL,
     SubscribeClientCodec,
 };
+use crate::keep_alive::KeepAlive;
 use crate::proto::{FilterSubscribeRequest, MessagePush};
 use crate::{ClientConfig, RequestKind, StatusCode};
 use waku_core::forward_connection_setup;
@@ -25,6 +26,7 @@ use waku_core::forward_connection_setup;
 pub struct Inner {
     subscribe: request_response::Behaviour<SubscribeClientCodec>,
     push: request_response::Behaviour<PushRecvCodec>,
+    keep_alive: KeepAlive,
 }
 
 /// Why a filter request failed.
@@ -140,7 +142,11 @@ impl Client {
                 .with_max_concurrent_streams(config.max_concurrent_pushes),
         );
         Self {
-            inner: Inner { subscribe, push },
+            inner: Inner {
+                subscribe,
+                push,
+                keep_alive: KeepAlive::default(),
+            },
             criteria: HashMap::new(),
             pending: HashMap::new(),
             events: VecDeque::new(),
@@ -191,13 +197,15 @@ impl Client {
             .filter(|c| ours.insert((*c).clone()))
             .map(|c| (pubsub_topic.clone(), c.clone()))
             .collect();
-        self.send(
+        let id = self.send(
             peer,
             RequestKind::Subscribe,
             Some(pubsub_topic),
             content_topics,
             added,
-        )
+        );
+        self.sync_keep_alive(peer);
+        id
     }
 
     /// Asks `peer` to stop pushing `content_topics` on `pubsub_topic`.
@@ -217,26 +225,30 @@ impl Client {
         for c in &content_topics {
             self.forget(peer, &pubsub_topic, c);
         }
-        self.send(
+        let id = self.send(
             peer,
             RequestKind::Unsubscribe,
             Some(pubsub_topic),
             content_topics,
             Vec::new(),
-        )
+        );
+        self.sync_keep_alive(peer);
+        id
     }
 
     /// Asks `peer` to drop all our subscriptions there. Pushes from it are
     /// dropped from now on.
     pub fn unsubscribe_all(&mut self, peer: &PeerId) -> OutboundRequestId {
         self.criteria.remove(peer);
-        self.send(
+        let id = self.send(
             peer,
             RequestKind::UnsubscribeAll,
             None,
             Vec::new(),
             Vec::new(),
-        )
+        );
+        self.sync_keep_alive(peer);
+        id
     }
 
     /// Asks `peer` whether it still holds a subscription for us (and so
@@ -264,6 +276,20 @@ impl Client {
     /// Service nodes where we hold criteria.
     pub fn service_peers(&self) -> impl Iterator<Item = &PeerId> {
         self.criteria.keys()
+    }
+
+    /// Drops empty criteria of `peer` and keeps our connections to it open
+    /// exactly while criteria remain (a request in flight keeps them open
+    /// by itself).
+    fn sync_keep_alive(&mut self, peer: &PeerId) {
+        if let Some(by_pubsub) = self.criteria.get_mut(peer) {
+            by_pubsub.retain(|_, contents| !contents.is_empty());
+            if by_pubsub.is_empty() {
+                self.criteria.remove(peer);
+            }
+        }
+        let keep = self.criteria.contains_key(peer);
+        self.inner.keep_alive.set(*peer, keep);
     }
 
     fn forget(&mut self, peer: &PeerId, pubsub_topic: &str, content_topic: &str) {
@@ -299,6 +325,7 @@ impl Client {
         {
             self.criteria.remove(&peer);
         }
+        self.sync_keep_alive(&peer);
         self.events.push_back(ClientEvent::Response {
             peer,
             request,
@@ -376,6 +403,7 @@ impl Client {
                 self.on_push(peer, request);
             }
             InnerEvent::Push(_) => {}
+            InnerEvent::KeepAlive(never) => match never {},
         }
     }
 }

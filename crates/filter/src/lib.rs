@@ -26,6 +26,7 @@
 mod client;
 mod codec;
 mod config;
+mod keep_alive;
 pub mod proto;
 mod rate_limit;
 mod service;

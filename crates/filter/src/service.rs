@@ -18,6 +18,7 @@ use waku_core::codec::encode_frame;
 use crate::codec::{
     InboundSubscribe, PUSH_PROTOCOL, PushSendCodec, SUBSCRIBE_PROTOCOL, SubscribeServiceCodec,
 };
+use crate::keep_alive::KeepAlive;
 use crate::proto::{FilterSubscribeRequest, FilterSubscribeResponse, MessagePush};
 use crate::rate_limit::PeerRateLimiter;
 use crate::subscriptions::Subscriptions;
@@ -39,6 +40,7 @@ const MAX_SWEEP: Duration = Duration::from_secs(30);
 pub struct Inner {
     subscribe: request_response::Behaviour<SubscribeServiceCodec>,
     push: request_response::Behaviour<PushSendCodec>,
+    keep_alive: KeepAlive,
 }
 
 /// Why the service removed a subscriber.
@@ -126,7 +128,11 @@ impl Service {
                 .with_max_concurrent_streams(config.max_concurrent_pushes),
         );
         Self {
-            inner: Inner { subscribe, push },
+            inner: Inner {
+                subscribe,
+                push,
+                keep_alive: KeepAlive::default(),
+            },
             subscriptions: Subscriptions::new(
                 config.max_peers,
                 config.max_criteria_per_peer,
@@ -205,6 +211,7 @@ impl Service {
 
     fn remove(&mut self, peer: PeerId, reason: RemovalReason) {
         self.failing.remove(&peer);
+        self.inner.keep_alive.set(peer, false);
         if self.subscriptions.remove_peer(&peer) || reason == RemovalReason::Expired {
             tracing::debug!(%peer, ?reason, "filter subscriber removed");
             self.events
@@ -330,6 +337,9 @@ impl Service {
                 (r.request_id, kind, answer)
             }
         };
+        // A live subscriber's connection stays open: pushes only go over it.
+        let subscribed = self.subscriptions.is_subscribed(&peer, now);
+        self.inner.keep_alive.set(peer, subscribed);
         let (status, desc) = match answer {
             Ok(()) => (StatusCode::OK, "OK".to_owned()),
             Err(e) => e,
@@ -397,6 +407,7 @@ impl Service {
                 self.push_failed(peer, Instant::now());
             }
             InnerEvent::Push(_) => {}
+            InnerEvent::KeepAlive(never) => match never {},
         }
     }
 

@@ -19,6 +19,12 @@ type Hook<B> = Box<dyn FnMut(&mut Swarm<B>, &SwarmEvent<<B as NetworkBehaviour>:
 /// A swarm over 127.0.0.1 TCP with noise and yamux and a long idle timeout
 /// (only the code under test closes connections).
 pub fn swarm<B: NetworkBehaviour>(behaviour: B) -> Swarm<B> {
+    swarm_with_idle_timeout(behaviour, Duration::from_secs(300))
+}
+
+/// [`swarm`] with the given idle connection timeout, for tests of what
+/// keeps connections open.
+pub fn swarm_with_idle_timeout<B: NetworkBehaviour>(behaviour: B, idle: Duration) -> Swarm<B> {
     SwarmBuilder::with_new_identity()
         .with_tokio()
         .with_tcp(
@@ -29,7 +35,7 @@ pub fn swarm<B: NetworkBehaviour>(behaviour: B) -> Swarm<B> {
         .unwrap()
         .with_behaviour(|_| behaviour)
         .unwrap()
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(300)))
+        .with_swarm_config(|c| c.with_idle_connection_timeout(idle))
         .build()
 }
 
