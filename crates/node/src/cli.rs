@@ -103,8 +103,8 @@ pub struct Cli {
     #[arg(long, default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
     pub legacy_store: bool,
 
-    /// Database connections at most (accepted for nwaku compatibility; the
-    /// PostgreSQL pool size is fixed by the store crate).
+    /// Database connections at most: the PostgreSQL pool size; for SQLite,
+    /// the queries run at once (never more than one less than the cores).
     #[arg(long, default_value_t = 50)]
     pub store_max_num_db_connections: u32,
 

@@ -54,6 +54,9 @@ pub struct StoreSettings {
     pub retention: waku_store::RetentionPolicy,
     /// Whether the legacy protocol is served too.
     pub legacy: bool,
+    /// Database connections at most (PostgreSQL's pool, SQLite's
+    /// concurrent queries).
+    pub max_db_connections: usize,
 }
 
 /// The filter service's limits.
@@ -357,6 +360,12 @@ impl TryFrom<&Cli> for NodeConfig {
                         .parse()
                         .map_err(|e| bad("store-message-retention-policy", format!("{e}")))?,
                     legacy: cli.legacy_store,
+                    max_db_connections: match cli.store_max_num_db_connections {
+                        0 => {
+                            return Err(bad("store-max-num-db-connections", "must be at least 1"));
+                        }
+                        n => usize::try_from(n).unwrap_or(usize::MAX),
+                    },
                 })
             } else {
                 None

@@ -179,9 +179,12 @@ impl Node {
         );
         let (store, archive) = match &config.store {
             Some(settings) => {
-                let store = waku_store::open_store(&settings.db_url)
-                    .await
-                    .map_err(|e| NodeError::Store(e.to_string()))?;
+                let store = waku_store::open_store_with_max_connections(
+                    &settings.db_url,
+                    settings.max_db_connections,
+                )
+                .await
+                .map_err(|e| NodeError::Store(e.to_string()))?;
                 info!(url = %redact(&settings.db_url), "store: archiving relayed messages");
                 (Some(store.clone()), Some(waku_store::Archive::new(store)))
             }

@@ -55,6 +55,10 @@ fn bad_flag_values_exit_2_with_one_line_naming_the_flag() {
         (&["--filternode", "/ip4/1.2.3.4/tcp/1"], "--filternode"),
         (&["--lightpushnode", "nonsense"], "--lightpushnode"),
         (&["--cluster-id", "1", "--shard", "9"], "--shard"),
+        (
+            &["--store", "--store-max-num-db-connections", "0"],
+            "--store-max-num-db-connections",
+        ),
     ];
     for (args, flag) in cases {
         let (code, stderr) = run_with(args);

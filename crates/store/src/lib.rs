@@ -49,7 +49,10 @@ mod retention;
 mod service;
 
 pub use archive::{Archive, IngestError, Ingested, MAX_TIMESTAMP_SKEW};
-pub use backend::{MemoryStore, PostgresStore, SqliteStore, StoreUrl, open_store};
+pub use backend::{
+    DEFAULT_POOL_SIZE, MemoryStore, PostgresStore, SqliteStore, StoreUrl, open_store,
+    open_store_with_max_connections,
+};
 pub use behaviour::Behaviour;
 pub use codec::{
     FrameCodec, LEGACY_PROTOCOL, LegacyStoreCodec, MAX_REQUEST_SIZE, MAX_RESPONSE_SIZE, PROTOCOL,

@@ -33,3 +33,61 @@ async fn migrations_are_recorded_and_idempotent() {
         .collect();
     assert_eq!(versions, vec![1]);
 }
+
+#[tokio::test]
+async fn the_pool_opens_at_most_the_configured_connections() {
+    let Some(url) = common::pg::fresh_database_url().await else {
+        return;
+    };
+    assert!(
+        waku_store::PostgresStore::connect_with_pool_size(&url, 0)
+            .await
+            .is_err()
+    );
+    let store = waku_store::PostgresStore::connect_with_pool_size(&url, 2)
+        .await
+        .unwrap();
+    assert_eq!(store.max_connections(), 2);
+    let store: std::sync::Arc<dyn waku_store::MessageStore> = std::sync::Arc::new(store);
+    store
+        .put(vec![common::entry(1, common::CT, "x")])
+        .await
+        .unwrap();
+    // A burst of 30 queries completes through two connections.
+    let queries: Vec<_> = (0..30)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .query(waku_store::MessageQuery {
+                        filter: waku_store::MessageFilter::default(),
+                        cursor: None,
+                        forward: true,
+                        page_size: 10,
+                        include_data: true,
+                    })
+                    .await
+                    .unwrap()
+                    .entries
+                    .len()
+            })
+        })
+        .collect();
+    for q in queries {
+        assert_eq!(q.await.unwrap(), 1);
+    }
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let others: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!((1..=2).contains(&others), "{others} connections");
+}

@@ -79,3 +79,40 @@ fn database_uses_wal_and_the_query_indexes() {
         "{lookup}"
     );
 }
+
+#[tokio::test]
+async fn concurrent_queries_are_bounded_by_the_connection_limit_and_the_cores() {
+    let dir = tempfile::tempdir().unwrap();
+    let cores_less_one = std::thread::available_parallelism()
+        .map(|n| n.get().saturating_sub(1))
+        .unwrap_or(1)
+        .max(1);
+    let one = SqliteStore::open_with_max_readers(dir.path().join("a.sqlite3"), 1).unwrap();
+    assert_eq!(one.max_concurrent_reads(), 1);
+    let many = SqliteStore::open_with_max_readers(dir.path().join("b.sqlite3"), 50).unwrap();
+    assert_eq!(many.max_concurrent_reads(), cores_less_one.min(50));
+    assert!(SqliteStore::open_with_max_readers(dir.path().join("c.sqlite3"), 0).is_err());
+    // The limit only bounds concurrency: a burst of queries all complete.
+    let store: Arc<dyn MessageStore> = Arc::new(one);
+    store.put(vec![entry(1, CT, "x")]).await.unwrap();
+    let queries = (0..20).map(|_| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store
+                .query(MessageQuery {
+                    filter: MessageFilter::default(),
+                    cursor: None,
+                    forward: true,
+                    page_size: 10,
+                    include_data: false,
+                })
+                .await
+                .unwrap()
+                .entries
+                .len()
+        })
+    });
+    for q in queries {
+        assert_eq!(q.await.unwrap(), 1);
+    }
+}

@@ -12,7 +12,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 pub use memory::MemoryStore;
-pub use postgres::PostgresStore;
+pub use postgres::{DEFAULT_POOL_SIZE, PostgresStore};
 pub use sqlite::SqliteStore;
 
 use crate::message_store::{MessageStore, StoreError};
@@ -72,9 +72,24 @@ impl FromStr for StoreUrl {
 impl StoreUrl {
     /// Opens the store the URL names (creating and migrating its schema).
     pub async fn open(&self) -> Result<Arc<dyn MessageStore>, StoreError> {
+        self.open_with_max_connections(postgres::DEFAULT_POOL_SIZE)
+            .await
+    }
+
+    /// [`StoreUrl::open`] with at most `max_connections` database
+    /// connections: PostgreSQL's pool size, SQLite's concurrent queries
+    /// (also bounded by the cores). 0 is an error.
+    pub async fn open_with_max_connections(
+        &self,
+        max_connections: usize,
+    ) -> Result<Arc<dyn MessageStore>, StoreError> {
         Ok(match self {
-            Self::Sqlite(path) => Arc::new(SqliteStore::open(path)?),
-            Self::Postgres(url) => Arc::new(PostgresStore::connect(url).await?),
+            Self::Sqlite(path) => {
+                Arc::new(SqliteStore::open_with_max_readers(path, max_connections)?)
+            }
+            Self::Postgres(url) => {
+                Arc::new(PostgresStore::connect_with_pool_size(url, max_connections).await?)
+            }
             Self::Memory => Arc::new(MemoryStore::new()),
         })
     }
@@ -89,6 +104,17 @@ impl StoreUrl {
 /// ```
 pub async fn open_store(url: &str) -> Result<Arc<dyn MessageStore>, StoreError> {
     url.parse::<StoreUrl>()?.open().await
+}
+
+/// [`open_store`] with at most `max_connections` database connections (see
+/// [`StoreUrl::open_with_max_connections`]).
+pub async fn open_store_with_max_connections(
+    url: &str,
+    max_connections: usize,
+) -> Result<Arc<dyn MessageStore>, StoreError> {
+    url.parse::<StoreUrl>()?
+        .open_with_max_connections(max_connections)
+        .await
 }
 
 #[cfg(test)]

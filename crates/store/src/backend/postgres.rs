@@ -20,8 +20,8 @@ use crate::message_store::{
     MessageQuery, MessageStore, QueryPage, StoreError, StoreFuture, StoredMessage,
 };
 
-/// Connections the pool opens at most.
-const POOL_SIZE: usize = 16;
+/// Connections the pool opens at most, unless told otherwise.
+pub const DEFAULT_POOL_SIZE: usize = 16;
 /// How long to wait for a connection (new or from the pool).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Key of the advisory lock held while migrating.
@@ -87,8 +87,24 @@ impl std::fmt::Debug for PostgresStore {
 
 impl PostgresStore {
     /// Connects to the database at `url` (`postgres://` or
-    /// `postgresql://`) and migrates its schema.
+    /// `postgresql://`) and migrates its schema, with a pool of at most
+    /// [`DEFAULT_POOL_SIZE`] connections.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with_pool_size(url, DEFAULT_POOL_SIZE).await
+    }
+
+    /// [`PostgresStore::connect`] with a pool of at most `max_connections`
+    /// connections (nwaku's `--store-max-num-db-connections`); 0 is an
+    /// error.
+    pub async fn connect_with_pool_size(
+        url: &str,
+        max_connections: usize,
+    ) -> Result<Self, StoreError> {
+        if max_connections == 0 {
+            return Err(StoreError::Config(
+                "the PostgreSQL pool needs at least one connection".into(),
+            ));
+        }
         let config: tokio_postgres::Config = url
             .parse()
             .map_err(|e| StoreError::Config(format!("bad PostgreSQL URL: {e}")))?;
@@ -100,7 +116,7 @@ impl PostgresStore {
             },
         );
         let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
+            .max_size(max_connections)
             .runtime(Runtime::Tokio1)
             .wait_timeout(Some(CONNECT_TIMEOUT))
             .create_timeout(Some(CONNECT_TIMEOUT))
@@ -109,6 +125,11 @@ impl PostgresStore {
         let store = Self { pool };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// The most connections the pool opens.
+    pub fn max_connections(&self) -> usize {
+        self.pool.status().max_size
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {

@@ -81,6 +81,8 @@ pub struct SqliteStore {
     /// Bounds the queries running at once, so a burst of queries waits its
     /// turn instead of occupying every core (relay shares the machine).
     read_slots: Arc<tokio::sync::Semaphore>,
+    /// The number of read slots.
+    max_readers: usize,
 }
 
 /// Queries run at once at most: one less than the cores, at least one.
@@ -132,8 +134,23 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path`, migrates its
-    /// schema and starts the writer thread.
+    /// schema and starts the writer thread. Queries run at once at most:
+    /// one less than the cores, at least one.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::open_with_max_readers(path, usize::MAX)
+    }
+
+    /// [`SqliteStore::open`] with at most `max_readers` queries at once (and
+    /// never more than one less than the cores); 0 is an error.
+    pub fn open_with_max_readers(
+        path: impl AsRef<Path>,
+        max_readers: usize,
+    ) -> Result<Self, StoreError> {
+        if max_readers == 0 {
+            return Err(StoreError::Config(
+                "the SQLite store needs at least one reader".into(),
+            ));
+        }
         let path = path.as_ref().to_path_buf();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
@@ -151,8 +168,16 @@ impl SqliteStore {
             path,
             jobs,
             readers: Arc::new(Mutex::new(Vec::new())),
-            read_slots: Arc::new(tokio::sync::Semaphore::new(read_concurrency())),
+            read_slots: Arc::new(tokio::sync::Semaphore::new(
+                read_concurrency().min(max_readers),
+            )),
+            max_readers: read_concurrency().min(max_readers),
         })
+    }
+
+    /// The most queries that run at once.
+    pub fn max_concurrent_reads(&self) -> usize {
+        self.max_readers
     }
 
     /// The database file.
