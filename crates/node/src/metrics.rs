@@ -1,7 +1,8 @@
-//! Prometheus metrics: the registry, a few of nwaku's node-level metrics
-//! (`waku_version`, `libp2p_peers`, `waku_node_messages_total`), the relay's
-//! and rust-libp2p's own, and the HTTP server exposing them at `/metrics`
-//! (plus `/health`, as nwaku's metrics server answers it).
+//! Prometheus metrics: the registry, nwaku's node-level and service metrics
+//! (`waku_version`, `libp2p_peers`, `waku_node_messages_total`, filter,
+//! lightpush, store and archive counters), the relay's and rust-libp2p's
+//! own, and the HTTP server exposing them at `/metrics` (plus `/health`, as
+//! nwaku's metrics server answers it).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,13 +19,43 @@ use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 use tracing::{info, warn};
 
+/// Label sets: `[(name, value)]`.
+type Labels = Vec<(String, String)>;
+
+fn label(name: &str, value: impl Into<String>) -> Labels {
+    vec![(name.to_owned(), value.into())]
+}
+
+/// nwaku's label of the filter error for a push that failed.
+pub const FILTER_PUSH_FAILURE: &str = "push_timeout_failure";
+/// nwaku's label of the filter error for an undecodable request.
+pub const FILTER_DECODE_FAILURE: &str = "decode_rpc_failure";
+
 /// Node-level metrics with nwaku's names.
 #[derive(Debug, Clone, Default)]
 pub struct NodeMetrics {
     /// `libp2p_peers`: connected peers.
     pub peers: Gauge,
     /// `waku_node_messages_total{type}`: messages received (`type="relay"`).
-    pub messages: Family<Vec<(String, String)>, Counter>,
+    pub messages: Family<Labels, Counter>,
+    /// `waku_filter_requests_total{type}`: filter requests served, by
+    /// nwaku's request type name (`SUBSCRIBE`, ...).
+    pub filter_requests: Family<Labels, Counter>,
+    /// `waku_filter_errors_total{type}`: failed pushes and undecodable
+    /// requests.
+    pub filter_errors: Family<Labels, Counter>,
+    /// `waku_filter_subscriptions`: subscribed filter clients.
+    pub filter_subscriptions: Gauge,
+    /// `waku_lightpush_v3_messages_total{type="PushRequest"}`: lightpush
+    /// requests handled (from peers and from the REST API).
+    pub lightpush_messages: Family<Labels, Counter>,
+    /// `waku_lightpush_v3_errors_total{type}`: refused or failed lightpush
+    /// requests, by status code.
+    pub lightpush_errors: Family<Labels, Counter>,
+    /// `waku_store_queries_total`: store queries served to peers.
+    pub store_queries: Counter,
+    /// `waku_archive_messages{type="stored"}`: messages in the archive.
+    pub archive_messages: Family<Labels, Gauge>,
 }
 
 impl NodeMetrics {
@@ -44,13 +75,102 @@ impl NodeMetrics {
             "Messages received by the node, by protocol",
             self.messages.clone(),
         );
+        registry.register(
+            "waku_filter_requests",
+            "number of filter subscribe requests received",
+            self.filter_requests.clone(),
+        );
+        registry.register(
+            "waku_filter_errors",
+            "number of filter protocol errors",
+            self.filter_errors.clone(),
+        );
+        registry.register(
+            "waku_filter_subscriptions",
+            "number of subscribed filter clients",
+            self.filter_subscriptions.clone(),
+        );
+        registry.register(
+            "waku_lightpush_v3_messages",
+            "number of lightpush messages received",
+            self.lightpush_messages.clone(),
+        );
+        registry.register(
+            "waku_lightpush_v3_errors",
+            "number of lightpush protocol errors",
+            self.lightpush_errors.clone(),
+        );
+        registry.register(
+            "waku_store_queries",
+            "number of store queries received",
+            self.store_queries.clone(),
+        );
+        registry.register(
+            "waku_archive_messages",
+            "number of historical messages",
+            self.archive_messages.clone(),
+        );
+    }
+
+    /// Counts a filter request: its type (`None`: undecodable or unknown)
+    /// and the number of subscribers afterwards.
+    pub fn filter_request(&self, kind: Option<waku_filter::RequestKind>, subscribers: usize) {
+        use waku_filter::RequestKind;
+        match kind {
+            Some(kind) => {
+                let name = match kind {
+                    RequestKind::Ping => "SUBSCRIBER_PING",
+                    RequestKind::Subscribe => "SUBSCRIBE",
+                    RequestKind::Unsubscribe => "UNSUBSCRIBE",
+                    RequestKind::UnsubscribeAll => "UNSUBSCRIBE_ALL",
+                };
+                self.filter_requests
+                    .get_or_create(&label("type", name))
+                    .inc();
+            }
+            None => self.filter_error(FILTER_DECODE_FAILURE),
+        }
+        self.filter_subscribers(subscribers);
+    }
+
+    /// Counts a filter error of nwaku's type `kind`.
+    pub fn filter_error(&self, kind: &str) {
+        self.filter_errors.get_or_create(&label("type", kind)).inc();
+    }
+
+    /// Sets the number of subscribed filter clients.
+    pub fn filter_subscribers(&self, subscribers: usize) {
+        self.filter_subscriptions
+            .set(i64::try_from(subscribers).unwrap_or(i64::MAX));
+    }
+
+    /// Counts a lightpush request and, when it failed, its status code.
+    pub fn lightpush_request(&self, failure: Option<u32>) {
+        self.lightpush_messages
+            .get_or_create(&label("type", "PushRequest"))
+            .inc();
+        if let Some(code) = failure {
+            self.lightpush_error(code);
+        }
+    }
+
+    /// Counts a lightpush failure with status `code`.
+    pub fn lightpush_error(&self, code: u32) {
+        self.lightpush_errors
+            .get_or_create(&label("type", code.to_string()))
+            .inc();
+    }
+
+    /// The `waku_archive_messages{type="stored"}` gauge.
+    pub fn archived(&self) -> Gauge {
+        self.archive_messages
+            .get_or_create(&label("type", "stored"))
+            .clone()
     }
 
     /// Counts a message relay delivered.
     pub fn relay_message(&self) {
-        self.messages
-            .get_or_create(&vec![("type".to_owned(), "relay".to_owned())])
-            .inc();
+        self.messages.get_or_create(&label("type", "relay")).inc();
     }
 }
 

@@ -42,6 +42,9 @@ const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(3600);
 /// Relayed messages queued for the archive before new ones are dropped.
 const ARCHIVE_QUEUE: usize = 10_000;
 
+/// How often the archived-messages gauge is recounted from the store.
+const ARCHIVE_RECOUNT: Duration = Duration::from_secs(60);
+
 /// Messages written to the archive in one batch at most.
 const ARCHIVE_BATCH: usize = 256;
 
@@ -304,6 +307,8 @@ impl Node {
     fn start_archive(&mut self, archive: waku_store::Archive) {
         let (tx, mut rx) = mpsc::channel::<(String, WakuMessage)>(ARCHIVE_QUEUE);
         self.archive_tx = Some(tx);
+        let archived = self.node_metrics.archived();
+        let counted = archived.clone();
         self.tasks.push(tokio::spawn(async move {
             while let Some(first) = rx.recv().await {
                 let mut batch = vec![first];
@@ -314,12 +319,31 @@ impl Node {
                     }
                 }
                 for result in archive.handle_messages(batch).await {
-                    if let Err(e) = result {
-                        debug!(%e, "not archived");
+                    match result {
+                        Ok(waku_store::Ingested::Stored(_)) => {
+                            counted.inc();
+                        }
+                        Ok(waku_store::Ingested::Duplicate(_)) => {}
+                        Err(e) => debug!(%e, "not archived"),
                     }
                 }
             }
         }));
+        // The gauge follows inserts as they happen; a periodic recount
+        // also takes retention's deletions into account.
+        if let Some(store) = self.store.clone() {
+            self.tasks.push(tokio::spawn(async move {
+                loop {
+                    match store.count().await {
+                        Ok(n) => {
+                            archived.set(i64::try_from(n).unwrap_or(i64::MAX));
+                        }
+                        Err(e) => warn!(%e, "cannot count archived messages"),
+                    }
+                    tokio::time::sleep(ARCHIVE_RECOUNT).await;
+                }
+            }));
+        }
         if let (Some(store), Some(settings)) = (&self.store, &self.config.store) {
             self.tasks.push(tokio::spawn(waku_store::run_retention(
                 store.clone(),
@@ -355,6 +379,8 @@ impl Node {
         message: WakuMessage,
     ) {
         let answer = self.relay_for_lightpush(pubsub_topic, message);
+        self.node_metrics
+            .lightpush_request(answer.as_ref().err().map(|f| f.status().0));
         if let Some(lightpush) = self.swarm.behaviour_mut().lightpush.as_mut() {
             lightpush.publish_result(id, answer);
         }
@@ -430,6 +456,8 @@ impl Node {
                         description: f.to_string(),
                     })
             });
+            self.node_metrics
+                .lightpush_request(result.as_ref().err().map(|e| e.code));
             let _ = reply.send(result);
             return;
         }
@@ -876,15 +904,19 @@ impl Node {
                 }
                 other => debug!(?other, "metadata"),
             },
-            SwarmEvent::Behaviour(NodeEvent::Store(event)) => {
-                if let waku_store::Event::QueryResult {
+            SwarmEvent::Behaviour(NodeEvent::Store(event)) => match *event {
+                waku_store::Event::QueryResult {
                     request_id, result, ..
-                } = *event
-                    && let Some(reply) = self.pending_store_queries.remove(&request_id)
-                {
-                    let _ = reply.send(result.map_err(|e| RequestError::Store(e.to_string())));
+                } => {
+                    if let Some(reply) = self.pending_store_queries.remove(&request_id) {
+                        let _ = reply.send(result.map_err(|e| RequestError::Store(e.to_string())));
+                    }
                 }
-            }
+                waku_store::Event::Served { .. } => {
+                    self.node_metrics.store_queries.inc();
+                }
+            },
+            SwarmEvent::Behaviour(NodeEvent::Filter(event)) => self.on_filter_service(*event),
             SwarmEvent::Behaviour(NodeEvent::Lightpush(event)) => {
                 if let waku_lightpush::ServiceEvent::PublishRequest {
                     id,
@@ -895,6 +927,9 @@ impl Node {
                 {
                     self.lightpush_publish(id, pubsub_topic, *message);
                 } else {
+                    if let waku_lightpush::ServiceEvent::Refused { status, .. } = &*event {
+                        self.node_metrics.lightpush_request(Some(status.0));
+                    }
                     debug!(?event, "lightpush");
                 }
             }
@@ -938,6 +973,31 @@ impl Node {
 }
 
 impl Node {
+    /// Counts what the filter service reports.
+    fn on_filter_service(&mut self, event: waku_filter::ServiceEvent) {
+        use waku_filter::ServiceEvent;
+        let subscribers = self
+            .swarm
+            .behaviour()
+            .filter
+            .as_ref()
+            .map_or(0, waku_filter::Service::subscriber_count);
+        match event {
+            ServiceEvent::Request { kind, .. } => {
+                self.node_metrics.filter_request(kind, subscribers);
+            }
+            ServiceEvent::SubscriberRemoved { peer, reason } => {
+                debug!(%peer, ?reason, "filter subscriber removed");
+                self.node_metrics.filter_subscribers(subscribers);
+            }
+            ServiceEvent::PushFailed { peer, error } => {
+                debug!(%peer, ?error, "filter push failed");
+                self.node_metrics
+                    .filter_error(crate::metrics::FILTER_PUSH_FAILURE);
+            }
+        }
+    }
+
     /// Answers filter requests and hands pushed messages to the handles.
     fn on_filter_client(&mut self, event: waku_filter::ClientEvent) {
         use waku_filter::ClientEvent;

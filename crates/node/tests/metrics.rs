@@ -5,7 +5,27 @@ mod common;
 
 use std::time::Duration;
 
-use common::{NodeProcess, http};
+use common::{NodeProcess, eventually, http};
+use serde_json::json;
+
+/// The metrics server's address, from the node's log.
+fn metrics_addr(node: &NodeProcess) -> std::net::SocketAddr {
+    assert!(
+        node.wait_for(
+            "Metrics server listening on http://",
+            Duration::from_secs(10)
+        ),
+        "{}",
+        node.log()
+    );
+    node.log()
+        .lines()
+        .find_map(|l| l.split("Metrics server listening on http://").nth(1))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_are_served_with_nwaku_names() {
@@ -18,22 +38,7 @@ async fn metrics_are_served_with_nwaku_names() {
         "--metrics-server-port",
         "0",
     ]);
-    assert!(
-        a.wait_for(
-            "Metrics server listening on http://",
-            Duration::from_secs(10)
-        ),
-        "{}",
-        a.log()
-    );
-    let addr: std::net::SocketAddr = a
-        .log()
-        .lines()
-        .find_map(|l| l.split("Metrics server listening on http://").nth(1))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let addr = metrics_addr(&a);
     let tcp = a.tcp_addr().to_string();
     let _b = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "0", "--staticnode", &tcp]);
     assert!(a.wait_for("connected", Duration::from_secs(20)));
@@ -52,4 +57,95 @@ async fn metrics_are_served_with_nwaku_names() {
 fn metrics_server_is_off_by_default() {
     let a = NodeProcess::spawn(&["--cluster-id", "7"]);
     assert_eq!(a.count("Metrics server listening"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_metrics_count_filter_lightpush_store_and_the_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("store.sqlite3").display());
+    let service = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--shard",
+        "0",
+        "--filter",
+        "--lightpush",
+        "--store",
+        "--store-message-db-url",
+        &db,
+        "--metrics-server",
+        "--metrics-server-port",
+        "0",
+    ]);
+    let metrics = metrics_addr(&service);
+    let tcp = service.tcp_addr().to_string();
+    let _relay_peer =
+        NodeProcess::spawn(&["--cluster-id", "7", "--shard", "0", "--staticnode", &tcp]);
+    let light = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--relay=false",
+        "--lightpushnode",
+        &tcp,
+        "--filternode",
+        &tcp,
+        "--storenode",
+        &tcp,
+    ]);
+    let (s, l) = (service.rest_addr(), light.rest_addr());
+    assert!(
+        eventually(Duration::from_secs(30), || async move {
+            http(s, "GET", "/health", None)
+                .await
+                .1
+                .contains(r#"{"Relay":"READY"}"#)
+        })
+        .await
+    );
+
+    let sub = json!({"requestId": "m1", "pubsubTopic": "/waku/2/rs/7/0", "contentFilters": ["/m/1/x/proto"]});
+    let (status, text) = http(
+        l,
+        "POST",
+        "/filter/v2/subscriptions",
+        Some(&sub.to_string()),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    let push = json!({"pubsubTopic": "/waku/2/rs/7/0", "message": {"payload": "bQ==", "contentTopic": "/m/1/x/proto"}});
+    let (status, text) = http(l, "POST", "/lightpush/v3/message", Some(&push.to_string())).await;
+    assert_eq!(status, 200, "{text}");
+    let unserved = json!({"pubsubTopic": "/waku/2/rs/7/5", "message": {"payload": "bQ==", "contentTopic": "/m/1/x/proto"}});
+    let (status, text) = http(
+        l,
+        "POST",
+        "/lightpush/v3/message",
+        Some(&unserved.to_string()),
+    )
+    .await;
+    assert_eq!(status, 421, "{text}");
+    let (status, text) = http(
+        l,
+        "GET",
+        "/store/v3/messages?pubsubTopic=%2Fwaku%2F2%2Frs%2F7%2F0&contentTopics=%2Fm%2F1%2Fx%2Fproto",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+
+    let expected = [
+        "waku_filter_requests_total{type=\"SUBSCRIBE\"} 1",
+        "waku_filter_subscriptions 1",
+        "waku_lightpush_v3_messages_total{type=\"PushRequest\"} 2",
+        "waku_lightpush_v3_errors_total{type=\"421\"} 1",
+        "waku_store_queries_total 1",
+        "waku_archive_messages{type=\"stored\"} 1",
+    ];
+    let all_there = eventually(Duration::from_secs(10), || async move {
+        let body = http(metrics, "GET", "/metrics", None).await.1;
+        expected.iter().all(|line| body.lines().any(|l| l == *line))
+    })
+    .await;
+    let body = http(metrics, "GET", "/metrics", None).await.1;
+    assert!(all_there, "{body}");
 }
