@@ -181,6 +181,9 @@ const LOGGED_CRATES: &[&str] = &[
     "waku_core",
     "waku_sharding",
     "waku_enr",
+    "waku_filter",
+    "waku_lightpush",
+    "waku_store",
 ];
 
 /// Maps nwaku log levels to a `tracing` filter directive.
@@ -293,6 +296,24 @@ impl TryFrom<&Cli> for NodeConfig {
                 "lightpush",
                 "the lightpush service needs relay (--relay=true)",
             ));
+        }
+        if cli.filter && !cli.relay {
+            return Err(bad(
+                "filter",
+                "the filter service pushes what relay receives: it needs relay (--relay=true)",
+            ));
+        }
+        for (flag, value) in [
+            (
+                "filter-subscription-timeout",
+                usize::try_from(cli.filter_subscription_timeout).unwrap_or(usize::MAX),
+            ),
+            ("filter-max-peers-to-serve", cli.filter_max_peers_to_serve),
+            ("filter-max-criteria", cli.filter_max_criteria),
+        ] {
+            if cli.filter && value == 0 {
+                return Err(bad(flag, "must be at least 1"));
+            }
         }
         let twn = NetworkConfig::TWN;
         if cli.relay

@@ -59,6 +59,19 @@ fn bad_flag_values_exit_2_with_one_line_naming_the_flag() {
             &["--store", "--store-max-num-db-connections", "0"],
             "--store-max-num-db-connections",
         ),
+        (&["--filter", "--relay=false"], "--filter"),
+        (
+            &["--filter", "--filter-subscription-timeout", "0"],
+            "--filter-subscription-timeout",
+        ),
+        (
+            &["--filter", "--filter-max-peers-to-serve", "0"],
+            "--filter-max-peers-to-serve",
+        ),
+        (
+            &["--filter", "--filter-max-criteria", "0"],
+            "--filter-max-criteria",
+        ),
     ];
     for (args, flag) in cases {
         let (code, stderr) = run_with(args);

@@ -239,3 +239,74 @@ async fn filter_rest_unreachable_service_node_is_504_and_no_filternode_no_routes
     assert_eq!(status, 400, "{text}");
     assert!(text.contains("Invalid path or method"), "{text}");
 }
+
+/// Subscribes through `client`'s REST API; the HTTP status.
+async fn subscribe_status(client: SocketAddr, id: &str, topics: &[&str]) -> u16 {
+    let body = json!({"requestId": id, "pubsubTopic": SHARD, "contentFilters": topics}).to_string();
+    let (status, text) = http(client, "POST", "/filter/v2/subscriptions", Some(&body)).await;
+    assert_eq!(parse(&text)["requestId"], id, "{text}");
+    status
+}
+
+// spec: FILTER-028
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_filter_limit_flags_shape_what_the_service_accepts() {
+    let service = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--shard",
+        "1",
+        "--filter",
+        "--filter-max-peers-to-serve",
+        "1",
+        "--filter-max-criteria",
+        "2",
+        "--filter-subscription-timeout",
+        "1",
+    ]);
+    let tcp = service.tcp_addr().to_string();
+    let light =
+        |_| NodeProcess::spawn(&["--cluster-id", "7", "--relay=false", "--filternode", &tcp]);
+    let (first, second) = (light(1), light(2));
+    let (a, b) = (first.rest_addr(), second.rest_addr());
+
+    assert_eq!(subscribe_status(a, "l1", &["/l/1/a/proto"]).await, 200);
+    // One subscriber at most.
+    assert_eq!(subscribe_status(b, "l2", &["/l/1/a/proto"]).await, 503);
+    // Two criteria at most per subscriber.
+    assert_eq!(
+        subscribe_status(a, "l3", &["/l/1/b/proto", "/l/1/c/proto"]).await,
+        503
+    );
+    // Without a refresh the subscription is gone after one second, and
+    // then the other client gets the slot.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let (status, text) = http(a, "GET", "/filter/v2/subscriptions/l4", None).await;
+    assert_eq!(status, 404, "{text}");
+    assert_eq!(subscribe_status(b, "l5", &["/l/1/a/proto"]).await, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limit_filter_flag_answers_429_per_peer() {
+    let service = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--shard",
+        "1",
+        "--filter",
+        "--rate-limit",
+        "filter:2/1h",
+    ]);
+    let tcp = service.tcp_addr().to_string();
+    let light =
+        |_| NodeProcess::spawn(&["--cluster-id", "7", "--relay=false", "--filternode", &tcp]);
+    let (first, second) = (light(1), light(2));
+    let (a, b) = (first.rest_addr(), second.rest_addr());
+    assert_eq!(subscribe_status(a, "r1", &["/r/1/a/proto"]).await, 200);
+    let (status, _) = http(a, "GET", "/filter/v2/subscriptions/r2", None).await;
+    assert_eq!(status, 200);
+    let (status, text) = http(a, "GET", "/filter/v2/subscriptions/r3", None).await;
+    assert_eq!(status, 429, "{text}");
+    // Another peer has its own budget.
+    assert_eq!(subscribe_status(b, "r4", &["/r/1/a/proto"]).await, 200);
+}
