@@ -220,7 +220,7 @@ async function main() {
     });
 
   if (mode === "lightpush") {
-    await runLightPush(node, args, contentTopics[0], routing, ready, counters);
+    await runLightPush(node, args, contentTopics[0], routing, remote, ready, counters);
   } else if (mode === "filter") {
     await runFilter(node, args, decoders, ready, counters);
   } else {
@@ -228,7 +228,7 @@ async function main() {
   }
 }
 
-async function runLightPush(node, args, contentTopic, routing, ready, counters) {
+async function runLightPush(node, args, contentTopic, routing, remote, ready, counters) {
   // The --raw-size payload goes first, so a test can check that the
   // connection still works for the --send-hex payloads after a refusal.
   const payloads = [];
@@ -244,8 +244,12 @@ async function runLightPush(node, args, contentTopic, routing, ready, counters) 
   ready();
   setStage("push");
   counters.pushed = 0;
+  // Ids of the open connections to the service node, so a test can tell
+  // whether a refusal cost the connection.
+  const connectionIds = () => node.libp2p.getConnections(remote).map((c) => c.id);
   for (const { payload, raw } of payloads) {
     lightPushResponses.length = 0;
+    const connectionsBefore = connectionIds();
     const res = await node.lightPush.send(encoder, { payload }, { autoRetry: false, useLegacy });
     const responses = lightPushResponses.splice(0);
     emit("pushed", {
@@ -256,7 +260,9 @@ async function runLightPush(node, args, contentTopic, routing, ready, counters) 
       status_desc: useLegacy ? null : (responses[0]?.status_desc ?? null),
       relay_peer_count: useLegacy ? null : (responses[0]?.relay_peer_count ?? null),
       protocol: useLegacy ? "/vac/waku/lightpush/2.0.0-beta1" : "/vac/waku/lightpush/3.0.0",
-      status_hook: lightPushHookInstalled
+      status_hook: lightPushHookInstalled,
+      connections_before: connectionsBefore,
+      connections_after: connectionIds()
     });
     counters.pushed += 1;
   }

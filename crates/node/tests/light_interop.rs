@@ -116,6 +116,13 @@ async fn js_waku_lightpush_reports_peers_and_survives_a_413() {
     assert_eq!(pushed[0]["success"], false, "{events:?}");
     assert_eq!(pushed[0]["status_code"], 413, "{events:?}");
     assert_eq!(pushed[1]["success"], true, "{events:?}");
+    // One connection carried both pushes: the 413 did not cost it.
+    let connections = &pushed[0]["connections_before"];
+    assert_eq!(connections.as_array().unwrap().len(), 1, "{events:?}");
+    for p in &pushed {
+        assert_eq!(&p["connections_before"], connections, "{events:?}");
+        assert_eq!(&p["connections_after"], connections, "{events:?}");
+    }
     assert!(
         pushed[1]["relay_peer_count"].as_u64().unwrap() >= 1,
         "{events:?}"
@@ -220,6 +227,25 @@ async fn js_waku_filter_receives_within_5s_and_nothing_after_unsubscribe() {
         .await
         .0,
         200
+    );
+    // The service node did get the second message (so nothing arriving at
+    // js-waku means nothing was pushed, not that nothing was relayed).
+    let ra = a.rest_addr();
+    assert!(
+        eventually(Duration::from_secs(10), || async move {
+            http(
+                ra,
+                "GET",
+                &format!("/relay/v1/messages/{}", enc(SHARD)),
+                None,
+            )
+            .await
+            .1
+            .contains("YWdhaW4=")
+        })
+        .await,
+        "{}",
+        a.log()
     );
     let rest = all_events(lines).await;
     let status = child.wait().await.unwrap();
