@@ -172,3 +172,74 @@ async fn a_peer_over_its_rate_gets_429_while_others_are_served() {
         Some(RateLimit::new(30, Duration::from_secs(60)))
     );
 }
+
+// spec: FILTER-022
+#[tokio::test]
+async fn a_connected_subscriber_that_refuses_pushes_is_dropped() {
+    use libp2p::request_response::{Event, Message, ProtocolSupport};
+    use prost::Message as _;
+    use waku_filter::SUBSCRIBE_PROTOCOL;
+    use waku_filter::proto::FilterSubscribeRequest;
+    use waku_testkit::{Peer, RawRequest, swarm};
+
+    let config = unlimited().with_unreachable_timeout(Duration::from_millis(300));
+    let (mut server, addr) = service(config).await;
+    // Subscribes with raw bytes but does not speak the push protocol, so
+    // every push fails while the connection stays up.
+    let mut deaf = Peer::spawn(swarm(common::raw(
+        [(SUBSCRIBE_PROTOCOL, ProtocolSupport::Outbound)],
+        true,
+    )));
+    deaf.connect(addr, server.id).await;
+    let subscribe = FilterSubscribeRequest {
+        request_id: "deaf-1".into(),
+        filter_subscribe_type: 1,
+        pubsub_topic: Some(TOPIC.into()),
+        content_topics: vec![CONTENT.into()],
+    }
+    .encode_length_delimited_to_vec();
+    let to = server.id;
+    deaf.with(move |s| {
+        s.behaviour_mut()
+            .send_request(&to, RawRequest::Bytes(subscribe))
+    })
+    .await;
+    deaf.wait("the answer", |e| match e {
+        libp2p::swarm::SwarmEvent::Behaviour(Event::Message {
+            message: Message::Response { .. },
+            ..
+        }) => Some(()),
+        _ => None,
+    })
+    .await;
+    let deaf_id = deaf.id;
+    assert!(
+        server
+            .with(move |s| s.behaviour().is_subscribed(&deaf_id))
+            .await
+    );
+
+    assert_eq!(feed(&server, TOPIC, message(CONTENT, b"1")).await, 1);
+    let failed = server
+        .wait_behaviour("the refused push", |e| match e {
+            ServiceEvent::PushFailed { peer, error } => Some((peer, error.is_some())),
+            _ => None,
+        })
+        .await;
+    assert_eq!(failed, (deaf_id, true));
+    // Still failing after the unreachable timeout: removed.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    feed(&server, TOPIC, message(CONTENT, b"2")).await;
+    let removed = server
+        .wait_behaviour("the removal", |e| match e {
+            ServiceEvent::SubscriberRemoved { peer, reason } => Some((peer, reason)),
+            _ => None,
+        })
+        .await;
+    assert_eq!(removed, (deaf_id, RemovalReason::Unreachable));
+    assert!(
+        !server
+            .with(move |s| s.behaviour().is_subscribed(&deaf_id))
+            .await
+    );
+}
