@@ -12,7 +12,10 @@
 //!   store and lightpush;
 //! - [`codec`]: the unsigned-varint length-prefixed protobuf framing that every
 //!   request/response protocol uses;
-//! - [`protocol_id`]: the protocol ids of every Waku protocol.
+//! - [`protocol_id`]: the protocol ids of every Waku protocol;
+//! - [`rate_limit`]: nwaku's `--rate-limit` settings and the per-peer token
+//!   buckets ([`PeerRateLimiter`]) the store, lightpush and filter services
+//!   limit requests with.
 
 mod behaviour_forward;
 pub mod codec;
@@ -20,6 +23,7 @@ mod content_topic;
 mod hash;
 mod message;
 pub mod protocol_id;
+pub mod rate_limit;
 mod request_id;
 mod timestamp;
 mod validation;
@@ -31,6 +35,10 @@ pub const LEGACY_DEFAULT_PUBSUB_TOPIC: &str = "/waku/2/default-waku/proto";
 pub use content_topic::{ContentTopic, ContentTopicError};
 pub use hash::{MessageHash, MessageHashParseError, message_hash};
 pub use message::{MAX_META_SIZE, MessageError, RateLimitProof, WakuMessage};
+pub use rate_limit::{
+    KNOWN_PROTOCOLS, PeerRateLimiter, RateLimit, RateLimitParseError, RateLimitSetting,
+    RateLimitSettings,
+};
 pub use request_id::new_request_id;
 pub use timestamp::{Timestamp, now_nanos};
 pub use validation::{

@@ -7,6 +7,11 @@ use waku_core::DEFAULT_MAX_MESSAGE_SIZE;
 
 use crate::RateLimit;
 
+/// The default per-peer limit on subscribe-protocol requests: nwaku's 30
+/// requests per minute. `--rate-limit filter:...` replaces it; like nwaku,
+/// the filter service never takes the global `--rate-limit` setting.
+pub const DEFAULT_RATE_LIMIT: RateLimit = RateLimit::new(30, Duration::from_secs(60));
+
 /// Settings of the filter [`Service`](crate::Service); the defaults are
 /// nwaku's.
 #[derive(Debug, Clone)]
@@ -27,7 +32,8 @@ pub struct ServiceConfig {
     /// (12/WAKU2-FILTER suggests one minute).
     pub unreachable_timeout: Duration,
     /// Per-peer rate of subscribe-protocol requests (over it: 429); `None`
-    /// is unlimited. Default: nwaku's 30 per minute.
+    /// or a zero volume or period is unlimited. Default:
+    /// [`DEFAULT_RATE_LIMIT`], nwaku's 30 per minute.
     pub rate_limit: Option<RateLimit>,
     /// How long a subscribe stream may take before it is dropped; also how
     /// long an idle stream is tolerated.
@@ -124,7 +130,7 @@ impl Default for ServiceConfig {
             subscription_timeout: Self::DEFAULT_SUBSCRIPTION_TIMEOUT,
             push_timeout: Self::DEFAULT_PUSH_TIMEOUT,
             unreachable_timeout: Self::DEFAULT_UNREACHABLE_TIMEOUT,
-            rate_limit: Some(RateLimit::NWAKU_DEFAULT),
+            rate_limit: Some(DEFAULT_RATE_LIMIT),
             request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
             max_concurrent_streams: 100,
             max_concurrent_pushes: 256,

@@ -28,7 +28,6 @@ mod codec;
 mod config;
 mod keep_alive;
 pub mod proto;
-mod rate_limit;
 mod service;
 mod status;
 mod subscriptions;
@@ -38,8 +37,8 @@ pub use codec::{
     InboundPush, InboundSubscribe, MAX_SUBSCRIBE_FRAME, PUSH_OVERHEAD, PUSH_PROTOCOL,
     PushRecvCodec, PushSendCodec, SUBSCRIBE_PROTOCOL, SubscribeClientCodec, SubscribeServiceCodec,
 };
-pub use config::{ClientConfig, ServiceConfig};
-pub use rate_limit::RateLimit;
+pub use config::{ClientConfig, DEFAULT_RATE_LIMIT, ServiceConfig};
 pub use service::{RemovalReason, Service, ServiceEvent, UNKNOWN_REQUEST_ID};
 pub use status::{RequestKind, StatusCode};
 pub use waku_core::new_request_id;
+pub use waku_core::rate_limit::RateLimit;

@@ -14,13 +14,13 @@ use libp2p::request_response::{
 use libp2p::swarm::{FromSwarm, NetworkBehaviour, THandler, THandlerInEvent, ToSwarm};
 use waku_core::WakuMessage;
 use waku_core::codec::encode_frame;
+use waku_core::rate_limit::PeerRateLimiter;
 
 use crate::codec::{
     InboundSubscribe, PUSH_PROTOCOL, PushSendCodec, SUBSCRIBE_PROTOCOL, SubscribeServiceCodec,
 };
 use crate::keep_alive::KeepAlive;
 use crate::proto::{FilterSubscribeRequest, FilterSubscribeResponse, MessagePush};
-use crate::rate_limit::PeerRateLimiter;
 use crate::subscriptions::Subscriptions;
 use crate::{RequestKind, ServiceConfig, StatusCode};
 use waku_core::forward_connection_setup;
@@ -96,7 +96,7 @@ pub struct Service {
     inner: Inner,
     config: ServiceConfig,
     subscriptions: Subscriptions,
-    limiter: PeerRateLimiter,
+    limiter: PeerRateLimiter<PeerId>,
     /// Established connections per peer.
     connected: HashMap<PeerId, usize>,
     /// Pushes in flight.

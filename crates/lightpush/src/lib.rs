@@ -12,7 +12,8 @@
 //! - [`Client`]: pushes messages to a service node, v3 first with a fallback
 //!   to v2, and reports [`ClientEvent`]s.
 //! - [`rate_limit`]: nwaku's `--rate-limit` syntax and per-peer token
-//!   buckets.
+//!   buckets, re-exported from [`waku_core::rate_limit`] (which the store
+//!   and filter services use too) so existing paths keep working.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -37,7 +38,6 @@ mod client;
 mod codec;
 mod config;
 pub mod proto;
-pub mod rate_limit;
 mod served;
 mod service;
 mod status;
@@ -49,8 +49,11 @@ pub use codec::{
     OutboundResponse, PROTOCOL_V2, PROTOCOL_V3, REQUEST_OVERHEAD, ServiceCodec, Version,
 };
 pub use config::{ClientConfig, ClientProtocols, ServiceConfig};
-pub use rate_limit::{PeerRateLimiter, RateLimit, RateLimitParseError, RateLimitSettings};
 pub use served::ServedTopics;
 pub use service::{PublishId, Service, ServiceEvent, UNKNOWN_REQUEST_ID};
 pub use status::{PublishFailure, StatusCode};
 pub use waku_core::new_request_id;
+pub use waku_core::rate_limit;
+pub use waku_core::rate_limit::{
+    PeerRateLimiter, RateLimit, RateLimitParseError, RateLimitSettings,
+};

@@ -203,7 +203,7 @@ impl Node {
         };
         let legacy_store = match (&store, &config.store) {
             (Some(db), Some(settings)) if settings.legacy => Some(
-                waku_store::LegacyBehaviour::new(db.clone(), store_config(&config)),
+                waku_store::LegacyBehaviour::new(db.clone(), legacy_store_config(&config)),
             ),
             _ => None,
         };
@@ -1045,10 +1045,22 @@ fn lightpush_failure(e: &waku_relay::PublishError) -> waku_lightpush::PublishFai
     }
 }
 
-/// Store service/client settings: nwaku defaults plus `--rate-limit store:`.
+/// Store v3 service/client settings: nwaku defaults plus the per-peer
+/// `--rate-limit storev3:` (falling back to `store:`, then the global one).
 fn store_config(config: &NodeConfig) -> waku_store::Config {
+    store_config_for(config, "storev3")
+}
+
+/// Legacy store service settings: like [`store_config`] with
+/// `--rate-limit storev2:`.
+fn legacy_store_config(config: &NodeConfig) -> waku_store::Config {
+    store_config_for(config, "storev2")
+}
+
+/// Store settings with the rate limit `--rate-limit` gives `protocol`.
+fn store_config_for(config: &NodeConfig, protocol: &str) -> waku_store::Config {
     let base = waku_store::Config::default();
-    match config.rate_limits.for_protocol("store") {
+    match config.rate_limits.for_protocol(protocol) {
         Some(limit) => base.with_rate_limit(limit.volume, limit.period),
         None => base,
     }

@@ -4,6 +4,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use futures::StreamExt;
 use futures::future::BoxFuture;
@@ -13,6 +14,7 @@ use libp2p::request_response::{
     self, Message, OutboundRequestId, ProtocolSupport, ResponseChannel,
 };
 use libp2p::swarm::{NetworkBehaviour, THandler, THandlerInEvent, ToSwarm};
+use waku_core::rate_limit::PeerRateLimiter;
 
 use crate::codec::{PROTOCOL, StoreCodec};
 use crate::config::Config;
@@ -21,7 +23,6 @@ use crate::event::{Event, QueryError};
 use crate::message_store::MessageStore;
 use crate::proto::{StoreQueryRequest, StoreQueryResponse};
 use crate::query::{StoreQuery, new_request_id};
-use crate::rate_limit::TokenBucket;
 use crate::response::{StoreResponse, error_response, status};
 use crate::service::answer_query;
 
@@ -36,8 +37,9 @@ type Answer = (
 ///
 /// - As a service ([`Behaviour::new`]): answers every query from the
 ///   [`MessageStore`]; pages come oldest-first, `request_id` is echoed and
-///   `status_code` always set. Beyond [`Config::rate_limit`] it answers 429,
-///   beyond [`Config::max_pending_queries`] concurrent queries 503.
+///   `status_code` always set. A peer beyond its [`Config::rate_limit`]
+///   (one token bucket per peer) is answered 429; beyond
+///   [`Config::max_pending_queries`] concurrent queries it answers 503.
 ///   Backend calls run as futures polled by the behaviour: the swarm task
 ///   never waits on disk.
 /// - As a client (either constructor): [`Behaviour::send_query`] sends a
@@ -50,7 +52,8 @@ pub struct Behaviour {
     inner: Inner,
     store: Option<Arc<dyn MessageStore>>,
     config: Config,
-    bucket: Option<TokenBucket>,
+    /// One token bucket per requesting peer ([`Config::rate_limit`]).
+    limiter: PeerRateLimiter<PeerId>,
     answering: FuturesUnordered<BoxFuture<'static, Answer>>,
     sent: HashMap<OutboundRequestId, String>,
     events: VecDeque<Event>,
@@ -78,7 +81,7 @@ impl Behaviour {
         Self {
             inner: Inner::with_codec(StoreCodec::default(), [(PROTOCOL, support)], rr),
             store,
-            bucket: config.rate_limit.map(TokenBucket::new),
+            limiter: PeerRateLimiter::new(config.rate_limit),
             config,
             answering: FuturesUnordered::new(),
             sent: HashMap::new(),
@@ -119,9 +122,7 @@ impl Behaviour {
         let Some(store) = self.store.clone() else {
             return;
         };
-        if let Some(bucket) = self.bucket.as_mut()
-            && !bucket.try_take()
-        {
+        if !self.limiter.try_acquire(&peer, Instant::now()) {
             let response = error_response(
                 request.request_id,
                 status::TOO_MANY_REQUESTS,

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::rate_limit::RateLimit;
+use crate::RateLimit;
 
 /// Settings of the v3 [`Behaviour`](crate::Behaviour) and the legacy
 /// [`LegacyBehaviour`](crate::LegacyBehaviour).
@@ -15,7 +15,9 @@ pub struct Config {
     pub max_concurrent_streams: usize,
     /// Most queries the service answers at once; beyond, it answers 503.
     pub max_pending_queries: usize,
-    /// Limit on the queries the service answers; beyond, it answers 429.
+    /// Limit on the queries the service answers per peer: each requesting
+    /// peer has its own token bucket, and a peer beyond its limit is
+    /// answered 429. `None` or a zero volume or period is no limit.
     pub rate_limit: Option<RateLimit>,
 }
 
@@ -43,9 +45,10 @@ impl Config {
         self
     }
 
-    /// Sets [`Config::rate_limit`]: at most `requests` per `period`.
-    pub fn with_rate_limit(mut self, requests: u32, period: Duration) -> Self {
-        self.rate_limit = Some(RateLimit { requests, period });
+    /// Sets [`Config::rate_limit`]: at most `volume` queries per `period`
+    /// from each peer (zero in either: no limit).
+    pub fn with_rate_limit(mut self, volume: u32, period: Duration) -> Self {
+        self.rate_limit = Some(RateLimit::new(volume, period));
         self
     }
 }

@@ -43,7 +43,6 @@ mod legacy;
 mod message_store;
 pub mod proto;
 mod query;
-mod rate_limit;
 mod response;
 mod retention;
 mod service;
@@ -69,7 +68,6 @@ pub use query::{
     BadRequest, DEFAULT_PAGE_SIZE, MAX_CONTENT_TOPICS, MAX_HASHES_PER_QUERY, MAX_PAGE_SIZE,
     StoreQuery, new_request_id, page_size, validate_request,
 };
-pub use rate_limit::RateLimit;
 pub use response::{
     ResponseEntry, ResponseError, StoreResponse, error_response, page_response, status,
 };
@@ -77,3 +75,4 @@ pub use retention::{
     DEFAULT_RETENTION_INTERVAL, RetentionParseError, RetentionPolicy, run_retention,
 };
 pub use service::answer_query;
+pub use waku_core::rate_limit::RateLimit;

@@ -335,6 +335,47 @@ async fn rate_limit_and_request_id() {
     }
 }
 
+/// The legacy error code of a refused query.
+fn legacy_code(r: Result<HistoryResponse, QueryError>) -> u32 {
+    match r {
+        Err(QueryError::Response(ResponseError::Status { code, .. })) => code,
+        other => panic!("expected an error code, got {other:?}"),
+    }
+}
+
+// spec: STORE2-014
+#[tokio::test]
+async fn rate_limit_is_per_peer() {
+    let config = Config::default().with_rate_limit(1, Duration::from_secs(60));
+    let mut a = Legacy::new(memory_with(twenty_five()).await, config).await;
+    assert!(a.query(HistoryQuery::default()).await.is_ok());
+    assert_eq!(legacy_code(a.query(HistoryQuery::default()).await), 429);
+    // A second peer, on the same server, has a bucket of its own.
+    let addr = a.server.listeners().next().cloned().unwrap();
+    let mut b = Legacy {
+        server: a.server,
+        client: swarm(LegacyBehaviour::client(Config::default())),
+        server_id: a.server_id,
+    };
+    b.client.dial(addr).unwrap();
+    b.drive(|ev| matches!(ev, SwarmEvent::ConnectionEstablished { .. }).then_some(()))
+        .await;
+    let r = b.query(HistoryQuery::default()).await.unwrap();
+    assert!(!r.messages.is_empty());
+    assert_eq!(legacy_code(b.query(HistoryQuery::default()).await), 429);
+}
+
+// spec: STORE2-014
+#[tokio::test]
+async fn zero_volume_rate_limit_is_no_limit() {
+    let config = Config::default().with_rate_limit(0, Duration::from_secs(1));
+    let mut p = Legacy::new(memory_with(twenty_five()).await, config).await;
+    for i in 0..50 {
+        let r = p.query(HistoryQuery::default()).await.unwrap();
+        assert!(!r.messages.is_empty(), "query {i}");
+    }
+}
+
 // spec: STORE2-004, STORE2-005
 #[tokio::test]
 async fn legacy_and_v3_read_the_same_store() {

@@ -7,12 +7,15 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{CT, Pair, TOPIC, entry, memory_with};
+use common::{CT, DEADLINE, Pair, TOPIC, entry, memory_with, swarm};
+use futures::StreamExt;
+use libp2p::Swarm;
+use libp2p::swarm::SwarmEvent;
 use waku_core::{MessageHash, Timestamp};
 use waku_store::proto::StoreQueryRequest;
 use waku_store::{
-    Config, MessageQuery, MessageStore, QueryError, QueryPage, ResponseError, StoreError,
-    StoreFuture, StoreQuery, StoredMessage, status,
+    Behaviour, Config, Event, MessageQuery, MessageStore, QueryError, QueryPage, RateLimit,
+    ResponseError, StoreError, StoreFuture, StoreQuery, StoreResponse, StoredMessage, status,
 };
 
 /// `n` messages on TOPIC/CT at timestamps 1000, 1001, ...
@@ -315,6 +318,100 @@ async fn rate_limit_answers_429() {
     let (code, desc) = status_of(p.query(&q).await);
     assert_eq!(code, status::TOO_MANY_REQUESTS);
     assert!(desc.starts_with("TOO_MANY_REQUESTS"), "{desc}");
+}
+
+/// A second client, connected to `p`'s server (the pair's own client is not
+/// polled meanwhile).
+async fn second_client(p: &mut Pair) -> Swarm<Behaviour> {
+    let mut client = swarm(Behaviour::client(Config::default()));
+    let addr = p.server.listeners().next().cloned().unwrap();
+    client.dial(addr).unwrap();
+    let run = async {
+        loop {
+            tokio::select! {
+                ev = p.server.select_next_some() => drop(ev),
+                ev = client.select_next_some() => {
+                    if matches!(ev, SwarmEvent::ConnectionEstablished { .. }) {
+                        return;
+                    }
+                }
+            }
+        }
+    };
+    tokio::time::timeout(DEADLINE, run)
+        .await
+        .expect("no connection");
+    client
+}
+
+/// Sends `query` from `client` to `p`'s server and waits for its outcome.
+async fn query_from(
+    p: &mut Pair,
+    client: &mut Swarm<Behaviour>,
+    query: &StoreQuery,
+) -> Result<StoreResponse, QueryError> {
+    let server_id = p.server_id;
+    let id = client.behaviour_mut().send_query(&server_id, query);
+    let run = async {
+        loop {
+            tokio::select! {
+                ev = p.server.select_next_some() => drop(ev),
+                ev = client.select_next_some() => {
+                    if let SwarmEvent::Behaviour(Event::QueryResult { request_id, result, .. }) = ev
+                        && request_id == id
+                    {
+                        return result;
+                    }
+                }
+            }
+        }
+    };
+    tokio::time::timeout(DEADLINE, run)
+        .await
+        .expect("no query outcome")
+}
+
+// spec: STORE-031
+#[tokio::test]
+async fn rate_limit_is_per_peer() {
+    let store = memory_with(entries(2)).await;
+    let config = Config::default().with_rate_limit(1, Duration::from_secs(60));
+    let mut p = Pair::new(store, config).await;
+    let q = StoreQuery::all();
+    // Peer A spends its one query of the minute.
+    let first = p.query(&q).await.unwrap();
+    assert_eq!(first.status_code, status::OK);
+    let (code, desc) = status_of(p.query(&q).await);
+    assert_eq!(code, status::TOO_MANY_REQUESTS);
+    assert!(desc.starts_with("TOO_MANY_REQUESTS"), "{desc}");
+    // Peer B has a bucket of its own.
+    let mut b = second_client(&mut p).await;
+    let r = query_from(&mut p, &mut b, &q).await.unwrap();
+    assert_eq!(r.status_code, status::OK);
+    assert_eq!(r.entries.len(), 2);
+    let (code, _) = status_of(query_from(&mut p, &mut b, &q).await);
+    assert_eq!(code, status::TOO_MANY_REQUESTS);
+    // A is still refused.
+    let (code, _) = status_of(p.query(&q).await);
+    assert_eq!(code, status::TOO_MANY_REQUESTS);
+}
+
+// spec: STORE-031
+#[tokio::test]
+async fn zero_volume_rate_limit_is_no_limit() {
+    let store = memory_with(entries(2)).await;
+    let config = Config::default().with_rate_limit(0, Duration::from_secs(1));
+    assert_eq!(
+        config.rate_limit,
+        Some(RateLimit::new(0, Duration::from_secs(1)))
+    );
+    let mut p = Pair::new(store, config).await;
+    let q = StoreQuery::all();
+    for i in 0..50 {
+        let r = p.query(&q).await.unwrap();
+        assert_eq!(r.status_code, status::OK, "query {i}");
+        assert_eq!(r.entries.len(), 2, "query {i}");
+    }
 }
 
 /// A backend that fails every call.

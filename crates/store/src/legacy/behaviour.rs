@@ -3,6 +3,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use futures::StreamExt;
 use futures::future::BoxFuture;
@@ -12,6 +13,7 @@ use libp2p::request_response::{
     self, Message, OutboundRequestId, ProtocolSupport, ResponseChannel,
 };
 use libp2p::swarm::{NetworkBehaviour, THandler, THandlerInEvent, ToSwarm};
+use waku_core::rate_limit::PeerRateLimiter;
 
 use super::convert::{answer_history_query, error_rpc};
 use crate::codec::{LEGACY_PROTOCOL, LegacyStoreCodec};
@@ -22,7 +24,6 @@ use crate::message_store::MessageStore;
 use crate::proto::v2beta4::history_response::Error as HistoryError;
 use crate::proto::v2beta4::{HistoryQuery, HistoryResponse, HistoryRpc};
 use crate::query::new_request_id;
-use crate::rate_limit::TokenBucket;
 use crate::response::ResponseError;
 
 type Inner = request_response::Behaviour<LegacyStoreCodec>;
@@ -56,7 +57,8 @@ pub struct LegacyBehaviour {
     inner: Inner,
     store: Option<Arc<dyn MessageStore>>,
     config: Config,
-    bucket: Option<TokenBucket>,
+    /// One token bucket per requesting peer ([`Config::rate_limit`]).
+    limiter: PeerRateLimiter<PeerId>,
     answering: FuturesUnordered<BoxFuture<'static, Answer>>,
     sent: std::collections::HashMap<OutboundRequestId, String>,
     events: VecDeque<LegacyEvent>,
@@ -88,7 +90,7 @@ impl LegacyBehaviour {
                 rr,
             ),
             store,
-            bucket: config.rate_limit.map(TokenBucket::new),
+            limiter: PeerRateLimiter::new(config.rate_limit),
             config,
             answering: FuturesUnordered::new(),
             sent: Default::default(),
@@ -113,9 +115,7 @@ impl LegacyBehaviour {
         let Some(store) = self.store.clone() else {
             return;
         };
-        if let Some(bucket) = self.bucket.as_mut()
-            && !bucket.try_take()
-        {
+        if !self.limiter.try_acquire(&peer, Instant::now()) {
             self.respond(
                 peer,
                 channel,

@@ -1,15 +1,15 @@
-//! Per-peer request rate limiting, configured like nwaku's `--rate-limit`.
+//! Per-peer request rate limiting, shared by the store, lightpush and
+//! filter services and configured like nwaku's `--rate-limit`.
 //!
 //! A setting reads `[protocol:]volume/period`, the period being a number and
 //! one of the units `ms`, `s`, `m`, `h` (`lightpush:10/1s`, `filter:100/1m`,
 //! `store:20/500ms`; a setting without a protocol is the global default).
 //! [`RateLimitSettings`] parses a whole list, as the node's command line
-//! gives it, so the node can hand each protocol its limit; the filter crate
-//! takes the resulting volume and period.
+//! gives it, so the node can hand each protocol its [`RateLimit`].
 //!
 //! [`PeerRateLimiter`] keeps one token bucket per peer: a bucket holds at
 //! most `volume` tokens, refills continuously at `volume` per `period`, and
-//! every request takes one token.
+//! every request takes one token. A zero volume or period means no limit.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -147,9 +147,9 @@ impl RateLimitSettings {
     /// Its own setting wins (the last one given; `store` also covers
     /// `storev2` and `storev3` unless they have their own), then the global
     /// one, except for `filter`, which like nwaku never takes the global
-    /// setting (the filter crate then applies nwaku's 30 per minute). The
-    /// result may be unlimited (a zero volume or period), which the
-    /// limiters of both crates treat as "no limit".
+    /// setting (the filter crate then applies its own default, nwaku's 30
+    /// per minute). The result may be unlimited (a zero volume or period),
+    /// which [`PeerRateLimiter`] treats as "no limit".
     pub fn for_protocol(&self, protocol: &str) -> Option<RateLimit> {
         let own = |name: &str| {
             self.0
@@ -343,5 +343,15 @@ mod tests {
         let now = Instant::now();
         assert!((0..10_000).all(|_| limiter.try_acquire(&1u8, now)));
         assert_eq!(limiter.tracked(), 0);
+        assert_eq!(limiter.limit(), None);
+        // A zero period switches limiting off too, and so does no setting.
+        let mut zero_period = PeerRateLimiter::new(Some(RateLimit::new(5, Duration::ZERO)));
+        assert!((0..100).all(|_| zero_period.try_acquire(&1u8, now)));
+        let mut none = PeerRateLimiter::new(None);
+        assert!((0..100).all(|_| none.try_acquire(&1u8, now)));
+        assert_eq!(
+            RateLimit::new(0, Duration::from_secs(1)).to_string(),
+            "no limit"
+        );
     }
 }
