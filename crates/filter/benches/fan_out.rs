@@ -142,6 +142,13 @@ async fn one(s: &mut Setup) -> (Duration, Vec<Duration>) {
     (all, each)
 }
 
+/// Per message: time from the first client having it to the last.
+fn spread(each: &[Duration]) -> Duration {
+    let first = each.iter().copied().min().unwrap_or_default();
+    let last = each.iter().copied().max().unwrap_or_default();
+    last - first
+}
+
 /// Keeps the per-peer event channels from growing without bound.
 async fn drain(s: &mut Setup) {
     for c in &mut s.clients {
@@ -181,17 +188,19 @@ fn bench(c: &mut Criterion) {
     let rt = runtime();
     let mut s = rt.block_on(setup(n));
     println!("{n} clients connected and subscribed in {:?}", t.elapsed());
-    let (mut all, mut each) = rt.block_on(async {
+    let (mut all, mut each, mut spreads) = rt.block_on(async {
         for _ in 0..10 {
             one(&mut s).await;
         }
         drain(&mut s).await;
         let mut all = Vec::new();
         let mut each = Vec::new();
+        let mut spreads = Vec::new();
         let cpu_before = process_cpu();
         for _ in 0..100 {
             let (a, e) = one(&mut s).await;
             all.push(a);
+            spreads.push(spread(&e));
             each.extend(e);
         }
         if let (Some(before), Some(after)) = (cpu_before, process_cpu()) {
@@ -202,10 +211,16 @@ fn bench(c: &mut Criterion) {
             );
         }
         drain(&mut s).await;
-        (all, each)
+        (all, each, spreads)
     });
     all.sort();
     each.sort();
+    spreads.sort();
+    println!(
+        "beyond the first push (last delivery minus first, per message): p50 {:?}, p99 {:?}",
+        percentile(&spreads, 0.5),
+        percentile(&spreads, 0.99)
+    );
     println!(
         "filter fan-out to {n} clients, 1 KiB, 100 messages: all have it p50 {:?}, p99 {:?}, max {:?}; single delivery p50 {:?}, p99 {:?}",
         percentile(&all, 0.5),
