@@ -248,15 +248,23 @@ async fn subscribe_status(client: SocketAddr, id: &str, topics: &[&str]) -> u16 
     status
 }
 
+/// A filter service node on shard 1 of cluster 7 with `extra` flags, and
+/// two light nodes using it as their `--filternode`.
+fn service_and_two_clients(extra: &[&str]) -> (NodeProcess, NodeProcess, NodeProcess) {
+    let mut args = vec!["--cluster-id", "7", "--shard", "1", "--filter"];
+    args.extend_from_slice(extra);
+    let service = NodeProcess::spawn(&args);
+    let tcp = service.tcp_addr().to_string();
+    let light =
+        || NodeProcess::spawn(&["--cluster-id", "7", "--relay=false", "--filternode", &tcp]);
+    let (first, second) = (light(), light());
+    (service, first, second)
+}
+
 // spec: FILTER-028
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_filter_limit_flags_shape_what_the_service_accepts() {
-    let service = NodeProcess::spawn(&[
-        "--cluster-id",
-        "7",
-        "--shard",
-        "1",
-        "--filter",
+    let nodes = service_and_two_clients(&[
         "--filter-max-peers-to-serve",
         "1",
         "--filter-max-criteria",
@@ -264,11 +272,7 @@ async fn the_filter_limit_flags_shape_what_the_service_accepts() {
         "--filter-subscription-timeout",
         "1",
     ]);
-    let tcp = service.tcp_addr().to_string();
-    let light =
-        |_| NodeProcess::spawn(&["--cluster-id", "7", "--relay=false", "--filternode", &tcp]);
-    let (first, second) = (light(1), light(2));
-    let (a, b) = (first.rest_addr(), second.rest_addr());
+    let (a, b) = (nodes.1.rest_addr(), nodes.2.rest_addr());
 
     assert_eq!(subscribe_status(a, "l1", &["/l/1/a/proto"]).await, 200);
     // One subscriber at most.
@@ -288,20 +292,8 @@ async fn the_filter_limit_flags_shape_what_the_service_accepts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limit_filter_flag_answers_429_per_peer() {
-    let service = NodeProcess::spawn(&[
-        "--cluster-id",
-        "7",
-        "--shard",
-        "1",
-        "--filter",
-        "--rate-limit",
-        "filter:2/1h",
-    ]);
-    let tcp = service.tcp_addr().to_string();
-    let light =
-        |_| NodeProcess::spawn(&["--cluster-id", "7", "--relay=false", "--filternode", &tcp]);
-    let (first, second) = (light(1), light(2));
-    let (a, b) = (first.rest_addr(), second.rest_addr());
+    let nodes = service_and_two_clients(&["--rate-limit", "filter:2/1h"]);
+    let (a, b) = (nodes.1.rest_addr(), nodes.2.rest_addr());
     assert_eq!(subscribe_status(a, "r1", &["/r/1/a/proto"]).await, 200);
     let (status, _) = http(a, "GET", "/filter/v2/subscriptions/r2", None).await;
     assert_eq!(status, 200);

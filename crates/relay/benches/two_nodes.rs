@@ -20,7 +20,7 @@ use criterion::{Criterion, Throughput};
 use futures::StreamExt;
 use libp2p::identity::Keypair;
 use libp2p::swarm::SwarmEvent;
-use libp2p::{Multiaddr, PeerId, Swarm, noise, tcp, yamux};
+use libp2p::{Multiaddr, PeerId, Swarm};
 use tokio::runtime::Runtime;
 use tokio::sync::mpsc;
 use waku_core::{WakuMessage, now_nanos};
@@ -58,18 +58,11 @@ async fn spawn_node(
 ) -> (PeerId, Multiaddr, mpsc::UnboundedSender<Command>) {
     let mut relay = Relay::new(config()).unwrap();
     relay.subscribe(SHARD).unwrap();
-    let mut swarm = libp2p::SwarmBuilder::with_existing_identity(Keypair::generate_ed25519())
-        .with_tokio()
-        .with_tcp(
-            tcp::Config::default().nodelay(true),
-            noise::Config::new,
-            yamux::Config::default,
-        )
-        .unwrap()
-        .with_behaviour(|_| relay)
-        .unwrap()
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(600)))
-        .build();
+    let mut swarm = waku_testkit::swarm_with_identity(
+        Keypair::generate_ed25519(),
+        relay,
+        Duration::from_secs(600),
+    );
     swarm
         .listen_on("/ip4/127.0.0.1/tcp/0".parse().unwrap())
         .unwrap();

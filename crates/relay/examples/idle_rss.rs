@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use libp2p::identity::Keypair;
 use libp2p::swarm::SwarmEvent;
-use libp2p::{Multiaddr, Swarm, noise, tcp, yamux};
+use libp2p::{Multiaddr, Swarm};
 use waku_relay::{Relay, RelayConfig};
 
 const SHARD: &str = "/waku/2/rs/1/0";
@@ -31,18 +31,7 @@ fn swarm() -> Swarm<Relay> {
     }
     let mut relay = Relay::new(config).unwrap();
     relay.subscribe(SHARD).unwrap();
-    libp2p::SwarmBuilder::with_existing_identity(Keypair::generate_ed25519())
-        .with_tokio()
-        .with_tcp(
-            tcp::Config::default().nodelay(true),
-            noise::Config::new,
-            yamux::Config::default,
-        )
-        .unwrap()
-        .with_behaviour(|_| relay)
-        .unwrap()
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(600)))
-        .build()
+    waku_testkit::swarm_with_identity(Keypair::generate_ed25519(), relay, Duration::from_secs(600))
 }
 
 fn status_kib(field: &str) -> u64 {

@@ -14,8 +14,8 @@ use libp2p::swarm::SwarmEvent;
 use waku_core::{MessageHash, Timestamp};
 use waku_store::proto::StoreQueryRequest;
 use waku_store::{
-    Behaviour, Config, Event, MessageQuery, MessageStore, QueryError, QueryPage, RateLimit,
-    ResponseError, StoreError, StoreFuture, StoreQuery, StoreResponse, StoredMessage, status,
+    Behaviour, Config, MessageQuery, MessageStore, QueryError, QueryPage, RateLimit, ResponseError,
+    StoreError, StoreFuture, StoreQuery, StoreResponse, StoredMessage, status,
 };
 
 /// `n` messages on TOPIC/CT at timestamps 1000, 1001, ...
@@ -352,23 +352,7 @@ async fn query_from(
 ) -> Result<StoreResponse, QueryError> {
     let server_id = p.server_id;
     let id = client.behaviour_mut().send_query(&server_id, query);
-    let run = async {
-        loop {
-            tokio::select! {
-                ev = p.server.select_next_some() => drop(ev),
-                ev = client.select_next_some() => {
-                    if let SwarmEvent::Behaviour(Event::QueryResult { request_id, result, .. }) = ev
-                        && request_id == id
-                    {
-                        return result;
-                    }
-                }
-            }
-        }
-    };
-    tokio::time::timeout(DEADLINE, run)
-        .await
-        .expect("no query outcome")
+    common::outcome(&mut p.server, client, id).await
 }
 
 // spec: STORE-031

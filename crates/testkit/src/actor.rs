@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use futures::StreamExt;
+use libp2p::identity::Keypair;
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{Multiaddr, PeerId, Swarm, SwarmBuilder, noise, tcp, yamux};
 use tokio::sync::{mpsc, oneshot};
@@ -25,7 +26,16 @@ pub fn swarm<B: NetworkBehaviour>(behaviour: B) -> Swarm<B> {
 /// [`swarm`] with the given idle connection timeout, for tests of what
 /// keeps connections open.
 pub fn swarm_with_idle_timeout<B: NetworkBehaviour>(behaviour: B, idle: Duration) -> Swarm<B> {
-    SwarmBuilder::with_new_identity()
+    swarm_with_identity(Keypair::generate_ed25519(), behaviour, idle)
+}
+
+/// [`swarm_with_idle_timeout`] with the identity `keypair`.
+pub fn swarm_with_identity<B: NetworkBehaviour>(
+    keypair: Keypair,
+    behaviour: B,
+    idle: Duration,
+) -> Swarm<B> {
+    SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
         .with_tcp(
             tcp::Config::default().nodelay(true),

@@ -11,5 +11,5 @@
 pub mod actor;
 pub mod raw;
 
-pub use actor::{DEADLINE, Peer, swarm, swarm_with_idle_timeout};
+pub use actor::{DEADLINE, Peer, swarm, swarm_with_identity, swarm_with_idle_timeout};
 pub use raw::{Raw, RawCodec, RawRequest, raw};

@@ -88,50 +88,48 @@ async fn send(state: &RestState, request: FilterRequest) -> Result<(), FilterFai
         })?
 }
 
-/// `POST`/`PUT /filter/v2/subscriptions`.
-pub(crate) async fn subscribe(State(state): State<RestState>, body: String) -> Response {
-    let req: SubscriptionBody = match serde_json::from_str(&body) {
+/// Subscribes (`subscribe`) or unsubscribes the body's content topics at
+/// the service node, and registers or forgets them in the filter cache once
+/// it agreed.
+async fn change(state: RestState, body: &str, subscribe: bool) -> Response {
+    let req: SubscriptionBody = match serde_json::from_str(body) {
         Ok(req) => req,
         Err(e) => return undecodable(&e),
     };
-    let result = send(
-        &state,
+    let (pubsub_topic, content_topics) = (req.pubsub_topic, req.content_filters.clone());
+    let request = if subscribe {
         FilterRequest::Subscribe {
-            pubsub_topic: req.pubsub_topic,
-            content_topics: req.content_filters.clone(),
-        },
-    )
-    .await;
+            pubsub_topic,
+            content_topics,
+        }
+    } else {
+        FilterRequest::Unsubscribe {
+            pubsub_topic,
+            content_topics,
+        }
+    };
+    let result = send(&state, request).await;
     if result.is_ok() {
         let mut cache = state.filter_cache();
         for topic in &req.content_filters {
-            cache.add_content_topic(topic);
+            if subscribe {
+                cache.add_content_topic(topic);
+            } else {
+                cache.remove_content_topic(topic);
+            }
         }
     }
     answer(&req.request_id, result)
 }
 
+/// `POST`/`PUT /filter/v2/subscriptions`.
+pub(crate) async fn subscribe(State(state): State<RestState>, body: String) -> Response {
+    change(state, &body, true).await
+}
+
 /// `DELETE /filter/v2/subscriptions`.
 pub(crate) async fn unsubscribe(State(state): State<RestState>, body: String) -> Response {
-    let req: SubscriptionBody = match serde_json::from_str(&body) {
-        Ok(req) => req,
-        Err(e) => return undecodable(&e),
-    };
-    let result = send(
-        &state,
-        FilterRequest::Unsubscribe {
-            pubsub_topic: req.pubsub_topic,
-            content_topics: req.content_filters.clone(),
-        },
-    )
-    .await;
-    if result.is_ok() {
-        let mut cache = state.filter_cache();
-        for topic in &req.content_filters {
-            cache.remove_content_topic(topic);
-        }
-    }
-    answer(&req.request_id, result)
+    change(state, &body, false).await
 }
 
 /// `DELETE /filter/v2/subscriptions/all`.

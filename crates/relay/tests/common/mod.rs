@@ -12,7 +12,7 @@ use futures::StreamExt;
 use libp2p::gossipsub::{self, MessageAuthenticity, ValidationMode, Version};
 use libp2p::identity::Keypair;
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
-use libp2p::{Multiaddr, PeerId, Swarm, noise, tcp, yamux};
+use libp2p::{Multiaddr, PeerId, Swarm};
 use tokio::sync::{mpsc, oneshot};
 use waku_core::{MessageHash, WakuMessage, now_nanos};
 use waku_relay::{RELAY_PROTOCOL_ID, Relay, RelayConfig, RelayEvent};
@@ -84,18 +84,7 @@ pub async fn spawn<B>(keypair: Keypair, behaviour: B) -> Node<B>
 where
     B: NetworkBehaviour + Send,
 {
-    let mut swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
-        .with_tokio()
-        .with_tcp(
-            tcp::Config::default().nodelay(true),
-            noise::Config::new,
-            yamux::Config::default,
-        )
-        .unwrap()
-        .with_behaviour(|_| behaviour)
-        .unwrap()
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(600)))
-        .build();
+    let mut swarm = waku_testkit::swarm_with_identity(keypair, behaviour, Duration::from_secs(600));
     swarm
         .listen_on("/ip4/127.0.0.1/tcp/0".parse().unwrap())
         .unwrap();

@@ -100,6 +100,32 @@ pub async fn listen<B: NetworkBehaviour>(swarm: &mut Swarm<B>) -> Multiaddr {
     .expect("no listen address")
 }
 
+/// Drives `server` and `client` until `client` has the outcome of its
+/// request `id`.
+pub async fn outcome(
+    server: &mut Swarm<Behaviour>,
+    client: &mut Swarm<Behaviour>,
+    id: libp2p::request_response::OutboundRequestId,
+) -> Result<StoreResponse, QueryError> {
+    let run = async {
+        loop {
+            tokio::select! {
+                ev = server.select_next_some() => drop(ev),
+                ev = client.select_next_some() => {
+                    if let SwarmEvent::Behaviour(Event::QueryResult { request_id, result, .. }) = ev
+                        && request_id == id
+                    {
+                        return result;
+                    }
+                }
+            }
+        }
+    };
+    tokio::time::timeout(DEADLINE, run)
+        .await
+        .expect("no query outcome")
+}
+
 /// A store service node and a client node, connected.
 pub struct Pair<C: NetworkBehaviour = Behaviour> {
     pub server: Swarm<Behaviour>,
@@ -141,23 +167,7 @@ impl Pair<Behaviour> {
         &mut self,
         id: libp2p::request_response::OutboundRequestId,
     ) -> Result<StoreResponse, QueryError> {
-        let run = async {
-            loop {
-                tokio::select! {
-                    ev = self.server.select_next_some() => drop(ev),
-                    ev = self.client.select_next_some() => {
-                        if let SwarmEvent::Behaviour(Event::QueryResult { request_id, result, .. }) = ev
-                            && request_id == id
-                        {
-                            return result;
-                        }
-                    }
-                }
-            }
-        };
-        tokio::time::timeout(DEADLINE, run)
-            .await
-            .expect("no query outcome")
+        outcome(&mut self.server, &mut self.client, id).await
     }
 
     /// Every page of `query`, following cursors; returns the pages.
