@@ -569,6 +569,15 @@ impl Node {
             storenode: config.storenode.as_ref().map(|(_, addr)| addr.clone()),
             lightpush: config.lightpush || config.lightpushnode.is_some(),
             filter_client: config.filternode.is_some(),
+            mounted: crate::rest::Mounted {
+                lightpush: config.lightpush,
+                filter: config.filter.is_some(),
+                store: config.store.is_some(),
+                legacy_store: config.store.as_ref().is_some_and(|s| s.legacy),
+                lightpush_client: config.lightpushnode.is_some(),
+                filter_client: config.filternode.is_some(),
+                store_client: config.store.is_some() || config.storenode.is_some(),
+            },
         };
         self.tasks
             .extend(crate::rest::serve(listener, self.handle.clone(), settings));

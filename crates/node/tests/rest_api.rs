@@ -43,6 +43,92 @@ async fn debug_info_version_and_health() {
     assert_eq!(http(rest, "GET", "/admin/v1/peers", None).await.0, 400);
 }
 
+/// The `/health` entries of the node at `rest`, by protocol name.
+async fn health_of(rest: std::net::SocketAddr) -> std::collections::HashMap<String, Value> {
+    let (status, body) = http(rest, "GET", "/health", None).await;
+    assert_eq!(status, 200, "{body}");
+    let health: Value = serde_json::from_str(&body).unwrap();
+    let entries = health["protocolsHealth"].as_array().unwrap();
+    assert_eq!(entries.len(), 15, "{body}");
+    entries
+        .iter()
+        .map(|e| {
+            let name = e
+                .as_object()
+                .unwrap()
+                .keys()
+                .find(|k| *k != "desc")
+                .unwrap()
+                .clone();
+            (name, e.clone())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_reports_what_runs_and_whether_it_is_ready() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("h.sqlite3").display());
+    let service = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--shard",
+        "0",
+        "--filter",
+        "--lightpush",
+        "--store",
+        "--legacy-store",
+        "--store-message-db-url",
+        &db,
+    ]);
+    let s = service.rest_addr();
+    let h = health_of(s).await;
+    assert_eq!(
+        h["Lightpush"],
+        json!({"Lightpush": "NOT_READY", "desc": "Node has no relay peers to fullfill push requests"})
+    );
+    assert_eq!(h["Filter"]["Filter"], "NOT_READY");
+    assert_eq!(h["Store"], json!({"Store": "READY"}));
+    assert_eq!(h["Legacy Store"], json!({"Legacy Store": "READY"}));
+    assert_eq!(h["Store Client"], json!({"Store Client": "READY"}));
+    assert_eq!(h["Filter Client"], json!({"Filter Client": "NOT_MOUNTED"}));
+    assert_eq!(h["Rln Relay"], json!({"Rln Relay": "NOT_MOUNTED"}));
+
+    // With a relay peer, the services that publish or push through relay
+    // become ready.
+    let tcp = service.tcp_addr().to_string();
+    let _peer = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "0", "--staticnode", &tcp]);
+    assert!(
+        eventually(Duration::from_secs(20), || async move {
+            let h = health_of(s).await;
+            h["Relay"] == json!({"Relay": "READY"})
+                && h["Lightpush"] == json!({"Lightpush": "READY"})
+                && h["Legacy Lightpush"] == json!({"Legacy Lightpush": "READY"})
+                && h["Filter"] == json!({"Filter": "READY"})
+        })
+        .await
+    );
+
+    // A light node: no relay, three clients with their service node.
+    let light = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--relay=false",
+        "--filternode",
+        &tcp,
+        "--lightpushnode",
+        &tcp,
+        "--storenode",
+        &tcp,
+    ]);
+    let h = health_of(light.rest_addr()).await;
+    assert_eq!(h["Relay"], json!({"Relay": "NOT_MOUNTED"}));
+    assert_eq!(h["Filter"], json!({"Filter": "NOT_MOUNTED"}));
+    for client in ["Filter Client", "Lightpush Client", "Store Client"] {
+        assert_eq!(h[client], json!({ client: "READY" }), "{client}");
+    }
+}
+
 // spec: NET-014, NET-020
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn relay_messages_flow_between_two_processes_over_rest() {

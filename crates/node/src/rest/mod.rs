@@ -37,6 +37,27 @@ pub(crate) struct RestState {
     pub(crate) lightpush: bool,
     /// What `--filternode` pushed, for `GET /filter/v2/messages`.
     pub(crate) filter_cache: Arc<Mutex<MessageCache>>,
+    /// Which protocols run, for `/health`.
+    pub(crate) mounted: Mounted,
+}
+
+/// The protocols this node runs besides relay, as `/health` reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Mounted {
+    /// The lightpush service (v3 and legacy).
+    pub lightpush: bool,
+    /// The filter service.
+    pub filter: bool,
+    /// The store v3 service.
+    pub store: bool,
+    /// The legacy store service.
+    pub legacy_store: bool,
+    /// A lightpush client with its service node (`--lightpushnode`).
+    pub lightpush_client: bool,
+    /// A filter client with its service node (`--filternode`).
+    pub filter_client: bool,
+    /// A store client with a service (`--storenode`, or our own store).
+    pub store_client: bool,
 }
 
 impl RestState {
@@ -78,6 +99,8 @@ pub struct RestSettings {
     pub lightpush: bool,
     /// Whether filter routes are served (with a `--filternode`).
     pub filter_client: bool,
+    /// Which protocols run, for `/health`.
+    pub mounted: Mounted,
 }
 
 fn router(state: RestState, admin: bool, filter: bool) -> Router {
@@ -166,6 +189,7 @@ pub fn serve(
         store: settings.store.clone(),
         lightpush: settings.lightpush,
         filter_cache: Arc::new(Mutex::new(MessageCache::new(DEFAULT_CAPACITY))),
+        mounted: settings.mounted,
     };
     let mut tasks = Vec::new();
     if settings.filter_client {

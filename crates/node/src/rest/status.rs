@@ -41,40 +41,66 @@ pub(crate) async fn version() -> Response {
     text(StatusCode::OK, concat!("v", env!("CARGO_PKG_VERSION")))
 }
 
-/// `GET /health`: nwaku's report, one entry per protocol in nwaku's order.
+/// One protocol's entry in `/health`: `{"<name>": "<state>"}`, with a
+/// `desc` when it is not ready.
+fn entry(name: &str, state: Option<Result<(), &str>>) -> Value {
+    match state {
+        None => json!({ name: "NOT_MOUNTED" }),
+        Some(Ok(())) => json!({ name: "READY" }),
+        Some(Err(desc)) => json!({ name: "NOT_READY", "desc": desc }),
+    }
+}
+
+/// `GET /health`: nwaku's report, one entry per protocol in nwaku's order,
+/// with nwaku's readiness rules: relay is ready with at least one relay
+/// peer; the lightpush and filter services are ready when relay is; store
+/// services are ready when mounted; clients are ready once they have a
+/// service (configured, or our own).
 pub(crate) async fn health(State(state): State<RestState>) -> Response {
-    let relay = if !state.relay {
-        json!({"Relay": "NOT_MOUNTED"})
-    } else {
+    let relay = if state.relay {
         let topics = state.node.subscriptions().await.unwrap_or_default();
         let mut peers = 0;
         for topic in topics {
             peers += state.node.relay_peers(topic).await.unwrap_or(0);
         }
-        if peers > 0 {
-            json!({"Relay": "READY"})
+        Some(if peers > 0 {
+            Ok(())
         } else {
-            json!({"Relay": "NOT_READY", "desc": "No connected peers"})
-        }
+            Err("No connected peers")
+        })
+    } else {
+        None
     };
-    let not_mounted = [
-        "Rln Relay",
-        "Lightpush",
-        "Legacy Lightpush",
-        "Filter",
-        "Store",
-        "Legacy Store",
-        "Peer Exchange",
-        "Rendezvous",
-        "Mix",
-        "Lightpush Client",
-        "Legacy Lightpush Client",
-        "Store Client",
-        "Legacy Store Client",
-        "Filter Client",
+    let relay_ready = matches!(relay, Some(Ok(())));
+    let m = state.mounted;
+    let with_relay = |mounted: bool, why: &'static str| {
+        mounted.then_some(if relay_ready { Ok(()) } else { Err(why) })
+    };
+    let ready = |mounted: bool| mounted.then_some(Ok(()));
+    let no_push_peers = "Node has no relay peers to fullfill push requests";
+    let protocols = vec![
+        entry("Relay", relay),
+        entry("Rln Relay", None),
+        entry("Lightpush", with_relay(m.lightpush, no_push_peers)),
+        entry("Legacy Lightpush", with_relay(m.lightpush, no_push_peers)),
+        entry(
+            "Filter",
+            with_relay(
+                m.filter,
+                "Relay is not ready, filter will not be able to sort out messages",
+            ),
+        ),
+        entry("Store", ready(m.store)),
+        entry("Legacy Store", ready(m.legacy_store)),
+        entry("Peer Exchange", None),
+        entry("Rendezvous", None),
+        entry("Mix", None),
+        entry("Lightpush Client", ready(m.lightpush_client)),
+        entry("Legacy Lightpush Client", ready(m.lightpush_client)),
+        entry("Store Client", ready(m.store_client)),
+        entry("Legacy Store Client", None),
+        entry("Filter Client", ready(m.filter_client)),
     ];
-    let mut protocols = vec![relay];
-    protocols.extend(not_mounted.iter().map(|p| json!({ *p: "NOT_MOUNTED" })));
     Json(json!({"nodeHealth": "READY", "protocolsHealth": protocols})).into_response()
 }
 
