@@ -163,6 +163,23 @@ impl Service {
         self.subscriptions.is_subscribed(peer, Instant::now())
     }
 
+    /// Every live subscriber with its criteria as (pubsub topic, content
+    /// topic) pairs, sorted, for an operator's view.
+    pub fn subscribers(&self) -> Vec<(PeerId, Vec<(String, String)>)> {
+        let mut all: Vec<(PeerId, Vec<(String, String)>)> = self
+            .subscriptions
+            .live_peers(Instant::now())
+            .into_iter()
+            .map(|peer| {
+                let mut criteria = self.subscriptions.criteria_of(&peer);
+                criteria.sort();
+                (peer, criteria)
+            })
+            .collect();
+        all.sort_by_key(|(peer, _)| peer.to_bytes());
+        all
+    }
+
     /// The criteria of `peer` as (pubsub topic, content topic) pairs.
     pub fn criteria_of(&self, peer: &PeerId) -> Vec<(String, String)> {
         self.subscriptions.criteria_of(peer)

@@ -62,6 +62,15 @@ impl Subscriptions {
         self.peers.len()
     }
 
+    /// The peers with a live subscription.
+    pub(crate) fn live_peers(&self, now: Instant) -> Vec<PeerId> {
+        self.peers
+            .iter()
+            .filter(|(_, e)| self.live(e, now))
+            .map(|(p, _)| *p)
+            .collect()
+    }
+
     /// The criteria of `peer`, as (pubsub topic, content topic) pairs.
     pub(crate) fn criteria_of(&self, peer: &PeerId) -> Vec<(String, String)> {
         self.peers

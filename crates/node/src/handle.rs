@@ -98,6 +98,18 @@ pub(crate) enum Command {
         request: FilterRequest,
         reply: oneshot::Sender<Result<(), FilterFailure>>,
     },
+    FilterSubscribers {
+        reply: oneshot::Sender<Option<Vec<FilterSubscriber>>>,
+    },
+}
+
+/// A light client subscribed to this node's filter service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilterSubscriber {
+    /// The client.
+    pub peer_id: PeerId,
+    /// Its criteria as (pubsub topic, content topic) pairs.
+    pub criteria: Vec<(String, String)>,
 }
 
 /// A filter client request towards `--filternode`.
@@ -333,6 +345,12 @@ impl NodeHandle {
                 code: 503,
                 description: e.to_string(),
             })?
+    }
+
+    /// The filter service's live subscribers; `None` when this node does
+    /// not serve filter.
+    pub async fn filter_subscribers(&self) -> Result<Option<Vec<FilterSubscriber>>, RequestError> {
+        self.ask(|reply| Command::FilterSubscribers { reply }).await
     }
 
     /// Dials `addr` (the connection is reported by the node's events).

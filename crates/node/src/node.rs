@@ -786,6 +786,18 @@ impl Node {
                 reply,
             } => self.lightpush_command(pubsub_topic, *message, reply),
             Command::Filter { request, reply } => self.filter_command(request, reply),
+            Command::FilterSubscribers { reply } => {
+                let subscribers = self.swarm.behaviour().filter.as_ref().map(|f| {
+                    f.subscribers()
+                        .into_iter()
+                        .map(|(peer_id, criteria)| crate::handle::FilterSubscriber {
+                            peer_id,
+                            criteria,
+                        })
+                        .collect()
+                });
+                let _ = reply.send(subscribers);
+            }
             Command::Dial { addr, reply } => {
                 let result = self
                     .swarm

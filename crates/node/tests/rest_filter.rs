@@ -60,13 +60,21 @@ async fn pushed(client: SocketAddr, topic_path: &str) -> Vec<Value> {
 // spec: FILTER-011, FILTER-012, FILTER-016, FILTER-018, FILTER-019
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn filter_rest_subscribe_receive_ping_and_unsubscribe() {
-    let service = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "1", "--filter"]);
+    let service = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--shard",
+        "1",
+        "--filter",
+        "--rest-admin",
+    ]);
     let service_tcp = service.tcp_addr().to_string();
     let publisher = NodeProcess::spawn(&[
         "--cluster-id",
         "7",
         "--shard",
         "1",
+        "--rest-admin",
         "--staticnode",
         &service_tcp,
     ]);
@@ -88,6 +96,32 @@ async fn filter_rest_subscribe_receive_ping_and_unsubscribe() {
     // PUT refreshes the same subscription.
     let (status, _) = http(c, "PUT", "/filter/v2/subscriptions", Some(&sub)).await;
     assert_eq!(status, 200);
+
+    // The service's operator sees the subscription.
+    let client_id = client.tcp_addr().to_string();
+    let client_id = client_id.rsplit('/').next().unwrap();
+    let (status, text) = http(
+        service.rest_addr(),
+        "GET",
+        "/admin/v1/filter/subscriptions",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(
+        parse(&text),
+        json!([{"peerId": client_id, "filterCriteria": [{"pubsubTopic": SHARD, "contentTopic": TOPIC}]}])
+    );
+    // A node without the filter service says so.
+    let (status, text) = http(
+        publisher.rest_addr(),
+        "GET",
+        "/admin/v1/filter/subscriptions",
+        None,
+    )
+    .await;
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("Filter Protocol is not mounted"), "{text}");
 
     let (status, text) = http(c, "GET", "/filter/v2/subscriptions/p1", None).await;
     assert_eq!(status, 200, "{text}");

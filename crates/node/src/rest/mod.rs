@@ -112,10 +112,15 @@ fn router(state: RestState, admin: bool, filter: bool) -> Router {
         .route("/version", get(status::version))
         .route("/store/v3/messages", get(store::messages));
     if admin {
-        app = app.route(
-            "/admin/v1/peers",
-            get(status::admin_peers).post(status::admin_connect),
-        );
+        app = app
+            .route(
+                "/admin/v1/peers",
+                get(status::admin_peers).post(status::admin_connect),
+            )
+            .route(
+                "/admin/v1/filter/subscriptions",
+                get(status::admin_filter_subscriptions),
+            );
     }
     if state.relay {
         app = app

@@ -130,6 +130,32 @@ pub(crate) async fn admin_peers(State(state): State<RestState>) -> Response {
     Json(Value::Array(list)).into_response()
 }
 
+/// `GET /admin/v1/filter/subscriptions`: the filter service's subscribers
+/// as `[{peerId, filterCriteria: [{pubsubTopic, contentTopic}]}]`.
+pub(crate) async fn admin_filter_subscriptions(State(state): State<RestState>) -> Response {
+    match state.node.filter_subscribers().await {
+        Ok(Some(subscribers)) => {
+            let list: Vec<Value> = subscribers
+                .iter()
+                .map(|s| {
+                    let criteria: Vec<Value> = s
+                        .criteria
+                        .iter()
+                        .map(|(p, c)| json!({"pubsubTopic": p, "contentTopic": c}))
+                        .collect();
+                    json!({"peerId": s.peer_id.to_string(), "filterCriteria": criteria})
+                })
+                .collect();
+            Json(Value::Array(list)).into_response()
+        }
+        Ok(None) => text(
+            StatusCode::BAD_REQUEST,
+            "Error: Filter Protocol is not mounted to the node",
+        ),
+        Err(e) => text(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    }
+}
+
 /// `POST /admin/v1/peers`: connects to each multiaddr in turn, stopping at
 /// the first failure.
 pub(crate) async fn admin_connect(State(state): State<RestState>, body: String) -> Response {
