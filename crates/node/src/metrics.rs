@@ -52,8 +52,16 @@ pub struct NodeMetrics {
     /// `waku_lightpush_v3_errors_total{type}`: refused or failed lightpush
     /// requests, by status code.
     pub lightpush_errors: Family<Labels, Counter>,
-    /// `waku_store_queries_total`: store queries served to peers.
+    /// `waku_lightpush_messages_total{type="PushRequest"}` and
+    /// `waku_lightpush_errors_total{type}`: the same for legacy lightpush v2.
+    pub legacy_lightpush_messages: Family<Labels, Counter>,
+    /// See [`NodeMetrics::legacy_lightpush_messages`].
+    pub legacy_lightpush_errors: Family<Labels, Counter>,
+    /// `waku_store_queries_total`: store queries answered to peers (not
+    /// those refused by the rate limit or for load).
     pub store_queries: Counter,
+    /// `waku_legacy_store_queries_total`: the same for the legacy store.
+    pub legacy_store_queries: Counter,
     /// `waku_archive_messages{type="stored"}`: messages in the archive.
     pub archive_messages: Family<Labels, Gauge>,
 }
@@ -101,9 +109,24 @@ impl NodeMetrics {
             self.lightpush_errors.clone(),
         );
         registry.register(
+            "waku_lightpush_messages",
+            "number of lightpush messages received",
+            self.legacy_lightpush_messages.clone(),
+        );
+        registry.register(
+            "waku_lightpush_errors",
+            "number of lightpush protocol errors",
+            self.legacy_lightpush_errors.clone(),
+        );
+        registry.register(
             "waku_store_queries",
             "number of store queries received",
             self.store_queries.clone(),
+        );
+        registry.register(
+            "waku_legacy_store_queries",
+            "number of legacy store queries received",
+            self.legacy_store_queries.clone(),
         );
         registry.register(
             "waku_archive_messages",
@@ -144,21 +167,33 @@ impl NodeMetrics {
             .set(i64::try_from(subscribers).unwrap_or(i64::MAX));
     }
 
-    /// Counts a lightpush request and, when it failed, its status code.
-    pub fn lightpush_request(&self, failure: Option<u32>) {
-        self.lightpush_messages
-            .get_or_create(&label("type", "PushRequest"))
-            .inc();
+    /// Counts a lightpush request of `version` and, when it failed, its
+    /// status code.
+    pub fn lightpush_request(&self, version: waku_lightpush::Version, failure: Option<u32>) {
+        let (messages, errors) = match version {
+            waku_lightpush::Version::V3 => (&self.lightpush_messages, &self.lightpush_errors),
+            waku_lightpush::Version::V2 => (
+                &self.legacy_lightpush_messages,
+                &self.legacy_lightpush_errors,
+            ),
+        };
+        messages.get_or_create(&label("type", "PushRequest")).inc();
         if let Some(code) = failure {
-            self.lightpush_error(code);
+            errors.get_or_create(&label("type", code.to_string())).inc();
         }
     }
 
-    /// Counts a lightpush failure with status `code`.
-    pub fn lightpush_error(&self, code: u32) {
-        self.lightpush_errors
-            .get_or_create(&label("type", code.to_string()))
-            .inc();
+    /// Counts a store query answered with `status` (v3 status or legacy
+    /// error code), unless the rate limit (429) or load (503) refused it.
+    pub fn store_query(&self, legacy: bool, status: u32) {
+        if status == 429 || status == 503 {
+            return;
+        }
+        if legacy {
+            self.legacy_store_queries.inc();
+        } else {
+            self.store_queries.inc();
+        }
     }
 
     /// The `waku_archive_messages{type="stored"}` gauge.

@@ -42,8 +42,9 @@ const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(3600);
 /// Relayed messages queued for the archive before new ones are dropped.
 const ARCHIVE_QUEUE: usize = 10_000;
 
-/// How often the archived-messages gauge is recounted from the store.
-const ARCHIVE_RECOUNT: Duration = Duration::from_secs(60);
+/// How often the archived-messages gauge is recounted from the store (only
+/// with a metrics server; nwaku recounts every 30 minutes).
+const ARCHIVE_RECOUNT: Duration = Duration::from_secs(600);
 
 /// Messages written to the archive in one batch at most.
 const ARCHIVE_BATCH: usize = 256;
@@ -232,7 +233,8 @@ impl Node {
                 filter_client: config.filternode.as_ref().map(|_| {
                     waku_filter::Client::new(
                         waku_filter::ClientConfig::default()
-                            .with_max_message_size(config.max_message_size),
+                            .with_max_message_size(config.max_message_size)
+                            .with_request_timeout(crate::rest::FILTER_REQUEST_TIMEOUT),
                     )
                 }),
                 lightpush,
@@ -307,10 +309,34 @@ impl Node {
     fn start_archive(&mut self, archive: waku_store::Archive) {
         let (tx, mut rx) = mpsc::channel::<(String, WakuMessage)>(ARCHIVE_QUEUE);
         self.archive_tx = Some(tx);
-        let archived = self.node_metrics.archived();
-        let counted = archived.clone();
+        // With a metrics server, the archived-messages gauge follows inserts
+        // and is recounted from the database now and then, so retention's
+        // deletions show. Both happen in this one task, so they never
+        // interleave.
+        let gauge = self
+            .config
+            .metrics
+            .map(|_| (self.node_metrics.archived(), self.store.clone()));
         self.tasks.push(tokio::spawn(async move {
-            while let Some(first) = rx.recv().await {
+            let mut recount = tokio::time::interval(ARCHIVE_RECOUNT);
+            loop {
+                let first = tokio::select! {
+                    next = rx.recv() => match next {
+                        Some(first) => first,
+                        None => break,
+                    },
+                    _ = recount.tick(), if gauge.is_some() => {
+                        if let Some((archived, Some(store))) = &gauge {
+                            match store.count().await {
+                                Ok(n) => {
+                                    archived.set(i64::try_from(n).unwrap_or(i64::MAX));
+                                }
+                                Err(e) => warn!(%e, "cannot count archived messages"),
+                            }
+                        }
+                        continue;
+                    }
+                };
                 let mut batch = vec![first];
                 while batch.len() < ARCHIVE_BATCH {
                     match rx.try_recv() {
@@ -321,7 +347,9 @@ impl Node {
                 for result in archive.handle_messages(batch).await {
                     match result {
                         Ok(waku_store::Ingested::Stored(_)) => {
-                            counted.inc();
+                            if let Some((archived, _)) = &gauge {
+                                archived.inc();
+                            }
                         }
                         Ok(waku_store::Ingested::Duplicate(_)) => {}
                         Err(e) => debug!(%e, "not archived"),
@@ -329,21 +357,6 @@ impl Node {
                 }
             }
         }));
-        // The gauge follows inserts as they happen; a periodic recount
-        // also takes retention's deletions into account.
-        if let Some(store) = self.store.clone() {
-            self.tasks.push(tokio::spawn(async move {
-                loop {
-                    match store.count().await {
-                        Ok(n) => {
-                            archived.set(i64::try_from(n).unwrap_or(i64::MAX));
-                        }
-                        Err(e) => warn!(%e, "cannot count archived messages"),
-                    }
-                    tokio::time::sleep(ARCHIVE_RECOUNT).await;
-                }
-            }));
-        }
         if let (Some(store), Some(settings)) = (&self.store, &self.config.store) {
             self.tasks.push(tokio::spawn(waku_store::run_retention(
                 store.clone(),
@@ -375,12 +388,13 @@ impl Node {
     fn lightpush_publish(
         &mut self,
         id: waku_lightpush::PublishId,
+        version: waku_lightpush::Version,
         pubsub_topic: String,
         message: WakuMessage,
     ) {
         let answer = self.relay_for_lightpush(pubsub_topic, message);
         self.node_metrics
-            .lightpush_request(answer.as_ref().err().map(|f| f.status().0));
+            .lightpush_request(version, answer.as_ref().err().map(|f| f.status().0));
         if let Some(lightpush) = self.swarm.behaviour_mut().lightpush.as_mut() {
             lightpush.publish_result(id, answer);
         }
@@ -423,6 +437,25 @@ impl Node {
         }
     }
 
+    /// Makes sure a connection to the service node `peer` is up or being
+    /// set up at `addr`, without opening a second one while a dial is under
+    /// way (requests to it wait for the connection).
+    fn ensure_dialing(
+        &mut self,
+        peer: PeerId,
+        addr: Multiaddr,
+    ) -> Result<(), libp2p::swarm::DialError> {
+        use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
+        let opts = DialOpts::peer_id(peer)
+            .addresses(vec![addr])
+            .condition(PeerCondition::DisconnectedAndNotDialing)
+            .build();
+        match self.swarm.dial(opts) {
+            Ok(()) | Err(libp2p::swarm::DialError::DialPeerConditionFalse(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The REST lightpush: through our own relay when we serve lightpush,
     /// else through `--lightpushnode`.
     fn lightpush_command(
@@ -456,8 +489,10 @@ impl Node {
                         description: f.to_string(),
                     })
             });
-            self.node_metrics
-                .lightpush_request(result.as_ref().err().map(|e| e.code));
+            self.node_metrics.lightpush_request(
+                waku_lightpush::Version::V3,
+                result.as_ref().err().map(|e| e.code),
+            );
             let _ = reply.send(result);
             return;
         }
@@ -468,9 +503,7 @@ impl Node {
             }));
             return;
         };
-        if !self.swarm.is_connected(&peer)
-            && let Err(e) = self.swarm.dial(addr)
-        {
+        if let Err(e) = self.ensure_dialing(peer, addr) {
             let _ = reply.send(Err(LightpushError {
                 code: 503,
                 description: e.to_string(),
@@ -511,9 +544,7 @@ impl Node {
             },
             FilterRequest::UnsubscribeAll | FilterRequest::Ping => Vec::new(),
         };
-        if !self.swarm.is_connected(&peer)
-            && let Err(e) = self.swarm.dial(addr)
-        {
+        if let Err(e) = self.ensure_dialing(peer, addr) {
             let _ = reply.send(Err(FilterFailure {
                 code: 504,
                 description: format!("cannot dial the filter service node: {e}"),
@@ -568,7 +599,6 @@ impl Node {
             store: self.store.clone(),
             storenode: config.storenode.as_ref().map(|(_, addr)| addr.clone()),
             lightpush: config.lightpush || config.lightpushnode.is_some(),
-            filter_client: config.filternode.is_some(),
             mounted: crate::rest::Mounted {
                 lightpush: config.lightpush,
                 filter: config.filter.is_some(),
@@ -767,9 +797,7 @@ impl Node {
                     let _ = reply.send(Err(RequestError::NoPeer));
                     return;
                 };
-                if !self.swarm.is_connected(&peer_id)
-                    && let Err(e) = self.swarm.dial(addr)
-                {
+                if let Err(e) = self.ensure_dialing(peer_id, addr) {
                     let _ = reply.send(Err(RequestError::Dial(e.to_string())));
                     return;
                 }
@@ -933,23 +961,34 @@ impl Node {
                         let _ = reply.send(result.map_err(|e| RequestError::Store(e.to_string())));
                     }
                 }
-                waku_store::Event::Served { .. } => {
-                    self.node_metrics.store_queries.inc();
+                waku_store::Event::Served { status_code, .. } => {
+                    self.node_metrics.store_query(false, status_code);
                 }
             },
+            SwarmEvent::Behaviour(NodeEvent::LegacyStore(event)) => {
+                if let waku_store::LegacyEvent::Served { error, .. } = *event {
+                    self.node_metrics
+                        .store_query(true, u32::try_from(error).unwrap_or(0));
+                }
+            }
             SwarmEvent::Behaviour(NodeEvent::Filter(event)) => self.on_filter_service(*event),
             SwarmEvent::Behaviour(NodeEvent::Lightpush(event)) => {
                 if let waku_lightpush::ServiceEvent::PublishRequest {
                     id,
+                    version,
                     pubsub_topic,
                     message,
                     ..
                 } = *event
                 {
-                    self.lightpush_publish(id, pubsub_topic, *message);
+                    self.lightpush_publish(id, version, pubsub_topic, *message);
                 } else {
-                    if let waku_lightpush::ServiceEvent::Refused { status, .. } = &*event {
-                        self.node_metrics.lightpush_request(Some(status.0));
+                    if let waku_lightpush::ServiceEvent::Refused {
+                        status, version, ..
+                    } = &*event
+                    {
+                        self.node_metrics
+                            .lightpush_request(*version, Some(status.0));
                     }
                     debug!(?event, "lightpush");
                 }
@@ -1099,8 +1138,7 @@ fn filter_config(
         rate_limit: config
             .rate_limits
             .for_protocol("filter")
-            .map(|l| waku_filter::RateLimit::new(l.volume, l.period))
-            .or(waku_filter::ServiceConfig::default().rate_limit),
+            .or(Some(waku_filter::DEFAULT_RATE_LIMIT)),
         ..waku_filter::ServiceConfig::default()
     }
 }

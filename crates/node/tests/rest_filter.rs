@@ -220,7 +220,7 @@ async fn filter_rest_refusals_carry_the_service_status() {
 async fn filter_rest_autoshards_without_a_pubsub_topic() {
     let args = ["--cluster-id", "1", "--num-shards-in-network", "8"];
     let mut service_args = args.to_vec();
-    service_args.extend(["--content-topic", TOPIC, "--filter"]);
+    service_args.extend(["--content-topic", TOPIC, "--filter", "--rest-admin"]);
     let service = NodeProcess::spawn(&service_args);
     let service_tcp = service.tcp_addr().to_string();
     let mut client_args = args.to_vec();
@@ -228,10 +228,32 @@ async fn filter_rest_autoshards_without_a_pubsub_topic() {
     let client = NodeProcess::spawn(&client_args);
     let c = client.rest_addr();
 
-    let sub =
-        json!({"requestId": "a1", "contentFilters": [TOPIC, "/other/1/chat/proto"]}).to_string();
+    let other = "/other/1/chat/proto";
+    let sub = json!({"requestId": "a1", "contentFilters": [TOPIC, other]}).to_string();
     let (status, text) = http(c, "POST", "/filter/v2/subscriptions", Some(&sub)).await;
     assert_eq!(status, 200, "{text}\n{}", client.log());
+    // Each content topic was subscribed on its own autoshard.
+    let net = waku_sharding::NetworkConfig::new(1, 8).unwrap();
+    let mut expected: Vec<Value> = [TOPIC, other]
+        .iter()
+        .map(|t| json!({"pubsubTopic": net.autoshard(t).unwrap().to_string(), "contentTopic": t}))
+        .collect();
+    expected.sort_by_key(ToString::to_string);
+    assert_ne!(expected[0]["pubsubTopic"], expected[1]["pubsubTopic"]);
+    let (status, text) = http(
+        service.rest_addr(),
+        "GET",
+        "/admin/v1/filter/subscriptions",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    let mut got = parse(&text)[0]["filterCriteria"]
+        .as_array()
+        .unwrap()
+        .clone();
+    got.sort_by_key(ToString::to_string);
+    assert_eq!(got, expected);
     let bad = json!({"requestId": "a2", "contentFilters": ["not-a-topic"]}).to_string();
     let (status, text) = http(c, "POST", "/filter/v2/subscriptions", Some(&bad)).await;
     assert_eq!(status, 400, "{text}");

@@ -16,7 +16,9 @@
 //! `"unknown"`.
 //!
 //! Content topics are registered in the filter cache only when the service
-//! node accepted the subscription (nwaku registers them whatever the answer).
+//! node accepted the subscription (nwaku registers them whatever the answer),
+//! and forgotten as soon as the node's client forgets them: on any
+//! unsubscribe, and when a ping is answered 404.
 
 use std::time::Duration;
 
@@ -32,8 +34,14 @@ use super::json::MessageOut;
 use super::status::text;
 use crate::handle::{FilterFailure, FilterRequest};
 
-/// How long a filter request may take (nwaku's 5 s).
-const FILTER_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long the node's filter client waits for the service node (nwaku's
+/// 5 s); its own timeout answers 503 and takes the request's criteria back.
+pub const FILTER_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a REST filter request waits for the node: a little longer than
+/// [`FILTER_REQUEST_TIMEOUT`], so that the client's answer (even a timeout)
+/// is the one the caller sees.
+const REST_FILTER_TIMEOUT: Duration = Duration::from_secs(6);
 
 /// The body of subscribe and unsubscribe requests.
 #[derive(Debug, Deserialize)]
@@ -78,9 +86,9 @@ fn undecodable(error: &serde_json::Error) -> Response {
     )
 }
 
-/// Sends `request` to the service node, within [`FILTER_TIMEOUT`].
+/// Sends `request` to the service node, within [`REST_FILTER_TIMEOUT`].
 async fn send(state: &RestState, request: FilterRequest) -> Result<(), FilterFailure> {
-    tokio::time::timeout(FILTER_TIMEOUT, state.node.filter(request))
+    tokio::time::timeout(REST_FILTER_TIMEOUT, state.node.filter(request))
         .await
         .map_err(|_| FilterFailure {
             code: 503,
@@ -109,7 +117,9 @@ async fn change(state: RestState, body: &str, subscribe: bool) -> Response {
         }
     };
     let result = send(&state, request).await;
-    if result.is_ok() {
+    // The client forgets criteria as soon as it sends UNSUBSCRIBE, whatever
+    // the answer; it only keeps new criteria the service accepted.
+    if result.is_ok() || !subscribe {
         let mut cache = state.filter_cache();
         for topic in &req.content_filters {
             if subscribe {
@@ -139,9 +149,8 @@ pub(crate) async fn unsubscribe_all(State(state): State<RestState>, body: String
         Err(e) => return undecodable(&e),
     };
     let result = send(&state, FilterRequest::UnsubscribeAll).await;
-    if result.is_ok() {
-        state.filter_cache().clear();
-    }
+    // The client has dropped its criteria, whatever the answer.
+    state.filter_cache().clear();
     answer(&req.request_id, result)
 }
 
@@ -151,6 +160,10 @@ pub(crate) async fn ping(
     Path(request_id): Path<String>,
 ) -> Response {
     let result = send(&state, FilterRequest::Ping).await;
+    // A 404 means the service forgot us; so did our client.
+    if matches!(&result, Err(f) if f.code == 404) {
+        state.filter_cache().clear();
+    }
     answer(&request_id, result)
 }
 

@@ -23,6 +23,7 @@ use tracing::{info, warn};
 use waku_sharding::NetworkConfig;
 
 pub use cache::{DEFAULT_CAPACITY, MessageCache};
+pub use filter::FILTER_REQUEST_TIMEOUT;
 
 use crate::NodeHandle;
 
@@ -97,9 +98,8 @@ pub struct RestSettings {
     /// Whether lightpush routes are served (a local service with relay, or
     /// a `--lightpushnode`).
     pub lightpush: bool,
-    /// Whether filter routes are served (with a `--filternode`).
-    pub filter_client: bool,
-    /// Which protocols run, for `/health`.
+    /// Which protocols run, for `/health` (and the filter routes, served
+    /// with a filter client).
     pub mounted: Mounted,
 }
 
@@ -197,7 +197,7 @@ pub fn serve(
         mounted: settings.mounted,
     };
     let mut tasks = Vec::new();
-    if settings.filter_client {
+    if settings.mounted.filter_client {
         let mut pushes = node.filter_pushes();
         let filter_state = state.clone();
         tasks.push(tokio::spawn(async move {
@@ -223,7 +223,7 @@ pub fn serve(
             }
         }
     });
-    let app = router(state, settings.admin, settings.filter_client);
+    let app = router(state, settings.admin, settings.mounted.filter_client);
     let server = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             warn!(%e, "REST server stopped");

@@ -159,6 +159,7 @@ impl SqliteStore {
         let mut conn = Connection::open(&path).map_err(db_err)?;
         configure(&conn)?;
         migrate(&mut conn)?;
+        let slots = read_concurrency().min(max_readers);
         let (jobs, rx) = mpsc::channel(WRITE_QUEUE);
         thread::Builder::new()
             .name("waku-store-sqlite-writer".into())
@@ -168,10 +169,8 @@ impl SqliteStore {
             path,
             jobs,
             readers: Arc::new(Mutex::new(Vec::new())),
-            read_slots: Arc::new(tokio::sync::Semaphore::new(
-                read_concurrency().min(max_readers),
-            )),
-            max_readers: read_concurrency().min(max_readers),
+            read_slots: Arc::new(tokio::sync::Semaphore::new(slots)),
+            max_readers: slots,
         })
     }
 
