@@ -42,6 +42,17 @@ async fn publish(publisher: SocketAddr, payload_b64: &str, content_topic: &str) 
     assert_eq!(status, 200, "{text}");
 }
 
+/// `GET /admin/v1/filter/subscriptions` on `node`.
+async fn admin_subscriptions(node: &NodeProcess) -> (u16, String) {
+    http(
+        node.rest_addr(),
+        "GET",
+        "/admin/v1/filter/subscriptions",
+        None,
+    )
+    .await
+}
+
 /// Drains `GET /filter/v2/messages/{topic}` until it returns something.
 async fn pushed(client: SocketAddr, topic_path: &str) -> Vec<Value> {
     let path = format!("/filter/v2/messages/{topic_path}");
@@ -100,26 +111,14 @@ async fn filter_rest_subscribe_receive_ping_and_unsubscribe() {
     // The service's operator sees the subscription.
     let client_id = client.tcp_addr().to_string();
     let client_id = client_id.rsplit('/').next().unwrap();
-    let (status, text) = http(
-        service.rest_addr(),
-        "GET",
-        "/admin/v1/filter/subscriptions",
-        None,
-    )
-    .await;
+    let (status, text) = admin_subscriptions(&service).await;
     assert_eq!(status, 200, "{text}");
     assert_eq!(
         parse(&text),
         json!([{"peerId": client_id, "filterCriteria": [{"pubsubTopic": SHARD, "contentTopic": TOPIC}]}])
     );
     // A node without the filter service says so.
-    let (status, text) = http(
-        publisher.rest_addr(),
-        "GET",
-        "/admin/v1/filter/subscriptions",
-        None,
-    )
-    .await;
+    let (status, text) = admin_subscriptions(&publisher).await;
     assert_eq!(status, 400, "{text}");
     assert!(text.contains("Filter Protocol is not mounted"), "{text}");
 
@@ -240,13 +239,7 @@ async fn filter_rest_autoshards_without_a_pubsub_topic() {
         .collect();
     expected.sort_by_key(ToString::to_string);
     assert_ne!(expected[0]["pubsubTopic"], expected[1]["pubsubTopic"]);
-    let (status, text) = http(
-        service.rest_addr(),
-        "GET",
-        "/admin/v1/filter/subscriptions",
-        None,
-    )
-    .await;
+    let (status, text) = admin_subscriptions(&service).await;
     assert_eq!(status, 200, "{text}");
     let mut got = parse(&text)[0]["filterCriteria"]
         .as_array()

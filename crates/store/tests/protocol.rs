@@ -7,10 +7,8 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{CT, DEADLINE, Pair, TOPIC, entry, memory_with, swarm};
-use futures::StreamExt;
+use common::{CT, Pair, TOPIC, entry, memory_with, swarm};
 use libp2p::Swarm;
-use libp2p::swarm::SwarmEvent;
 use waku_core::{MessageHash, Timestamp};
 use waku_store::proto::StoreQueryRequest;
 use waku_store::{
@@ -325,22 +323,7 @@ async fn rate_limit_answers_429() {
 async fn second_client(p: &mut Pair) -> Swarm<Behaviour> {
     let mut client = swarm(Behaviour::client(Config::default()));
     let addr = p.server.listeners().next().cloned().unwrap();
-    client.dial(addr).unwrap();
-    let run = async {
-        loop {
-            tokio::select! {
-                ev = p.server.select_next_some() => drop(ev),
-                ev = client.select_next_some() => {
-                    if matches!(ev, SwarmEvent::ConnectionEstablished { .. }) {
-                        return;
-                    }
-                }
-            }
-        }
-    };
-    tokio::time::timeout(DEADLINE, run)
-        .await
-        .expect("no connection");
+    common::connect(&mut p.server, &mut client, addr).await;
     client
 }
 

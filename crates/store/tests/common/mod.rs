@@ -100,6 +100,31 @@ pub async fn listen<B: NetworkBehaviour>(swarm: &mut Swarm<B>) -> Multiaddr {
     .expect("no listen address")
 }
 
+/// Dials `addr` (the server's) from `client` and drives both swarms until
+/// the connection is up.
+pub async fn connect<C: NetworkBehaviour>(
+    server: &mut Swarm<Behaviour>,
+    client: &mut Swarm<C>,
+    addr: libp2p::Multiaddr,
+) {
+    client.dial(addr).unwrap();
+    let run = async {
+        loop {
+            tokio::select! {
+                ev = server.select_next_some() => drop(ev),
+                ev = client.select_next_some() => {
+                    if matches!(ev, SwarmEvent::ConnectionEstablished { .. }) {
+                        return;
+                    }
+                }
+            }
+        }
+    };
+    tokio::time::timeout(DEADLINE, run)
+        .await
+        .expect("no connection");
+}
+
 /// Drives `server` and `client` until `client` has the outcome of its
 /// request `id`.
 pub async fn outcome(
@@ -194,22 +219,7 @@ impl<C: NetworkBehaviour> Pair<C> {
         let mut client = swarm(client);
         let addr = listen(&mut server).await;
         let server_id = *server.local_peer_id();
-        client.dial(addr).unwrap();
-        let run = async {
-            loop {
-                tokio::select! {
-                    ev = server.select_next_some() => drop(ev),
-                    ev = client.select_next_some() => {
-                        if matches!(ev, SwarmEvent::ConnectionEstablished { .. }) {
-                            return;
-                        }
-                    }
-                }
-            }
-        };
-        tokio::time::timeout(DEADLINE, run)
-            .await
-            .expect("no connection");
+        connect(&mut server, &mut client, addr).await;
         Self {
             server,
             client,
