@@ -1,5 +1,6 @@
-//! A macro for protocol crates whose libp2p `NetworkBehaviour` wraps an
-//! inner behaviour: it writes the delegating connection methods once.
+//! Macros for protocol crates whose libp2p `NetworkBehaviour` wraps an
+//! inner behaviour: the delegating connection methods and the step that
+//! polls the inner behaviour, written once.
 //!
 //! waku-core does not depend on libp2p: the expansion names libp2p's types by
 //! absolute path, so the crate expanding it must depend on `libp2p`.
@@ -75,6 +76,30 @@ macro_rules! forward_connection_setup {
         ) {
             self.inner
                 .on_connection_handler_event(peer_id, connection_id, event);
+        }
+    };
+}
+
+/// Expands, inside the polling loop of a wrapping behaviour's `poll`, to one
+/// poll of `$self.inner`: an event of the inner behaviour goes to
+/// `$self.on_inner_event` (and the loop goes on), any other action is
+/// returned, and `Pending` is returned as is. The inner behaviour's events
+/// never leave through the returned action, as they are all handled here.
+#[macro_export]
+macro_rules! poll_inner_step {
+    ($self:ident, $cx:ident) => {
+        match ::libp2p::swarm::NetworkBehaviour::poll(&mut $self.inner, $cx) {
+            ::std::task::Poll::Ready(::libp2p::swarm::ToSwarm::GenerateEvent(event)) => {
+                $self.on_inner_event(event)
+            }
+            ::std::task::Poll::Ready(action) => {
+                return ::std::task::Poll::Ready(
+                    action.map_out(|_| {
+                        unreachable!("events of the inner behaviour are handled above")
+                    }),
+                );
+            }
+            ::std::task::Poll::Pending => return ::std::task::Poll::Pending,
         }
     };
 }

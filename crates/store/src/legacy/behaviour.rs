@@ -243,15 +243,7 @@ impl NetworkBehaviour for LegacyBehaviour {
                 self.respond(peer, channel, response);
                 continue;
             }
-            match self.inner.poll(cx) {
-                Poll::Ready(ToSwarm::GenerateEvent(event)) => self.on_inner_event(event),
-                Poll::Ready(action) => {
-                    return Poll::Ready(action.map_out(|_| {
-                        unreachable!("events of the inner behaviour are handled above")
-                    }));
-                }
-                Poll::Pending => return Poll::Pending,
-            }
+            waku_core::poll_inner_step!(self, cx);
         }
     }
 }
