@@ -24,19 +24,12 @@ pub const VECTORS: &str = include_str!("../vectors/filter_v2.json");
 
 /// The vector case called `name`.
 pub fn vector(name: &str) -> Value {
-    let all: Value = serde_json::from_str(VECTORS).unwrap();
-    all["filter_v2"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no vector {name}"))
-        .clone()
+    waku_testkit::vectors::case(VECTORS, "filter_v2", name)
 }
 
 /// The bytes of hex field `field` of vector `name`.
 pub fn vector_bytes(name: &str, field: &str) -> Vec<u8> {
-    hex::decode(vector(name)[field].as_str().unwrap()).unwrap()
+    waku_testkit::vectors::case_bytes(VECTORS, "filter_v2", name, field)
 }
 
 /// A message stamped now.

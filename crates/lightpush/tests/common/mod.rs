@@ -21,19 +21,12 @@ pub const VECTORS: &str = include_str!("../vectors/lightpush.json");
 
 /// The vector case called `name`.
 pub fn vector(name: &str) -> Value {
-    let all: Value = serde_json::from_str(VECTORS).unwrap();
-    all["lightpush"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no vector {name}"))
-        .clone()
+    waku_testkit::vectors::case(VECTORS, "lightpush", name)
 }
 
 /// The bytes of hex field `field` of vector `name`.
 pub fn vector_bytes(name: &str, field: &str) -> Vec<u8> {
-    hex::decode(vector(name)[field].as_str().unwrap()).unwrap()
+    waku_testkit::vectors::case_bytes(VECTORS, "lightpush", name, field)
 }
 
 /// A validator that accepts the vectors' 2023 timestamps.

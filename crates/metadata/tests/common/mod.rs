@@ -21,19 +21,12 @@ pub const VECTORS: &str = include_str!("../vectors/metadata.json");
 
 /// The vector case called `name`.
 pub fn vector(name: &str) -> Value {
-    let all: Value = serde_json::from_str(VECTORS).unwrap();
-    all["metadata"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no vector {name}"))
-        .clone()
+    waku_testkit::vectors::case(VECTORS, "metadata", name)
 }
 
 /// The bytes of hex field `field` of vector `name`.
 pub fn vector_bytes(name: &str, field: &str) -> Vec<u8> {
-    hex::decode(vector(name)[field].as_str().unwrap()).unwrap()
+    waku_testkit::vectors::case_bytes(VECTORS, "metadata", name, field)
 }
 
 /// A full test node: metadata plus ping (ping shows a connection is alive

@@ -34,19 +34,12 @@ pub const VECTORS: &str = include_str!("../vectors/store_v3.json");
 
 /// The vector case called `name`.
 pub fn vector(name: &str) -> Value {
-    let all: Value = serde_json::from_str(VECTORS).unwrap();
-    all["store_v3"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no vector {name}"))
-        .clone()
+    waku_testkit::vectors::case(VECTORS, "store_v3", name)
 }
 
 /// The bytes of hex field `field` of vector `name`.
 pub fn vector_bytes(name: &str, field: &str) -> Vec<u8> {
-    hex::decode(vector(name)[field].as_str().unwrap()).unwrap()
+    waku_testkit::vectors::case_bytes(VECTORS, "store_v3", name, field)
 }
 
 /// A message with a timestamp, content topic and payload.
