@@ -4,13 +4,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use waku_core::{MessageHash, Timestamp, WakuMessage, now_nanos};
+use waku_core::{
+    DEFAULT_MAX_TIMESTAMP_SKEW, MessageHash, MessageValidator, Timestamp, WakuMessage, now_nanos,
+};
 
 use crate::message_store::{MessageStore, StoreError, StoredMessage};
 
 /// Largest distance between a message's timestamp and our clock for it to
-/// be stored (13/WAKU2-STORE: 20 seconds).
-pub const MAX_TIMESTAMP_SKEW: Duration = Duration::from_secs(20);
+/// be stored (13/WAKU2-STORE: 20 seconds): waku-core's
+/// [`DEFAULT_MAX_TIMESTAMP_SKEW`], the window relay validates with too.
+pub const MAX_TIMESTAMP_SKEW: Duration = DEFAULT_MAX_TIMESTAMP_SKEW;
 
 /// What happened to an eligible message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,13 +73,14 @@ pub enum IngestError {
 #[derive(Clone)]
 pub struct Archive {
     store: Arc<dyn MessageStore>,
-    max_skew: Duration,
+    /// waku-core's shared checks; only its timestamp window is used here.
+    validator: MessageValidator,
 }
 
 impl std::fmt::Debug for Archive {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Archive")
-            .field("max_skew", &self.max_skew)
+            .field("max_skew", &self.validator.max_timestamp_skew)
             .finish_non_exhaustive()
     }
 }
@@ -86,13 +90,16 @@ impl Archive {
     pub fn new(store: Arc<dyn MessageStore>) -> Self {
         Self {
             store,
-            max_skew: MAX_TIMESTAMP_SKEW,
+            validator: MessageValidator {
+                max_timestamp_skew: MAX_TIMESTAMP_SKEW,
+                ..MessageValidator::default()
+            },
         }
     }
 
     /// Changes the allowed timestamp skew.
     pub fn with_max_skew(mut self, max_skew: Duration) -> Self {
-        self.max_skew = max_skew;
+        self.validator.max_timestamp_skew = max_skew;
         self
     }
 
@@ -102,28 +109,29 @@ impl Archive {
     }
 
     /// Whether `message` may be stored when our clock reads `now`.
+    ///
+    /// The window is waku-core's [`MessageValidator::check_timestamp`]. That
+    /// check lets a message without a timestamp pass (as relay must); the
+    /// store is stricter and rejects it, since the spec makes the timestamp
+    /// mandatory for storage.
     pub fn check_eligible(&self, message: &WakuMessage, now: Timestamp) -> Result<(), IngestError> {
         if message.is_ephemeral() {
             return Err(IngestError::Ephemeral);
         }
-        let timestamp = match message.timestamp {
-            None | Some(0) => return Err(IngestError::MissingTimestamp),
-            Some(t) => t,
-        };
-        let skew = i64::try_from(self.max_skew.as_nanos()).unwrap_or(i64::MAX);
-        if timestamp < now.saturating_sub(skew) {
-            return Err(IngestError::TooOld {
-                timestamp,
-                skew: self.max_skew,
-            });
+        if message.timestamp_or_zero() == 0 {
+            return Err(IngestError::MissingTimestamp);
         }
-        if timestamp > now.saturating_add(skew) {
-            return Err(IngestError::TooNew {
-                timestamp,
-                skew: self.max_skew,
-            });
-        }
-        Ok(())
+        // The only error check_timestamp reports is the window; which side
+        // of it the timestamp lies on is ours to tell.
+        self.validator.check_timestamp(message, now).map_err(|_| {
+            let timestamp = message.timestamp_or_zero();
+            let skew = self.validator.max_timestamp_skew;
+            if timestamp < now {
+                IngestError::TooOld { timestamp, skew }
+            } else {
+                IngestError::TooNew { timestamp, skew }
+            }
+        })
     }
 
     /// Stores `message`, received on `pubsub_topic`, if it is eligible.

@@ -91,3 +91,47 @@ async fn the_pool_opens_at_most_the_configured_connections() {
         .get(0);
     assert!((1..=2).contains(&others), "{others} connections");
 }
+
+#[tokio::test]
+async fn a_column_of_another_type_is_an_error_not_a_panic() {
+    let Some(url) = common::pg::fresh_database_url().await else {
+        return;
+    };
+    let e = common::entry(5, common::CT, "typed");
+    {
+        let store = waku_store::open_store(&url).await.unwrap();
+        store.put(vec![e.clone()]).await.unwrap();
+    }
+    // Someone changes the schema behind the store's back.
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+        .batch_execute("ALTER TABLE messages ALTER COLUMN timestamp TYPE TEXT")
+        .await
+        .unwrap();
+    let store = waku_store::open_store(&url).await.unwrap();
+    let query = |cursor| waku_store::MessageQuery {
+        filter: waku_store::MessageFilter::default(),
+        cursor,
+        forward: true,
+        page_size: 10,
+        include_data: true,
+    };
+    // The cursor's timestamp, and the timestamp of each row of a page, are
+    // read as BIGINT: a typed error, the task polling the future lives on.
+    for cursor in [Some(e.hash), None] {
+        let result = tokio::spawn({
+            let store = store.clone();
+            async move { store.query(query(cursor)).await }
+        })
+        .await
+        .expect("the query future must not panic");
+        assert!(
+            matches!(result, Err(waku_store::StoreError::Corrupt(_))),
+            "{result:?}"
+        );
+    }
+    assert_eq!(store.count().await.unwrap(), 1);
+}

@@ -116,3 +116,21 @@ async fn concurrent_queries_are_bounded_by_the_connection_limit_and_the_cores() 
         assert_eq!(q.await.unwrap(), 1);
     }
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn open_store_opens_sqlite_off_the_runtime_and_without_one() {
+    let dir = tempfile::tempdir().unwrap();
+    // On a single-threaded runtime: the open runs on the blocking pool
+    // while the runtime thread stays free.
+    let url = format!("sqlite://{}", dir.path().join("a.sqlite3").display());
+    let opening = tokio::spawn(async move { open_store(&url).await });
+    let store = opening.await.unwrap().unwrap();
+    store.put(vec![entry(1, CT, "a")]).await.unwrap();
+    assert_eq!(store.count().await.unwrap(), 1);
+    // Outside any tokio runtime (another executor), on a plain thread.
+    let url = format!("sqlite://{}", dir.path().join("b.sqlite3").display());
+    let opened = std::thread::spawn(move || futures::executor::block_on(open_store(&url)))
+        .join()
+        .unwrap();
+    assert!(opened.is_ok(), "{:?}", opened.err());
+}

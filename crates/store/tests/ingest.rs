@@ -64,6 +64,18 @@ async fn timestamps_beyond_20_seconds_are_rejected() {
     archive
         .check_eligible(&msg(now + 19 * s, CT, ""), now)
         .unwrap();
+    // The window is waku-core's shared one (relay's too): exactly 20 s
+    // away is still inside.
+    assert_eq!(
+        waku_store::MAX_TIMESTAMP_SKEW,
+        waku_core::DEFAULT_MAX_TIMESTAMP_SKEW
+    );
+    archive
+        .check_eligible(&msg(now - 20 * s, CT, ""), now)
+        .unwrap();
+    archive
+        .check_eligible(&msg(now + 20 * s, CT, ""), now)
+        .unwrap();
     assert!(
         archive
             .handle_message(TOPIC, msg(now - 60 * s, CT, "old"))

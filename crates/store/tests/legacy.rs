@@ -1,5 +1,9 @@
 //! The legacy `/vac/waku/store/2.0.0-beta4` service and client over real
 //! libp2p streams, on the same store as v3.
+//!
+//! Tests whose answer comes from the backend (paging with Index cursors,
+//! filters, time ranges, tie order) run once on `MemoryStore` and once on
+//! an SQLite file; rate-limit tests run on memory only.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -7,7 +11,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{CT, TOPIC, entry, listen, memory_with, msg, swarm};
+use common::{CT, TOPIC, each_backend, entry, listen, memory_with, msg, swarm};
 use futures::StreamExt;
 use libp2p::swarm::SwarmEvent;
 use libp2p::{PeerId, Swarm};
@@ -182,136 +186,146 @@ fn wire_layout_and_index() {
 // spec: STORE2-004, STORE2-005, STORE2-008, STORE2-009, STORE2-012
 #[tokio::test]
 async fn forward_and_backward_paging_with_index_cursors() {
-    let mut p = Legacy::new(memory_with(twenty_five()).await, Config::default()).await;
-    let r = p
-        .query(query(TOPIC, &[CT], Some(10), Direction::Forward, None))
-        .await
-        .unwrap();
-    assert_eq!(payloads(&r), names(0..10));
-    let info = r.paging_info.clone().unwrap();
-    assert_eq!(info.page_size, Some(10));
-    assert_eq!(info.direction, Some(Direction::Forward as i32));
-    let cursor = info.cursor.unwrap();
-    assert_eq!(cursor.sender_time, Some(109), "cursor at the last message");
-    let r = p
-        .query(query(
-            TOPIC,
-            &[CT],
-            Some(10),
-            Direction::Forward,
-            Some(cursor),
-        ))
-        .await
-        .unwrap();
-    assert_eq!(payloads(&r), names(10..20));
-    let cursor = r.paging_info.unwrap().cursor.unwrap();
-    let r = p
-        .query(query(
-            TOPIC,
-            &[CT],
-            Some(10),
-            Direction::Forward,
-            Some(cursor),
-        ))
-        .await
-        .unwrap();
-    assert_eq!(payloads(&r), names(20..25));
-    assert_eq!(r.paging_info.unwrap().cursor, None, "no cursor at the end");
+    for backend in each_backend() {
+        let mut p = Legacy::new(backend.with(twenty_five()).await, Config::default()).await;
+        let r = p
+            .query(query(TOPIC, &[CT], Some(10), Direction::Forward, None))
+            .await
+            .unwrap();
+        assert_eq!(payloads(&r), names(0..10));
+        let info = r.paging_info.clone().unwrap();
+        assert_eq!(info.page_size, Some(10));
+        assert_eq!(info.direction, Some(Direction::Forward as i32));
+        let cursor = info.cursor.unwrap();
+        assert_eq!(cursor.sender_time, Some(109), "cursor at the last message");
+        let r = p
+            .query(query(
+                TOPIC,
+                &[CT],
+                Some(10),
+                Direction::Forward,
+                Some(cursor),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(payloads(&r), names(10..20));
+        let cursor = r.paging_info.unwrap().cursor.unwrap();
+        let r = p
+            .query(query(
+                TOPIC,
+                &[CT],
+                Some(10),
+                Direction::Forward,
+                Some(cursor),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(payloads(&r), names(20..25));
+        assert_eq!(r.paging_info.unwrap().cursor, None, "no cursor at the end");
 
-    let r = p
-        .query(query(TOPIC, &[CT], Some(10), Direction::Backward, None))
-        .await
-        .unwrap();
-    assert_eq!(payloads(&r), names(15..25), "newest page, oldest first");
-    let cursor = r.paging_info.unwrap().cursor.unwrap();
-    assert_eq!(cursor.sender_time, Some(115), "cursor at the first message");
-    let r = p
-        .query(query(
-            TOPIC,
-            &[CT],
-            Some(10),
-            Direction::Backward,
-            Some(cursor),
-        ))
-        .await
-        .unwrap();
-    assert_eq!(payloads(&r), names(5..15));
-    // Without paging info: backward, default page size.
-    let mut bare = query(TOPIC, &[CT], None, Direction::Backward, None);
-    bare.paging_info = None;
-    assert_eq!(payloads(&p.query(bare).await.unwrap()), names(5..25));
+        let r = p
+            .query(query(TOPIC, &[CT], Some(10), Direction::Backward, None))
+            .await
+            .unwrap();
+        assert_eq!(payloads(&r), names(15..25), "newest page, oldest first");
+        let cursor = r.paging_info.unwrap().cursor.unwrap();
+        assert_eq!(cursor.sender_time, Some(115), "cursor at the first message");
+        let r = p
+            .query(query(
+                TOPIC,
+                &[CT],
+                Some(10),
+                Direction::Backward,
+                Some(cursor),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(payloads(&r), names(5..15));
+        // Without paging info: backward, default page size.
+        let mut bare = query(TOPIC, &[CT], None, Direction::Backward, None);
+        bare.paging_info = None;
+        assert_eq!(payloads(&p.query(bare).await.unwrap()), names(5..25));
+    }
 }
 
 // spec: STORE2-006
 #[tokio::test]
 async fn empty_filters_mean_any() {
-    let entries = vec![
-        entry(1, CT, "a"),
-        entry(2, "/app/1/other/proto", "b"),
-        StoredMessage::new("/waku/2/rs/1/0", msg(3, CT, "c")),
-    ];
-    let mut p = Legacy::new(memory_with(entries).await, Config::default()).await;
-    let mut q = query("", &[], None, Direction::Forward, None);
-    assert_eq!(
-        payloads(&p.query(q.clone()).await.unwrap()),
-        ["a", "b", "c"]
-    );
-    q.pubsub_topic = None;
-    q.content_filters = vec![ContentFilter {
-        content_topic: CT.into(),
-    }];
-    assert_eq!(payloads(&p.query(q.clone()).await.unwrap()), ["a", "c"]);
-    q.pubsub_topic = Some(TOPIC.into());
-    assert_eq!(payloads(&p.query(q.clone()).await.unwrap()), ["a"]);
-    q.content_filters.clear();
-    assert_eq!(payloads(&p.query(q).await.unwrap()), ["a", "b"]);
+    for backend in each_backend() {
+        let entries = vec![
+            entry(1, CT, "a"),
+            entry(2, "/app/1/other/proto", "b"),
+            StoredMessage::new("/waku/2/rs/1/0", msg(3, CT, "c")),
+        ];
+        let mut p = Legacy::new(backend.with(entries).await, Config::default()).await;
+        let mut q = query("", &[], None, Direction::Forward, None);
+        assert_eq!(
+            payloads(&p.query(q.clone()).await.unwrap()),
+            ["a", "b", "c"]
+        );
+        q.pubsub_topic = None;
+        q.content_filters = vec![ContentFilter {
+            content_topic: CT.into(),
+        }];
+        assert_eq!(payloads(&p.query(q.clone()).await.unwrap()), ["a", "c"]);
+        q.pubsub_topic = Some(TOPIC.into());
+        assert_eq!(payloads(&p.query(q.clone()).await.unwrap()), ["a"]);
+        q.content_filters.clear();
+        assert_eq!(payloads(&p.query(q).await.unwrap()), ["a", "b"]);
+    }
 }
 
 // spec: STORE2-007
 #[tokio::test]
 async fn page_size_default_and_cap() {
-    let entries: Vec<StoredMessage> = (0..150).map(|i| entry(i, CT, &format!("{i}"))).collect();
-    let mut p = Legacy::new(memory_with(entries).await, Config::default()).await;
-    let sizes = [(None, 20), (Some(0), 20), (Some(3), 3), (Some(1000), 100)];
-    for (asked, got) in sizes {
-        let r = p
-            .query(query(TOPIC, &[CT], asked, Direction::Forward, None))
-            .await
-            .unwrap();
-        assert_eq!(r.messages.len(), got, "{asked:?}");
+    for backend in each_backend() {
+        let entries: Vec<StoredMessage> = (0..150).map(|i| entry(i, CT, &format!("{i}"))).collect();
+        let mut p = Legacy::new(backend.with(entries).await, Config::default()).await;
+        let sizes = [(None, 20), (Some(0), 20), (Some(3), 3), (Some(1000), 100)];
+        for (asked, got) in sizes {
+            let r = p
+                .query(query(TOPIC, &[CT], asked, Direction::Forward, None))
+                .await
+                .unwrap();
+            assert_eq!(r.messages.len(), got, "{asked:?}");
+        }
     }
 }
 
 // spec: STORE2-010
 #[tokio::test]
 async fn unknown_cursor_is_invalid_cursor() {
-    let mut p = Legacy::new(memory_with(twenty_five()).await, Config::default()).await;
-    let bogus = Index {
-        digest: Some(vec![1; 32]),
-        receiver_time: Some(105),
-        sender_time: Some(105),
-        pubsub_topic: Some(TOPIC.into()),
-    };
-    let r = p
-        .query(query(TOPIC, &[CT], None, Direction::Forward, Some(bogus)))
-        .await;
-    match r {
-        Err(QueryError::Response(ResponseError::Status { code, desc })) => {
-            assert_eq!(code, 1);
-            assert_eq!(desc, "INVALID_CURSOR");
+    for backend in each_backend() {
+        let mut p = Legacy::new(backend.with(twenty_five()).await, Config::default()).await;
+        let bogus = Index {
+            digest: Some(vec![1; 32]),
+            receiver_time: Some(105),
+            sender_time: Some(105),
+            pubsub_topic: Some(TOPIC.into()),
+        };
+        let r = p
+            .query(query(TOPIC, &[CT], None, Direction::Forward, Some(bogus)))
+            .await;
+        match r {
+            Err(QueryError::Response(ResponseError::Status { code, desc })) => {
+                assert_eq!(code, 1);
+                assert_eq!(desc, "INVALID_CURSOR");
+            }
+            other => panic!("{other:?}"),
         }
-        other => panic!("{other:?}"),
     }
 }
 
 // spec: STORE2-013
 #[tokio::test]
 async fn time_range_bounds_are_inclusive() {
-    let mut p = Legacy::new(memory_with(twenty_five()).await, Config::default()).await;
-    let mut q = query(TOPIC, &[CT], None, Direction::Forward, None);
-    q.start_time = Some(103);
-    q.end_time = Some(106);
-    assert_eq!(payloads(&p.query(q).await.unwrap()), names(3..7));
+    for backend in each_backend() {
+        let mut p = Legacy::new(backend.with(twenty_five()).await, Config::default()).await;
+        let mut q = query(TOPIC, &[CT], None, Direction::Forward, None);
+        q.start_time = Some(103);
+        q.end_time = Some(106);
+        assert_eq!(payloads(&p.query(q).await.unwrap()), names(3..7));
+    }
 }
 
 // spec: STORE2-012, STORE2-014
@@ -379,32 +393,34 @@ async fn zero_volume_rate_limit_is_no_limit() {
 // spec: STORE2-004, STORE2-005
 #[tokio::test]
 async fn legacy_and_v3_read_the_same_store() {
-    // Equal timestamps: both protocols order them the same way.
-    let entries: Vec<StoredMessage> = (0..6).map(|i| entry(50, CT, &format!("s{i}"))).collect();
-    let mut sorted = entries.clone();
-    sorted.sort_by_key(|m| m.hash);
-    let store = memory_with(entries).await;
-    let mut p = Legacy::new(Arc::clone(&store), Config::default()).await;
-    let r = p
-        .query(query(TOPIC, &[CT], Some(4), Direction::Forward, None))
-        .await
-        .unwrap();
-    let want: Vec<String> = sorted[..4]
-        .iter()
-        .map(|m| String::from_utf8(m.message.payload.to_vec()).unwrap())
-        .collect();
-    assert_eq!(payloads(&r), want);
-    // The cursor between equal timestamps resolves to the right entry.
-    let cursor = r.paging_info.unwrap().cursor.unwrap();
-    let r = p
-        .query(query(
-            TOPIC,
-            &[CT],
-            Some(4),
-            Direction::Forward,
-            Some(cursor),
-        ))
-        .await
-        .unwrap();
-    assert_eq!(r.messages.len(), 2);
+    for backend in each_backend() {
+        // Equal timestamps: both protocols order them the same way.
+        let entries: Vec<StoredMessage> = (0..6).map(|i| entry(50, CT, &format!("s{i}"))).collect();
+        let mut sorted = entries.clone();
+        sorted.sort_by_key(|m| m.hash);
+        let store = backend.with(entries).await;
+        let mut p = Legacy::new(Arc::clone(&store), Config::default()).await;
+        let r = p
+            .query(query(TOPIC, &[CT], Some(4), Direction::Forward, None))
+            .await
+            .unwrap();
+        let want: Vec<String> = sorted[..4]
+            .iter()
+            .map(|m| String::from_utf8(m.message.payload.to_vec()).unwrap())
+            .collect();
+        assert_eq!(payloads(&r), want);
+        // The cursor between equal timestamps resolves to the right entry.
+        let cursor = r.paging_info.unwrap().cursor.unwrap();
+        let r = p
+            .query(query(
+                TOPIC,
+                &[CT],
+                Some(4),
+                Direction::Forward,
+                Some(cursor),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(r.messages.len(), 2);
+    }
 }

@@ -1,11 +1,12 @@
 //! The wire format against the js-waku vectors: raw js-waku frames sent to
-//! our service over a real stream, and our frames decoded as js-waku's.
+//! our service over a real stream (served from memory and from an SQLite
+//! file), and our frames decoded as js-waku's.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 use common::raw::raw;
-use common::{Pair, memory_with, vector, vector_bytes};
+use common::{Backend, Pair, each_backend, vector, vector_bytes};
 use prost::Message;
 use waku_core::codec::encode_frame;
 use waku_core::{MessageHash, WakuMessage, message_hash};
@@ -132,9 +133,9 @@ fn client_checks_status_and_entries() {
     );
 }
 
-async fn js_pair() -> Pair<common::raw::Raw> {
+async fn js_pair(backend: Backend) -> Pair<common::raw::Raw> {
     Pair::with_client(
-        memory_with(a_and_b()).await,
+        backend.with(a_and_b()).await,
         Config::default(),
         raw(PROTOCOL),
     )
@@ -156,78 +157,86 @@ fn decode_frame(bytes: &[u8]) -> StoreQueryResponse {
 // spec: STORE-001, STORE-002, STORE-014, STORE-015, STORE-020, STORE-024, STORE-035
 #[tokio::test]
 async fn js_waku_frames_are_served_over_a_stream() {
-    let mut p = js_pair().await;
-    let a = hash_field("message_hash_A");
-    let b = hash_field("message_hash_B");
-    let hashes = |r: &StoreQueryResponse| -> Vec<MessageHash> {
-        r.messages
-            .iter()
-            .map(|kv| MessageHash::from_slice(kv.message_hash.as_deref().unwrap()).unwrap())
-            .collect()
-    };
+    for backend in each_backend() {
+        let mut p = js_pair(backend).await;
+        let a = hash_field("message_hash_A");
+        let b = hash_field("message_hash_B");
+        let hashes = |r: &StoreQueryResponse| -> Vec<MessageHash> {
+            r.messages
+                .iter()
+                .map(|kv| MessageHash::from_slice(kv.message_hash.as_deref().unwrap()).unwrap())
+                .collect()
+        };
 
-    let r = decode_frame(
-        &p.send_raw(vector_bytes(
-            "store_query_content_time_range",
-            "length_prefixed_hex",
-        ))
-        .await,
-    );
-    assert_eq!(r.status_code, Some(200));
-    assert_eq!(r.request_id, "00000000-0000-4000-8000-000000000001");
-    assert_eq!(hashes(&r), vec![a, b]);
-    assert!(
-        r.messages
-            .iter()
-            .all(|kv| kv.pubsub_topic.as_deref() == Some("/waku/2/rs/1/4"))
-    );
-    assert_eq!(r.pagination_cursor, None);
+        let r = decode_frame(
+            &p.send_raw(vector_bytes(
+                "store_query_content_time_range",
+                "length_prefixed_hex",
+            ))
+            .await,
+        );
+        assert_eq!(r.status_code, Some(200));
+        assert_eq!(r.request_id, "00000000-0000-4000-8000-000000000001");
+        assert_eq!(hashes(&r), vec![a, b]);
+        assert!(
+            r.messages
+                .iter()
+                .all(|kv| kv.pubsub_topic.as_deref() == Some("/waku/2/rs/1/4"))
+        );
+        assert_eq!(r.pagination_cursor, None);
 
-    let r = decode_frame(
-        &p.send_raw(vector_bytes(
-            "store_query_backward_no_limit",
-            "length_prefixed_hex",
-        ))
-        .await,
-    );
-    assert_eq!(hashes(&r), vec![a, b], "backward, still oldest-first");
+        let r = decode_frame(
+            &p.send_raw(vector_bytes(
+                "store_query_backward_no_limit",
+                "length_prefixed_hex",
+            ))
+            .await,
+        );
+        assert_eq!(hashes(&r), vec![a, b], "backward, still oldest-first");
+    }
 }
 
-// spec: STORE-028, STORE-033
+// spec: STORE-023, STORE-028, STORE-033
 #[tokio::test]
 async fn js_waku_paging_and_lookup_frames() {
-    let mut p = js_pair().await;
-    let b = hash_field("message_hash_B");
-    // Cursor at A, limit 1, forward: B, and B is the last one.
-    let r = decode_frame(
-        &p.send_raw(vector_bytes(
-            "store_query_page_size_1_with_cursor",
-            "length_prefixed_hex",
-        ))
-        .await,
-    );
-    assert_eq!(r.status_code, Some(200));
-    assert_eq!(r.messages.len(), 1);
-    assert_eq!(r.messages[0].message_hash.as_deref(), Some(&b.0[..]));
-    // js-waku asks again with B as cursor and expects 200 and nothing.
-    let mut next = StoreQueryRequest::decode(
-        vector_bytes("store_query_page_size_1_with_cursor", "hex").as_slice(),
-    )
-    .unwrap();
-    next.pagination_cursor = Some(b.0.to_vec());
-    let r = decode_frame(&p.send_raw(encode_frame(&next)).await);
-    assert_eq!(r.status_code, Some(200));
-    assert!(r.messages.is_empty());
-    assert_eq!(r.pagination_cursor, None);
-    // The hash lookup as js-waku sends it (with pubsub_topic).
-    let r = decode_frame(
-        &p.send_raw(vector_bytes(
-            "store_query_hash_lookup_as_sent_by_js_waku",
-            "length_prefixed_hex",
-        ))
-        .await,
-    );
-    assert_eq!(r.status_code, Some(200));
-    assert_eq!(r.messages.len(), 2);
-    let _ = message_hash;
+    for backend in each_backend() {
+        let mut p = js_pair(backend).await;
+        let b = hash_field("message_hash_B");
+        // Cursor at A, limit 1, forward: B, and B is the last one.
+        let r = decode_frame(
+            &p.send_raw(vector_bytes(
+                "store_query_page_size_1_with_cursor",
+                "length_prefixed_hex",
+            ))
+            .await,
+        );
+        assert_eq!(r.status_code, Some(200));
+        assert_eq!(r.messages.len(), 1);
+        assert_eq!(r.messages[0].message_hash.as_deref(), Some(&b.0[..]));
+        assert_eq!(
+            r.pagination_cursor, None,
+            "an exactly full last page has no cursor"
+        );
+        // js-waku asks again with B as cursor and expects 200 and nothing.
+        let mut next = StoreQueryRequest::decode(
+            vector_bytes("store_query_page_size_1_with_cursor", "hex").as_slice(),
+        )
+        .unwrap();
+        next.pagination_cursor = Some(b.0.to_vec());
+        let r = decode_frame(&p.send_raw(encode_frame(&next)).await);
+        assert_eq!(r.status_code, Some(200));
+        assert!(r.messages.is_empty());
+        assert_eq!(r.pagination_cursor, None);
+        // The hash lookup as js-waku sends it (with pubsub_topic).
+        let r = decode_frame(
+            &p.send_raw(vector_bytes(
+                "store_query_hash_lookup_as_sent_by_js_waku",
+                "length_prefixed_hex",
+            ))
+            .await,
+        );
+        assert_eq!(r.status_code, Some(200));
+        assert_eq!(r.messages.len(), 2);
+        let _ = message_hash;
+    }
 }

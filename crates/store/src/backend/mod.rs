@@ -71,6 +71,8 @@ impl FromStr for StoreUrl {
 
 impl StoreUrl {
     /// Opens the store the URL names (creating and migrating its schema).
+    /// An SQLite file is opened and migrated on tokio's blocking pool, so
+    /// the calling task's runtime thread never waits on the disk.
     pub async fn open(&self) -> Result<Arc<dyn MessageStore>, StoreError> {
         self.open_with_max_connections(postgres::DEFAULT_POOL_SIZE)
             .await
@@ -84,15 +86,27 @@ impl StoreUrl {
         max_connections: usize,
     ) -> Result<Arc<dyn MessageStore>, StoreError> {
         Ok(match self {
-            Self::Sqlite(path) => {
-                Arc::new(SqliteStore::open_with_max_readers(path, max_connections)?)
-            }
+            Self::Sqlite(path) => Arc::new(open_sqlite(path.clone(), max_connections).await?),
             Self::Postgres(url) => {
                 Arc::new(PostgresStore::connect_with_pool_size(url, max_connections).await?)
             }
             Self::Memory => Arc::new(MemoryStore::new()),
         })
     }
+}
+
+/// Opens an SQLite store off the async runtime: creating the file, setting
+/// WAL and running the migrations are blocking disk I/O (a migration of a
+/// large database can take long), so they run on tokio's blocking pool
+/// rather than on a runtime worker that also drives the swarm. Called from
+/// outside a tokio runtime (another executor), it opens in place.
+async fn open_sqlite(path: PathBuf, max_readers: usize) -> Result<SqliteStore, StoreError> {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return SqliteStore::open_with_max_readers(path, max_readers);
+    }
+    tokio::task::spawn_blocking(move || SqliteStore::open_with_max_readers(path, max_readers))
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("opening the SQLite store failed: {e}")))?
 }
 
 /// Parses `url` and opens that store: the one call a node needs.

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use tokio_postgres::NoTls;
-use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
+use tokio_postgres::{NoTls, Row as PgRow};
 use waku_core::{MessageHash, Timestamp};
 
 use super::sql::{self, Dialect, Param, ROW_OVERHEAD, Row};
@@ -70,6 +70,14 @@ fn db_err(e: impl std::fmt::Display) -> StoreError {
 
 fn pool_err(e: deadpool_postgres::PoolError) -> StoreError {
     StoreError::Unavailable(format!("no PostgreSQL connection: {e}"))
+}
+
+/// Column `idx` of `row` as a `T`. A column of another type (a schema
+/// changed behind our back) is a [`StoreError::Corrupt`], never a panic:
+/// these reads run inside futures the swarm polls.
+fn column<'a, T: FromSql<'a>>(row: &'a PgRow, idx: usize) -> Result<T, StoreError> {
+    row.try_get(idx)
+        .map_err(|e| StoreError::Corrupt(format!("column {idx}: {e}")))
 }
 
 /// A [`MessageStore`] in a PostgreSQL database, selected by the URL
@@ -146,14 +154,14 @@ impl PostgresStore {
         )
         .await
         .map_err(db_err)?;
-        let done: i32 = tx
+        let row = tx
             .query_one(
                 "SELECT COALESCE(MAX(version), 0) FROM waku_store_schema",
                 &[],
             )
             .await
-            .map_err(db_err)?
-            .get(0);
+            .map_err(db_err)?;
+        let done: i32 = column(&row, 0)?;
         let done = usize::try_from(done).unwrap_or(0);
         if done > MIGRATIONS.len() {
             return Err(StoreError::Config(format!(
@@ -198,10 +206,13 @@ impl PostgresStore {
             .query(&stmt, &[&hashes, &times, &topics, &contents, &messages])
             .await
             .map_err(db_err)?;
-        let mut new: std::collections::HashSet<MessageHash> = inserted
-            .iter()
-            .filter_map(|r| MessageHash::from_slice(r.get::<_, &[u8]>(0)))
-            .collect();
+        let mut new = std::collections::HashSet::with_capacity(inserted.len());
+        for r in &inserted {
+            let bytes: &[u8] = column(r, 0)?;
+            let hash = MessageHash::from_slice(bytes)
+                .ok_or_else(|| StoreError::Corrupt(format!("hash of {} bytes", bytes.len())))?;
+            new.insert(hash);
+        }
         // A hash twice in one batch was inserted once: only its first
         // occurrence counts as new.
         Ok(rows.iter().map(|r| new.remove(&r.hash)).collect())
@@ -221,7 +232,7 @@ impl PostgresStore {
                     .await
                     .map_err(db_err)?
                     .ok_or(StoreError::UnknownCursor(hash))?;
-                Some((row.get::<_, i64>(0), hash))
+                Some((column::<i64>(&row, 0)?, hash))
             }
         };
         let sql = sql::page_query(Dialect::Postgres, &q, cursor);
@@ -235,8 +246,12 @@ impl PostgresStore {
         let entries = rows
             .iter()
             .map(|r| {
-                let message: Option<&[u8]> = if q.include_data { Some(r.get(3)) } else { None };
-                sql::entry_from_columns(r.get(0), r.get(1), r.get(2), message)
+                let message: Option<&[u8]> = if q.include_data {
+                    Some(column(r, 3)?)
+                } else {
+                    None
+                };
+                sql::entry_from_columns(column(r, 0)?, column(r, 1)?, column(r, 2)?, message)
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(QueryPage::from_walk(entries, q.page_size, q.forward))
@@ -245,7 +260,7 @@ impl PostgresStore {
     async fn scalar(&self, text: &str, params: &[&(dyn ToSql + Sync)]) -> Result<i64, StoreError> {
         let client = self.pool.get().await.map_err(pool_err)?;
         let row = client.query_one(text, params).await.map_err(db_err)?;
-        Ok(row.get(0))
+        column(&row, 0)
     }
 
     async fn execute(&self, text: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {

@@ -136,6 +136,10 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path`, migrates its
     /// schema and starts the writer thread. Queries run at once at most:
     /// one less than the cores, at least one.
+    ///
+    /// This blocks on disk I/O (and on migrations, which can be long on a
+    /// large database). From async code prefer [`crate::open_store`] or
+    /// [`crate::StoreUrl::open`], which run it on tokio's blocking pool.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         Self::open_with_max_readers(path, usize::MAX)
     }

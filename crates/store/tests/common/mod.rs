@@ -14,11 +14,12 @@ use futures::StreamExt;
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{Multiaddr, PeerId, Swarm, SwarmBuilder, noise, tcp, yamux};
 use serde_json::Value;
+use waku_core::Timestamp;
 use waku_core::{WakuMessage, now_nanos};
 use waku_store::proto::StoreQueryRequest;
 use waku_store::{
-    Behaviour, Config, Event, MemoryStore, MessageStore, QueryError, StoreQuery, StoreResponse,
-    StoredMessage,
+    Behaviour, Config, Event, MemoryStore, MessageQuery, MessageStore, QueryError, QueryPage,
+    SqliteStore, StoreFuture, StoreQuery, StoreResponse, StoredMessage,
 };
 
 /// Longest a test waits for something to happen on the network.
@@ -153,15 +154,90 @@ pub struct Pair<C: NetworkBehaviour = Behaviour> {
 
 /// A memory store holding `entries`.
 pub async fn memory_with(entries: Vec<StoredMessage>) -> Arc<dyn MessageStore> {
-    let store: Arc<dyn MessageStore> = Arc::new(MemoryStore::new());
-    store.put(entries).await.unwrap();
-    store
+    Backend::Memory.with(entries).await
+}
+
+/// The backend a protocol test serves from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// `MemoryStore`.
+    Memory,
+    /// `SqliteStore` on a fresh file in a temporary directory (removed
+    /// when the store is dropped): the SQL page query, served for real.
+    Sqlite,
+}
+
+impl Backend {
+    /// Every backend the protocol tests run on.
+    pub const ALL: [Backend; 2] = [Backend::Memory, Backend::Sqlite];
+
+    /// A fresh store of this kind holding `entries`.
+    pub async fn with(self, entries: Vec<StoredMessage>) -> Arc<dyn MessageStore> {
+        let store: Arc<dyn MessageStore> = match self {
+            Backend::Memory => Arc::new(MemoryStore::new()),
+            Backend::Sqlite => Arc::new(TempSqlite::new()),
+        };
+        store.put(entries).await.unwrap();
+        store
+    }
+}
+
+/// Each backend in turn, announced on stderr, so that a failing test tells
+/// which backend it failed on.
+pub fn each_backend() -> impl Iterator<Item = Backend> {
+    Backend::ALL
+        .into_iter()
+        .inspect(|b| eprintln!("--- backend: {b:?}"))
+}
+
+/// An SQLite store whose temporary directory goes away with it.
+pub struct TempSqlite {
+    // Dropped in this order: the store (its writer thread ends), then the
+    // directory.
+    store: SqliteStore,
+    _dir: tempfile::TempDir,
+}
+
+impl TempSqlite {
+    /// A fresh, empty store in a new temporary directory.
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("store.sqlite3")).unwrap();
+        Self { store, _dir: dir }
+    }
+}
+
+impl MessageStore for TempSqlite {
+    fn put(&self, messages: Vec<StoredMessage>) -> StoreFuture<'_, Vec<bool>> {
+        self.store.put(messages)
+    }
+    fn query(&self, query: MessageQuery) -> StoreFuture<'_, QueryPage> {
+        self.store.query(query)
+    }
+    fn count(&self) -> StoreFuture<'_, u64> {
+        self.store.count()
+    }
+    fn size_bytes(&self) -> StoreFuture<'_, u64> {
+        self.store.size_bytes()
+    }
+    fn delete_older_than(&self, time: Timestamp) -> StoreFuture<'_, u64> {
+        self.store.delete_older_than(time)
+    }
+    fn delete_oldest(&self, n: u64) -> StoreFuture<'_, u64> {
+        self.store.delete_oldest(n)
+    }
 }
 
 impl Pair<Behaviour> {
     /// A service on `store` with `config`, and a client, connected.
     pub async fn new(store: Arc<dyn MessageStore>, config: Config) -> Self {
         Self::with_client(store, config, Behaviour::client(Config::default())).await
+    }
+
+    /// A service on a fresh `backend` store holding `entries`, with the
+    /// default config, and a client, connected.
+    pub async fn on(backend: Backend, entries: Vec<StoredMessage>) -> Self {
+        Self::new(backend.with(entries).await, Config::default()).await
     }
 
     /// Sends `query` and waits for its outcome.
