@@ -178,3 +178,100 @@ pub struct Cli {
     #[arg(long, default_value = "INFO")]
     pub log_level: String,
 }
+
+/// Flags that only matter together with another flag that is off: for each,
+/// the flag given on the command line and the one it needs.
+const DEPENDENT_FLAGS: &[(&str, &str)] = &[
+    ("legacy_store", "store"),
+    ("store_message_db_url", "store"),
+    ("store_message_retention_policy", "store"),
+    ("store_max_num_db_connections", "store"),
+    ("websocket_secure_key_path", "websocket_secure_support"),
+    ("websocket_secure_cert_path", "websocket_secure_support"),
+    ("filter_subscription_timeout", "filter"),
+    ("filter_max_peers_to_serve", "filter"),
+    ("filter_max_criteria", "filter"),
+    ("rest_address", "rest"),
+    ("rest_port", "rest"),
+    ("rest_admin", "rest"),
+    ("rest_relay_cache_capacity", "rest"),
+    ("metrics_server_address", "metrics_server"),
+    ("metrics_server_port", "metrics_server"),
+];
+
+impl Cli {
+    /// Parses the process arguments like [`Parser::try_parse`], also
+    /// returning a warning for each flag given on the command line that has
+    /// no effect because the flag it depends on is off (for example
+    /// `--legacy-store` without `--store`). nwaku accepts such flags
+    /// silently; an operator should at least be told.
+    pub fn try_parse_with_warnings() -> Result<(Self, Vec<String>), clap::Error> {
+        Self::try_parse_from_with_warnings(std::env::args_os())
+    }
+
+    /// [`Cli::try_parse_with_warnings`] over the given arguments (the first
+    /// one is the program name).
+    pub fn try_parse_from_with_warnings<I, T>(args: I) -> Result<(Self, Vec<String>), clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let matches = <Self as clap::CommandFactory>::command().try_get_matches_from(args)?;
+        let cli = <Self as clap::FromArgMatches>::from_arg_matches(&matches)?;
+        let given =
+            |id: &str| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+        let on = |id: &str| matches.get_one::<bool>(id).copied().unwrap_or(false);
+        let flag = |id: &str| format!("--{}", id.replace('_', "-"));
+        let warnings = DEPENDENT_FLAGS
+            .iter()
+            .filter(|(id, needs)| given(id) && !on(needs))
+            .map(|(id, needs)| format!("{} has no effect without {}", flag(id), flag(needs)))
+            .collect();
+        Ok((cli, warnings))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::Cli;
+
+    #[test]
+    fn flags_that_need_an_unset_flag_are_reported() {
+        let (_, warnings) = Cli::try_parse_from_with_warnings([
+            "wakunode",
+            "--legacy-store",
+            "--store-message-db-url=memory://",
+            "--websocket-secure-key-path=/k.pem",
+            "--metrics-server-port=9000",
+        ])
+        .unwrap();
+        assert_eq!(
+            warnings,
+            [
+                "--legacy-store has no effect without --store",
+                "--store-message-db-url has no effect without --store",
+                "--websocket-secure-key-path has no effect without --websocket-secure-support",
+                "--metrics-server-port has no effect without --metrics-server",
+            ]
+        );
+    }
+
+    #[test]
+    fn flags_with_their_dependency_set_or_left_default_are_not_reported() {
+        let (_, warnings) = Cli::try_parse_from_with_warnings([
+            "wakunode",
+            "--store",
+            "--legacy-store",
+            "--store-message-db-url=memory://",
+            "--metrics-server=true",
+            "--metrics-server-port=9000",
+        ])
+        .unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let (_, warnings) =
+            Cli::try_parse_from_with_warnings(["wakunode", "--store=false"]).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+}

@@ -338,7 +338,16 @@ impl TryFrom<&Cli> for NodeConfig {
                     "required with --websocket-secure-support",
                 )
             })?;
-            Some(WssFiles { key, cert })
+            let files = WssFiles { key, cert };
+            // Read the files now, so an unusable key or certificate is a bad
+            // flag (exit code 2) rather than a failure to start.
+            crate::transport::load_tls(Some(&files), &[]).map_err(|e| match e {
+                crate::transport::TransportError::TlsFile { flag, path, reason } => {
+                    bad(flag, format!("{path}: {reason}"))
+                }
+                other => bad("websocket-secure-support", other.to_string()),
+            })?;
+            Some(files)
         } else {
             None
         };

@@ -2,7 +2,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use clap::error::ErrorKind;
 use tracing_subscriber::EnvFilter;
 use waku_node::{Cli, Node, NodeConfig};
@@ -11,8 +10,8 @@ use waku_node::{Cli, Node, NodeConfig};
 const EXIT_BAD_FLAG: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let (cli, warnings) = match Cli::try_parse_with_warnings() {
+        Ok(parsed) => parsed,
         Err(err)
             if matches!(
                 err.kind(),
@@ -45,6 +44,9 @@ fn main() -> ExitCode {
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
+    for warning in warnings {
+        tracing::warn!("{warning}");
+    }
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -57,19 +59,25 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(async move {
-        let node = match Node::start(config).await {
-            Ok(node) => node,
+        let stop = match waku_node::node::shutdown_signal() {
+            Ok(stop) => stop,
             Err(err) => {
                 eprintln!("error: {err}");
                 return ExitCode::FAILURE;
             }
         };
-        match node.run_until_signal().await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(err) => {
-                eprintln!("error: {err}");
-                ExitCode::FAILURE
-            }
-        }
+        tokio::pin!(stop);
+        let node = tokio::select! {
+            started = Node::start(config) => match started {
+                Ok(node) => node,
+                Err(err) => {
+                    eprintln!("error: {err}");
+                    return ExitCode::FAILURE;
+                }
+            },
+            () = &mut stop => return ExitCode::SUCCESS,
+        };
+        node.run(stop).await;
+        ExitCode::SUCCESS
     })
 }

@@ -143,6 +143,12 @@ fn build_relay(
     for protected in &config.protected_shards {
         let key = k256::ecdsa::VerifyingKey::from_sec1_bytes(&protected.public_key)
             .map_err(|e| NodeError::Relay(format!("protected shard key: {e}")))?;
+        if !config.shards.contains(&protected.shard.shard) {
+            warn!(
+                shard = %protected.shard,
+                "--protected-shard names a shard this node does not subscribe to: it only checks messages it relays"
+            );
+        }
         relay_config = relay_config.with_protected_shard(protected.shard, key);
     }
     let relay = match registry {
@@ -642,15 +648,8 @@ impl Node {
 
     /// Runs until SIGINT or SIGTERM.
     pub async fn run_until_signal(self) -> Result<(), NodeError> {
-        let mut sigint = signal(SignalKind::interrupt()).map_err(NodeError::Signal)?;
-        let mut sigterm = signal(SignalKind::terminate()).map_err(NodeError::Signal)?;
-        self.run(async move {
-            tokio::select! {
-                _ = sigint.recv() => info!("SIGINT received, stopping"),
-                _ = sigterm.recv() => info!("SIGTERM received, stopping"),
-            }
-        })
-        .await;
+        let stop = shutdown_signal()?;
+        self.run(stop).await;
         Ok(())
     }
 
@@ -1166,7 +1165,25 @@ fn count_peers(swarm: &Swarm<NodeBehaviour>) -> i64 {
     i64::try_from(swarm.connected_peers().count()).unwrap_or(i64::MAX)
 }
 
-/// Opens the TCP and WebSocket listeners and waits for their addresses.
+/// A future that completes on the first SIGINT or SIGTERM. The handlers are
+/// installed when this is called, so a process that calls it before
+/// [`Node::start`] also stops cleanly on a signal that arrives while starting.
+pub fn shutdown_signal() -> Result<impl Future<Output = ()> + Send + 'static, NodeError> {
+    let mut sigint = signal(SignalKind::interrupt()).map_err(NodeError::Signal)?;
+    let mut sigterm = signal(SignalKind::terminate()).map_err(NodeError::Signal)?;
+    Ok(async move {
+        tokio::select! {
+            _ = sigint.recv() => info!("SIGINT received, stopping"),
+            _ = sigterm.recv() => info!("SIGTERM received, stopping"),
+        }
+    })
+}
+
+/// Opens the TCP and WebSocket listeners and waits until each has reported
+/// an address. A listener on an unspecified address (`0.0.0.0`) reports one
+/// address per interface, so waiting is per listener, not per address:
+/// counting addresses could stop after two TCP ones and miss the WebSocket
+/// port. Addresses reported later are logged by the event loop.
 async fn open_listeners(
     swarm: &mut Swarm<NodeBehaviour>,
     config: &NodeConfig,
@@ -1181,38 +1198,46 @@ async fn open_listeners(
         };
         addrs.push(tcp(port).with(scheme));
     }
-    let mut pending = addrs.len();
+    let mut pending = HashMap::new();
     for addr in addrs {
-        swarm
+        let id = swarm
             .listen_on(addr.clone())
             .map_err(|e| NodeError::Listen {
-                addr,
+                addr: addr.clone(),
                 reason: e.to_string(),
             })?;
+        pending.insert(id, addr);
     }
     let local = *swarm.local_peer_id();
     let mut listen_addrs = Vec::new();
-    while pending > 0 {
+    while !pending.is_empty() {
         match swarm.select_next_some().await {
-            SwarmEvent::NewListenAddr { address, .. } => {
+            SwarmEvent::NewListenAddr {
+                listener_id,
+                address,
+            } => {
                 let full = address.with(Protocol::P2p(local));
                 info!("Listening on {full}");
                 listen_addrs.push(full);
-                pending -= 1;
+                pending.remove(&listener_id);
             }
-            SwarmEvent::ListenerError { error, .. } => {
+            SwarmEvent::ListenerError { listener_id, error } => {
                 return Err(NodeError::Listen {
-                    addr: Multiaddr::empty(),
+                    addr: pending
+                        .remove(&listener_id)
+                        .unwrap_or_else(Multiaddr::empty),
                     reason: error.to_string(),
                 });
             }
             SwarmEvent::ListenerClosed {
-                addresses, reason, ..
+                listener_id,
+                addresses,
+                reason,
             } => {
                 return Err(NodeError::Listen {
-                    addr: addresses
-                        .into_iter()
-                        .next()
+                    addr: pending
+                        .remove(&listener_id)
+                        .or_else(|| addresses.into_iter().next())
                         .unwrap_or_else(Multiaddr::empty),
                     reason: format!("{reason:?}"),
                 });

@@ -4,6 +4,7 @@
 mod common;
 
 use std::process::Command;
+use std::time::Duration;
 
 use common::NodeProcess;
 
@@ -103,6 +104,101 @@ fn sigterm_stops_the_node_cleanly() {
     let status = node.terminate();
     assert_eq!(status.code(), Some(0), "{}", node.log());
     assert!(node.count("stopped") == 1, "{}", node.log());
+}
+
+#[test]
+fn sigint_stops_the_node_cleanly() {
+    let mut node = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "0"]);
+    let status = node.signal("INT");
+    assert_eq!(status.code(), Some(0), "{}", node.log());
+    assert_eq!(node.count("SIGINT received"), 1, "{}", node.log());
+    assert_eq!(node.count("stopped"), 1, "{}", node.log());
+}
+
+#[test]
+fn flags_without_the_flag_they_need_are_warned_about() {
+    let node = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--legacy-store",
+        "--store-message-retention-policy",
+        "capacity:10",
+    ]);
+    assert!(
+        node.wait_for(
+            "--legacy-store has no effect without --store",
+            Duration::from_secs(5)
+        ),
+        "{}",
+        node.log()
+    );
+    assert_eq!(
+        node.count("--store-message-retention-policy has no effect without --store"),
+        1,
+        "{}",
+        node.log()
+    );
+    let quiet = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--store",
+        "--legacy-store",
+        "--store-message-db-url",
+        "memory://",
+    ]);
+    assert_eq!(quiet.count("has no effect"), 0, "{}", quiet.log());
+}
+
+#[test]
+fn a_protected_shard_that_is_not_subscribed_is_warned_about() {
+    let key = "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798";
+    let node = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--shard",
+        "0",
+        "--protected-shard",
+        &format!("5:{key}"),
+    ]);
+    assert!(
+        node.wait_for("does not subscribe to", Duration::from_secs(5)),
+        "{}",
+        node.log()
+    );
+}
+
+// On every interface each listener reports several addresses (one per
+// interface); the node must still learn its WebSocket address at start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listening_on_every_interface_keeps_every_listener() {
+    let node = NodeProcess::spawn(&[
+        "--listen-address",
+        "0.0.0.0",
+        "--cluster-id",
+        "7",
+        "--shard",
+        "0",
+        "--websocket-support",
+    ]);
+    let (status, body) = common::http(node.rest_addr(), "GET", "/debug/v1/info", None).await;
+    assert_eq!(status, 200, "{body}");
+    let info: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let addrs: Vec<&str> = info["listenAddresses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert!(addrs.iter().any(|a| a.contains("/ws/p2p/")), "{addrs:?}");
+    assert!(addrs.iter().any(|a| !a.contains("/ws")), "{addrs:?}");
+    let enr = logged_enr(&node);
+    assert!(
+        enr.multiaddrs()
+            .iter()
+            .any(|m| m.to_string().contains("/ws")),
+        "{}",
+        node.log()
+    );
 }
 
 #[test]

@@ -31,6 +31,20 @@ async fn publish(rest: std::net::SocketAddr, payload_b64: &str) {
     assert_eq!(status, 200, "{text}");
 }
 
+/// Publishes with an explicit timestamp (nanoseconds).
+async fn publish_at(rest: std::net::SocketAddr, payload_b64: &str, timestamp_ns: u64) {
+    let body =
+        json!({"payload": payload_b64, "contentTopic": CT, "timestamp": timestamp_ns}).to_string();
+    let (status, text) = http(
+        rest,
+        "POST",
+        &format!("/relay/v1/messages/{}", enc(TOPIC)),
+        Some(&body),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+}
+
 async fn query(rest: std::net::SocketAddr, params: &str) -> Value {
     let (status, body) = http(rest, "GET", &format!("/store/v3/messages?{params}"), None).await;
     assert_eq!(status, 200, "{body}");
@@ -211,13 +225,22 @@ async fn js_waku_light_node_queries_our_store() {
         "--websocket-support",
     ]);
     let rest = a.rest_addr();
-    let start_ms = std::time::SystemTime::now()
+    let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .as_millis()
-        - 1000;
-    for p in ["b25l", "dHdv", "dGhyZWU="] {
-        publish(rest, p).await; // own messages are archived too
+        .as_millis();
+    // The time range [now - 5 s, now + 5 s) holds three of five messages:
+    // "before" is 10 s old and "after" 10 s ahead (both inside the store's
+    // 20 s acceptance window), so a service ignoring the range returns five.
+    let (start_ms, end_ms) = (now_ms - 5_000, now_ms + 5_000);
+    for (payload, at_ms) in [
+        ("YmVmb3Jl", now_ms - 10_000),
+        ("b25l", now_ms),
+        ("dHdv", now_ms + 1),
+        ("dGhyZWU=", now_ms + 2),
+        ("YWZ0ZXI=", now_ms + 10_000),
+    ] {
+        publish_at(rest, payload, u64::try_from(at_ms * 1_000_000).unwrap()).await; // own messages are archived too
     }
     let params = format!("pubsubTopic={}&contentTopics={}", enc(TOPIC), enc(CT));
     assert!(
@@ -227,14 +250,13 @@ async fn js_waku_light_node_queries_our_store() {
                 let (_, body) =
                     http(rest, "GET", &format!("/store/v3/messages?{params}"), None).await;
                 serde_json::from_str::<Value>(&body)
-                    .map(|v| v["messages"].as_array().map_or(0, Vec::len) == 3)
+                    .map(|v| v["messages"].as_array().map_or(0, Vec::len) == 5)
                     .unwrap_or(false)
             }
         })
         .await
     );
     let ws = a.ws_addr().to_string();
-    let end_ms = start_ms + 120_000;
     let run = |extra: Vec<String>| {
         let dir = dir.clone();
         let ws = ws.clone();
@@ -290,7 +312,15 @@ async fn js_waku_light_node_queries_our_store() {
     assert_eq!(received.len(), 3, "{events:?}");
     let pages = events.iter().filter(|e| e["event"] == "page").count();
     assert!(pages >= 3, "{events:?}");
-    assert_eq!(received[0]["payload_hex"], hex::encode(b"one"));
+    let payloads: Vec<&str> = received
+        .iter()
+        .map(|e| e["payload_hex"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        payloads,
+        [b"one".as_slice(), b"two", b"three"].map(hex::encode),
+        "{events:?}"
+    );
     // By hash.
     let hash = received[1]["hash_hex"]
         .as_str()
@@ -301,4 +331,107 @@ async fn js_waku_light_node_queries_our_store() {
     let received: Vec<&Value> = events.iter().filter(|e| e["event"] == "received").collect();
     assert_eq!(received.len(), 1, "{events:?}");
     assert_eq!(received[0]["payload_hex"], hex::encode(b"two"));
+}
+
+/// A legacy-store client as a Status client runs it: metadata (the node
+/// drops peers that do not answer it) and `/vac/waku/store/2.0.0-beta4`.
+#[derive(libp2p::swarm::NetworkBehaviour)]
+struct LegacyClient {
+    metadata: waku_metadata::Behaviour,
+    store: waku_store::LegacyBehaviour,
+}
+
+fn legacy_client() -> waku_testkit::actor::Peer<LegacyClient> {
+    waku_testkit::actor::Peer::spawn(waku_testkit::actor::swarm(LegacyClient {
+        metadata: waku_metadata::Behaviour::new(waku_metadata::Config::new(7)),
+        store: waku_store::LegacyBehaviour::client(waku_store::Config::default()),
+    }))
+}
+
+async fn legacy_query(
+    client: &mut waku_testkit::actor::Peer<LegacyClient>,
+    node: &NodeProcess,
+) -> Result<waku_store::proto::v2beta4::HistoryResponse, waku_store::QueryError> {
+    use waku_store::proto::v2beta4::{ContentFilter, HistoryQuery};
+    let addr = node.tcp_addr();
+    let Some(libp2p::multiaddr::Protocol::P2p(peer)) = addr.iter().last() else {
+        panic!("no peer id in {addr}");
+    };
+    client.connect(addr, peer).await;
+    let query = HistoryQuery {
+        pubsub_topic: Some(TOPIC.into()),
+        content_filters: vec![ContentFilter {
+            content_topic: CT.into(),
+        }],
+        ..HistoryQuery::default()
+    };
+    let id = client
+        .with(move |s| s.behaviour_mut().store.send_query(&peer, query))
+        .await;
+    client
+        .wait_behaviour("the legacy store answer", |e| match e {
+            LegacyClientEvent::Store(waku_store::LegacyEvent::QueryResult {
+                request_id,
+                result,
+                ..
+            }) if request_id == id => Some(result),
+            _ => None,
+        })
+        .await
+}
+
+// `--legacy-store` mounts `/vac/waku/store/2.0.0-beta4` over the same archive;
+// without it a legacy client is refused.
+// spec: STORE2-001
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legacy_store_flag_serves_the_archive_to_legacy_clients() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("legacy.sqlite3").display());
+    let with_legacy = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--shard",
+        "1",
+        "--store",
+        "--legacy-store",
+        "--store-message-db-url",
+        &db,
+    ]);
+    let rest = with_legacy.rest_addr();
+    for p in ["b25l", "dHdv"] {
+        publish(rest, p).await;
+    }
+    let params = format!("pubsubTopic={}&contentTopics={}", enc(TOPIC), enc(CT));
+    assert!(
+        eventually(Duration::from_secs(10), || {
+            let params = params.clone();
+            async move {
+                query(rest, &params).await["messages"]
+                    .as_array()
+                    .map_or(0, Vec::len)
+                    == 2
+            }
+        })
+        .await
+    );
+    let mut client = legacy_client();
+    let response = legacy_query(&mut client, &with_legacy).await.unwrap();
+    let payloads: Vec<&[u8]> = response.messages.iter().map(|m| &m.payload[..]).collect();
+    assert_eq!(payloads, [b"one".as_slice(), b"two"]);
+
+    let v3_only = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--shard",
+        "1",
+        "--store",
+        "--store-message-db-url",
+        "memory://",
+    ]);
+    let mut client = legacy_client();
+    let refused = legacy_query(&mut client, &v3_only).await;
+    assert!(
+        matches!(refused, Err(waku_store::QueryError::UnsupportedProtocol)),
+        "{refused:?}"
+    );
 }

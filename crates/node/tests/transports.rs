@@ -102,8 +102,10 @@ fn unreadable_or_invalid_certificate_files_fail_with_the_flag() {
         ])
         .output()
         .unwrap();
-    assert!(!out.status.success());
+    // A bad flag value: exit code 2 and one line naming the flag.
     let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("--websocket-secure-key-path"), "{err}");
 
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_wakunode"))
@@ -121,7 +123,8 @@ fn unreadable_or_invalid_certificate_files_fail_with_the_flag() {
         ])
         .output()
         .unwrap();
-    assert!(!out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("--websocket-secure-cert-path"), "{err}");
 }

@@ -25,9 +25,10 @@ impl NodeProcess {
     pub fn spawn(args: &[&str]) -> Self {
         let websocket = args.iter().any(|a| a.starts_with("--websocket-support"));
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_wakunode"));
+        if !args.iter().any(|a| a.starts_with("--listen-address")) {
+            cmd.args(["--listen-address", "127.0.0.1"]);
+        }
         cmd.args([
-            "--listen-address",
-            "127.0.0.1",
             "--tcp-port",
             "0",
             "--log-level",
@@ -150,8 +151,14 @@ impl NodeProcess {
 
     /// Sends SIGTERM and waits for the exit status.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
+        self.signal("TERM")
+    }
+
+    /// Sends the signal (`TERM`, `INT`, ...) and waits for the exit status;
+    /// kills the process when it has not exited 10 s later.
+    pub fn signal(&mut self, name: &str) -> std::process::ExitStatus {
         let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+            .args([&format!("-{name}"), &self.child.id().to_string()])
             .status();
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
