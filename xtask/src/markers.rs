@@ -27,6 +27,9 @@ pub struct Citation {
     pub test_line: usize,
     /// Name of the test function.
     pub test_name: String,
+    /// The test is marked `#[ignore]` (also through `cfg_attr`): it does not
+    /// run by default, so its marker does not count as coverage.
+    pub ignored: bool,
 }
 
 /// Kind of problem found with a marker.
@@ -180,11 +183,10 @@ pub fn scan(source: &str, scope: Scope<'_>) -> ScanResult {
             }
         };
         let item = following_item(&lines, index + 1);
-        let test_attr = item
-            .attrs
-            .iter()
-            .chain(preceding_attrs(&lines, index).iter())
-            .any(|a| is_test_attr(a));
+        let preceding = preceding_attrs(&lines, index);
+        let attrs: Vec<&String> = item.attrs.iter().chain(preceding.iter()).collect();
+        let test_attr = attrs.iter().any(|a| is_test_attr(a));
+        let ignored = attrs.iter().any(|a| is_ignore_attr(a));
         match (&item.item, test_attr) {
             (Some((item_index, text)), true) => match fn_name(text) {
                 Some(name) => result.citations.push(Citation {
@@ -192,6 +194,7 @@ pub fn scan(source: &str, scope: Scope<'_>) -> ScanResult {
                     marker_line: line_no,
                     test_line: item_index + 1,
                     test_name: name,
+                    ignored,
                 }),
                 None => result.issues.push(detached(
                     line_no,
@@ -379,6 +382,60 @@ fn attr_path(attr: &str) -> &str {
 fn is_test_attr(attr: &str) -> bool {
     let path = attr_path(attr);
     path != "cfg" && path != "cfg_attr" && path.contains("test")
+}
+
+/// True for attributes that keep a test from running by default:
+/// `ignore`, `ignore = "why"`, and `cfg_attr(predicate, ..., ignore, ...)`.
+fn is_ignore_attr(attr: &str) -> bool {
+    match attr_path(attr) {
+        "ignore" => true,
+        "cfg_attr" => {
+            let inner = attr[attr.find('(').map_or(attr.len(), |p| p + 1)..].trim_end();
+            let inner = inner.strip_suffix(')').unwrap_or(inner);
+            // The first argument is the predicate, the rest are attributes.
+            top_level_args(inner)
+                .iter()
+                .skip(1)
+                .any(|arg| is_ignore_attr(arg))
+        }
+        _ => false,
+    }
+}
+
+/// Splits an attribute's argument list at the commas outside brackets and
+/// string literals.
+fn top_level_args(list: &str) -> Vec<&str> {
+    let mut args = Vec::new();
+    let mut depth = 0usize;
+    let mut in_str = false;
+    let mut escaped = false;
+    let mut start = 0;
+    for (pos, ch) in list.char_indices() {
+        if in_str {
+            match ch {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match ch {
+            '"' => in_str = true,
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                args.push(list[start..pos].trim());
+                start = pos + 1;
+            }
+            _ => {}
+        }
+    }
+    let last = list[start..].trim();
+    if !last.is_empty() {
+        args.push(last);
+    }
+    args
 }
 
 /// True for `cfg(...)` attributes that enable code only under test.
@@ -645,6 +702,7 @@ mod tests {
                 marker_line: 3,
                 test_line: 5,
                 test_name: "hash_matches".into(),
+                ignored: false,
             }]
         );
     }
@@ -688,8 +746,72 @@ mod tests {
         let result = whole(source);
         assert_eq!(result.citations.len(), 1, "{:?}", result.issues);
         assert_eq!(result.citations[0].test_name, "slow");
+        assert!(result.citations[0].ignored);
         assert_eq!(result.issues.len(), 1);
         assert_eq!(result.issues[0].line, 9);
+    }
+
+    #[test]
+    fn ignored_tests_are_flagged_however_ignore_is_written() {
+        let source = r#"
+// spec: MSG-001
+#[test]
+fn runs() {}
+
+// spec: MSG-002
+#[test]
+#[ignore]
+fn plain() {}
+
+// spec: MSG-003
+#[tokio::test]
+#[ignore = "needs a network"]
+async fn with_reason() {}
+
+#[ignore]
+// spec: MSG-004
+#[test]
+fn ignore_above_the_marker() {}
+
+// spec: MSG-005
+#[test]
+#[cfg_attr(not(feature = "slow, really"), ignore)]
+fn conditionally() {}
+
+// spec: MSG-006
+#[test]
+#[cfg_attr(windows, should_panic(expected = "ignore"))]
+#[ignore_me_not]
+fn not_ignored() {}
+
+// spec: MSG-007
+#[cfg_attr(
+    all(unix, target_pointer_width = "64"),
+    allow(dead_code),
+    ignore
+)]
+#[test]
+fn multi_line_cfg_attr() {}
+"#;
+        let result = whole(source);
+        assert!(result.issues.is_empty(), "{:?}", result.issues);
+        let flags: Vec<(&str, bool)> = result
+            .citations
+            .iter()
+            .map(|c| (c.test_name.as_str(), c.ignored))
+            .collect();
+        assert_eq!(
+            flags,
+            [
+                ("runs", false),
+                ("plain", true),
+                ("with_reason", true),
+                ("ignore_above_the_marker", true),
+                ("conditionally", true),
+                ("not_ignored", false),
+                ("multi_line_cfg_attr", true),
+            ]
+        );
     }
 
     #[test]

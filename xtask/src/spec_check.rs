@@ -2,9 +2,11 @@
 //!
 //! Loads `specs/*.toml`, scans the workspace's test code for `// spec:`
 //! markers (see [`crate::markers`]) and reports, per spec and level, how many
-//! requirements are cited by at least one test. Errors (exit code 1):
-//! catalog defects, malformed or detached markers, unknown ids, and MUST
-//! requirements of active specs that no test cites.
+//! requirements are cited by at least one test. A marker on a test marked
+//! `#[ignore]` does not count as coverage (the test does not run by default);
+//! such markers are listed apart. Errors (exit code 1): catalog defects,
+//! malformed or detached markers, unknown ids, and MUST requirements of
+//! active specs that no running test cites.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -112,6 +114,20 @@ pub struct RequirementReport {
     pub crate_name: String,
     /// Citing tests as `file:line` of the test function.
     pub covered_by: Vec<String>,
+    /// Citing tests marked `#[ignore]` (not counted as coverage), as
+    /// `file:line` of the test function.
+    pub ignored_by: Vec<String>,
+}
+
+/// A marker on a test marked `#[ignore]`: reported, not counted as coverage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IgnoredMarker {
+    /// `file:line` of the test function.
+    pub location: String,
+    /// Name of the test function.
+    pub test: String,
+    /// The ids the marker cites (known ones; unknown ids are errors).
+    pub ids: Vec<String>,
 }
 
 /// Full result of a check.
@@ -121,8 +137,10 @@ pub struct Report {
     pub ok: bool,
     /// Number of Rust files scanned for markers.
     pub scanned_files: usize,
-    /// Number of valid, attached markers found.
+    /// Number of valid, attached markers found (ignored tests included).
     pub markers: usize,
+    /// Markers on tests marked `#[ignore]`, in file order.
+    pub ignored_markers: Vec<IgnoredMarker>,
     /// One entry per catalog, in file-name order.
     pub specs: Vec<SpecSummary>,
     /// Requirements no test cites, in catalog order.
@@ -316,7 +334,7 @@ pub fn check(root: &Path) -> Report {
         }
     }
 
-    let mut coverage: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut coverage = Coverage::default();
     let mut marker_count = 0;
     for file in &files {
         let Some(text) = texts.get(&file.path) else {
@@ -343,12 +361,17 @@ pub fn check(root: &Path) -> Report {
         }
         for citation in result.citations {
             marker_count += 1;
+            let test_location = format!("{shown}:{}", citation.test_line);
+            let mut ignored_ids = Vec::new();
             for id in citation.ids {
                 if known.contains(id.as_str()) {
-                    coverage
-                        .entry(id)
-                        .or_default()
-                        .push(format!("{shown}:{}", citation.test_line));
+                    let by = if citation.ignored {
+                        ignored_ids.push(id.clone());
+                        &mut coverage.ignored
+                    } else {
+                        &mut coverage.running
+                    };
+                    by.entry(id).or_default().push(test_location.clone());
                 } else {
                     errors.push(CheckError {
                         kind: ErrorKind::UnknownId,
@@ -360,10 +383,28 @@ pub fn check(root: &Path) -> Report {
                     });
                 }
             }
+            if citation.ignored && !ignored_ids.is_empty() {
+                coverage.ignored_markers.push(IgnoredMarker {
+                    location: test_location,
+                    test: citation.test_name,
+                    ids: ignored_ids,
+                });
+            }
         }
     }
 
-    build_report(&catalogs, &coverage, texts.len(), marker_count, errors)
+    build_report(&catalogs, coverage, texts.len(), marker_count, errors)
+}
+
+/// Which tests cite each known requirement id.
+#[derive(Debug, Default)]
+struct Coverage {
+    /// Citing tests that run (`file:line`), by id.
+    running: BTreeMap<String, Vec<String>>,
+    /// Citing tests marked `#[ignore]` (`file:line`), by id.
+    ignored: BTreeMap<String, Vec<String>>,
+    /// The markers of ignored tests.
+    ignored_markers: Vec<IgnoredMarker>,
 }
 
 /// Out-of-line modules declared in a file (`mod name;`), with `#[path]`.
@@ -408,7 +449,7 @@ fn declared_modules(text: &str) -> Vec<markers::ExternalMod> {
 /// Assembles the report from catalogs, coverage and the errors found so far.
 fn build_report(
     catalogs: &[Catalog],
-    coverage: &BTreeMap<String, Vec<String>>,
+    coverage: Coverage,
     scanned_files: usize,
     markers: usize,
     mut errors: Vec<CheckError>,
@@ -422,17 +463,23 @@ fn build_report(
             .map(|l| (*l, LevelCount::default()))
             .collect();
         for req in &catalog.reqs {
-            let covered_by = coverage.get(&req.id).cloned().unwrap_or_default();
+            let covered_by = coverage.running.get(&req.id).cloned().unwrap_or_default();
+            let ignored_by = coverage.ignored.get(&req.id).cloned().unwrap_or_default();
             let count = levels.entry(req.level).or_default();
             count.total += 1;
             if covered_by.is_empty() {
                 count.uncovered += 1;
                 if req.level == Level::Must && catalog.status == Status::Active && !req.planned {
+                    let only_ignored = if ignored_by.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (only by ignored tests: {})", ignored_by.join(", "))
+                    };
                     uncovered_must.push(CheckError {
                         kind: ErrorKind::UncoveredMust,
                         location: format!("{}:{}", catalog.file, req.line),
                         message: format!(
-                            "{} (MUST, {}, crate {}) is not cited by any test",
+                            "{} (MUST, {}, crate {}) is not cited by any test{only_ignored}",
                             req.id, catalog.name, req.crate_name
                         ),
                     });
@@ -449,6 +496,7 @@ fn build_report(
                 summary: req.summary.clone(),
                 crate_name: req.crate_name.clone(),
                 covered_by,
+                ignored_by,
             });
         }
         specs.push(SpecSummary {
@@ -487,6 +535,7 @@ fn build_report(
         ok: errors.is_empty(),
         scanned_files,
         markers,
+        ignored_markers: coverage.ignored_markers,
         specs,
         uncovered,
         requirements,
@@ -587,6 +636,23 @@ pub fn render_text(report: &Report) -> String {
                 out,
                 "    {:<10} {:<6} {}{}",
                 req.id, req.level, req.summary, crate_note
+            );
+        }
+    }
+
+    if !report.ignored_markers.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nMarkers on #[ignore] tests, not counted as coverage ({}):",
+            report.ignored_markers.len()
+        );
+        for marker in &report.ignored_markers {
+            let _ = writeln!(
+                out,
+                "    {} `{}`: {}",
+                marker.location,
+                marker.test,
+                marker.ids.join(", ")
             );
         }
     }
@@ -834,6 +900,86 @@ mod tests {
             .map(|m| (m.name.as_str(), m.path_attr.as_deref()))
             .collect();
         assert_eq!(names, [("a", None), ("b", None), ("c", Some("x/y.rs"))]);
+    }
+
+    #[test]
+    fn ignored_tests_do_not_count_as_coverage() {
+        let tree = TempTree::new("ignored");
+        tree.write(
+            "specs/a.toml",
+            &catalog(
+                "AAA",
+                "active",
+                &[
+                    ("AAA-001", "MUST"),
+                    ("AAA-002", "MUST"),
+                    ("AAA-003", "SHOULD"),
+                ],
+            ),
+        );
+        tree.write(
+            "crates/one/tests/it.rs",
+            "// spec: AAA-001
+#[test]
+fn runs() {}
+
+// spec: AAA-001, AAA-002, AAA-003, ZZZ-009
+#[test]
+#[ignore = \"slow\"]
+fn skipped() {}
+",
+        );
+        let report = check(&tree.0);
+        assert!(!report.ok);
+        assert_eq!(report.markers, 2);
+        assert_eq!(
+            report.ignored_markers,
+            [IgnoredMarker {
+                location: "crates/one/tests/it.rs:8".into(),
+                test: "skipped".into(),
+                ids: vec!["AAA-001".into(), "AAA-002".into(), "AAA-003".into()],
+            }]
+        );
+        // The unknown id is still an error; AAA-002, cited only by the
+        // ignored test, is an uncovered MUST.
+        assert_eq!(
+            kinds(&report),
+            [
+                (ErrorKind::UnknownId, "crates/one/tests/it.rs:5".to_owned()),
+                (ErrorKind::UncoveredMust, "specs/a.toml:15".to_owned()),
+            ]
+        );
+        assert!(
+            report.errors[1]
+                .message
+                .ends_with("(only by ignored tests: crates/one/tests/it.rs:8)"),
+            "{}",
+            report.errors[1].message
+        );
+        let a = &report.specs[0];
+        assert_eq!(a.levels[&Level::Must].covered, 1);
+        assert_eq!(a.levels[&Level::Should].covered, 0);
+        let a1 = &report.requirements[0];
+        assert_eq!(a1.covered_by, ["crates/one/tests/it.rs:3"]);
+        assert_eq!(a1.ignored_by, ["crates/one/tests/it.rs:8"]);
+        let uncovered: Vec<_> = report.uncovered.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(uncovered, ["AAA-002", "AAA-003"]);
+
+        let text = render_text(&report);
+        assert!(
+            text.contains(
+                "Markers on #[ignore] tests, not counted as coverage (1):\n    crates/one/tests/it.rs:8 `skipped`: AAA-001, AAA-002, AAA-003\n"
+            ),
+            "{text}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&render_json(&report).expect("json")).expect("valid json");
+        assert_eq!(json["ignored_markers"][0]["test"], "skipped");
+        assert_eq!(json["requirements"][1]["covered_by"], serde_json::json!([]));
+        assert_eq!(
+            json["requirements"][1]["ignored_by"][0],
+            "crates/one/tests/it.rs:8"
+        );
     }
 
     #[test]

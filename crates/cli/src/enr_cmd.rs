@@ -109,7 +109,9 @@ fn enr_json(enr: &WakuEnr) -> Map<String, Value> {
         .iter()
         .map(ToString::to_string)
         .collect();
-    out.insert("dial".into(), json!(dial));
+    if !dial.is_empty() {
+        out.insert("dial".into(), json!(dial));
+    }
     out
 }
 

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use clap::Args;
-use waku_sharding::NetworkConfig;
+use waku_sharding::{AutoshardError, NetworkConfig};
 
 /// Arguments of `waku shard`.
 #[derive(Debug, Args)]
@@ -26,9 +26,13 @@ pub fn run(args: &ShardArgs) -> Result<String, String> {
         NetworkConfig::new(args.cluster, args.shards).map_err(|e| format!("--shards: {e}"))?;
     let mut out = String::new();
     for topic in &args.content_topics {
-        let shard = network
-            .autoshard(topic)
-            .map_err(|e| format!("content topic {topic:?}: {e}"))?;
+        let shard = network.autoshard(topic).map_err(|e| match e {
+            // These already name the topic and say why.
+            AutoshardError::ContentTopic(_) | AutoshardError::UnsupportedGeneration { .. } => {
+                e.to_string()
+            }
+            AutoshardError::NoShards => format!("content topic {topic:?}: {e}"),
+        })?;
         let _ = writeln!(out, "{shard}");
     }
     Ok(out)

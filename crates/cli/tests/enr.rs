@@ -4,7 +4,10 @@
 
 use std::process::{Command, Output};
 
+use base64::Engine as _;
 use serde_json::{Value, json};
+use sha3::{Digest as _, Keccak256};
+use waku_enr::{MAX_ENR_SIZE, SigningKey};
 
 /// js-waku record: key b71c…f291, seq 6, ip 192.168.1.10, tcp 60000, two
 /// multiaddrs, waku2 relay+store+lightpush, rs cluster 1 shard 3.
@@ -137,6 +140,107 @@ fn decode_of_encode_round_trips() {
         (v["ip6"].clone(), v["tcp6"].clone()),
         (json!("::1"), json!(1))
     );
+}
+
+#[test]
+fn decode_omits_dial_when_there_is_nothing_to_dial() {
+    // Only the key: no ip, tcp, udp or multiaddrs.
+    let o = waku(&["enr", "encode", "--nodekey", &"22".repeat(32)]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v = decode(String::from_utf8(o.stdout).unwrap().trim());
+    assert!(v["peer_id"].is_string());
+    for absent in [
+        "ip",
+        "tcp",
+        "udp",
+        "ip6",
+        "tcp6",
+        "udp6",
+        "multiaddrs",
+        "waku2",
+        "shards",
+        "dial",
+    ] {
+        assert!(v.get(absent).is_none(), "{absent} should be omitted: {v}");
+    }
+}
+
+/// An RLP byte string (EIP-778 records only need short forms and one
+/// long-length form).
+fn rlp_string(bytes: &[u8]) -> Vec<u8> {
+    match bytes {
+        [b] if *b < 0x80 => vec![*b],
+        _ => [rlp_header(0x80, bytes.len()), bytes.to_vec()].concat(),
+    }
+}
+
+fn rlp_list(items: &[Vec<u8>]) -> Vec<u8> {
+    let payload = items.concat();
+    [rlp_header(0xc0, payload.len()), payload].concat()
+}
+
+fn rlp_header(offset: u8, len: usize) -> Vec<u8> {
+    if len < 56 {
+        return vec![offset + len as u8];
+    }
+    let digits: Vec<u8> = len
+        .to_be_bytes()
+        .into_iter()
+        .skip_while(|b| *b == 0)
+        .collect();
+    [vec![offset + 55 + digits.len() as u8], digits].concat()
+}
+
+/// A correctly signed v4 record with an extra `note` entry of `note_len`
+/// bytes, which makes it as large as wanted (our builder refuses to).
+fn signed_record_with_note(note_len: usize) -> String {
+    let key = SigningKey::from_slice(&[0x5a; 32]).unwrap();
+    let public = key.verifying_key().to_sec1_point(true);
+    // Keys in byte order: id < note < secp256k1.
+    let content = vec![
+        rlp_string(&[7]), // seq
+        rlp_string(b"id"),
+        rlp_string(b"v4"),
+        rlp_string(b"note"),
+        rlp_string(&vec![b'n'; note_len]),
+        rlp_string(b"secp256k1"),
+        rlp_string(public.as_bytes()),
+    ];
+    let digest = Keccak256::digest(rlp_list(&content));
+    let (signature, _) = key.sign_prehash_recoverable(&digest);
+    let mut record = vec![rlp_string(&signature.to_bytes())];
+    record.extend(content);
+    let bytes = rlp_list(&record);
+    format!(
+        "enr:{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+fn rlp_len(text: &str) -> usize {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text.trim_start_matches("enr:"))
+        .unwrap()
+        .len()
+}
+
+#[test]
+fn decode_refuses_a_signed_record_over_300_bytes() {
+    // The same record, small, decodes: the signature and layout are right.
+    let small = signed_record_with_note(100);
+    assert!(rlp_len(&small) <= MAX_ENR_SIZE);
+    assert_eq!(decode(&small)["seq"], 7);
+
+    let big = signed_record_with_note(250);
+    let size = rlp_len(&big);
+    assert!(size > MAX_ENR_SIZE, "{size}");
+    let o = waku(&["enr", "decode", &big]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains(&format!("{size} bytes")), "{err}");
+    assert!(err.contains("300-byte limit"), "{err}");
 }
 
 fn expect_invalid(args: &[&str], needle: &str) {

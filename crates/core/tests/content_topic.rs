@@ -3,7 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use proptest::prelude::*;
-use waku_core::{ContentTopic, ContentTopicError, LEGACY_DEFAULT_PUBSUB_TOPIC};
+use waku_core::{
+    ContentTopic, ContentTopicError, LEGACY_DEFAULT_PUBSUB_TOPIC, WakuMessage, message_hash,
+};
 
 // spec: TOPIC-004
 #[test]
@@ -128,10 +130,69 @@ fn malformed_topics_are_refused_with_the_reason() {
     }
 }
 
+/// The four hash vectors of 14/WAKU2-MESSAGE, all computed upstream on the
+/// default pubsub topic: (payload, meta, expected hash). Content topic
+/// `/waku/2/default-content/proto`, timestamp 0x175789bfa23f8400.
+const DEFAULT_TOPIC_VECTORS: [(&str, Option<&str>, &str); 4] = [
+    (
+        "010203045445535405060708",
+        Some("73757065722d736563726574"),
+        "64cce733fed134e83da02b02c6f689814872b1a0ac97ea56b76095c3c72bfe05",
+    ),
+    (
+        "010203045445535405060708",
+        Some(
+            "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f",
+        ),
+        "7158b6498753313368b9af8f6e0a0a05104f68f972981da42a43bc53fb0c1b27",
+    ),
+    (
+        "010203045445535405060708",
+        None,
+        "a2554498b31f5bcdfcbf7fa58ad1c2d45f0254f3f8110a85588ec3cf10720fd8",
+    ),
+    (
+        "",
+        Some("73757065722d736563726574"),
+        "483ea950cb63f9b9d6926b262bb36194d3f40a0463ce8446228350bd44e96de4",
+    ),
+];
+
+fn default_topic_message(payload: &str, meta: Option<&str>) -> WakuMessage {
+    let mut message = WakuMessage::new(
+        hex::decode(payload).unwrap(),
+        "/waku/2/default-content/proto",
+    );
+    message.meta = meta.map(|m| hex::decode(m).unwrap().into());
+    message.timestamp = Some(0x1757_89bf_a23f_8400);
+    message
+}
+
 // spec: TOPIC-003
 #[test]
-fn legacy_default_pubsub_topic_is_exact() {
-    assert_eq!(LEGACY_DEFAULT_PUBSUB_TOPIC, "/waku/2/default-waku/proto");
+fn messages_on_the_default_pubsub_topic_are_identified_as_other_nodes_do() {
+    // A message's identity (its deterministic hash) covers the pubsub topic
+    // byte for byte; the spec's vectors were computed on the default topic,
+    // so ours must be that exact name for our hashes to match any other
+    // implementation's on the legacy network.
+    for (payload, meta, expected) in DEFAULT_TOPIC_VECTORS {
+        let message = default_topic_message(payload, meta);
+        assert_eq!(
+            message_hash(LEGACY_DEFAULT_PUBSUB_TOPIC, &message).to_hex(),
+            expected,
+            "payload {payload}, meta {meta:?}"
+        );
+        // Near misses of the name give other identities: the check above
+        // would catch a constant that is off by a character.
+        for near in [
+            "/waku/2/default-waku/proto/",
+            "/waku/2/default-waku",
+            "waku/2/default-waku/proto",
+            "/waku/2/default-waku/Proto",
+        ] {
+            assert_ne!(message_hash(near, &message).to_hex(), expected, "{near}");
+        }
+    }
 }
 
 proptest! {

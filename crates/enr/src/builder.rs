@@ -150,8 +150,9 @@ impl WakuEnrBuilder {
     ///
     /// Fails with [`EnrError::TooLarge`] (giving the size it would have) when
     /// the record exceeds 300 bytes, and with [`EnrError::OwnPeerId`] /
-    /// [`EnrError::InvalidMultiaddr`] / [`EnrError::UnencodableShards`] for
-    /// fields that cannot be written.
+    /// [`EnrError::InvalidMultiaddr`] / [`EnrError::ShardOutOfRange`] (a shard
+    /// above 1023) / [`EnrError::UnencodableShards`] for fields that cannot be
+    /// written.
     pub fn build(&self, key: &SigningKey) -> Result<WakuEnr, EnrError> {
         let point = key.verifying_key().to_sec1_point(true);
         let public_key = point.as_bytes();

@@ -1,6 +1,7 @@
 //! The error type of this crate.
 
 use multiaddr::Multiaddr;
+use waku_sharding::{MAX_SHARD_INDEX, ShardId};
 
 /// The largest encoded record EIP-778 allows, in bytes.
 pub const MAX_ENR_SIZE: usize = 300;
@@ -53,6 +54,17 @@ pub enum EnrError {
     /// The shard set cannot be written as `rs` nor as `rsv`.
     #[error("shards cannot be encoded: {0}")]
     UnencodableShards(String),
+    /// An `rs` or `rsv` entry, read or to be written, names a shard index
+    /// above 1023: RELAY-SHARDING clusters have 1024 shards, 0 to 1023.
+    #[error(
+        "`{field}` entry names shard {shard}, but a cluster has shards 0 to {MAX_SHARD_INDEX} only"
+    )]
+    ShardOutOfRange {
+        /// The ENR key of the entry (`rs` or `rsv`).
+        field: &'static str,
+        /// The first out-of-range shard index.
+        shard: ShardId,
+    },
     /// The record is meant for discv5 but has no `waku2` flag set.
     #[error("a record for discv5 needs at least one waku2 capability")]
     NoCapabilities,

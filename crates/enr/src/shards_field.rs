@@ -8,8 +8,14 @@
 //!   layout nwaku and go-waku write and read; the spec's prose and example
 //!   disagree with each other, and some js-waku releases use the mirrored bit
 //!   order (`1 << (7 - s % 8)`), which this crate does not read.
+//!
+//! Shard indices are bounded by RELAY-SHARDING, not by the 2-byte width of an
+//! `rs` index: a cluster has 1024 shards, 0 to 1023 ([`MAX_SHARD_INDEX`], the
+//! bound `waku_sharding::RelayShard` enforces too). An `rs` value naming a
+//! shard above 1023 is refused when decoding and when encoding
+//! ([`EnrError::ShardOutOfRange`]).
 
-use waku_sharding::{ClusterId, RelayShards, ShardId};
+use waku_sharding::{ClusterId, MAX_SHARD_INDEX, RelayShards, ShardId};
 
 use crate::error::EnrError;
 
@@ -19,8 +25,9 @@ pub const RS_KEY: &str = "rs";
 pub const RSV_KEY: &str = "rsv";
 /// From this many shards on, a record advertises them as `rsv` (below it, `rs`).
 pub const BIT_VECTOR_THRESHOLD: usize = 64;
-/// The highest shard index the bit vector can hold.
-pub const MAX_BIT_VECTOR_SHARD: ShardId = 1023;
+/// The highest shard index the bit vector can hold (the highest shard index
+/// there is).
+pub const MAX_BIT_VECTOR_SHARD: ShardId = MAX_SHARD_INDEX;
 /// The length of an `rsv` value: 2 cluster bytes and 128 flag bytes.
 pub const BIT_VECTOR_LEN: usize = 2 + 128;
 
@@ -43,10 +50,21 @@ impl ShardsEncoding {
     }
 }
 
+/// The first shard of `shards` above [`MAX_SHARD_INDEX`], as the error of
+/// the `field` entry.
+fn check_range(field: &'static str, shards: &RelayShards) -> Result<(), EnrError> {
+    match shards.shards.iter().find(|&&s| s > MAX_SHARD_INDEX) {
+        Some(&shard) => Err(EnrError::ShardOutOfRange { field, shard }),
+        None => Ok(()),
+    }
+}
+
 /// Encodes `shards` as an `rs` value.
 ///
-/// Fails when there are more than 255 shards (the count is one byte).
+/// Fails when a shard index is above 1023 ([`EnrError::ShardOutOfRange`]) or
+/// there are more than 255 shards (the count is one byte).
 pub fn encode_index_list(shards: &RelayShards) -> Result<Vec<u8>, EnrError> {
+    check_range(RS_KEY, shards)?;
     let count = u8::try_from(shards.shards.len()).map_err(|_| {
         EnrError::UnencodableShards(format!(
             "{} shards do not fit the 1-byte count of `rs`",
@@ -64,7 +82,9 @@ pub fn encode_index_list(shards: &RelayShards) -> Result<Vec<u8>, EnrError> {
 
 /// Decodes an `rs` value.
 ///
-/// Fails when it is shorter than 3 bytes or its length is not `3 + 2 * count`.
+/// Fails when it is shorter than 3 bytes or its length is not `3 + 2 * count`
+/// ([`EnrError::MalformedField`]), or when it names a shard above 1023
+/// ([`EnrError::ShardOutOfRange`]).
 pub fn decode_index_list(value: &[u8]) -> Result<RelayShards, EnrError> {
     let malformed = |reason: String| EnrError::MalformedField {
         field: RS_KEY,
@@ -85,24 +105,23 @@ pub fn decode_index_list(value: &[u8]) -> Result<RelayShards, EnrError> {
         )));
     }
     let cluster = ClusterId::from_be_bytes([*c0, *c1]);
-    let shards = rest
-        .chunks_exact(2)
-        .map(|pair| ShardId::from_be_bytes([pair[0], pair[1]]));
-    Ok(RelayShards::new(cluster, shards))
+    let shards = RelayShards::new(
+        cluster,
+        rest.chunks_exact(2)
+            .map(|pair| ShardId::from_be_bytes([pair[0], pair[1]])),
+    );
+    check_range(RS_KEY, &shards)?;
+    Ok(shards)
 }
 
 /// Encodes `shards` as an `rsv` value.
 ///
-/// Fails when a shard index is above 1023.
+/// Fails when a shard index is above 1023 ([`EnrError::ShardOutOfRange`]).
 pub fn encode_bit_vector(shards: &RelayShards) -> Result<Vec<u8>, EnrError> {
+    check_range(RSV_KEY, shards)?;
     let mut out = vec![0u8; BIT_VECTOR_LEN];
     out[..2].copy_from_slice(&shards.cluster.to_be_bytes());
     for &shard in &shards.shards {
-        if shard > MAX_BIT_VECTOR_SHARD {
-            return Err(EnrError::UnencodableShards(format!(
-                "shard {shard} is above {MAX_BIT_VECTOR_SHARD}, the last one `rsv` can hold"
-            )));
-        }
         let shard = usize::from(shard);
         out[2 + shard / 8] |= 1 << (shard % 8);
     }
@@ -133,14 +152,9 @@ pub fn decode_bit_vector(value: &[u8]) -> Result<RelayShards, EnrError> {
 }
 
 /// The entry a record built from `shards` uses: `rs` below 64 shards, `rsv`
-/// from 64 on. When `rsv` cannot hold the set (a shard above 1023), `rs` is used
-/// as long as it can (at most 255 shards).
+/// from 64 on (either refuses a shard above 1023).
 pub fn preferred_encoding(shards: &RelayShards) -> ShardsEncoding {
-    let fits_bit_vector = shards
-        .shards
-        .last()
-        .is_none_or(|&max| max <= MAX_BIT_VECTOR_SHARD);
-    if shards.shards.len() < BIT_VECTOR_THRESHOLD || !fits_bit_vector {
+    if shards.shards.len() < BIT_VECTOR_THRESHOLD {
         ShardsEncoding::IndexList
     } else {
         ShardsEncoding::BitVector
@@ -192,10 +206,14 @@ mod tests {
             preferred_encoding(&RelayShards::new(1, 0..64)),
             ShardsEncoding::BitVector
         );
-        assert_eq!(
-            preferred_encoding(&RelayShards::new(1, (0..63).chain([4000]))),
-            ShardsEncoding::IndexList
-        );
-        assert!(encode_shards(&RelayShards::new(1, 1000..1300)).is_err());
+        for too_high in [
+            RelayShards::new(1, (0..63).chain([4000])),
+            RelayShards::new(1, 1000..1300),
+        ] {
+            assert!(matches!(
+                encode_shards(&too_high),
+                Err(EnrError::ShardOutOfRange { shard, .. }) if shard == 1024 || shard == 4000
+            ));
+        }
     }
 }

@@ -235,10 +235,22 @@ fn builder_refuses_own_peer_id_and_bad_shards() {
         WakuEnrBuilder::new().multiaddr(dangling).build(&k),
         Err(EnrError::InvalidMultiaddr { .. })
     ));
-    assert!(matches!(
+    assert_eq!(
         WakuEnrBuilder::new()
             .shards(RelayShards::new(1, 2000..2300))
             .build(&k),
-        Err(EnrError::UnencodableShards(_))
-    ));
+        Err(EnrError::ShardOutOfRange {
+            field: "rsv",
+            shard: 2000
+        })
+    );
+    assert_eq!(
+        WakuEnrBuilder::new()
+            .shards(RelayShards::new(1, [3, 1024]))
+            .build(&k),
+        Err(EnrError::ShardOutOfRange {
+            field: "rs",
+            shard: 1024
+        })
+    );
 }

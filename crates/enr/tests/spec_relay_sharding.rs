@@ -130,6 +130,40 @@ fn rs_layout() {
     );
 }
 
+// spec: SHARD-002
+#[test]
+fn rs_naming_a_shard_above_1023_fails() {
+    // Cluster 16, shards 13 and 1024: well formed, but a cluster has 1024
+    // shards, so 1024 names none of them.
+    let value = hex::decode("001002000d0400").unwrap();
+    let refused = EnrError::ShardOutOfRange {
+        field: "rs",
+        shard: 1024,
+    };
+    assert_eq!(decode_index_list(&value), Err(refused.clone()));
+    let signed = raw_record(&key(3), 1, &[("rs", string(&value))], false);
+    assert_eq!(WakuEnr::from_rlp_bytes(&signed), Err(refused.clone()));
+    assert!(
+        refused.to_string().contains("shard 1024") && refused.to_string().contains("0 to 1023"),
+        "{refused}"
+    );
+    // The last shard there is still reads, and neither encoder writes 1024.
+    let last = hex::decode("00100103ff").unwrap();
+    assert_eq!(
+        decode_index_list(&last).unwrap(),
+        RelayShards::new(16, [1023])
+    );
+    let too_high = RelayShards::new(16, [13, 1024]);
+    assert_eq!(encode_index_list(&too_high), Err(refused));
+    assert_eq!(
+        encode_bit_vector(&too_high),
+        Err(EnrError::ShardOutOfRange {
+            field: "rsv",
+            shard: 1024
+        })
+    );
+}
+
 // spec: SHARD-013
 #[test]
 fn malformed_rs_fails() {
