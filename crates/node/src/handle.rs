@@ -101,6 +101,38 @@ pub(crate) enum Command {
     FilterSubscribers {
         reply: oneshot::Sender<Option<Vec<FilterSubscriber>>>,
     },
+    ShardPeers {
+        set: PeerSet,
+        shard: Option<u16>,
+        reply: oneshot::Sender<Result<Vec<ShardPeers>, RequestError>>,
+    },
+}
+
+/// Which relay peers of a shard [`NodeHandle::shard_peers`] lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerSet {
+    /// Connected peers subscribed to the shard (nwaku's relay peers).
+    Relay,
+    /// The peers in this node's gossipsub mesh for the shard.
+    Mesh,
+}
+
+/// A relay peer and its gossipsub score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoredPeer {
+    /// What the node knows about the peer.
+    pub info: PeerInfo,
+    /// Its gossipsub score (`None` when scoring is disabled).
+    pub score: Option<f64>,
+}
+
+/// The relay peers of one shard.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShardPeers {
+    /// The shard index (within the topic's cluster).
+    pub shard: u16,
+    /// The peers, with their scores.
+    pub peers: Vec<ScoredPeer>,
 }
 
 /// A light client subscribed to this node's filter service.
@@ -351,6 +383,17 @@ impl NodeHandle {
     /// not serve filter.
     pub async fn filter_subscribers(&self) -> Result<Option<Vec<FilterSubscriber>>, RequestError> {
         self.ask(|reply| Command::FilterSubscribers { reply }).await
+    }
+
+    /// The relay (or mesh) peers of each shard relay is subscribed to, or
+    /// of `shard` of our cluster only, with their gossipsub scores.
+    pub async fn shard_peers(
+        &self,
+        set: PeerSet,
+        shard: Option<u16>,
+    ) -> Result<Vec<ShardPeers>, RequestError> {
+        self.ask(|reply| Command::ShardPeers { set, shard, reply })
+            .await?
     }
 
     /// Dials `addr` (the connection is reported by the node's events).

@@ -20,8 +20,8 @@ pub mod transport;
 pub use cli::Cli;
 pub use config::{ConfigError, NodeConfig};
 pub use handle::{
-    FilterFailure, FilterRequest, FilterSubscriber, LightpushError, NodeHandle, PeerInfo,
-    ReceivedMessage, RequestError,
+    FilterFailure, FilterRequest, FilterSubscriber, LightpushError, NodeHandle, PeerInfo, PeerSet,
+    ReceivedMessage, RequestError, ScoredPeer, ShardPeers,
 };
 pub use node::{Node, NodeError};
 

@@ -27,7 +27,7 @@ use crate::config::NodeConfig;
 use crate::filter_requests::{FilterReply, FilterRequests, split_by_shard};
 use crate::handle::{
     Command, FilterFailure, FilterRequest, LightpushError, MESSAGE_BUFFER, NodeHandle, PeerInfo,
-    ReceivedMessage, RequestError,
+    PeerSet, ReceivedMessage, RequestError, ScoredPeer, ShardPeers,
 };
 use crate::metrics::NodeMetrics;
 use crate::transport::{self, TransportError};
@@ -756,18 +756,11 @@ impl Node {
                 let _ = reply.send(topics);
             }
             Command::Peers { reply } => {
-                let mut peers: Vec<PeerInfo> = self.peers.values().cloned().collect();
-                for peer in &mut peers {
-                    if let Some(meta) = self.swarm.behaviour().metadata.peer_metadata(&peer.peer_id)
-                    {
-                        peer.shards = meta
-                            .shards
-                            .iter()
-                            .filter_map(|s| u16::try_from(*s).ok())
-                            .collect();
-                    }
-                }
+                let peers = self.peers.keys().map(|p| self.peer_info(p)).collect();
                 let _ = reply.send(peers);
+            }
+            Command::ShardPeers { set, shard, reply } => {
+                let _ = reply.send(self.shard_peers(set, shard));
             }
             Command::Connect { addr, reply } => {
                 let Some(Protocol::P2p(peer)) = addr.iter().last() else {
@@ -833,6 +826,80 @@ impl Node {
                 let _ = reply.send(result);
             }
         }
+    }
+
+    /// What we know of `peer_id`, with the shards its metadata reported
+    /// (a bare entry for a peer we have no record of).
+    fn peer_info(&self, peer_id: &PeerId) -> PeerInfo {
+        let mut info = self
+            .peers
+            .get(peer_id)
+            .cloned()
+            .unwrap_or_else(|| PeerInfo {
+                peer_id: *peer_id,
+                addrs: Vec::new(),
+                protocols: Vec::new(),
+                shards: Vec::new(),
+                agent: String::new(),
+                connected: self.swarm.is_connected(peer_id),
+                is_static: false,
+            });
+        if let Some(meta) = self.swarm.behaviour().metadata.peer_metadata(peer_id) {
+            info.shards = meta
+                .shards
+                .iter()
+                .filter_map(|s| u16::try_from(*s).ok())
+                .collect();
+        }
+        info
+    }
+
+    /// The relay or mesh peers, with their scores, of each shard relay is
+    /// subscribed to (`shard` `None`) or of one shard of our cluster.
+    fn shard_peers(
+        &self,
+        set: PeerSet,
+        shard: Option<u16>,
+    ) -> Result<Vec<ShardPeers>, RequestError> {
+        let relay = self
+            .swarm
+            .behaviour()
+            .relay
+            .as_ref()
+            .ok_or(RequestError::RelayDisabled)?;
+        let shards: Vec<RelayShard> = match shard {
+            Some(shard) => vec![RelayShard::new(self.config.cluster_id, shard)],
+            None => relay
+                .subscriptions()
+                .iter()
+                .filter_map(|t| t.parse().ok())
+                .collect(),
+        };
+        Ok(shards
+            .iter()
+            .map(|shard| {
+                let topic = shard.to_string();
+                let peers: Vec<PeerId> = match set {
+                    PeerSet::Mesh => relay.mesh_peers(&topic),
+                    PeerSet::Relay => relay
+                        .gossipsub()
+                        .all_peers()
+                        .filter(|(_, topics)| topics.iter().any(|t| t.as_str() == topic))
+                        .map(|(p, _)| *p)
+                        .collect(),
+                };
+                ShardPeers {
+                    shard: shard.shard,
+                    peers: peers
+                        .iter()
+                        .map(|p| ScoredPeer {
+                            info: self.peer_info(p),
+                            score: relay.peer_score(p),
+                        })
+                        .collect(),
+                }
+            })
+            .collect())
     }
 
     /// Keeps the shards metadata announces equal to relay's subscriptions

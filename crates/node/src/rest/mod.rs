@@ -117,6 +117,16 @@ fn router(state: RestState, admin: bool, filter: bool) -> Router {
                 "/admin/v1/peers",
                 get(status::admin_peers).post(status::admin_connect),
             )
+            .route("/admin/v1/peers/relay", get(status::admin_relay_peers))
+            .route(
+                "/admin/v1/peers/relay/on/{shard}",
+                get(status::admin_relay_peers_on_shard),
+            )
+            .route("/admin/v1/peers/mesh", get(status::admin_mesh_peers))
+            .route(
+                "/admin/v1/peers/mesh/on/{shard}",
+                get(status::admin_mesh_peers_on_shard),
+            )
             .route(
                 "/admin/v1/filter/subscriptions",
                 get(status::admin_filter_subscriptions),

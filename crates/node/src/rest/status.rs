@@ -1,9 +1,10 @@
-//! `/health`, `/debug/v1/*`, `/admin/v1/peers` and unknown routes.
+//! `/health`, `/debug/v1/*`, `/admin/v1/peers` (with the relay and mesh
+//! views) and unknown routes.
 
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use libp2p::Multiaddr;
@@ -11,6 +12,7 @@ use libp2p::multiaddr::Protocol;
 use serde_json::{Value, json};
 
 use super::RestState;
+use crate::handle::{PeerInfo, PeerSet, RequestError, ShardPeers};
 
 /// How long a REST request may wait on the node.
 pub(crate) const NODE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -104,30 +106,103 @@ pub(crate) async fn health(State(state): State<RestState>) -> Response {
     Json(json!({"nodeHealth": "READY", "protocolsHealth": protocols})).into_response()
 }
 
+/// nwaku's `WakuPeer` JSON for `p`: multiaddr (first known address with
+/// `/p2p/<id>`), protocols, shards, connectedness, agent, origin, and the
+/// gossipsub `score` when there is one (nwaku omits it outside the relay
+/// views).
+fn waku_peer(p: &PeerInfo, score: Option<f64>) -> Value {
+    let multiaddr = p
+        .addrs
+        .first()
+        .map(|a| a.clone().with(Protocol::P2p(p.peer_id)).to_string())
+        .unwrap_or_default();
+    let mut peer = json!({
+        "multiaddr": multiaddr,
+        "protocols": p.protocols,
+        "shards": p.shards,
+        "connected": if p.connected { "Connected" } else { "CanConnect" },
+        "agent": p.agent,
+        "origin": if p.is_static { "Static" } else { "UnknownOrigin" },
+    });
+    if let (Some(score), Some(fields)) = (score, peer.as_object_mut()) {
+        fields.insert("score".into(), json!(score));
+    }
+    peer
+}
+
 /// `GET /admin/v1/peers`.
 pub(crate) async fn admin_peers(State(state): State<RestState>) -> Response {
     let Ok(peers) = state.node.peers().await else {
         return text(StatusCode::SERVICE_UNAVAILABLE, "the node has stopped");
     };
-    let list: Vec<Value> = peers
-        .iter()
-        .map(|p| {
-            let multiaddr = p
-                .addrs
-                .first()
-                .map(|a| a.clone().with(Protocol::P2p(p.peer_id)).to_string())
-                .unwrap_or_default();
-            json!({
-                "multiaddr": multiaddr,
-                "protocols": p.protocols,
-                "shards": p.shards,
-                "connected": if p.connected { "Connected" } else { "CanConnect" },
-                "agent": p.agent,
-                "origin": if p.is_static { "Static" } else { "UnknownOrigin" },
-            })
-        })
-        .collect();
+    let list: Vec<Value> = peers.iter().map(|p| waku_peer(p, None)).collect();
     Json(Value::Array(list)).into_response()
+}
+
+/// nwaku's `PeersOfShard` JSON: `{"shard", "peers": [WakuPeer with score]}`.
+fn peers_of_shard(shard: &ShardPeers) -> Value {
+    let peers: Vec<Value> = shard
+        .peers
+        .iter()
+        .map(|p| waku_peer(&p.info, p.score))
+        .collect();
+    json!({"shard": shard.shard, "peers": peers})
+}
+
+/// The relay or mesh peers of every subscribed shard (`shard` `None`: a
+/// list of `PeersOfShard`) or of one shard of our cluster (one
+/// `PeersOfShard`), with nwaku's 503 when relay does not run.
+async fn shard_peers(state: &RestState, set: PeerSet, shard: Option<u16>) -> Response {
+    match state.node.shard_peers(set, shard).await {
+        Ok(shards) => match (shard, shards.first()) {
+            (Some(_), Some(one)) => Json(peers_of_shard(one)).into_response(),
+            _ => Json(Value::Array(shards.iter().map(peers_of_shard).collect())).into_response(),
+        },
+        Err(RequestError::RelayDisabled) => text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Error: Relay Protocol is not mounted to the node",
+        ),
+        Err(e) => text(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    }
+}
+
+/// The `on/{shardId}` views: `segment` must be a 16-bit shard index, as
+/// nwaku decodes it.
+async fn shard_peers_on(state: &RestState, set: PeerSet, segment: &str) -> Response {
+    match segment.parse::<u16>() {
+        Ok(shard) => shard_peers(state, set, Some(shard)).await,
+        Err(e) => text(StatusCode::BAD_REQUEST, format!("Invalid shardId: {e}")),
+    }
+}
+
+/// `GET /admin/v1/peers/relay`: the connected peers subscribed to each
+/// shard relay is subscribed to, with their gossipsub scores.
+pub(crate) async fn admin_relay_peers(State(state): State<RestState>) -> Response {
+    shard_peers(&state, PeerSet::Relay, None).await
+}
+
+/// `GET /admin/v1/peers/relay/on/{shardId}`: the same for one shard of our
+/// cluster.
+pub(crate) async fn admin_relay_peers_on_shard(
+    State(state): State<RestState>,
+    Path(shard): Path<String>,
+) -> Response {
+    shard_peers_on(&state, PeerSet::Relay, &shard).await
+}
+
+/// `GET /admin/v1/peers/mesh`: the gossipsub mesh of each shard relay is
+/// subscribed to, with scores.
+pub(crate) async fn admin_mesh_peers(State(state): State<RestState>) -> Response {
+    shard_peers(&state, PeerSet::Mesh, None).await
+}
+
+/// `GET /admin/v1/peers/mesh/on/{shardId}`: the mesh of one shard of our
+/// cluster.
+pub(crate) async fn admin_mesh_peers_on_shard(
+    State(state): State<RestState>,
+    Path(shard): Path<String>,
+) -> Response {
+    shard_peers_on(&state, PeerSet::Mesh, &shard).await
 }
 
 /// `GET /admin/v1/filter/subscriptions`: the filter service's subscribers
