@@ -12,6 +12,7 @@ const BENCHED: &[&str] = &[
     "waku-store",
     "waku-filter",
     "waku-lightpush",
+    "waku-node",
 ];
 
 /// Runs the benches of `packages` (all benched crates when empty). `quick`

@@ -48,10 +48,7 @@ fn multiaddr() -> impl Strategy<Value = Multiaddr> {
 fn shards() -> impl Strategy<Value = (u16, BTreeSet<u16>)> {
     prop_oneof![
         // Small sets (rs), any shard index there is (0 to 1023).
-        (
-            any::<u16>(),
-            prop::collection::btree_set(0u16..1024, 0..20)
-        ),
+        (any::<u16>(), prop::collection::btree_set(0u16..1024, 0..20)),
         // Large sets (rsv).
         (
             any::<u16>(),

@@ -45,6 +45,18 @@ async fn publish_at(rest: std::net::SocketAddr, payload_b64: &str, timestamp_ns:
     assert_eq!(status, 200, "{text}");
 }
 
+/// Waits until the store behind `rest` answers `params` with at least `n`
+/// messages.
+async fn wait_archived(rest: std::net::SocketAddr, params: &str, n: usize) -> bool {
+    eventually(Duration::from_secs(30), || async move {
+        let (_, body) = http(rest, "GET", &format!("/store/v3/messages?{params}"), None).await;
+        serde_json::from_str::<Value>(&body)
+            .map(|v| v["messages"].as_array().map_or(0, Vec::len) >= n)
+            .unwrap_or(false)
+    })
+    .await
+}
+
 async fn query(rest: std::net::SocketAddr, params: &str) -> Value {
     let (status, body) = http(rest, "GET", &format!("/store/v3/messages?{params}"), None).await;
     assert_eq!(status, 200, "{body}");
@@ -93,17 +105,7 @@ async fn archives_relayed_messages_and_answers_rest_queries_locally_and_via_stor
         enc(TOPIC),
         enc(CT)
     );
-    let full = eventually(Duration::from_secs(30), || {
-        let params = params.clone();
-        async move {
-            let (_, body) = http(ra, "GET", &format!("/store/v3/messages?{params}"), None).await;
-            serde_json::from_str::<Value>(&body)
-                .map(|v| v["messages"].as_array().map_or(0, Vec::len) >= 3)
-                .unwrap_or(false)
-        }
-    })
-    .await;
-    assert!(full, "A:\n{}", a.log());
+    assert!(wait_archived(ra, &params, 3).await, "A:\n{}", a.log());
 
     let local = query(ra, &params).await;
     assert_eq!(local["statusCode"], 200);
@@ -243,19 +245,7 @@ async fn js_waku_light_node_queries_our_store() {
         publish_at(rest, payload, u64::try_from(at_ms * 1_000_000).unwrap()).await; // own messages are archived too
     }
     let params = format!("pubsubTopic={}&contentTopics={}", enc(TOPIC), enc(CT));
-    assert!(
-        eventually(Duration::from_secs(10), || {
-            let params = params.clone();
-            async move {
-                let (_, body) =
-                    http(rest, "GET", &format!("/store/v3/messages?{params}"), None).await;
-                serde_json::from_str::<Value>(&body)
-                    .map(|v| v["messages"].as_array().map_or(0, Vec::len) == 5)
-                    .unwrap_or(false)
-            }
-        })
-        .await
-    );
+    assert!(wait_archived(rest, &params, 5).await, "{}", a.log());
     let ws = a.ws_addr().to_string();
     let run = |extra: Vec<String>| {
         let dir = dir.clone();
@@ -403,16 +393,9 @@ async fn legacy_store_flag_serves_the_archive_to_legacy_clients() {
     }
     let params = format!("pubsubTopic={}&contentTopics={}", enc(TOPIC), enc(CT));
     assert!(
-        eventually(Duration::from_secs(10), || {
-            let params = params.clone();
-            async move {
-                query(rest, &params).await["messages"]
-                    .as_array()
-                    .map_or(0, Vec::len)
-                    == 2
-            }
-        })
-        .await
+        wait_archived(rest, &params, 2).await,
+        "{}",
+        with_legacy.log()
     );
     let mut client = legacy_client();
     let response = legacy_query(&mut client, &with_legacy).await.unwrap();

@@ -128,3 +128,44 @@ fn unreadable_or_invalid_certificate_files_fail_with_the_flag() {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("--websocket-secure-cert-path"), "{err}");
 }
+
+// Identify tells peers who we are and what we speak: the agent string and
+// the protocol list, ping included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identify_reports_the_agent_and_protocols() {
+    let server = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--shard",
+        "3",
+        "--store",
+        "--store-message-db-url",
+        "memory://",
+    ]);
+    let client = start_node(&["--cluster-id", "7", "--shard", "3"]).await;
+    client.dial(server.tcp_addr()).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut seen = None;
+    while seen.is_none() && std::time::Instant::now() < deadline {
+        let peers = client.peers().await.unwrap();
+        seen = peers.into_iter().find(|p| !p.agent.is_empty());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(seen.is_some(), "{}", server.log());
+    let peer = seen.unwrap();
+    assert_eq!(peer.agent, waku_node::AGENT_VERSION);
+    assert!(peer.agent.starts_with("waku-rs/v"), "{}", peer.agent);
+    for protocol in [
+        "/ipfs/id/1.0.0",
+        "/ipfs/ping/1.0.0",
+        "/vac/waku/relay/2.0.0",
+        "/vac/waku/metadata/1.0.0",
+        "/vac/waku/store-query/3.0.0",
+    ] {
+        assert!(
+            peer.protocols.iter().any(|p| p == protocol),
+            "{protocol} missing from {:?}",
+            peer.protocols
+        );
+    }
+}
