@@ -733,17 +733,9 @@ mod tests {
         text
     }
 
-    fn kinds(report: &Report) -> Vec<(ErrorKind, String)> {
-        report
-            .errors
-            .iter()
-            .map(|e| (e.kind, e.location.clone()))
-            .collect()
-    }
-
-    #[test]
-    fn coverage_and_errors_are_reported() {
-        let tree = TempTree::new("coverage");
+    /// Writes `specs/a.toml`: active, AAA-001 and AAA-002 MUST (AAA-002 on
+    /// line 15), AAA-003 SHOULD.
+    fn write_three_requirements(tree: &TempTree) {
         tree.write(
             "specs/a.toml",
             &catalog(
@@ -756,6 +748,20 @@ mod tests {
                 ],
             ),
         );
+    }
+
+    fn kinds(report: &Report) -> Vec<(ErrorKind, String)> {
+        report
+            .errors
+            .iter()
+            .map(|e| (e.kind, e.location.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn coverage_and_errors_are_reported() {
+        let tree = TempTree::new("coverage");
+        write_three_requirements(&tree);
         tree.write(
             "specs/b.toml",
             &catalog("BBB", "planned", &[("BBB-001", "MUST")]),
@@ -905,18 +911,7 @@ mod tests {
     #[test]
     fn ignored_tests_do_not_count_as_coverage() {
         let tree = TempTree::new("ignored");
-        tree.write(
-            "specs/a.toml",
-            &catalog(
-                "AAA",
-                "active",
-                &[
-                    ("AAA-001", "MUST"),
-                    ("AAA-002", "MUST"),
-                    ("AAA-003", "SHOULD"),
-                ],
-            ),
-        );
+        write_three_requirements(&tree);
         tree.write(
             "crates/one/tests/it.rs",
             "// spec: AAA-001

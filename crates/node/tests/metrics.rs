@@ -8,25 +8,6 @@ use std::time::Duration;
 use common::{NodeProcess, eventually, http};
 use serde_json::json;
 
-/// The metrics server's address, from the node's log.
-fn metrics_addr(node: &NodeProcess) -> std::net::SocketAddr {
-    assert!(
-        node.wait_for(
-            "Metrics server listening on http://",
-            Duration::from_secs(10)
-        ),
-        "{}",
-        node.log()
-    );
-    node.log()
-        .lines()
-        .find_map(|l| l.split("Metrics server listening on http://").nth(1))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_are_served_with_nwaku_names() {
     let a = NodeProcess::spawn(&[
@@ -38,7 +19,7 @@ async fn metrics_are_served_with_nwaku_names() {
         "--metrics-server-port",
         "0",
     ]);
-    let addr = metrics_addr(&a);
+    let addr = a.metrics_addr();
     let tcp = a.tcp_addr().to_string();
     let _b = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "0", "--staticnode", &tcp]);
     assert!(a.wait_for("connected", Duration::from_secs(20)));
@@ -61,23 +42,18 @@ fn metrics_server_is_off_by_default() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn service_metrics_count_filter_lightpush_store_and_the_archive() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("store.sqlite3").display());
-    let service = NodeProcess::spawn(&[
+    let service = NodeProcess::spawn_with_store(&[
         "--cluster-id",
         "7",
         "--shard",
         "0",
         "--filter",
         "--lightpush",
-        "--store",
-        "--store-message-db-url",
-        &db,
         "--metrics-server",
         "--metrics-server-port",
         "0",
     ]);
-    let metrics = metrics_addr(&service);
+    let metrics = service.metrics_addr();
     let tcp = service.tcp_addr().to_string();
     let _relay_peer =
         NodeProcess::spawn(&["--cluster-id", "7", "--shard", "0", "--staticnode", &tcp]);

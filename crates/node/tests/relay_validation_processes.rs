@@ -62,19 +62,6 @@ fn spawn(args: &[&str]) -> NodeProcess {
     NodeProcess::spawn(&all)
 }
 
-/// The metrics server's address, from the node's log.
-fn metrics_addr(node: &NodeProcess) -> SocketAddr {
-    let needle = "Metrics server listening on http://";
-    assert!(node.wait_for(needle, PATIENCE), "{}", node.log());
-    node.log()
-        .lines()
-        .find_map(|l| l.split(needle).nth(1))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
-}
-
 /// `GET path` on `rest`, expecting 200 and JSON.
 async fn get_json(rest: SocketAddr, path: &str) -> Value {
     let (status, body) = http(rest, "GET", path, None).await;
@@ -129,6 +116,16 @@ async fn wait_received(rest: SocketAddr, topic: &str, payload: &str, seen: &mut 
         tokio::time::sleep(Duration::from_millis(100)).await;
         drain(rest, topic, seen).await;
     }
+}
+
+/// Waits until a message with `payload` arrives on `topic` at `rest`,
+/// then 500 ms more, and asserts it is the only message that came.
+async fn only_received(rest: SocketAddr, topic: &str, payload: &str) {
+    let mut seen = Vec::new();
+    wait_received(rest, topic, payload, &mut seen).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    drain(rest, topic, &mut seen).await;
+    assert_eq!(payloads(&seen), [payload]);
 }
 
 /// The entry of `peer` in a list of nwaku `WakuPeer`s, found by the
@@ -265,6 +262,36 @@ impl RawPeer {
     }
 }
 
+/// A process A on one shard (admin REST, metrics), a process B on it with
+/// A as static node, and an injector connected to A.
+struct InjectedPair {
+    a: NodeProcess,
+    b: NodeProcess,
+    injector: RawPeer,
+}
+
+/// Starts an [`InjectedPair`] on `shard`, A with `a_flags` too (B gets
+/// none of them); returns once B is in A's mesh.
+async fn injected_pair(shard: u16, a_flags: &[&str]) -> InjectedPair {
+    let shard_arg = shard.to_string();
+    let mut args = vec![
+        "--shard",
+        shard_arg.as_str(),
+        "--rest-admin",
+        "--metrics-server",
+        "--metrics-server-port",
+        "0",
+    ];
+    args.extend_from_slice(a_flags);
+    let a = spawn(&args);
+    let a_tcp = a.tcp_addr().to_string();
+    let b = spawn(&["--shard", &shard_arg, "--staticnode", &a_tcp]);
+    let (ra, injector) = (a.rest_addr(), RawPeer::spawn(shard).await);
+    injector.connect_from(ra, peer_id(&a), shard).await;
+    wait_listed(ra, "mesh", shard, peer_id(&b)).await;
+    InjectedPair { a, b, injector }
+}
+
 // spec: NET-020
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_exchange_messages_over_rest_and_only_on_shared_shards() {
@@ -325,11 +352,7 @@ async fn two_processes_exchange_messages_over_rest_and_only_on_shared_shards() {
     rest_publish(ra, &shard1, &m3).await;
     let m4 = message("from A again");
     rest_publish(ra, &shard0, &m4).await;
-    let mut at_b = Vec::new();
-    wait_received(rb, &shard0, "from A again", &mut at_b).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    drain(rb, &shard0, &mut at_b).await;
-    assert_eq!(payloads(&at_b), ["from A again"]);
+    only_received(rb, &shard0, "from A again").await;
     let (status, _) = http(
         rb,
         "GET",
@@ -359,21 +382,9 @@ async fn two_processes_exchange_messages_over_rest_and_only_on_shared_shards() {
 // spec: NET-011, NET-018, NET-021, NET-022, NET-025, NET-026, NET-027, RELAY-004
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_oversized_and_stale_messages_stop_at_the_first_process_and_cost_score() {
-    let a = spawn(&[
-        "--shard",
-        "0",
-        "--rest-admin",
-        "--metrics-server",
-        "--metrics-server-port",
-        "0",
-    ]);
-    let a_tcp = a.tcp_addr().to_string();
-    let b = spawn(&["--shard", "0", "--staticnode", &a_tcp]);
-    let (ra, rb, metrics) = (a.rest_addr(), b.rest_addr(), metrics_addr(&a));
+    let InjectedPair { a, b, injector } = injected_pair(0, &[]).await;
+    let (ra, rb, metrics) = (a.rest_addr(), b.rest_addr(), a.metrics_addr());
     let shard0 = topic(0);
-    let injector = RawPeer::spawn(0).await;
-    injector.connect_from(ra, peer_id(&a), 0).await;
-    wait_listed(ra, "mesh", 0, peer_id(&b)).await;
     let relay = get_json(ra, "/admin/v1/peers/relay").await;
     let before = find_peer(&relay[0]["peers"], &injector.peer.id).unwrap()["score"]
         .as_f64()
@@ -391,11 +402,7 @@ async fn malformed_oversized_and_stale_messages_stop_at_the_first_process_and_co
 
     // B gets the valid one, which A forwarded after the others: nothing
     // else came before it, nothing comes after.
-    let mut at_b = Vec::new();
-    wait_received(rb, &shard0, "valid", &mut at_b).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    drain(rb, &shard0, &mut at_b).await;
-    assert_eq!(payloads(&at_b), ["valid"]);
+    only_received(rb, &shard0, "valid").await;
     assert_eq!(b.count("relay message delivered"), 1, "{}", b.log());
 
     let (status, page) = http(metrics, "GET", "/metrics", None).await;
@@ -423,24 +430,11 @@ async fn a_protected_shard_process_relays_only_correctly_signed_messages() {
     let wrong_key = SigningKey::from_slice(&[12; 32]).unwrap();
     let public = hex::encode(shard_key.verifying_key().to_sec1_bytes());
     let protected = format!("3:{public}");
-    let a = spawn(&[
-        "--shard",
-        "3",
-        "--protected-shard",
-        &protected,
-        "--rest-admin",
-        "--metrics-server",
-        "--metrics-server-port",
-        "0",
-    ]);
-    let a_tcp = a.tcp_addr().to_string();
     // B does not know the key: whatever A forwarded, B would take.
-    let b = spawn(&["--shard", "3", "--staticnode", &a_tcp]);
-    let (ra, rb, metrics) = (a.rest_addr(), b.rest_addr(), metrics_addr(&a));
+    let InjectedPair { a, b, injector } =
+        injected_pair(3, &["--protected-shard", &protected]).await;
+    let (ra, rb, metrics) = (a.rest_addr(), b.rest_addr(), a.metrics_addr());
     let shard3 = topic(3);
-    let injector = RawPeer::spawn(3).await;
-    injector.connect_from(ra, peer_id(&a), 3).await;
-    wait_listed(ra, "mesh", 3, peer_id(&b)).await;
 
     injector.send(message("unsigned").encode_to_vec()).await;
     let mut wrong = message("wrong key");
@@ -450,11 +444,7 @@ async fn a_protected_shard_process_relays_only_correctly_signed_messages() {
     sign_for_protected_shard(&shard_key, &shard3, &mut signed);
     injector.send(signed.encode_to_vec()).await;
 
-    let mut at_b = Vec::new();
-    wait_received(rb, &shard3, "signed", &mut at_b).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    drain(rb, &shard3, &mut at_b).await;
-    assert_eq!(payloads(&at_b), ["signed"]);
+    only_received(rb, &shard3, "signed").await;
     assert_eq!(b.count("relay message delivered"), 1, "{}", b.log());
 
     let (_, page) = http(metrics, "GET", "/metrics", None).await;

@@ -67,19 +67,14 @@ async fn health_of(rest: std::net::SocketAddr) -> std::collections::HashMap<Stri
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_reports_what_runs_and_whether_it_is_ready() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("h.sqlite3").display());
-    let service = NodeProcess::spawn(&[
+    let service = NodeProcess::spawn_with_store(&[
         "--cluster-id",
         "7",
         "--shard",
         "0",
         "--filter",
         "--lightpush",
-        "--store",
         "--legacy-store",
-        "--store-message-db-url",
-        &db,
     ]);
     let s = service.rest_addr();
     let h = health_of(s).await;

@@ -19,27 +19,18 @@ fn enc(t: &str) -> String {
     t.replace('/', "%2F")
 }
 
-async fn publish(rest: std::net::SocketAddr, payload_b64: &str) {
-    let body = json!({"payload": payload_b64, "contentTopic": CT}).to_string();
+/// Publishes on TOPIC/CT through `rest`, with an explicit timestamp
+/// (nanoseconds) when one is given.
+async fn publish(rest: std::net::SocketAddr, payload_b64: &str, timestamp_ns: Option<u64>) {
+    let mut body = json!({"payload": payload_b64, "contentTopic": CT});
+    if let Some(t) = timestamp_ns {
+        body["timestamp"] = json!(t);
+    }
     let (status, text) = http(
         rest,
         "POST",
         &format!("/relay/v1/messages/{}", enc(TOPIC)),
-        Some(&body),
-    )
-    .await;
-    assert_eq!(status, 200, "{text}");
-}
-
-/// Publishes with an explicit timestamp (nanoseconds).
-async fn publish_at(rest: std::net::SocketAddr, payload_b64: &str, timestamp_ns: u64) {
-    let body =
-        json!({"payload": payload_b64, "contentTopic": CT, "timestamp": timestamp_ns}).to_string();
-    let (status, text) = http(
-        rest,
-        "POST",
-        &format!("/relay/v1/messages/{}", enc(TOPIC)),
-        Some(&body),
+        Some(&body.to_string()),
     )
     .await;
     assert_eq!(status, 200, "{text}");
@@ -65,17 +56,7 @@ async fn query(rest: std::net::SocketAddr, params: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn archives_relayed_messages_and_answers_rest_queries_locally_and_via_storenode() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("store.sqlite3").display());
-    let a = NodeProcess::spawn(&[
-        "--cluster-id",
-        "7",
-        "--shard",
-        "1",
-        "--store",
-        "--store-message-db-url",
-        &db,
-    ]);
+    let a = NodeProcess::spawn_with_store(&["--cluster-id", "7", "--shard", "1"]);
     let a_tcp = a.tcp_addr().to_string();
     let b = NodeProcess::spawn(&[
         "--cluster-id",
@@ -98,7 +79,7 @@ async fn archives_relayed_messages_and_answers_rest_queries_locally_and_via_stor
         .await
     );
     for p in ["b25l", "dHdv", "dGhyZWU="] {
-        publish(rb, p).await;
+        publish(rb, p, None).await;
     }
     let params = format!(
         "pubsubTopic={}&contentTopics={}&includeData=true",
@@ -214,16 +195,11 @@ async fn js_waku_light_node_queries_our_store() {
     let Some(dir) = common::interop_dir() else {
         return;
     };
-    let db_dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", db_dir.path().join("s.sqlite3").display());
-    let a = NodeProcess::spawn(&[
+    let a = NodeProcess::spawn_with_store(&[
         "--cluster-id",
         "7",
         "--shard",
         "1",
-        "--store",
-        "--store-message-db-url",
-        &db,
         "--websocket-support",
     ]);
     let rest = a.rest_addr();
@@ -242,7 +218,8 @@ async fn js_waku_light_node_queries_our_store() {
         ("dGhyZWU=", now_ms + 2),
         ("YWZ0ZXI=", now_ms + 10_000),
     ] {
-        publish_at(rest, payload, u64::try_from(at_ms * 1_000_000).unwrap()).await; // own messages are archived too
+        let at_ns = u64::try_from(at_ms * 1_000_000).unwrap();
+        publish(rest, payload, Some(at_ns)).await; // own messages are archived too
     }
     let params = format!("pubsubTopic={}&contentTopics={}", enc(TOPIC), enc(CT));
     assert!(wait_archived(rest, &params, 5).await, "{}", a.log());
@@ -375,21 +352,11 @@ async fn legacy_query(
 // spec: STORE2-001
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn legacy_store_flag_serves_the_archive_to_legacy_clients() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("legacy.sqlite3").display());
-    let with_legacy = NodeProcess::spawn(&[
-        "--cluster-id",
-        "7",
-        "--shard",
-        "1",
-        "--store",
-        "--legacy-store",
-        "--store-message-db-url",
-        &db,
-    ]);
+    let with_legacy =
+        NodeProcess::spawn_with_store(&["--cluster-id", "7", "--shard", "1", "--legacy-store"]);
     let rest = with_legacy.rest_addr();
     for p in ["b25l", "dHdv"] {
-        publish(rest, p).await;
+        publish(rest, p, None).await;
     }
     let params = format!("pubsubTopic={}&contentTopics={}", enc(TOPIC), enc(CT));
     assert!(

@@ -75,6 +75,19 @@ impl Legacy {
         })
         .await
     }
+
+    /// Queries TOPIC/CT for a page of `size` in `dir` after `cursor`; the
+    /// query must succeed.
+    async fn page(
+        &mut self,
+        size: Option<u64>,
+        dir: Direction,
+        cursor: Option<Index>,
+    ) -> HistoryResponse {
+        self.query(query(TOPIC, &[CT], size, dir, cursor))
+            .await
+            .unwrap()
+    }
 }
 
 fn query(
@@ -188,58 +201,25 @@ fn wire_layout_and_index() {
 async fn forward_and_backward_paging_with_index_cursors() {
     for backend in each_backend() {
         let mut p = Legacy::new(backend.with(twenty_five()).await, Config::default()).await;
-        let r = p
-            .query(query(TOPIC, &[CT], Some(10), Direction::Forward, None))
-            .await
-            .unwrap();
+        let r = p.page(Some(10), Direction::Forward, None).await;
         assert_eq!(payloads(&r), names(0..10));
         let info = r.paging_info.clone().unwrap();
         assert_eq!(info.page_size, Some(10));
         assert_eq!(info.direction, Some(Direction::Forward as i32));
         let cursor = info.cursor.unwrap();
         assert_eq!(cursor.sender_time, Some(109), "cursor at the last message");
-        let r = p
-            .query(query(
-                TOPIC,
-                &[CT],
-                Some(10),
-                Direction::Forward,
-                Some(cursor),
-            ))
-            .await
-            .unwrap();
+        let r = p.page(Some(10), Direction::Forward, Some(cursor)).await;
         assert_eq!(payloads(&r), names(10..20));
         let cursor = r.paging_info.unwrap().cursor.unwrap();
-        let r = p
-            .query(query(
-                TOPIC,
-                &[CT],
-                Some(10),
-                Direction::Forward,
-                Some(cursor),
-            ))
-            .await
-            .unwrap();
+        let r = p.page(Some(10), Direction::Forward, Some(cursor)).await;
         assert_eq!(payloads(&r), names(20..25));
         assert_eq!(r.paging_info.unwrap().cursor, None, "no cursor at the end");
 
-        let r = p
-            .query(query(TOPIC, &[CT], Some(10), Direction::Backward, None))
-            .await
-            .unwrap();
+        let r = p.page(Some(10), Direction::Backward, None).await;
         assert_eq!(payloads(&r), names(15..25), "newest page, oldest first");
         let cursor = r.paging_info.unwrap().cursor.unwrap();
         assert_eq!(cursor.sender_time, Some(115), "cursor at the first message");
-        let r = p
-            .query(query(
-                TOPIC,
-                &[CT],
-                Some(10),
-                Direction::Backward,
-                Some(cursor),
-            ))
-            .await
-            .unwrap();
+        let r = p.page(Some(10), Direction::Backward, Some(cursor)).await;
         assert_eq!(payloads(&r), names(5..15));
         // Without paging info: backward, default page size.
         let mut bare = query(TOPIC, &[CT], None, Direction::Backward, None);
@@ -283,10 +263,7 @@ async fn page_size_default_and_cap() {
         let mut p = Legacy::new(backend.with(entries).await, Config::default()).await;
         let sizes = [(None, 20), (Some(0), 20), (Some(3), 3), (Some(1000), 100)];
         for (asked, got) in sizes {
-            let r = p
-                .query(query(TOPIC, &[CT], asked, Direction::Forward, None))
-                .await
-                .unwrap();
+            let r = p.page(asked, Direction::Forward, None).await;
             assert_eq!(r.messages.len(), got, "{asked:?}");
         }
     }
@@ -400,10 +377,7 @@ async fn legacy_and_v3_read_the_same_store() {
         sorted.sort_by_key(|m| m.hash);
         let store = backend.with(entries).await;
         let mut p = Legacy::new(Arc::clone(&store), Config::default()).await;
-        let r = p
-            .query(query(TOPIC, &[CT], Some(4), Direction::Forward, None))
-            .await
-            .unwrap();
+        let r = p.page(Some(4), Direction::Forward, None).await;
         let want: Vec<String> = sorted[..4]
             .iter()
             .map(|m| String::from_utf8(m.message.payload.to_vec()).unwrap())
@@ -411,16 +385,7 @@ async fn legacy_and_v3_read_the_same_store() {
         assert_eq!(payloads(&r), want);
         // The cursor between equal timestamps resolves to the right entry.
         let cursor = r.paging_info.unwrap().cursor.unwrap();
-        let r = p
-            .query(query(
-                TOPIC,
-                &[CT],
-                Some(4),
-                Direction::Forward,
-                Some(cursor),
-            ))
-            .await
-            .unwrap();
+        let r = p.page(Some(4), Direction::Forward, Some(cursor)).await;
         assert_eq!(r.messages.len(), 2);
     }
 }

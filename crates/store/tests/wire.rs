@@ -9,7 +9,7 @@ use common::raw::raw;
 use common::{Backend, Pair, each_backend, vector, vector_bytes};
 use prost::Message;
 use waku_core::codec::encode_frame;
-use waku_core::{MessageHash, WakuMessage, message_hash};
+use waku_core::{MessageHash, WakuMessage};
 use waku_store::proto::{StoreQueryRequest, StoreQueryResponse};
 use waku_store::{
     Config, PROTOCOL, PageEntry, QueryPage, ResponseError, StoreResponse, StoredMessage,
@@ -154,6 +154,12 @@ fn decode_frame(bytes: &[u8]) -> StoreQueryResponse {
     r
 }
 
+/// Sends the js-waku vector `name` (a length-prefixed query frame) as raw
+/// bytes and decodes the one response frame.
+async fn send_vector(p: &mut Pair<common::raw::Raw>, name: &str) -> StoreQueryResponse {
+    decode_frame(&p.send_raw(vector_bytes(name, "length_prefixed_hex")).await)
+}
+
 // spec: STORE-001, STORE-002, STORE-014, STORE-015, STORE-020, STORE-024, STORE-035
 #[tokio::test]
 async fn js_waku_frames_are_served_over_a_stream() {
@@ -168,13 +174,7 @@ async fn js_waku_frames_are_served_over_a_stream() {
                 .collect()
         };
 
-        let r = decode_frame(
-            &p.send_raw(vector_bytes(
-                "store_query_content_time_range",
-                "length_prefixed_hex",
-            ))
-            .await,
-        );
+        let r = send_vector(&mut p, "store_query_content_time_range").await;
         assert_eq!(r.status_code, Some(200));
         assert_eq!(r.request_id, "00000000-0000-4000-8000-000000000001");
         assert_eq!(hashes(&r), vec![a, b]);
@@ -185,13 +185,7 @@ async fn js_waku_frames_are_served_over_a_stream() {
         );
         assert_eq!(r.pagination_cursor, None);
 
-        let r = decode_frame(
-            &p.send_raw(vector_bytes(
-                "store_query_backward_no_limit",
-                "length_prefixed_hex",
-            ))
-            .await,
-        );
+        let r = send_vector(&mut p, "store_query_backward_no_limit").await;
         assert_eq!(hashes(&r), vec![a, b], "backward, still oldest-first");
     }
 }
@@ -203,13 +197,7 @@ async fn js_waku_paging_and_lookup_frames() {
         let mut p = js_pair(backend).await;
         let b = hash_field("message_hash_B");
         // Cursor at A, limit 1, forward: B, and B is the last one.
-        let r = decode_frame(
-            &p.send_raw(vector_bytes(
-                "store_query_page_size_1_with_cursor",
-                "length_prefixed_hex",
-            ))
-            .await,
-        );
+        let r = send_vector(&mut p, "store_query_page_size_1_with_cursor").await;
         assert_eq!(r.status_code, Some(200));
         assert_eq!(r.messages.len(), 1);
         assert_eq!(r.messages[0].message_hash.as_deref(), Some(&b.0[..]));
@@ -228,15 +216,8 @@ async fn js_waku_paging_and_lookup_frames() {
         assert!(r.messages.is_empty());
         assert_eq!(r.pagination_cursor, None);
         // The hash lookup as js-waku sends it (with pubsub_topic).
-        let r = decode_frame(
-            &p.send_raw(vector_bytes(
-                "store_query_hash_lookup_as_sent_by_js_waku",
-                "length_prefixed_hex",
-            ))
-            .await,
-        );
+        let r = send_vector(&mut p, "store_query_hash_lookup_as_sent_by_js_waku").await;
         assert_eq!(r.status_code, Some(200));
         assert_eq!(r.messages.len(), 2);
-        let _ = message_hash;
     }
 }

@@ -26,6 +26,7 @@ pub use cache::{DEFAULT_CAPACITY, MessageCache};
 pub use filter::FILTER_REQUEST_TIMEOUT;
 
 use crate::NodeHandle;
+use crate::handle::PeerSet;
 
 /// Shared state of the REST handlers.
 #[derive(Clone)]
@@ -117,15 +118,21 @@ fn router(state: RestState, admin: bool, filter: bool) -> Router {
                 "/admin/v1/peers",
                 get(status::admin_peers).post(status::admin_connect),
             )
-            .route("/admin/v1/peers/relay", get(status::admin_relay_peers))
+            .route(
+                "/admin/v1/peers/relay",
+                status::admin_shard_peers(PeerSet::Relay),
+            )
             .route(
                 "/admin/v1/peers/relay/on/{shard}",
-                get(status::admin_relay_peers_on_shard),
+                status::admin_shard_peers_on(PeerSet::Relay),
             )
-            .route("/admin/v1/peers/mesh", get(status::admin_mesh_peers))
+            .route(
+                "/admin/v1/peers/mesh",
+                status::admin_shard_peers(PeerSet::Mesh),
+            )
             .route(
                 "/admin/v1/peers/mesh/on/{shard}",
-                get(status::admin_mesh_peers_on_shard),
+                status::admin_shard_peers_on(PeerSet::Mesh),
             )
             .route(
                 "/admin/v1/filter/subscriptions",

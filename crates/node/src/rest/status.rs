@@ -7,6 +7,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
 use libp2p::Multiaddr;
 use libp2p::multiaddr::Protocol;
 use serde_json::{Value, json};
@@ -175,34 +176,23 @@ async fn shard_peers_on(state: &RestState, set: PeerSet, segment: &str) -> Respo
     }
 }
 
-/// `GET /admin/v1/peers/relay`: the connected peers subscribed to each
-/// shard relay is subscribed to, with their gossipsub scores.
-pub(crate) async fn admin_relay_peers(State(state): State<RestState>) -> Response {
-    shard_peers(&state, PeerSet::Relay, None).await
+/// `GET /admin/v1/peers/relay` ([`PeerSet::Relay`]: the connected peers
+/// subscribed to each shard relay is subscribed to) and
+/// `GET /admin/v1/peers/mesh` ([`PeerSet::Mesh`]: the gossipsub mesh of each
+/// such shard), with their gossipsub scores.
+pub(crate) fn admin_shard_peers(set: PeerSet) -> MethodRouter<RestState> {
+    get(move |State(state): State<RestState>| async move { shard_peers(&state, set, None).await })
 }
 
-/// `GET /admin/v1/peers/relay/on/{shardId}`: the same for one shard of our
+/// `GET /admin/v1/peers/relay/on/{shardId}` and
+/// `GET /admin/v1/peers/mesh/on/{shardId}`: the same for one shard of our
 /// cluster.
-pub(crate) async fn admin_relay_peers_on_shard(
-    State(state): State<RestState>,
-    Path(shard): Path<String>,
-) -> Response {
-    shard_peers_on(&state, PeerSet::Relay, &shard).await
-}
-
-/// `GET /admin/v1/peers/mesh`: the gossipsub mesh of each shard relay is
-/// subscribed to, with scores.
-pub(crate) async fn admin_mesh_peers(State(state): State<RestState>) -> Response {
-    shard_peers(&state, PeerSet::Mesh, None).await
-}
-
-/// `GET /admin/v1/peers/mesh/on/{shardId}`: the mesh of one shard of our
-/// cluster.
-pub(crate) async fn admin_mesh_peers_on_shard(
-    State(state): State<RestState>,
-    Path(shard): Path<String>,
-) -> Response {
-    shard_peers_on(&state, PeerSet::Mesh, &shard).await
+pub(crate) fn admin_shard_peers_on(set: PeerSet) -> MethodRouter<RestState> {
+    get(
+        move |State(state): State<RestState>, Path(shard): Path<String>| async move {
+            shard_peers_on(&state, set, &shard).await
+        },
+    )
 }
 
 /// `GET /admin/v1/filter/subscriptions`: the filter service's subscribers

@@ -17,6 +17,9 @@ pub struct NodeProcess {
     lines: Arc<Mutex<Vec<String>>>,
     /// Its listen addresses as logged (full, with /p2p).
     pub addrs: Vec<Multiaddr>,
+    /// The directory of its SQLite archive ([`NodeProcess::spawn_with_store`]),
+    /// removed after the process has stopped.
+    store_dir: Option<tempfile::TempDir>,
 }
 
 impl NodeProcess {
@@ -60,6 +63,7 @@ impl NodeProcess {
             child,
             lines,
             addrs: Vec::new(),
+            store_dir: None,
         };
         let expected = if websocket { 2 } else { 1 };
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -85,10 +89,33 @@ impl NodeProcess {
         node
     }
 
+    /// Like [`NodeProcess::spawn`], with `--store` archiving to a fresh
+    /// SQLite file in a temporary directory that outlives the process.
+    pub fn spawn_with_store(args: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let db = format!("sqlite://{}", dir.path().join("store.sqlite3").display());
+        let mut all = vec!["--store", "--store-message-db-url", &db];
+        all.extend_from_slice(args);
+        let mut node = Self::spawn(&all);
+        node.store_dir = Some(dir);
+        node
+    }
+
     /// The REST API address, once logged.
     pub fn rest_addr(&self) -> std::net::SocketAddr {
+        self.logged_addr("REST API listening on http://")
+    }
+
+    /// The metrics server's address (`--metrics-server`), once logged.
+    pub fn metrics_addr(&self) -> std::net::SocketAddr {
+        self.logged_addr("Metrics server listening on http://")
+    }
+
+    /// The address in the first log line containing `prefix`, right after
+    /// it; waits up to 20 s for that line.
+    fn logged_addr(&self, prefix: &str) -> std::net::SocketAddr {
         assert!(
-            self.wait_for("REST API listening on http://", Duration::from_secs(10)),
+            self.wait_for(prefix, Duration::from_secs(20)),
             "{}",
             self.log()
         );
@@ -96,7 +123,7 @@ impl NodeProcess {
             .lock()
             .unwrap()
             .iter()
-            .find_map(|l| l.split("REST API listening on http://").nth(1))
+            .find_map(|l| l.split(prefix).nth(1))
             .map(|a| a.trim().parse().unwrap())
             .unwrap()
     }
