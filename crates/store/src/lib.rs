@@ -17,6 +17,8 @@
 //! - [`answer_query`]: the v3 query logic without libp2p;
 //! - [`LegacyBehaviour`]: the legacy `/vac/waku/store/2.0.0-beta4` service
 //!   and client over the same store ([`answer_history_query`] without libp2p);
+//! - [`QueryService`]: the one generic behaviour both are, over a
+//!   [`StoreFlavour`] (what differs between the protocols);
 //! - [`proto`]: the wire types.
 //!
 //! ```no_run
@@ -37,12 +39,12 @@ mod backend;
 mod behaviour;
 mod codec;
 mod config;
-mod delegate;
 mod event;
 mod legacy;
 mod message_store;
 pub mod proto;
 mod query;
+mod query_service;
 mod response;
 mod retention;
 mod service;
@@ -68,6 +70,7 @@ pub use query::{
     BadRequest, DEFAULT_PAGE_SIZE, MAX_CONTENT_TOPICS, MAX_HASHES_PER_QUERY, MAX_PAGE_SIZE,
     StoreQuery, new_request_id, page_size, validate_request,
 };
+pub use query_service::{QueryService, StoreFlavour};
 pub use response::{
     ResponseEntry, ResponseError, StoreResponse, error_response, page_response, status,
 };
