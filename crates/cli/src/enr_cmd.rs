@@ -104,6 +104,9 @@ fn enr_json(enr: &WakuEnr) -> Map<String, Value> {
             json!({"cluster": shards.cluster, "shards": shards.shards}),
         );
     }
+    if let Some(error) = enr.shard_field_error() {
+        out.insert("shards_ignored".into(), json!(error.to_string()));
+    }
     let dial: Vec<String> = enr
         .dial_addresses()
         .iter()

@@ -194,15 +194,21 @@ fn rlp_header(offset: u8, len: usize) -> Vec<u8> {
 /// A correctly signed v4 record with an extra `note` entry of `note_len`
 /// bytes, which makes it as large as wanted (our builder refuses to).
 fn signed_record_with_note(note_len: usize) -> String {
+    signed_record_with(b"note", &vec![b'n'; note_len])
+}
+
+/// A correctly signed v4 record (seq 7) with one extra entry, written as
+/// given (our builder refuses bad values). `entry` must sort between `id`
+/// and `secp256k1`.
+fn signed_record_with(entry: &[u8], value: &[u8]) -> String {
     let key = SigningKey::from_slice(&[0x5a; 32]).unwrap();
     let public = key.verifying_key().to_sec1_point(true);
-    // Keys in byte order: id < note < secp256k1.
     let content = vec![
         rlp_string(&[7]), // seq
         rlp_string(b"id"),
         rlp_string(b"v4"),
-        rlp_string(b"note"),
-        rlp_string(&vec![b'n'; note_len]),
+        rlp_string(entry),
+        rlp_string(value),
         rlp_string(b"secp256k1"),
         rlp_string(public.as_bytes()),
     ];
@@ -241,6 +247,21 @@ fn decode_refuses_a_signed_record_over_300_bytes() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains(&format!("{size} bytes")), "{err}");
     assert!(err.contains("300-byte limit"), "{err}");
+}
+
+#[test]
+fn decode_reads_a_record_with_a_bad_shard_entry_without_shards() {
+    // rs: cluster 16, shards 13 and 1024 (a cluster has shards 0 to 1023).
+    let record = signed_record_with(b"rs", &[0x00, 0x10, 0x02, 0x00, 0x0d, 0x04, 0x00]);
+    let out = decode(&record);
+    assert_eq!(out["seq"], 7);
+    assert!(out.get("shards").is_none(), "{out}");
+    let reason = out["shards_ignored"].as_str().unwrap();
+    assert!(reason.contains("1024") && reason.contains("rs"), "{reason}");
+    // A good entry has no such field.
+    let good = decode(&signed_record_with(b"rs", &[0x00, 0x10, 0x01, 0x00, 0x0d]));
+    assert_eq!(good["shards"], json!({"cluster": 16, "shards": [13]}));
+    assert!(good.get("shards_ignored").is_none(), "{good}");
 }
 
 fn expect_invalid(args: &[&str], needle: &str) {

@@ -49,7 +49,9 @@ pub struct WakuEnr {
     multiaddrs: Vec<Multiaddr>,
     index_list: Option<RelayShards>,
     bit_vector: Option<RelayShards>,
+    has_rs: bool,
     has_rsv: bool,
+    shard_field_error: Option<EnrError>,
 }
 
 impl WakuEnr {
@@ -98,17 +100,29 @@ impl WakuEnr {
             Some(v) => decode_multiaddrs(v)?,
             None => Vec::new(),
         };
-        let index_list = string_value(&enr, RS_KEY)?
-            .map(decode_index_list)
-            .transpose()?;
+        // A shard entry that does not decode (malformed, or naming a shard
+        // above 1023) leaves the record usable without shards, as nwaku reads
+        // it; the reason stays available in `shard_field_error`.
+        let mut shard_field_error = None;
+        let mut lenient =
+            |value: Result<Option<&[u8]>, EnrError>,
+             decode: fn(&[u8]) -> Result<RelayShards, EnrError>| {
+                match value.and_then(|v| v.map(decode).transpose()) {
+                    Ok(shards) => shards,
+                    Err(e) => {
+                        shard_field_error.get_or_insert(e);
+                        None
+                    }
+                }
+            };
+        let has_rs = enr.get_raw_rlp(RS_KEY).is_some();
+        let index_list = lenient(string_value(&enr, RS_KEY), decode_index_list);
         let has_rsv = enr.get_raw_rlp(RSV_KEY).is_some();
         // With both entries present, `rsv` is never looked at (RELAY-SHARDING).
-        let bit_vector = if index_list.is_none() {
-            string_value(&enr, RSV_KEY)?
-                .map(decode_bit_vector)
-                .transpose()?
-        } else {
+        let bit_vector = if has_rs {
             None
+        } else {
+            lenient(string_value(&enr, RSV_KEY), decode_bit_vector)
         };
         Ok(Self {
             enr,
@@ -118,7 +132,9 @@ impl WakuEnr {
             multiaddrs,
             index_list,
             bit_vector,
+            has_rs,
             has_rsv,
+            shard_field_error,
         })
     }
 
@@ -231,9 +247,10 @@ impl WakuEnr {
 
     /// The shards the node is in, from `rs` or `rsv`.
     ///
-    /// `None` without either entry, and also for a record carrying both, which
-    /// RELAY-SHARDING says to ignore; [`WakuEnr::index_list_shards`] still reads
-    /// `rs` from such a record.
+    /// `None` without either entry, for a record carrying both, which
+    /// RELAY-SHARDING says to ignore ([`WakuEnr::index_list_shards`] still
+    /// reads `rs` from such a record), and when the entry does not decode
+    /// ([`WakuEnr::shard_field_error`] says why).
     pub fn shards(&self) -> Option<RelayShards> {
         if self.has_conflicting_shard_fields() {
             return None;
@@ -249,7 +266,15 @@ impl WakuEnr {
 
     /// Whether the record carries both `rs` and `rsv` (which a node must not do).
     pub fn has_conflicting_shard_fields(&self) -> bool {
-        self.index_list.is_some() && self.has_rsv
+        self.has_rs && self.has_rsv
+    }
+
+    /// Why the record's `rs` (or, without `rs`, its `rsv`) entry was ignored:
+    /// a malformed value ([`EnrError::MalformedField`]) or a shard above 1023
+    /// ([`EnrError::ShardOutOfRange`]). The rest of the record is still used,
+    /// as nwaku does, so a peer with a bad shard entry can still be dialled.
+    pub fn shard_field_error(&self) -> Option<&EnrError> {
+        self.shard_field_error.as_ref()
     }
 
     /// The addresses to dial the node on, each ending in `/p2p/<peer id>`:

@@ -195,8 +195,9 @@ fn relay_shard_field_cases() {
         assert!(case.format.starts_with("rs"), "{}", case.format);
         let shards = shard_set(&case.shard_info);
         let bytes = hex::decode(&case.hex).unwrap();
-        // js-waku writes and reads any 2-byte index; we refuse indices above
-        // 1023 both ways (a cluster has 1024 shards, see the README).
+        // js-waku writes and reads any 2-byte index; we neither write nor
+        // read indices above 1023 (a cluster has 1024 shards, see the README;
+        // a record carrying one is read without shards, as nwaku does).
         if let Some(&shard) = shards.shards.iter().find(|&&s| s > MAX_SHARD_INDEX) {
             out_of_range += 1;
             let refused = EnrError::ShardOutOfRange { field: "rs", shard };
