@@ -53,7 +53,9 @@ pub struct Cli {
     #[arg(long = "shard")]
     pub shards: Vec<u16>,
 
-    /// Number of shards in the network: enables autosharding; 0 means static sharding.
+    /// Number of shards in the network: enables autosharding; 0 means static
+    /// sharding, unless `--content-topic` is given (then 8 shards on cluster
+    /// 1, 1 shard on any other cluster).
     #[arg(long, default_value_t = 0)]
     pub num_shards_in_network: u16,
 

@@ -88,7 +88,9 @@ pub struct NodeConfig {
     pub wss_trust: Vec<PathBuf>,
     /// Cluster id.
     pub cluster_id: ClusterId,
-    /// Autosharding network, when `--num-shards-in-network` is above 0.
+    /// Autosharding network, when `--num-shards-in-network` is above 0 or
+    /// `--content-topic` is given (then [`NetworkConfig::for_cluster`]
+    /// without a count: 8 shards on cluster 1, 1 elsewhere).
     pub autosharding: Option<NetworkConfig>,
     /// Shards relay subscribes to.
     pub shards: BTreeSet<ShardId>,
@@ -254,13 +256,17 @@ impl TryFrom<&Cli> for NodeConfig {
 
     fn try_from(cli: &Cli) -> Result<Self, Self::Error> {
         let keypair = parse_nodekey(cli.nodekey.as_deref())?;
-        let autosharding = match cli.num_shards_in_network {
-            0 => None,
-            n => Some(
-                NetworkConfig::new(cli.cluster_id, n)
-                    .map_err(|e| bad("num-shards-in-network", e.to_string()))?,
-            ),
+        // Content topics need autosharding; without a shard count the
+        // network is The Waku Network on cluster 1 and one shard elsewhere.
+        let num_shards = match cli.num_shards_in_network {
+            0 if cli.content_topics.is_empty() => None,
+            0 => Some(None),
+            n => Some(Some(n)),
         };
+        let autosharding = num_shards
+            .map(|n| NetworkConfig::for_cluster(cli.cluster_id, n))
+            .transpose()
+            .map_err(|e| bad("num-shards-in-network", e.to_string()))?;
         let mut shards = BTreeSet::new();
         for shard in &cli.shards {
             let in_range = match autosharding {
@@ -273,17 +279,14 @@ impl TryFrom<&Cli> for NodeConfig {
             }
             shards.insert(*shard);
         }
-        for topic in &cli.content_topics {
-            let net = autosharding.ok_or_else(|| {
-                bad(
-                    "content-topic",
-                    "needs autosharding: set --num-shards-in-network",
-                )
-            })?;
-            let shard = net
-                .autoshard(topic)
-                .map_err(|e| bad("content-topic", e.to_string()))?;
-            shards.insert(shard.shard);
+        // Some whenever content topics are given (see above).
+        if let Some(net) = autosharding {
+            for topic in &cli.content_topics {
+                let shard = net
+                    .autoshard(topic)
+                    .map_err(|e| bad("content-topic", e.to_string()))?;
+                shards.insert(shard.shard);
+            }
         }
         if let Some(net) = autosharding
             && cli.shards.is_empty()

@@ -34,7 +34,15 @@ fn bad_flag_values_exit_2_with_one_line_naming_the_flag() {
             "--shard",
         ),
         (&["--nodekey", "xyz"], "--nodekey"),
-        (&["--content-topic", "/app/1/chat/proto"], "--content-topic"),
+        // A content topic alone means one autosharded shard off cluster 1.
+        (
+            &["--content-topic", "/app/1/chat/proto", "--shard", "1"],
+            "--shard",
+        ),
+        (
+            &["--content-topic", "/2/app/1/chat/proto"],
+            "--content-topic",
+        ),
         (
             &["--num-shards-in-network", "8", "--content-topic", "/bad"],
             "--content-topic",
@@ -233,6 +241,21 @@ fn logged_enr(node: &NodeProcess) -> waku_enr::WakuEnr {
         .find_map(|l| l.split("ENR ").nth(1))
         .unwrap_or_else(|| panic!("no ENR logged:\n{log}"));
     waku_enr::WakuEnr::decode(text.trim()).unwrap()
+}
+
+// spec: SHARD-018, SHARD-017
+#[test]
+fn content_topics_without_a_shard_count_use_the_networks_default() {
+    // /app/1/chat/proto is shard 4 of 8, so shard 0 shows the single shard.
+    let other = NodeProcess::spawn(&["--cluster-id", "7", "--content-topic", "/app/1/chat/proto"]);
+    let shards = logged_enr(&other).shards().unwrap();
+    assert_eq!(shards.cluster, 7);
+    assert_eq!(shards.shards.iter().copied().collect::<Vec<_>>(), vec![0]);
+    // Cluster 1 is The Waku Network: 8 shards.
+    let twn = NodeProcess::spawn(&["--cluster-id", "1", "--content-topic", "/app/1/chat/proto"]);
+    let shards = logged_enr(&twn).shards().unwrap();
+    assert_eq!(shards.cluster, 1);
+    assert_eq!(shards.shards.iter().copied().collect::<Vec<_>>(), vec![4]);
 }
 
 #[test]

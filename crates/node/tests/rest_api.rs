@@ -6,8 +6,11 @@ mod common;
 
 use std::time::Duration;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
 use common::{NodeProcess, eventually, http};
 use serde_json::{Value, json};
+use waku_sharding::NetworkConfig;
 
 fn enc(topic: &str) -> String {
     topic.replace('/', "%2F")
@@ -124,7 +127,7 @@ async fn health_reports_what_runs_and_whether_it_is_ready() {
     }
 }
 
-// spec: NET-014, NET-020
+// spec: NET-014, NET-020, MSG-005, MSG-012, MSG-016
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn relay_messages_flow_between_two_processes_over_rest() {
     let a = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "0", "--rest-admin"]);
@@ -198,8 +201,58 @@ async fn relay_messages_flow_between_two_processes_over_rest() {
     )
     .await;
     assert_eq!(status, 200);
+
+    // Without a timestamp, A stamps the message with its clock in Unix epoch
+    // nanoseconds. Every byte value, under a version with no meaning to
+    // Waku, reaches B as sent.
+    let payload: Vec<u8> = (0..=255u8).rev().collect();
+    let sent = json!({"payload": B64.encode(&payload), "contentTopic": "/rest/1/binary/proto", "version": 7});
+    let before = unix_nanos();
+    let (status, body) = http(
+        ra,
+        "POST",
+        &format!("/relay/v1/messages/{topic}"),
+        Some(&sent.to_string()),
+    )
+    .await;
+    let after = unix_nanos();
+    assert_eq!(status, 200, "{body}");
+    let mut got = Vec::new();
+    for _ in 0..100 {
+        let (status, body) = http(rb, "GET", &format!("/relay/v1/messages/{topic}"), None).await;
+        assert_eq!(status, 200, "{body}");
+        got.extend(serde_json::from_str::<Vec<Value>>(&body).unwrap());
+        if got
+            .iter()
+            .any(|m| m["contentTopic"] == "/rest/1/binary/proto")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let m = got
+        .iter()
+        .find(|m| m["contentTopic"] == "/rest/1/binary/proto")
+        .expect("B never received the binary message");
+    assert_eq!(B64.decode(m["payload"].as_str().unwrap()).unwrap(), payload);
+    assert_eq!(m["version"], 7);
+    let stamped = m["timestamp"].as_i64().unwrap();
+    const SECOND: i64 = 1_000_000_000;
+    assert!(
+        before - SECOND <= stamped && stamped <= after + SECOND,
+        "stamped {stamped} ns, test clock {before}..{after} ns"
+    );
 }
 
+/// The test's clock in nanoseconds since the Unix epoch.
+fn unix_nanos() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    i64::try_from(since.as_nanos()).unwrap()
+}
+
+// spec: SHARD-001
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn relay_rest_errors_match_nwaku() {
     let node = NodeProcess::spawn(&[
@@ -224,6 +277,46 @@ async fn relay_rest_errors_match_nwaku() {
         (status, body.as_str()),
         (400, r#"Invalid pubsub topic(s): @["/bad/topic"]"#)
     );
+    // No named sharding: a pubsub topic that is not a static shard can be
+    // neither subscribed to nor published on.
+    let named = "/waku/2/default-waku/proto";
+    let (status, body) = http(
+        rest,
+        "POST",
+        "/relay/v1/subscriptions",
+        Some(&json!([named, "/waku/2/rs/7/0"]).to_string()),
+    )
+    .await;
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            400,
+            r#"Invalid pubsub topic(s): @["/waku/2/default-waku/proto"]"#
+        )
+    );
+    let hi = json!({"payload": "aGk=", "contentTopic": "/a/1/b/c"}).to_string();
+    let (status, body) = http(
+        rest,
+        "POST",
+        &format!("/relay/v1/messages/{}", enc(named)),
+        Some(&hi),
+    )
+    .await;
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            400,
+            "Failed to publish: Node not subscribed to topic: /waku/2/default-waku/proto"
+        )
+    );
+    let (status, body) = http(
+        rest,
+        "GET",
+        &format!("/relay/v1/messages/{}", enc(named)),
+        None,
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (404, ""));
     let (status, body) = http(rest, "POST", "/relay/v1/subscriptions", Some("not json")).await;
     assert_eq!(status, 400);
     assert!(
@@ -306,22 +399,30 @@ async fn relay_rest_errors_match_nwaku() {
     assert_eq!((status, body.as_str()), (404, "/x/1/y/z"));
 }
 
+// spec: NET-033
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn autosharded_subscriptions_and_publishing() {
+    const CT: &str = "/app/1/chat/proto";
+    // The shard the nodes must pick for CT, never given to them below.
+    let shard = NetworkConfig::new(7, 8).unwrap().autoshard(CT).unwrap();
+    assert_ne!(shard.shard, 0, "B's static shard must differ");
     let a = NodeProcess::spawn(&[
         "--cluster-id",
         "7",
         "--num-shards-in-network",
         "8",
         "--content-topic",
-        "/app/1/chat/proto",
+        CT,
     ]);
     let tcp = a.tcp_addr().to_string();
+    // B relays shard 0 only until it subscribes by content topic.
     let b = NodeProcess::spawn(&[
         "--cluster-id",
         "7",
         "--num-shards-in-network",
         "8",
+        "--shard",
+        "0",
         "--staticnode",
         &tcp,
     ]);
@@ -330,12 +431,12 @@ async fn autosharded_subscriptions_and_publishing() {
         rb,
         "POST",
         "/relay/v1/auto/subscriptions",
-        Some(r#"["/app/1/chat/proto"]"#),
+        Some(&json!([CT]).to_string()),
     )
     .await;
     assert_eq!((status, body.as_str()), (200, "OK"));
-    let ct = enc("/app/1/chat/proto");
-    let msg = json!({"payload": "YXV0bw==", "contentTopic": "/app/1/chat/proto"}).to_string();
+    let ct = enc(CT);
+    let msg = json!({"payload": "YXV0bw==", "contentTopic": CT}).to_string();
     let mut received = Vec::new();
     for _ in 0..100 {
         let (status, _) = http(ra, "POST", "/relay/v1/auto/messages", Some(&msg)).await;
@@ -354,6 +455,37 @@ async fn autosharded_subscriptions_and_publishing() {
     }
     assert!(!received.is_empty(), "A:\n{}\nB:\n{}", a.log(), b.log());
     assert_eq!(received[0]["payload"], "YXV0bw==");
+
+    // B's cache registered the pubsub topic CT's messages arrived on: the
+    // autoshard. No other shard carried them (shard 0, B's static shard, is
+    // registered from the start and stays empty).
+    let again = json!({"payload": "YWdhaW4=", "contentTopic": CT}).to_string();
+    let (status, body) = http(ra, "POST", "/relay/v1/auto/messages", Some(&again)).await;
+    assert_eq!((status, body.as_str()), (200, "OK"));
+    let on_shard = format!("/relay/v1/messages/{}", enc(&shard.to_string()));
+    let mut payloads = Vec::new();
+    for _ in 0..100 {
+        let (status, body) = http(rb, "GET", &on_shard, None).await;
+        assert_eq!(status, 200, "{body}");
+        let got = serde_json::from_str::<Vec<Value>>(&body).unwrap();
+        payloads.extend(got.iter().map(|m| m["payload"].clone()));
+        if payloads.contains(&json!("YWdhaW4=")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(payloads.contains(&json!("YWdhaW4=")), "{payloads:?}");
+    for other in NetworkConfig::new(7, 8).unwrap().shards() {
+        if other != shard {
+            let path = format!("/relay/v1/messages/{}", enc(&other.to_string()));
+            let (status, body) = http(rb, "GET", &path, None).await;
+            assert!(
+                matches!((status, body.as_str()), (404, "") | (200, "[]")),
+                "{other}: {status} {body}"
+            );
+        }
+    }
+
     let (status, body) = http(
         ra,
         "POST",

@@ -30,6 +30,10 @@ impl NetworkConfig {
     /// Largest shard count a network may have.
     pub const MAX_SHARDS: u16 = 1024;
 
+    /// Shard count of an autosharded network other than The Waku Network
+    /// that does not state one: a single shard (RELAY-SHARDING).
+    pub const DEFAULT_NUM_SHARDS: u16 = 1;
+
     /// A checked network configuration.
     pub fn new(cluster_id: ClusterId, num_shards: u16) -> Result<Self, NetworkConfigError> {
         if num_shards == 0 || num_shards > Self::MAX_SHARDS {
@@ -39,6 +43,20 @@ impl NetworkConfig {
             cluster_id,
             num_shards,
         })
+    }
+
+    /// The autosharded network of `cluster_id`: `num_shards` shards when
+    /// given; otherwise The Waku Network's 8 for cluster 1 and
+    /// [`Self::DEFAULT_NUM_SHARDS`] for any other cluster.
+    pub fn for_cluster(
+        cluster_id: ClusterId,
+        num_shards: Option<u16>,
+    ) -> Result<Self, NetworkConfigError> {
+        match num_shards {
+            Some(n) => Self::new(cluster_id, n),
+            None if cluster_id == Self::TWN.cluster_id => Ok(Self::TWN),
+            None => Self::new(cluster_id, Self::DEFAULT_NUM_SHARDS),
+        }
     }
 
     /// Whether `shard` is one of this network's autosharded shards.

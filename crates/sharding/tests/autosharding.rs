@@ -138,6 +138,45 @@ fn the_waku_network_is_cluster_1_with_8_shards() {
     assert!(!twn.contains(RelayShard::new(2, 0)));
 }
 
+// spec: SHARD-018, SHARD-017
+#[test]
+fn a_network_that_gives_no_shard_count_has_one_shard() {
+    let other = NetworkConfig::for_cluster(7, None).unwrap();
+    assert_eq!((other.cluster_id, other.num_shards), (7, 1));
+    assert_eq!(NetworkConfig::DEFAULT_NUM_SHARDS, 1);
+    assert_eq!(
+        other.shards().map(|s| s.to_string()).collect::<Vec<_>>(),
+        ["/waku/2/rs/7/0"]
+    );
+    // Every content topic lands on that one shard, including ones that
+    // would not be on shard 0 of a larger network.
+    for topic in [
+        "/app/1/chat/proto",
+        "/toychat/2/huilong/proto",
+        "/myapp/1/x/y",
+    ] {
+        assert_eq!(other.autoshard(topic).unwrap(), RelayShard::new(7, 0));
+    }
+    assert_eq!(
+        NetworkConfig::TWN.autoshard("/app/1/chat/proto").unwrap(),
+        RelayShard::new(1, 4)
+    );
+    // The Waku Network keeps its own count; a given count wins and is checked.
+    assert_eq!(NetworkConfig::for_cluster(1, None), Ok(NetworkConfig::TWN));
+    assert_eq!(
+        NetworkConfig::for_cluster(7, Some(16)),
+        NetworkConfig::new(7, 16)
+    );
+    assert_eq!(
+        NetworkConfig::for_cluster(1, Some(2)).unwrap().num_shards,
+        2
+    );
+    assert_eq!(
+        NetworkConfig::for_cluster(7, Some(0)),
+        Err(NetworkConfigError::ShardCount(0))
+    );
+}
+
 #[test]
 fn network_shard_count_is_checked() {
     assert_eq!(

@@ -15,7 +15,7 @@ use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{Multiaddr, PeerId, Swarm};
 use tokio::sync::{mpsc, oneshot};
 use waku_core::{MessageHash, WakuMessage, now_nanos};
-use waku_relay::{RELAY_PROTOCOL_ID, Relay, RelayConfig, RelayEvent};
+use waku_relay::{PubsubTopicName, RELAY_PROTOCOL_ID, Relay, RelayConfig, RelayEvent};
 
 /// How long any condition may take to become true (generous: the test
 /// machine may be loaded).
@@ -256,11 +256,17 @@ pub async fn collect_messages(node: &mut Node<Relay>, seen: &mut Vec<Delivered>,
     }
 }
 
-/// Publishes, retrying while gossipsub does not yet know a subscribed peer.
-pub async fn publish(node: &Node<Relay>, topic: &str, msg: WakuMessage) -> MessageHash {
+/// Publishes on `topic` (a shard or a topic string), retrying while
+/// gossipsub does not yet know a subscribed peer.
+pub async fn publish<T: PubsubTopicName + ?Sized>(
+    node: &Node<Relay>,
+    topic: &T,
+    msg: WakuMessage,
+) -> MessageHash {
+    let topic = topic.topic_name().into_owned();
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
-        let (t, m) = (topic.to_owned(), msg.clone());
+        let (t, m) = (topic.clone(), msg.clone());
         match node.behaviour(move |r| r.publish(&t, m)).await {
             Ok(hash) => return hash,
             Err(waku_relay::PublishError::NoPeers(_)) if tokio::time::Instant::now() < deadline => {
