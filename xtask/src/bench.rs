@@ -3,7 +3,8 @@
 use std::path::Path;
 use std::process::Command;
 
-/// Crates with criterion benches, in dependency order.
+/// Crates with bench targets (criterion, or `harness = false` programs
+/// such as waku-node's `idle_rss`), in dependency order.
 const BENCHED: &[&str] = &[
     "waku-core",
     "waku-sharding",
@@ -35,7 +36,10 @@ pub fn run(root: &Path, packages: &[String], quick: bool) -> anyhow::Result<bool
     for package in selected {
         println!("== cargo bench -p {package}");
         let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        cmd.current_dir(root).args(["bench", "-p", package]);
+        // Only the bench targets: the library's and binaries' test
+        // harnesses would reject criterion's flags.
+        cmd.current_dir(root)
+            .args(["bench", "-p", package, "--bench", "*"]);
         if quick {
             cmd.args(["--", "--warm-up-time", "1", "--measurement-time", "3"]);
         }

@@ -31,7 +31,7 @@ struct Wakunode {
 
 impl Wakunode {
     fn start(extra: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_wakunode"))
+        let child = Command::new(env!("CARGO_BIN_EXE_wakunode"))
             .args([
                 "--listen-address",
                 "127.0.0.1",
@@ -50,8 +50,14 @@ impl Wakunode {
             .stderr(Stdio::null())
             .spawn()
             .expect("start wakunode");
+        // Owned by `node` from here on, so a panic below still kills it.
+        let mut node = Self {
+            child,
+            listen: String::new(),
+            rest: SocketAddr::from(([127, 0, 0, 1], 0)),
+        };
         let (tx, rx) = mpsc::channel();
-        let stdout = child.stdout.take().unwrap();
+        let stdout = node.child.stdout.take().unwrap();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 let _ = tx.send(line);
@@ -72,11 +78,9 @@ impl Wakunode {
         }
         // Keep draining the log so the child never blocks on a full pipe.
         std::thread::spawn(move || while rx.recv().is_ok() {});
-        Self {
-            child,
-            listen: listen.unwrap(),
-            rest: rest.unwrap(),
-        }
+        node.listen = listen.unwrap();
+        node.rest = rest.unwrap();
+        node
     }
 
     fn relay_ready(&self) -> bool {

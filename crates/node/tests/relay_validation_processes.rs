@@ -348,6 +348,9 @@ async fn two_processes_exchange_messages_over_rest_and_only_on_shared_shards() {
 
     // A message on shard 1, which B does not relay, then one more on
     // shard 0: once B has the latter, the former would have arrived too.
+    // B neither delivers nor serves shard 1. (That A does not even send it
+    // to B is a wire-level fact, checked in waku-relay's ten-node test by an
+    // observer that reports every frame it is sent.)
     let m3 = message("shard 1 only");
     rest_publish(ra, &shard1, &m3).await;
     let m4 = message("from A again");
