@@ -48,16 +48,17 @@ pub struct Cli {
     #[arg(long, default_value_t = 0)]
     pub cluster_id: u16,
 
-    /// Shard to subscribe to (repeatable). Default: every shard with
-    /// autosharding, none with static sharding.
+    /// Shard to subscribe to (repeatable; with autosharding below the shard
+    /// count). Default: every shard with autosharding, none with static
+    /// sharding.
     #[arg(long = "shard")]
     pub shards: Vec<u16>,
 
-    /// Number of shards in the network: enables autosharding; 0 means static
-    /// sharding, unless `--content-topic` is given (then 8 shards on cluster
-    /// 1, 1 shard on any other cluster).
-    #[arg(long, default_value_t = 0)]
-    pub num_shards_in_network: u16,
+    /// Number of shards in the network (autosharding); 0 means static
+    /// sharding. Default as nwaku: 1 shard, or The Waku Network's 8 on
+    /// cluster 1.
+    #[arg(long)]
+    pub num_shards_in_network: Option<u16>,
 
     /// Content topic whose autoshard the node subscribes to (repeatable).
     #[arg(long = "content-topic")]
@@ -220,8 +221,11 @@ impl Cli {
     {
         let matches = <Self as clap::CommandFactory>::command().try_get_matches_from(args)?;
         let cli = <Self as clap::FromArgMatches>::from_arg_matches(&matches)?;
-        let given =
-            |id: &str| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+        // A boolean dependent set to false asks for nothing: no warning.
+        let given = |id: &str| {
+            matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+                && !matches!(matches.try_get_one::<bool>(id), Ok(Some(false)))
+        };
         let on = |id: &str| matches.get_one::<bool>(id).copied().unwrap_or(false);
         let flag = |id: &str| format!("--{}", id.replace('_', "-"));
         let warnings = DEPENDENT_FLAGS
@@ -258,6 +262,18 @@ mod tests {
                 "--metrics-server-port has no effect without --metrics-server",
             ]
         );
+    }
+
+    #[test]
+    fn boolean_flags_set_to_false_are_not_reported() {
+        let (_, warnings) = Cli::try_parse_from_with_warnings([
+            "wakunode",
+            "--legacy-store=false",
+            "--rest=false",
+            "--rest-admin=false",
+        ])
+        .unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
     }
 
     #[test]

@@ -88,9 +88,9 @@ pub struct NodeConfig {
     pub wss_trust: Vec<PathBuf>,
     /// Cluster id.
     pub cluster_id: ClusterId,
-    /// Autosharding network, when `--num-shards-in-network` is above 0 or
-    /// `--content-topic` is given (then [`NetworkConfig::for_cluster`]
-    /// without a count: 8 shards on cluster 1, 1 elsewhere).
+    /// Autosharding network, unless `--num-shards-in-network` is 0
+    /// ([`NetworkConfig::for_cluster`]: without a count 8 shards on cluster
+    /// 1, 1 elsewhere, as nwaku).
     pub autosharding: Option<NetworkConfig>,
     /// Shards relay subscribes to.
     pub shards: BTreeSet<ShardId>,
@@ -256,17 +256,15 @@ impl TryFrom<&Cli> for NodeConfig {
 
     fn try_from(cli: &Cli) -> Result<Self, Self::Error> {
         let keypair = parse_nodekey(cli.nodekey.as_deref())?;
-        // Content topics need autosharding; without a shard count the
-        // network is The Waku Network on cluster 1 and one shard elsewhere.
-        let num_shards = match cli.num_shards_in_network {
-            0 if cli.content_topics.is_empty() => None,
-            0 => Some(None),
-            n => Some(Some(n)),
+        // As nwaku: autosharding unless `--num-shards-in-network 0`; without
+        // a count, 1 shard, or The Waku Network's 8 on cluster 1.
+        let autosharding = match cli.num_shards_in_network {
+            Some(0) => None,
+            count => Some(
+                NetworkConfig::for_cluster(cli.cluster_id, count)
+                    .map_err(|e| bad("num-shards-in-network", e.to_string()))?,
+            ),
         };
-        let autosharding = num_shards
-            .map(|n| NetworkConfig::for_cluster(cli.cluster_id, n))
-            .transpose()
-            .map_err(|e| bad("num-shards-in-network", e.to_string()))?;
         let mut shards = BTreeSet::new();
         for shard in &cli.shards {
             let in_range = match autosharding {
@@ -274,12 +272,27 @@ impl TryFrom<&Cli> for NodeConfig {
                 None => *shard <= MAX_SHARD_INDEX,
             };
             if !in_range {
-                let max = autosharding.map_or(MAX_SHARD_INDEX, |n| n.num_shards - 1);
-                return Err(bad("shard", format!("{shard} is outside 0..={max}")));
+                return Err(bad(
+                    "shard",
+                    match autosharding {
+                        Some(net) => format!(
+                            "{shard} is outside 0..={} (autosharding over {} shards; \
+                             --num-shards-in-network 0 selects static sharding)",
+                            net.num_shards - 1,
+                            net.num_shards
+                        ),
+                        None => format!("{shard} is outside 0..={MAX_SHARD_INDEX}"),
+                    },
+                ));
             }
             shards.insert(*shard);
         }
-        // Some whenever content topics are given (see above).
+        if autosharding.is_none() && !cli.content_topics.is_empty() {
+            return Err(bad(
+                "content-topic",
+                "content topics are mapped to shards by autosharding, which --num-shards-in-network 0 turns off",
+            ));
+        }
         if let Some(net) = autosharding {
             for topic in &cli.content_topics {
                 let shard = net

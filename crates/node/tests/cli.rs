@@ -93,17 +93,66 @@ fn bad_flag_values_exit_2_with_one_line_naming_the_flag() {
 // spec: NET-004
 #[test]
 fn a_relay_node_of_the_waku_network_needs_one_of_its_shards() {
+    for args in [
+        &[
+            "--cluster-id",
+            "1",
+            "--num-shards-in-network",
+            "0",
+            "--shard",
+            "9",
+        ][..],
+        &["--cluster-id", "1", "--num-shards-in-network", "0"],
+    ] {
+        let (code, stderr) = run_with(args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("must subscribe to at least one of shards 0..=7"),
+            "{args:?}: {stderr}"
+        );
+    }
+    // Autosharded (the default), shard 9 does not exist on cluster 1.
     let (code, stderr) = run_with(&["--cluster-id", "1", "--shard", "9"]);
     assert_eq!(code, Some(2), "{stderr}");
-    assert!(
-        stderr.contains("must subscribe to at least one of shards 0..=7"),
-        "{stderr}"
-    );
-    let (code, stderr) = run_with(&["--cluster-id", "1"]);
-    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("outside 0..=7"), "{stderr}");
     // With a shard of the network it starts.
     let node = NodeProcess::spawn(&["--cluster-id", "1", "--shard", "3"]);
     assert_eq!(node.addrs.len(), 1);
+}
+
+// nwaku's default is autosharding (`--num-shards-in-network 1`, The Waku
+// Network's 8 shards on cluster 1) with every shard relayed when no
+// `--shard` is given; static sharding is `--num-shards-in-network 0`.
+#[test]
+fn without_shard_flags_the_node_relays_every_autoshard_as_nwaku() {
+    let shards = |args: &[&str]| {
+        let node = NodeProcess::spawn(args);
+        logged_enr(&node).shards().map(|s| (s.cluster, s.shards))
+    };
+    assert_eq!(
+        shards(&["--cluster-id", "42"]),
+        Some((42, [0].into_iter().collect()))
+    );
+    assert_eq!(shards(&["--cluster-id", "1"]), Some((1, (0..8).collect())));
+    assert_eq!(
+        shards(&["--cluster-id", "42", "--num-shards-in-network", "4"]),
+        Some((42, (0..4).collect()))
+    );
+    assert_eq!(
+        shards(&["--cluster-id", "42", "--num-shards-in-network", "0"]),
+        None
+    );
+    let (code, stderr) = run_with(&["--cluster-id", "42", "--shard", "1"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--num-shards-in-network 0"), "{stderr}");
+    let (code, stderr) = run_with(&[
+        "--num-shards-in-network",
+        "0",
+        "--content-topic",
+        "/app/1/chat/proto",
+    ]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--content-topic"), "{stderr}");
 }
 
 #[test]

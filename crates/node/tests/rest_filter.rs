@@ -182,6 +182,8 @@ async fn filter_rest_refusals_carry_the_service_status() {
     let client = NodeProcess::spawn(&[
         "--cluster-id",
         "7",
+        "--num-shards-in-network",
+        "0",
         "--relay=false",
         "--filternode",
         &service.tcp_addr().to_string(),

@@ -22,6 +22,20 @@ pub struct NodeProcess {
     store_dir: Option<tempfile::TempDir>,
 }
 
+/// `--num-shards-in-network 0` when `args` pick shards with `--shard` but
+/// say nothing about autosharding: the tests name static shards (such as
+/// shard 3 of cluster 7), which nwaku's default of autosharding over one
+/// shard would refuse, as an nwaku operator's static-shard setup would say.
+fn static_sharding(args: &[&str]) -> Option<&'static str> {
+    let picks_shards = args
+        .iter()
+        .any(|a| *a == "--shard" || a.starts_with("--shard="));
+    let says_sharding = args
+        .iter()
+        .any(|a| a.starts_with("--num-shards-in-network"));
+    (picks_shards && !says_sharding).then_some("--num-shards-in-network=0")
+}
+
 impl NodeProcess {
     /// Starts `wakunode` on loopback with free ports and DEBUG logs, plus
     /// `args`, and waits until it has logged every listen address.
@@ -31,6 +45,7 @@ impl NodeProcess {
         if !args.iter().any(|a| a.starts_with("--listen-address")) {
             cmd.args(["--listen-address", "127.0.0.1"]);
         }
+        cmd.args(static_sharding(args));
         cmd.args([
             "--tcp-port",
             "0",
@@ -226,6 +241,7 @@ pub async fn start_node_with(args: &[&str], change: impl FnOnce(&mut NodeConfig)
         "--rest-port",
         "0",
     ];
+    all.extend(static_sharding(args));
     all.extend_from_slice(args);
     let cli = Cli::try_parse_from(all).unwrap();
     let mut config = NodeConfig::try_from(&cli).unwrap();
