@@ -350,3 +350,63 @@ fn the_logged_enr_describes_the_node() {
         enr.multiaddrs()
     );
 }
+
+// A signal that comes while the node is still starting (here: waiting for a
+// database that accepts the connection and never answers) stops it cleanly.
+#[test]
+fn a_signal_while_starting_stops_the_node_cleanly() {
+    use std::io::Read;
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let (connected, in_start) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in silent.incoming().map_while(Result::ok) {
+            held.push(conn);
+            let _ = connected.send(());
+        }
+    });
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wakunode"))
+        .args([
+            "--listen-address",
+            "127.0.0.1",
+            "--tcp-port",
+            "0",
+            "--rest-port",
+            "0",
+            "--store",
+            "--store-message-db-url",
+            &format!("postgres://waku:waku@127.0.0.1:{port}/waku"),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The node is inside its start once it has connected to the database.
+    in_start.recv_timeout(Duration::from_secs(20)).unwrap();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("wakunode ignored SIGTERM while starting");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "{out}");
+    assert!(out.contains("SIGTERM received"), "{out}");
+    assert!(!out.contains("Listening on"), "{out}");
+}
