@@ -55,8 +55,9 @@ pub struct Cli {
     pub shards: Vec<u16>,
 
     /// Number of shards in the network (autosharding); 0 means static
-    /// sharding. Default as nwaku: 1 shard, or The Waku Network's 8 on
-    /// cluster 1.
+    /// sharding. Default as nwaku: 1 shard. Cluster 1 (The Waku Network) is
+    /// always autosharded over its 8 shards; another value is ignored there
+    /// with a warning, as nwaku does.
     #[arg(long)]
     pub num_shards_in_network: Option<u16>,
 
@@ -228,11 +229,21 @@ impl Cli {
         };
         let on = |id: &str| matches.get_one::<bool>(id).copied().unwrap_or(false);
         let flag = |id: &str| format!("--{}", id.replace('_', "-"));
-        let warnings = DEPENDENT_FLAGS
+        let mut warnings: Vec<String> = DEPENDENT_FLAGS
             .iter()
             .filter(|(id, needs)| given(id) && !on(needs))
             .map(|(id, needs)| format!("{} has no effect without {}", flag(id), flag(needs)))
             .collect();
+        let twn = waku_sharding::NetworkConfig::TWN;
+        if cli.cluster_id == twn.cluster_id
+            && let Some(count) = cli.num_shards_in_network
+            && count != twn.num_shards
+        {
+            warnings.push(format!(
+                "--num-shards-in-network {count} is ignored on cluster 1: The Waku Network is autosharded over {} shards",
+                twn.num_shards
+            ));
+        }
         Ok((cli, warnings))
     }
 }
@@ -262,6 +273,30 @@ mod tests {
                 "--metrics-server-port has no effect without --metrics-server",
             ]
         );
+    }
+
+    #[test]
+    fn a_shard_count_for_the_waku_network_is_reported_as_ignored() {
+        let (_, warnings) = Cli::try_parse_from_with_warnings([
+            "wakunode",
+            "--cluster-id=1",
+            "--num-shards-in-network=0",
+        ])
+        .unwrap();
+        assert_eq!(
+            warnings,
+            [
+                "--num-shards-in-network 0 is ignored on cluster 1: The Waku Network is autosharded over 8 shards"
+            ]
+        );
+        for quiet in [
+            &["wakunode", "--cluster-id=1", "--num-shards-in-network=8"][..],
+            &["wakunode", "--cluster-id=1"],
+            &["wakunode", "--cluster-id=7", "--num-shards-in-network=0"],
+        ] {
+            let (_, warnings) = Cli::try_parse_from_with_warnings(quiet).unwrap();
+            assert!(warnings.is_empty(), "{quiet:?}: {warnings:?}");
+        }
     }
 
     #[test]

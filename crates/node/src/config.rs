@@ -256,9 +256,12 @@ impl TryFrom<&Cli> for NodeConfig {
 
     fn try_from(cli: &Cli) -> Result<Self, Self::Error> {
         let keypair = parse_nodekey(cli.nodekey.as_deref())?;
-        // As nwaku: autosharding unless `--num-shards-in-network 0`; without
-        // a count, 1 shard, or The Waku Network's 8 on cluster 1.
+        // As nwaku: cluster 1 is The Waku Network, always autosharded over
+        // its 8 shards (another `--num-shards-in-network` is ignored, with a
+        // warning from `Cli`); elsewhere autosharding unless
+        // `--num-shards-in-network 0`, over 1 shard without a count.
         let autosharding = match cli.num_shards_in_network {
+            _ if cli.cluster_id == NetworkConfig::TWN.cluster_id => Some(NetworkConfig::TWN),
             Some(0) => None,
             count => Some(
                 NetworkConfig::for_cluster(cli.cluster_id, count)
@@ -301,9 +304,9 @@ impl TryFrom<&Cli> for NodeConfig {
                 shards.insert(shard.shard);
             }
         }
+        // Without `--shard`, every autoshard (content topics add nothing new).
         if let Some(net) = autosharding
             && cli.shards.is_empty()
-            && cli.content_topics.is_empty()
         {
             shards.extend(0..net.num_shards);
         }
@@ -330,16 +333,6 @@ impl TryFrom<&Cli> for NodeConfig {
             if cli.filter && value == 0 {
                 return Err(bad(flag, "must be at least 1"));
             }
-        }
-        let twn = NetworkConfig::TWN;
-        if cli.relay
-            && cli.cluster_id == twn.cluster_id
-            && !shards.iter().any(|s| *s < twn.num_shards)
-        {
-            return Err(bad(
-                "shard",
-                "a relay node of The Waku Network (cluster 1) must subscribe to at least one of shards 0..=7",
-            ));
         }
         let wss = if cli.websocket_secure_support {
             let key = cli.websocket_secure_key_path.clone().ok_or_else(|| {

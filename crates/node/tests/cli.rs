@@ -93,7 +93,11 @@ fn bad_flag_values_exit_2_with_one_line_naming_the_flag() {
 // spec: NET-004
 #[test]
 fn a_relay_node_of_the_waku_network_needs_one_of_its_shards() {
+    // Cluster 1 is always autosharded over its 8 shards (as nwaku), so a
+    // node relays all 8 by default and a shard outside them is refused;
+    // static sharding is not available to escape that.
     for args in [
+        &["--cluster-id", "1", "--shard", "9"][..],
         &[
             "--cluster-id",
             "1",
@@ -101,20 +105,20 @@ fn a_relay_node_of_the_waku_network_needs_one_of_its_shards() {
             "0",
             "--shard",
             "9",
-        ][..],
-        &["--cluster-id", "1", "--num-shards-in-network", "0"],
+        ],
+        &[
+            "--cluster-id",
+            "1",
+            "--num-shards-in-network",
+            "16",
+            "--shard",
+            "9",
+        ],
     ] {
         let (code, stderr) = run_with(args);
         assert_eq!(code, Some(2), "{args:?}: {stderr}");
-        assert!(
-            stderr.contains("must subscribe to at least one of shards 0..=7"),
-            "{args:?}: {stderr}"
-        );
+        assert!(stderr.contains("outside 0..=7"), "{args:?}: {stderr}");
     }
-    // Autosharded (the default), shard 9 does not exist on cluster 1.
-    let (code, stderr) = run_with(&["--cluster-id", "1", "--shard", "9"]);
-    assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("outside 0..=7"), "{stderr}");
     // With a shard of the network it starts.
     let node = NodeProcess::spawn(&["--cluster-id", "1", "--shard", "3"]);
     assert_eq!(node.addrs.len(), 1);
@@ -141,6 +145,20 @@ fn without_shard_flags_the_node_relays_every_autoshard_as_nwaku() {
     assert_eq!(
         shards(&["--cluster-id", "42", "--num-shards-in-network", "0"]),
         None
+    );
+    // On cluster 1 a shard count is ignored (with a warning), as in nwaku.
+    let twn = NodeProcess::spawn(&["--cluster-id", "1", "--num-shards-in-network", "0"]);
+    assert_eq!(
+        logged_enr(&twn).shards().map(|s| (s.cluster, s.shards)),
+        Some((1, (0..8).collect()))
+    );
+    assert!(
+        twn.wait_for(
+            "--num-shards-in-network 0 is ignored on cluster 1",
+            Duration::from_secs(5)
+        ),
+        "{}",
+        twn.log()
     );
     let (code, stderr) = run_with(&["--cluster-id", "42", "--shard", "1"]);
     assert_eq!(code, Some(2), "{stderr}");
@@ -300,11 +318,25 @@ fn content_topics_without_a_shard_count_use_the_networks_default() {
     let shards = logged_enr(&other).shards().unwrap();
     assert_eq!(shards.cluster, 7);
     assert_eq!(shards.shards.iter().copied().collect::<Vec<_>>(), vec![0]);
-    // Cluster 1 is The Waku Network: 8 shards.
+    // Cluster 1 is The Waku Network: 8 shards, all relayed without
+    // `--shard` (as nwaku); with one, the content topic's shard is added.
     let twn = NodeProcess::spawn(&["--cluster-id", "1", "--content-topic", "/app/1/chat/proto"]);
     let shards = logged_enr(&twn).shards().unwrap();
     assert_eq!(shards.cluster, 1);
-    assert_eq!(shards.shards.iter().copied().collect::<Vec<_>>(), vec![4]);
+    assert_eq!(shards.shards, (0..8).collect());
+    let picked = NodeProcess::spawn(&[
+        "--cluster-id",
+        "1",
+        "--shard",
+        "0",
+        "--content-topic",
+        "/app/1/chat/proto",
+    ]);
+    let shards = logged_enr(&picked).shards().unwrap();
+    assert_eq!(
+        shards.shards.iter().copied().collect::<Vec<_>>(),
+        vec![0, 4]
+    );
 }
 
 #[test]

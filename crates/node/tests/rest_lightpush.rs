@@ -82,3 +82,47 @@ fn lightpush_routes_are_absent_without_a_service() {
     ));
     assert_eq!(status, 400);
 }
+
+// The default sharding is nwaku's (autosharding over one shard): a push
+// without a pubsub topic goes to the content topic's autoshard, and a relay
+// peer of that shard receives it.
+// spec: SHARD-018
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lightpush_without_a_pubsub_topic_is_autosharded_by_default() {
+    let a = NodeProcess::spawn(&["--cluster-id", "7", "--lightpush"]);
+    let a_tcp = a.tcp_addr().to_string();
+    let b = NodeProcess::spawn(&["--cluster-id", "7", "--staticnode", &a_tcp]);
+    let (ra, rb) = (a.rest_addr(), b.rest_addr());
+    assert!(
+        eventually(Duration::from_secs(30), || async move {
+            http(ra, "GET", "/health", None)
+                .await
+                .1
+                .contains(r#"{"Relay":"READY"}"#)
+        })
+        .await
+    );
+    let body =
+        json!({"message": {"payload": "YXV0bw==", "contentTopic": "/lp/1/auto/proto"}}).to_string();
+    let (status, text) = http(ra, "POST", "/lightpush/v3/message", Some(&body)).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).unwrap(),
+        json!({"relayPeerCount": 1})
+    );
+    let shard0 = "/relay/v1/messages/%2Fwaku%2F2%2Frs%2F7%2F0";
+    let mut got = Vec::new();
+    for _ in 0..200 {
+        let (_, text) = http(rb, "GET", shard0, None).await;
+        if let Ok(Value::Array(messages)) = serde_json::from_str::<Value>(&text) {
+            got.extend(messages);
+        }
+        if !got.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!got.is_empty(), "B:\n{}", b.log());
+    assert_eq!(got[0]["payload"], "YXV0bw==");
+    assert_eq!(got[0]["contentTopic"], "/lp/1/auto/proto");
+}

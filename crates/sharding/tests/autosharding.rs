@@ -149,12 +149,17 @@ fn a_network_that_gives_no_shard_count_has_one_shard() {
         ["/waku/2/rs/7/0"]
     );
     // Every content topic lands on that one shard, including ones that
-    // would not be on shard 0 of a larger network.
+    // are not on shard 0 of The Waku Network.
     for topic in [
         "/app/1/chat/proto",
         "/toychat/2/huilong/proto",
-        "/myapp/1/x/y",
+        "/status/1/x/y",
     ] {
+        assert_ne!(
+            NetworkConfig::TWN.autoshard(topic).unwrap().shard,
+            0,
+            "{topic}"
+        );
         assert_eq!(other.autoshard(topic).unwrap(), RelayShard::new(7, 0));
     }
     assert_eq!(
