@@ -399,13 +399,8 @@ fn a_signal_while_starting_stops_the_node_cleanly() {
         }
     });
     let mut child = Command::new(env!("CARGO_BIN_EXE_wakunode"))
+        .args(common::LOOPBACK)
         .args([
-            "--listen-address",
-            "127.0.0.1",
-            "--tcp-port",
-            "0",
-            "--rest-port",
-            "0",
             "--store",
             "--store-message-db-url",
             &format!("postgres://waku:waku@127.0.0.1:{port}/waku"),

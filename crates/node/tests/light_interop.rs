@@ -8,7 +8,7 @@ mod common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{NodeProcess, eventually, http, interop_dir};
+use common::{NodeProcess, eventually, http, interop_dir, relay_ready};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout};
@@ -34,13 +34,7 @@ async fn service_pair() -> (NodeProcess, NodeProcess) {
     let b = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "1", "--staticnode", &tcp]);
     let rest = a.rest_addr();
     assert!(
-        eventually(Duration::from_secs(30), || async move {
-            http(rest, "GET", "/health", None)
-                .await
-                .1
-                .contains(r#"{"Relay":"READY"}"#)
-        })
-        .await,
+        relay_ready(rest, Duration::from_secs(30)).await,
         "{}",
         a.log()
     );

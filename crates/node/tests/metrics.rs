@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{NodeProcess, eventually, http};
+use common::{NodeProcess, eventually, http, relay_ready};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -69,15 +69,7 @@ async fn service_metrics_count_filter_lightpush_store_and_the_archive() {
         &tcp,
     ]);
     let (s, l) = (service.rest_addr(), light.rest_addr());
-    assert!(
-        eventually(Duration::from_secs(30), || async move {
-            http(s, "GET", "/health", None)
-                .await
-                .1
-                .contains(r#"{"Relay":"READY"}"#)
-        })
-        .await
-    );
+    assert!(relay_ready(s, Duration::from_secs(30)).await);
 
     let sub = json!({"requestId": "m1", "pubsubTopic": "/waku/2/rs/7/0", "contentFilters": ["/m/1/x/proto"]});
     let (status, text) = http(

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use common::{NodeProcess, eventually, http};
+use common::{NodeProcess, eventually, http, relay_ready};
 use serde_json::{Value, json};
 use waku_sharding::NetworkConfig;
 
@@ -139,13 +139,7 @@ async fn relay_messages_flow_between_two_processes_over_rest() {
     let topic = enc("/waku/2/rs/7/0");
 
     // Health turns READY once the relay peer is there.
-    assert!(
-        eventually(Duration::from_secs(20), || async move {
-            let (_, body) = http(ra, "GET", "/health", None).await;
-            body.contains(r#"{"Relay":"READY"}"#)
-        })
-        .await
-    );
+    assert!(relay_ready(ra, Duration::from_secs(20)).await);
     let (_, body) = http(ra, "GET", "/admin/v1/peers", None).await;
     let listed: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(listed[0]["connected"], "Connected", "{body}");

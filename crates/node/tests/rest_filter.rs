@@ -8,7 +8,7 @@ mod common;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::{NodeProcess, eventually, http};
+use common::{NodeProcess, http, relay_ready};
 use serde_json::{Value, json};
 
 const SHARD: &str = "/waku/2/rs/7/1";
@@ -17,16 +17,6 @@ const TOPIC_PATH: &str = "%2Fflt%2F1%2Frest%2Fproto";
 
 fn parse(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
-}
-
-async fn relay_ready(addr: SocketAddr) -> bool {
-    eventually(Duration::from_secs(30), || async move {
-        http(addr, "GET", "/health", None)
-            .await
-            .1
-            .contains(r#"{"Relay":"READY"}"#)
-    })
-    .await
 }
 
 /// Publishes `payload_b64` on [`SHARD`] through `publisher`'s relay.
@@ -97,7 +87,11 @@ async fn filter_rest_subscribe_receive_ping_and_unsubscribe() {
         &service_tcp,
     ]);
     let (p, c) = (publisher.rest_addr(), client.rest_addr());
-    assert!(relay_ready(p).await, "{}", publisher.log());
+    assert!(
+        relay_ready(p, Duration::from_secs(30)).await,
+        "{}",
+        publisher.log()
+    );
 
     let sub =
         json!({"requestId": "r1", "pubsubTopic": SHARD, "contentFilters": [TOPIC]}).to_string();

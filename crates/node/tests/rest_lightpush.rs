@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{NodeProcess, eventually, http};
+use common::{NodeProcess, http, relay_ready};
 use serde_json::{Value, json};
 
 const SHARD: &str = "/waku/2/rs/7/1";
@@ -26,15 +26,7 @@ async fn lightpush_over_rest_self_hosted_and_via_lightpushnode() {
         &a_tcp,
     ]);
     let (ra, rc) = (a.rest_addr(), c.rest_addr());
-    assert!(
-        eventually(Duration::from_secs(30), || async move {
-            http(ra, "GET", "/health", None)
-                .await
-                .1
-                .contains(r#"{"Relay":"READY"}"#)
-        })
-        .await
-    );
+    assert!(relay_ready(ra, Duration::from_secs(30)).await);
     let body = json!({"pubsubTopic": SHARD, "message": {"payload": "cHVzaA==", "contentTopic": "/lp/1/rest/proto"}}).to_string();
 
     let (status, text) = http(ra, "POST", "/lightpush/v3/message", Some(&body)).await;
@@ -93,15 +85,7 @@ async fn lightpush_without_a_pubsub_topic_is_autosharded_by_default() {
     let a_tcp = a.tcp_addr().to_string();
     let b = NodeProcess::spawn(&["--cluster-id", "7", "--staticnode", &a_tcp]);
     let (ra, rb) = (a.rest_addr(), b.rest_addr());
-    assert!(
-        eventually(Duration::from_secs(30), || async move {
-            http(ra, "GET", "/health", None)
-                .await
-                .1
-                .contains(r#"{"Relay":"READY"}"#)
-        })
-        .await
-    );
+    assert!(relay_ready(ra, Duration::from_secs(30)).await);
     let body =
         json!({"message": {"payload": "YXV0bw==", "contentTopic": "/lp/1/auto/proto"}}).to_string();
     let (status, text) = http(ra, "POST", "/lightpush/v3/message", Some(&body)).await;

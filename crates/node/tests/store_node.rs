@@ -8,7 +8,7 @@ mod common;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{NodeProcess, eventually, http};
+use common::{NodeProcess, eventually, http, relay_ready};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
@@ -71,13 +71,7 @@ async fn archives_relayed_messages_and_answers_rest_queries_locally_and_via_stor
     let (ra, rb) = (a.rest_addr(), b.rest_addr());
 
     // Once B sees A as a relay peer, B publishes and A archives what it relays.
-    assert!(
-        eventually(Duration::from_secs(30), || async move {
-            let (_, body) = http(rb, "GET", "/health", None).await;
-            body.contains(r#"{"Relay":"READY"}"#)
-        })
-        .await
-    );
+    assert!(relay_ready(rb, Duration::from_secs(30)).await);
     for p in ["b25l", "dHdv", "dGhyZWU="] {
         publish(rb, p, None).await;
     }

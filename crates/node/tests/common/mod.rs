@@ -224,6 +224,16 @@ impl Drop for NodeProcess {
     }
 }
 
+/// Flags for a node on loopback with a free libp2p port and a free REST port.
+pub const LOOPBACK: [&str; 6] = [
+    "--listen-address",
+    "127.0.0.1",
+    "--tcp-port",
+    "0",
+    "--rest-port",
+    "0",
+];
+
 /// Starts an in-process node from `wakunode` flags (loopback, free port) and
 /// runs it on the current tokio runtime until the test ends.
 pub async fn start_node(args: &[&str]) -> NodeHandle {
@@ -232,15 +242,8 @@ pub async fn start_node(args: &[&str]) -> NodeHandle {
 
 /// Like [`start_node`], with a last change to the configuration.
 pub async fn start_node_with(args: &[&str], change: impl FnOnce(&mut NodeConfig)) -> NodeHandle {
-    let mut all = vec![
-        "wakunode",
-        "--listen-address",
-        "127.0.0.1",
-        "--tcp-port",
-        "0",
-        "--rest-port",
-        "0",
-    ];
+    let mut all = vec!["wakunode"];
+    all.extend(LOOPBACK);
     all.extend(static_sharding(args));
     all.extend_from_slice(args);
     let cli = Cli::try_parse_from(all).unwrap();
@@ -250,6 +253,18 @@ pub async fn start_node_with(args: &[&str], change: impl FnOnce(&mut NodeConfig)
     let handle = node.handle();
     tokio::spawn(node.run(std::future::pending()));
     handle
+}
+
+/// Waits until the node's `/health` (REST at `rest`) reports relay READY,
+/// that is until it has a relay peer; false when `within` passes first.
+pub async fn relay_ready(rest: std::net::SocketAddr, within: Duration) -> bool {
+    eventually(within, || async move {
+        http(rest, "GET", "/health", None)
+            .await
+            .1
+            .contains(r#"{"Relay":"READY"}"#)
+    })
+    .await
 }
 
 /// Polls `check` every 50 ms until it holds or `timeout` passes.
