@@ -96,6 +96,9 @@ pub struct Requirement {
     /// Marked `status = "planned"`: its crate does not exist yet, so an
     /// uncovered MUST is reported but not an error.
     pub planned: bool,
+    /// Where we knowingly depart from the text to stay interoperable with
+    /// the deployed network: the reason and the nwaku source that shows it.
+    pub deviation: Option<String>,
 }
 
 /// One validated catalog file.
@@ -178,6 +181,8 @@ struct RawReq {
     crate_name: Option<String>,
     /// Optional `planned` marker for a requirement whose crate does not exist yet.
     status: Option<String>,
+    /// Optional note on how and why we depart from the text.
+    deviation: Option<String>,
 }
 
 /// True when `text` is a well-formed requirement id: an upper-case prefix
@@ -395,6 +400,18 @@ pub fn parse_catalog(file: &str, text: &str) -> (Option<Catalog>, Vec<CatalogErr
             }
         };
 
+        let deviation = match req.deviation.map(|d| d.trim().to_string()) {
+            Some(d) if d.is_empty() => {
+                errors.push(CatalogError {
+                    location: location.clone(),
+                    message: "req.deviation is empty; give the reason and where nwaku shows it"
+                        .to_string(),
+                });
+                None
+            }
+            other => other,
+        };
+
         let valid = errors.len() == before;
         match (id, level, section, summary, req_crate) {
             (Some(id), Some(level), Some(section), Some(summary), Some(crate_name)) if valid => {
@@ -406,6 +423,7 @@ pub fn parse_catalog(file: &str, text: &str) -> (Option<Catalog>, Vec<CatalogErr
                     crate_name,
                     line,
                     planned,
+                    deviation,
                 });
             }
             (Some(id), ..) if is_requirement_id(&id) => defective_ids.push(id),

@@ -117,6 +117,9 @@ pub struct RequirementReport {
     /// Citing tests marked `#[ignore]` (not counted as coverage), as
     /// `file:line` of the test function.
     pub ignored_by: Vec<String>,
+    /// How and why we depart from the text, when we do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deviation: Option<String>,
 }
 
 /// A marker on a test marked `#[ignore]`: reported, not counted as coverage.
@@ -497,6 +500,7 @@ fn build_report(
                 crate_name: req.crate_name.clone(),
                 covered_by,
                 ignored_by,
+                deviation: req.deviation.clone(),
             });
         }
         specs.push(SpecSummary {
@@ -636,6 +640,28 @@ pub fn render_text(report: &Report) -> String {
                 out,
                 "    {:<10} {:<6} {}{}",
                 req.id, req.level, req.summary, crate_note
+            );
+        }
+    }
+
+    let deviations: Vec<&RequirementReport> = report
+        .requirements
+        .iter()
+        .filter(|r| r.deviation.is_some())
+        .collect();
+    if !deviations.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nDeviations from the text, for interop with the deployed network ({}):",
+            deviations.len()
+        );
+        for req in deviations {
+            let _ = writeln!(
+                out,
+                "    {:<10} {:<6} {}",
+                req.id,
+                req.level,
+                req.deviation.as_deref().unwrap_or_default()
             );
         }
     }
@@ -988,5 +1014,43 @@ fn skipped() {}
         let errors: Vec<&str> = report.errors.iter().map(|e| e.message.as_str()).collect();
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert!(errors[0].starts_with("AAA-002"), "{errors:?}");
+    }
+
+    #[test]
+    fn deviations_are_listed_apart_and_must_not_be_empty() {
+        let tree = TempTree::new("deviation");
+        tree.write(
+            "specs/a.toml",
+            "[spec]\nname = \"A\"\ntitle = \"t\"\nprefix = \"AAA\"\nupstream = \"https://github.com/o/r/blob/0123abc/x.md\"\ncrate = \"c\"\n\n[[req]]\nid = \"AAA-001\"\nlevel = \"MUST\"\nsection = \"s\"\nsummary = \"x\"\ndeviation = \"nwaku does y (x.nim)\"\n",
+        );
+        tree.write(
+            "crates/one/tests/it.rs",
+            "// spec: AAA-001\n#[test]\nfn t() {}\n",
+        );
+        let report = check(&tree.0);
+        assert!(report.ok, "{:?}", report.errors);
+        let text = render_text(&report);
+        assert!(
+            text.contains("Deviations from the text, for interop with the deployed network (1):\n    AAA-001    MUST   nwaku does y (x.nim)\n"),
+            "{text}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&render_json(&report).expect("json")).expect("valid json");
+        assert_eq!(json["requirements"][0]["deviation"], "nwaku does y (x.nim)");
+
+        tree.write(
+            "specs/a.toml",
+            "[spec]\nname = \"A\"\ntitle = \"t\"\nprefix = \"AAA\"\nupstream = \"https://github.com/o/r/blob/0123abc/x.md\"\ncrate = \"c\"\n\n[[req]]\nid = \"AAA-001\"\nlevel = \"MUST\"\nsection = \"s\"\nsummary = \"x\"\ndeviation = \" \"\n",
+        );
+        let report = check(&tree.0);
+        assert!(!report.ok);
+        assert!(
+            report
+                .errors
+                .iter()
+                .any(|e| e.message.contains("req.deviation is empty")),
+            "{:?}",
+            report.errors
+        );
     }
 }

@@ -112,19 +112,24 @@ impl Behaviour {
         &self.config.shards
     }
 
-    /// Our own metadata as sent in requests.
+    /// Our own metadata as sent in requests: the shards in both field 2
+    /// (unpacked, read by js-waku) and field 3 (packed, read by go-waku).
     pub fn local_request(&self) -> WakuMetadataRequest {
+        let shards = self.local_shards();
         WakuMetadataRequest {
             cluster_id: Some(u32::from(self.config.cluster_id)),
-            shards: self.local_shards(),
+            shards_packed: shards.clone(),
+            shards,
         }
     }
 
     /// Our own metadata as sent in responses.
     pub fn local_response(&self) -> WakuMetadataResponse {
+        let shards = self.local_shards();
         WakuMetadataResponse {
             cluster_id: Some(u32::from(self.config.cluster_id)),
-            shards: self.local_shards(),
+            shards_packed: shards.clone(),
+            shards,
         }
     }
 

@@ -15,12 +15,12 @@ pub const PROTOCOL: StreamProtocol = StreamProtocol::new(waku_core::protocol_id:
 
 /// Largest request or response body accepted or written, in bytes.
 ///
-/// The largest valid message lists all 1024 shards of a cluster: written
-/// unpacked (one tag per shard, as nwaku and js-waku do) that is 128 × 2 +
-/// 896 × 3 bytes plus at most 6 for the cluster id, 2 950 bytes in all
-/// (packed, about 1 930). 4 KiB holds every valid message in either form and
-/// still refuses anything absurd before allocating.
-pub const MAX_FRAME_SIZE: usize = 4096;
+/// The largest valid message lists all 1024 shards of a cluster twice:
+/// unpacked in field 2 (128 × 2 + 896 × 3 bytes) and packed in field 3
+/// (1 920 bytes plus tag and length), plus at most 6 for the cluster id,
+/// under 4 900 bytes in all. 8 KiB holds every valid message and still
+/// refuses anything absurd before allocating.
+pub const MAX_FRAME_SIZE: usize = 8192;
 
 /// Reads and writes metadata frames with [`waku_core::codec`].
 ///

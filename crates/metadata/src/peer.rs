@@ -53,14 +53,31 @@ impl PeerMetadata {
     }
 }
 
+/// The shards a received message lists: field 3 (packed, what go-waku
+/// writes and nwaku reads first) when it holds any, else field 2 (what
+/// js-waku writes).
+fn received_shards<'a>(packed: &'a [u32], unpacked: &'a [u32]) -> &'a [u32] {
+    if packed.is_empty() { unpacked } else { packed }
+}
+
 impl From<&WakuMetadataRequest> for PeerMetadata {
     fn from(request: &WakuMetadataRequest) -> Self {
-        Self::new(request.cluster_id, request.shards.iter().copied())
+        Self::new(
+            request.cluster_id,
+            received_shards(&request.shards_packed, &request.shards)
+                .iter()
+                .copied(),
+        )
     }
 }
 
 impl From<&WakuMetadataResponse> for PeerMetadata {
     fn from(response: &WakuMetadataResponse) -> Self {
-        Self::new(response.cluster_id, response.shards.iter().copied())
+        Self::new(
+            response.cluster_id,
+            received_shards(&response.shards_packed, &response.shards)
+                .iter()
+                .copied(),
+        )
     }
 }

@@ -193,7 +193,7 @@ async fn a_peer_requesting_without_cluster_id_is_answered_then_disconnected() {
                     if let Some((_, channel)) = fake_request(e) {
                         let good = WakuMetadataResponse {
                             cluster_id: Some(1),
-                            shards: vec![],
+                            ..Default::default()
                         };
                         f.behaviour_mut().send_response(channel, good).unwrap();
                     }
@@ -337,7 +337,7 @@ async fn a_peer_that_showed_our_cluster_is_kept_when_our_request_fails() {
     let pf = *f.local_peer_id();
     let good = WakuMetadataRequest {
         cluster_id: Some(1),
-        shards: vec![],
+        ..Default::default()
     };
     let mut held = Vec::new();
     let mut failed = false;

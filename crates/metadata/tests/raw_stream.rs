@@ -26,7 +26,12 @@ async fn js_waku_bytes_get_our_answer_and_the_stream_ends() {
 
     let js_request = vector_bytes("metadata_request_js_light_node", "length_prefixed_hex");
     let js_response = vector_bytes("metadata_response_js_light_node", "length_prefixed_hex");
-    let service = vector_bytes("metadata_response_service_node", "length_prefixed_hex");
+    // js-waku's service-node answer (field 2), followed by the same shards
+    // packed in field 3 (what go-waku reads): tag 0x1a, 8 bytes, 0..=7.
+    let mut body = vector_bytes("metadata_response_service_node", "hex");
+    body.extend([0x1a, 8, 0, 1, 2, 3, 4, 5, 6, 7]);
+    let mut service = vec![u8::try_from(body.len()).unwrap()];
+    service.extend(body);
 
     let mut answer = None;
     let mut server_asked = None;
@@ -86,12 +91,13 @@ async fn js_waku_bytes_get_our_answer_and_the_stream_ends() {
     .await;
 
     // Read to the end of the stream: exactly one frame, byte for byte the
-    // service-node vector (cluster 1, shards 0-7 unpacked).
+    // service-node vector (cluster 1, shards 0-7 unpacked) plus field 3.
     let answer = answer.unwrap();
     assert_eq!(answer, service);
     let decoded = WakuMetadataResponse::decode_length_delimited(answer.as_slice()).unwrap();
     assert_eq!(decoded.cluster_id, Some(1));
     assert_eq!(decoded.shards, (0..8).collect::<Vec<_>>());
+    assert_eq!(decoded.shards_packed, decoded.shards);
 
     // The server's own request carried its metadata, in the same layout.
     assert_eq!(server_asked.unwrap(), service);

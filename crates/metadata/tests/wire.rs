@@ -11,7 +11,9 @@ use proptest::prelude::*;
 use prost::Message;
 use waku_core::codec::encode_frame;
 use waku_metadata::proto::{WakuMetadataRequest, WakuMetadataResponse};
-use waku_metadata::{Behaviour, Config, MAX_FRAME_SIZE, MetadataCodec, PROTOCOL, ShardSet};
+use waku_metadata::{
+    Behaviour, Config, MAX_FRAME_SIZE, MetadataCodec, PROTOCOL, PeerMetadata, ShardSet,
+};
 
 /// The packed form of `shards` (field 2, wire type 2), after `cluster_id`.
 fn packed(cluster: u32, shards: &[u32]) -> Vec<u8> {
@@ -60,23 +62,74 @@ fn our_request_without_shards_matches_js_waku() {
     );
 }
 
-// spec: META-003, META-012
+/// Field 3 (packed shards), as go-waku reads it: tag 0x1a, length, varints.
+fn field3(shards: &[u32]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for s in shards {
+        prost::encoding::encode_varint(u64::from(*s), &mut body);
+    }
+    let mut out = vec![0x1a];
+    prost::encoding::encode_varint(body.len() as u64, &mut out);
+    out.extend(body);
+    out
+}
+
+// spec: META-003, META-012, META-021
 #[test]
-fn our_response_with_shards_matches_the_service_node_vector() {
+fn our_response_with_shards_is_the_service_node_vector_plus_packed_field_3() {
     let ours = service_node().local_response();
-    assert_eq!(
-        ours.encode_to_vec(),
-        vector_bytes("metadata_response_service_node", "hex")
-    );
-    assert_eq!(
-        encode_frame(&ours),
-        vector_bytes("metadata_response_service_node", "length_prefixed_hex")
-    );
+    // Field 1 and 2 as js-waku's service-node vector, then field 3 packed.
+    let mut expected = vector_bytes("metadata_response_service_node", "hex");
+    expected.extend(field3(&(0..8).collect::<Vec<_>>()));
+    assert_eq!(ours.encode_to_vec(), expected);
+    assert_eq!(ours.shards, ours.shards_packed);
     // Requests use the same layout.
     assert_eq!(
         service_node().local_request().encode_to_vec(),
         ours.encode_to_vec()
     );
+    // What js-waku reads (field 2) still sees every shard.
+    let js_view = WakuMetadataResponse::decode(
+        vector_bytes("metadata_response_service_node", "hex").as_slice(),
+    )
+    .unwrap();
+    assert_eq!(js_view.shards, ours.shards);
+}
+
+// spec: META-021
+#[test]
+fn received_shards_come_from_field_3_first_then_field_2() {
+    let peer = |bytes: &[u8]| {
+        (
+            PeerMetadata::from(&WakuMetadataResponse::decode(bytes).unwrap()),
+            PeerMetadata::from(&WakuMetadataRequest::decode(bytes).unwrap()),
+        )
+    };
+    // go-waku: only field 3.
+    let mut go_waku = vec![0x08, 0x2a];
+    go_waku.extend(field3(&[0, 3]));
+    let (res, req) = peer(&go_waku);
+    assert_eq!(res, PeerMetadata::new(Some(42), [0, 3]));
+    assert_eq!(req, res);
+    // js-waku: only field 2.
+    let (res, _) = peer(&vector_bytes("metadata_response_service_node", "hex"));
+    assert_eq!(res, PeerMetadata::new(Some(1), 0..8));
+    // Both present and different: field 3 wins, as nwaku reads it.
+    let mut both = vec![0x08, 0x01, 0x10, 0x05];
+    both.extend(field3(&[1, 2]));
+    let (res, req) = peer(&both);
+    assert_eq!(res.shards.into_iter().collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(req.shards.into_iter().collect::<Vec<_>>(), [1, 2]);
+    // Neither: no shards.
+    let (res, _) = peer(&[0x08, 0x01]);
+    assert!(res.shards.is_empty());
+}
+
+// spec: META-021
+#[test]
+fn a_node_without_shards_writes_neither_field() {
+    let ours = Behaviour::new(Config::new(42)).local_response();
+    assert_eq!(ours.encode_to_vec(), [0x08, 0x2a]);
 }
 
 // spec: META-002, META-003
@@ -126,7 +179,7 @@ fn no_cluster_id_decodes_as_absent() {
     // Cluster 0 is present on the wire, not absent.
     let zero = WakuMetadataRequest {
         cluster_id: Some(0),
-        shards: vec![],
+        ..Default::default()
     };
     assert_eq!(zero.encode_to_vec(), [0x08, 0x00]);
 }
@@ -141,10 +194,13 @@ fn codec_reads_and_writes_frames() {
 
     let mut out = Cursor::new(Vec::new());
     block_on(codec.write_response(&PROTOCOL, &mut out, service_node().local_response())).unwrap();
-    assert_eq!(
-        out.into_inner(),
-        vector_bytes("metadata_response_service_node", "length_prefixed_hex")
-    );
+    // js-waku's service-node frame, plus field 3 (META-021).
+    let mut body = vector_bytes("metadata_response_service_node", "hex");
+    body.extend(field3(&(0..8).collect::<Vec<_>>()));
+    let mut expected = Vec::new();
+    prost::encoding::encode_varint(body.len() as u64, &mut expected);
+    expected.extend(body);
+    assert_eq!(out.into_inner(), expected);
 
     let frame = vector_bytes("metadata_response_js_light_node", "length_prefixed_hex");
     let res = block_on(codec.read_response(&PROTOCOL, &mut Cursor::new(frame))).unwrap();
@@ -206,7 +262,7 @@ proptest! {
         shards in proptest::collection::btree_set(0u32..1024, 0..64),
     ) {
         let shards: Vec<u32> = shards.into_iter().collect();
-        let res = WakuMetadataResponse { cluster_id: Some(cluster), shards: shards.clone() };
+        let res = WakuMetadataResponse { cluster_id: Some(cluster), shards: shards.clone(), shards_packed: vec![] };
         let bytes = res.encode_to_vec();
         prop_assert_eq!(WakuMetadataResponse::decode(bytes.as_slice()).unwrap(), res.clone());
         prop_assert_eq!(WakuMetadataRequest::decode(bytes.as_slice()).unwrap().shards, shards.clone());
