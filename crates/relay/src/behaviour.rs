@@ -1,6 +1,8 @@
 //! [`Relay`]: the gossipsub behaviour wrapped with Waku's validation pipeline.
 
+use std::collections::VecDeque;
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use bytes::Bytes;
 use libp2p::PeerId;
@@ -8,7 +10,7 @@ use libp2p::gossipsub::{
     self, IdentTopic, MessageAcceptance, MessageAuthenticity, MessageId, TopicHash,
     TopicScoreParams,
 };
-use libp2p::swarm::{FromSwarm, NetworkBehaviour, THandlerInEvent, ToSwarm};
+use libp2p::swarm::{CloseConnection, FromSwarm, NetworkBehaviour, THandlerInEvent, ToSwarm};
 use prometheus_client::registry::Registry;
 use prost::Message as _;
 use waku_core::proto::message::v1 as pb;
@@ -18,6 +20,7 @@ use waku_core::{
 
 use crate::config::{ConfigError, RelayConfig};
 use crate::metrics::{RelayMetrics, ValidationCounts};
+use crate::slow_peers::SlowPeers;
 use crate::topic::PubsubTopicName;
 use crate::validation::{
     MessageContext, ShardValidator, ValidatorScope, Validators, Verdict, reason,
@@ -58,6 +61,14 @@ pub enum RelayEvent {
     },
     /// A connected peer does not speak `/vac/waku/relay/2.0.0`.
     RelayNotSupported {
+        /// The peer.
+        peer: PeerId,
+    },
+    /// A peer's send queue overflowed in so many heartbeats in a row
+    /// ([`GossipsubParams::drop_slow_peer_after`](crate::GossipsubParams::drop_slow_peer_after))
+    /// that all its connections are being closed: whoever keeps the peer
+    /// should dial it again.
+    SlowPeerDropped {
         /// The peer.
         peer: PeerId,
     },
@@ -139,6 +150,8 @@ pub struct Relay {
     topic_params: Option<TopicScoreParams>,
     counts: ValidationCounts,
     metrics: RelayMetrics,
+    slow_peers: SlowPeers,
+    to_close: VecDeque<PeerId>,
 }
 
 impl std::fmt::Debug for Relay {
@@ -191,6 +204,11 @@ impl Relay {
         }
         Ok(Self {
             inner,
+            slow_peers: SlowPeers::new(
+                config.gossipsub.drop_slow_peer_after,
+                config.gossipsub.heartbeat_interval,
+            ),
+            to_close: VecDeque::new(),
             limits: config.message_validator(),
             validators: config.validators,
             topic_params,
@@ -452,8 +470,18 @@ impl Relay {
             gossipsub::Event::GossipsubNotSupported { peer_id } => {
                 Some(RelayEvent::RelayNotSupported { peer: peer_id })
             }
-            gossipsub::Event::SlowPeer { peer_id, .. } => {
-                Some(RelayEvent::SlowPeer { peer: peer_id })
+            gossipsub::Event::SlowPeer {
+                peer_id,
+                failed_messages,
+            } => {
+                if self.slow_peers.report(peer_id, Instant::now()) {
+                    tracing::warn!(peer = %peer_id, ?failed_messages, "relay peer's send queue keeps overflowing: disconnecting it");
+                    self.to_close.push_back(peer_id);
+                    Some(RelayEvent::SlowPeerDropped { peer: peer_id })
+                } else {
+                    tracing::debug!(peer = %peer_id, ?failed_messages, "relay peer is slow");
+                    Some(RelayEvent::SlowPeer { peer: peer_id })
+                }
             }
             // Partial messages (an optional gossipsub extension) are not used.
             #[allow(unreachable_patterns)]
@@ -469,10 +497,21 @@ impl NetworkBehaviour for Relay {
     waku_core::forward_connection_setup!();
 
     fn on_swarm_event(&mut self, event: FromSwarm) {
+        if let FromSwarm::ConnectionClosed(closed) = &event
+            && closed.remaining_established == 0
+        {
+            self.slow_peers.forget(&closed.peer_id);
+        }
         self.inner.on_swarm_event(event);
     }
 
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<ToSwarm<RelayEvent, THandlerInEvent<Self>>> {
+        if let Some(peer_id) = self.to_close.pop_front() {
+            return Poll::Ready(ToSwarm::CloseConnection {
+                peer_id,
+                connection: CloseConnection::All,
+            });
+        }
         loop {
             match self.inner.poll(cx) {
                 Poll::Pending => return Poll::Pending,

@@ -25,6 +25,23 @@ pub const RELAY_PROTOCOL_ID: &str = waku_core::protocol_id::RELAY;
 /// control messages (IHAVE/IWANT/GRAFT/PRUNE) sharing the frame.
 pub const RPC_OVERHEAD_MARGIN: usize = 64 * 1024;
 
+/// Largest gossipsub RPC frame, and largest control part of one, that we
+/// accept (1 MiB). go-libp2p-pubsub (go-waku) batches control messages into
+/// RPCs of up to 1 MiB and js-libp2p-gossipsub accepts 4 MiB; gossipsub's
+/// own default control limit (16 KiB) would make us reset the stream of a
+/// go-waku peer whose IHAVE lists 5 000 ids, and the peer's queue to us
+/// would then stay full for good. Message size stays limited by
+/// [`RelayConfig::max_message_size`] through validation.
+pub const MAX_INBOUND_RPC_SIZE: usize = 1024 * 1024;
+
+/// Most message ids we put in one IHAVE, and ask for in IWANTs per peer
+/// and heartbeat (400). Each id costs 34 bytes on the wire (tag, length,
+/// 32-byte SHA-256), so an IHAVE or IWANT of ours stays under 14 KiB: below
+/// the smallest control limit a deployed peer applies (rust-libp2p's
+/// default 16 KiB), far below nwaku's 150 KiB frame limit. gossipsub's own
+/// default (5 000 ids, 170 KB) is what wedged relay after bursts.
+pub const MAX_IDS_PER_CONTROL: usize = 400;
+
 /// Why a relay configuration cannot be used.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
@@ -77,6 +94,17 @@ pub struct GossipsubParams {
     pub prune_backoff: Duration,
     /// Backoff after unsubscribing (5 s).
     pub unsubscribe_backoff: Duration,
+    /// Most message ids per IHAVE, and per peer and heartbeat in IWANTs
+    /// ([`MAX_IDS_PER_CONTROL`]).
+    pub max_ids_per_control: usize,
+    /// Messages queued for one peer before further ones to it are dropped
+    /// (1 024, as nim-libp2p and go-waku).
+    pub send_queue_len: usize,
+    /// A peer whose send queue overflowed in this many heartbeats in a row
+    /// is disconnected, so that a stuck connection is dropped (and re-dialled
+    /// by whoever keeps it) instead of holding relay to it for ever (5;
+    /// `None` never disconnects). nim-libp2p disconnects such peers too.
+    pub drop_slow_peer_after: Option<u32>,
 }
 
 impl Default for GossipsubParams {
@@ -98,6 +126,9 @@ impl Default for GossipsubParams {
             flood_publish: true,
             prune_backoff: Duration::from_secs(60),
             unsubscribe_backoff: Duration::from_secs(5),
+            max_ids_per_control: MAX_IDS_PER_CONTROL,
+            send_queue_len: 1024,
+            drop_slow_peer_after: Some(5),
         }
     }
 }
@@ -248,9 +279,12 @@ impl RelayConfig {
     }
 
     /// Largest gossipsub RPC frame accepted or sent:
-    /// [`Self::max_message_size`] plus [`RPC_OVERHEAD_MARGIN`].
+    /// [`MAX_INBOUND_RPC_SIZE`], or [`Self::max_message_size`] plus
+    /// [`RPC_OVERHEAD_MARGIN`] when that is larger.
     pub fn max_transmit_size(&self) -> usize {
-        self.max_message_size.saturating_add(RPC_OVERHEAD_MARGIN)
+        self.max_message_size
+            .saturating_add(RPC_OVERHEAD_MARGIN)
+            .max(MAX_INBOUND_RPC_SIZE)
     }
 
     /// The gossipsub configuration of this relay: protocol id
@@ -283,7 +317,13 @@ impl RelayConfig {
             .duplicate_cache_time(p.seen_ttl)
             .flood_publish(p.flood_publish)
             .prune_backoff(p.prune_backoff)
-            .unsubscribe_backoff(p.unsubscribe_backoff);
+            .unsubscribe_backoff(p.unsubscribe_backoff)
+            .max_control_message_size(self.max_transmit_size())
+            .max_control_messages_sent(p.max_ids_per_control.max(1))
+            // The codec's own limit (500) otherwise disagrees with the
+            // configuration's (5 000).
+            .max_publish_messages(5000)
+            .connection_handler_queue_len(p.send_queue_len.max(1));
         let config = builder
             .build()
             .map_err(|e| ConfigError::Gossipsub(e.to_string()))?;
@@ -329,7 +369,10 @@ mod tests {
         assert!(g.flood_publish());
         assert!(g.validate_messages());
         assert!(matches!(g.validation_mode(), ValidationMode::Anonymous));
-        assert_eq!(g.max_transmit_size(), 150 * 1024 + RPC_OVERHEAD_MARGIN);
+        assert_eq!(g.max_transmit_size(), MAX_INBOUND_RPC_SIZE);
+        assert_eq!(g.max_control_message_size(), MAX_INBOUND_RPC_SIZE);
+        assert_eq!(g.max_control_messages_sent(), MAX_IDS_PER_CONTROL);
+        assert_eq!(g.connection_handler_queue_len(), 1024);
         let scoring = config.scoring.unwrap();
         scoring.params.validate().unwrap();
         scoring.thresholds.validate().unwrap();

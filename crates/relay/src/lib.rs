@@ -58,13 +58,14 @@ mod config;
 mod metrics;
 mod protected_shard;
 mod rate_limit;
+mod slow_peers;
 mod topic;
 pub mod validation;
 
 pub use behaviour::{PublishError, Relay, RelayEvent, SubscribeError};
 pub use config::{
-    ConfigError, GossipsubParams, RELAY_PROTOCOL_ID, RPC_OVERHEAD_MARGIN, RelayConfig,
-    ScoringConfig, message_id,
+    ConfigError, GossipsubParams, MAX_IDS_PER_CONTROL, MAX_INBOUND_RPC_SIZE, RELAY_PROTOCOL_ID,
+    RPC_OVERHEAD_MARGIN, RelayConfig, ScoringConfig, message_id,
 };
 pub use metrics::{RelayMetrics, ValidationCounts};
 pub use protected_shard::{

@@ -1,0 +1,254 @@
+//! Relay after a burst: what we gossip must fit what every deployed peer
+//! accepts, and a peer whose send queue stays full is dropped rather than
+//! holding relay to it for ever.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::sniffer::{RawRpc, Sniffer, SnifferEvent, SubOpts};
+use common::*;
+use libp2p::identity::Keypair;
+use tokio::sync::mpsc;
+use waku_core::codec::{read_frame, write_frame};
+use waku_relay::{MAX_IDS_PER_CONTROL, RELAY_PROTOCOL_ID, RelayEvent};
+
+const SHARD: &str = "/waku/2/rs/1/4";
+const MAX_FRAME: usize = 4 * 1024 * 1024;
+/// rust-libp2p gossipsub's default limit on the control part of one RPC,
+/// the smallest any deployed implementation applies (nim, go and js apply
+/// none beyond their frame limits of 150 KiB to 4 MiB).
+const SMALLEST_CONTROL_LIMIT: usize = 16 * 1024;
+
+/// `ControlMessage` (ihave = 1, iwant = 2, graft = 3, prune = 4).
+#[derive(Clone, PartialEq, prost::Message)]
+struct Control {
+    #[prost(message, repeated, tag = "1")]
+    ihave: Vec<IHave>,
+    #[prost(message, repeated, tag = "2")]
+    iwant: Vec<IWant>,
+    #[prost(message, repeated, tag = "3")]
+    graft: Vec<TopicOnly>,
+    #[prost(message, repeated, tag = "4")]
+    prune: Vec<Prune>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct IHave {
+    #[prost(string, optional, tag = "1")]
+    topic_id: Option<String>,
+    #[prost(bytes = "vec", repeated, tag = "2")]
+    message_ids: Vec<Vec<u8>>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct IWant {
+    #[prost(bytes = "vec", repeated, tag = "1")]
+    message_ids: Vec<Vec<u8>>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct TopicOnly {
+    #[prost(string, optional, tag = "1")]
+    topic_id: Option<String>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct Prune {
+    #[prost(string, optional, tag = "1")]
+    topic_id: Option<String>,
+    #[prost(uint64, optional, tag = "3")]
+    backoff: Option<u64>,
+}
+
+/// An RPC carrying subscriptions and control.
+#[derive(Clone, PartialEq, prost::Message)]
+struct CtlRpc {
+    #[prost(message, repeated, tag = "1")]
+    subscriptions: Vec<SubOpts>,
+    #[prost(message, optional, tag = "3")]
+    control: Option<Control>,
+}
+
+/// Reads every RPC frame of `stream` into a channel.
+fn read_rpcs(mut stream: libp2p::Stream) -> mpsc::UnboundedReceiver<RawRpc> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok(rpc) = read_frame::<RawRpc, _>(&mut stream, MAX_FRAME).await {
+            if tx.send(rpc).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+#[tokio::test]
+async fn gossip_after_a_burst_fits_the_smallest_control_limit() {
+    let relay = spawn_relay(relay_config()).await;
+    relay.behaviour(|r| r.subscribe(SHARD).unwrap()).await;
+    let mut sniffer = spawn(
+        Keypair::generate_ed25519(),
+        Sniffer::new(&[RELAY_PROTOCOL_ID]),
+    )
+    .await;
+    sniffer.connect(&relay).await;
+    let Some(SnifferEvent::Inbound { stream, .. }) = sniffer.events.recv().await else {
+        panic!("expected the relay's stream");
+    };
+    let mut from_relay = read_rpcs(stream);
+    let peer = relay.peer_id;
+    sniffer
+        .behaviour(move |s| s.open(peer, RELAY_PROTOCOL_ID))
+        .await;
+    let mut to_relay = loop {
+        match sniffer.events.recv().await {
+            Some(SnifferEvent::Outbound { stream, .. }) => break stream,
+            Some(SnifferEvent::Inbound { .. }) => {}
+            other => panic!("cannot open a stream to the relay: {other:?}"),
+        }
+    };
+    // Subscribe, and PRUNE the relay with a long backoff: we stay a
+    // subscribed peer outside its mesh, the kind that gets IHAVE gossip.
+    let join_and_prune = CtlRpc {
+        subscriptions: vec![SubOpts {
+            subscribe: Some(true),
+            topic_id: Some(SHARD.into()),
+        }],
+        control: Some(Control {
+            prune: vec![Prune {
+                topic_id: Some(SHARD.into()),
+                backoff: Some(600),
+            }],
+            ..Control::default()
+        }),
+    };
+    write_frame(&mut to_relay, &join_and_prune, MAX_FRAME)
+        .await
+        .unwrap();
+    let r = &relay;
+    eventually("relay sees our subscription", || async move {
+        r.behaviour(|r| r.relay_peers(SHARD)).await == 1
+    })
+    .await;
+
+    // A burst of 1 500 messages within about a second: several times what
+    // one IHAVE of at most MAX_IDS_PER_CONTROL ids may list.
+    for batch in 0..15 {
+        relay
+            .behaviour(move |r| {
+                for i in 0..100 {
+                    r.publish(SHARD, message(&format!("burst {batch} {i}")))
+                        .unwrap();
+                }
+            })
+            .await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Read what the relay sends for the next heartbeats.
+    let mut ihave_ids = 0;
+    let mut largest_control = 0;
+    let until = tokio::time::Instant::now() + Duration::from_secs(4);
+    while let Ok(Some(rpc)) = tokio::time::timeout_at(until, from_relay.recv()).await {
+        let Some(control) = rpc.control else { continue };
+        largest_control = largest_control.max(control.len());
+        let decoded: Control = prost::Message::decode(control.as_slice()).unwrap();
+        for ihave in decoded.ihave {
+            assert!(ihave.message_ids.len() <= MAX_IDS_PER_CONTROL);
+            ihave_ids += ihave.message_ids.len();
+        }
+    }
+    assert!(
+        ihave_ids >= MAX_IDS_PER_CONTROL,
+        "the burst was gossiped: {ihave_ids} ids in IHAVEs"
+    );
+    assert!(
+        largest_control <= SMALLEST_CONTROL_LIMIT,
+        "a control part of {largest_control} bytes would be refused by a default rust-libp2p peer"
+    );
+}
+
+#[tokio::test]
+async fn a_peer_whose_queue_stays_full_is_dropped() {
+    // The sniffer subscribes but never reads: our queue to it fills up
+    // (one slot) and stays full.
+    let mut config = relay_config();
+    config.gossipsub.send_queue_len = 1;
+    config.gossipsub.drop_slow_peer_after = Some(3);
+    let mut relay = spawn_relay(config).await;
+    relay.behaviour(|r| r.subscribe(SHARD).unwrap()).await;
+    let mut sniffer = spawn(
+        Keypair::generate_ed25519(),
+        Sniffer::new(&[RELAY_PROTOCOL_ID]),
+    )
+    .await;
+    sniffer.connect(&relay).await;
+    // Keep the relay's stream to us, unread.
+    let Some(SnifferEvent::Inbound {
+        stream: _unread, ..
+    }) = sniffer.events.recv().await
+    else {
+        panic!("expected the relay's stream");
+    };
+    let peer = relay.peer_id;
+    sniffer
+        .behaviour(move |s| s.open(peer, RELAY_PROTOCOL_ID))
+        .await;
+    let mut to_relay = loop {
+        match sniffer.events.recv().await {
+            Some(SnifferEvent::Outbound { stream, .. }) => break stream,
+            Some(SnifferEvent::Inbound { .. }) => {}
+            other => panic!("cannot open a stream to the relay: {other:?}"),
+        }
+    };
+    let join = CtlRpc {
+        subscriptions: vec![SubOpts {
+            subscribe: Some(true),
+            topic_id: Some(SHARD.into()),
+        }],
+        control: None,
+    };
+    write_frame(&mut to_relay, &join, MAX_FRAME).await.unwrap();
+    {
+        let r = &relay;
+        eventually("relay sees our subscription", || async move {
+            r.behaviour(|r| r.relay_peers(SHARD)).await == 1
+        })
+        .await;
+    }
+    let them = sniffer.peer_id;
+    // Publish steadily (large messages fill the socket buffers first)
+    // until the relay gives up on the peer.
+    let payload = "x".repeat(64 * 1024);
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let mut n = 0;
+    loop {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the relay never dropped the stuck peer"
+        );
+        let text = format!("{n} {payload}");
+        n += 1;
+        relay
+            .behaviour(move |r| {
+                let _ = r.publish(SHARD, message(&text));
+            })
+            .await;
+        let dropped = relay
+            .drain()
+            .into_iter()
+            .any(|e| e == RelayEvent::SlowPeerDropped { peer: them });
+        if dropped {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let r = &relay;
+    eventually(
+        "the connection to the stuck peer is closed",
+        || async move { !r.with(move |s| s.is_connected(&them)).await },
+    )
+    .await;
+}
