@@ -51,6 +51,7 @@ impl QueryService<StoreCodec> {
 /// v3: status codes (429 rate limited, 503 overloaded) and checked
 /// [`StoreResponse`]s.
 impl StoreFlavour for StoreCodec {
+    type Query = StoreQueryRequest;
     type Event = Event;
 
     const PROTOCOL: StreamProtocol = PROTOCOL;
@@ -77,6 +78,16 @@ impl StoreFlavour for StoreCodec {
             status::SERVICE_UNAVAILABLE,
             "too many queries in progress, retry later",
         )
+    }
+
+    /// 400 with nwaku's "decoding rpc failed: ..." and no request id (the
+    /// frame's own could not be read), as nwaku answers.
+    fn undecodable(reason: &str) -> StoreQueryResponse {
+        StoreQueryResponse {
+            status_code: Some(status::BAD_REQUEST),
+            status_desc: Some(format!("decoding rpc failed: {reason}")),
+            ..StoreQueryResponse::default()
+        }
     }
 
     fn served(peer_id: PeerId, response: &StoreQueryResponse) -> Event {

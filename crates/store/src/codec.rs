@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use futures::{AsyncRead, AsyncWrite};
 use libp2p::StreamProtocol;
 use libp2p::request_response;
-use waku_core::codec::{read_frame, write_frame};
+use waku_core::codec::{CodecError, read_frame, write_frame};
 
 use crate::proto::v2beta4::HistoryRpc;
 use crate::proto::{StoreQueryRequest, StoreQueryResponse};
@@ -52,6 +52,17 @@ impl<Req, Resp> Clone for FrameCodec<Req, Resp> {
     }
 }
 
+/// A request as the service reads it off a stream.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inbound<Req> {
+    /// A frame that decoded as the protocol's request.
+    Query(Req),
+    /// A complete frame that did not decode (or announced more than
+    /// [`MAX_REQUEST_SIZE`]): the service answers it with the protocol's
+    /// error instead of dropping the stream. Holds the decoder's reason.
+    Undecodable(String),
+}
+
 /// The v3 codec.
 pub type StoreCodec = FrameCodec<StoreQueryRequest, StoreQueryResponse>;
 
@@ -64,14 +75,23 @@ where
     Resp: prost::Message + Default + Send + 'static,
 {
     type Protocol = StreamProtocol;
-    type Request = Req;
+    type Request = Inbound<Req>;
     type Response = Resp;
 
-    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Req>
+    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Inbound<Req>>
     where
         T: AsyncRead + Unpin + Send,
     {
-        Ok(read_frame(io, MAX_REQUEST_SIZE).await?)
+        // A stream that ends before or inside a frame has nobody waiting
+        // for an answer worth the name: that stays an error (the stream is
+        // dropped). A whole frame that does not decode gets an answer.
+        match read_frame(io, MAX_REQUEST_SIZE).await {
+            Ok(request) => Ok(Inbound::Query(request)),
+            Err(e @ (CodecError::Decode(_) | CodecError::TooLarge { .. })) => {
+                Ok(Inbound::Undecodable(e.to_string()))
+            }
+            Err(other) => Err(other.into()),
+        }
     }
 
     async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Resp>
@@ -85,12 +105,18 @@ where
         &mut self,
         _: &StreamProtocol,
         io: &mut T,
-        request: Req,
+        request: Inbound<Req>,
     ) -> io::Result<()>
     where
         T: AsyncWrite + Unpin + Send,
     {
-        Ok(write_frame(io, &request, MAX_REQUEST_SIZE).await?)
+        match request {
+            Inbound::Query(request) => Ok(write_frame(io, &request, MAX_REQUEST_SIZE).await?),
+            Inbound::Undecodable(_) => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "an undecodable request is never sent",
+            )),
+        }
     }
 
     async fn write_response<T>(

@@ -56,8 +56,8 @@ pub use backend::{
 };
 pub use behaviour::Behaviour;
 pub use codec::{
-    FrameCodec, LEGACY_PROTOCOL, LegacyStoreCodec, MAX_REQUEST_SIZE, MAX_RESPONSE_SIZE, PROTOCOL,
-    StoreCodec,
+    FrameCodec, Inbound, LEGACY_PROTOCOL, LegacyStoreCodec, MAX_REQUEST_SIZE, MAX_RESPONSE_SIZE,
+    PROTOCOL, StoreCodec,
 };
 pub use config::Config;
 pub use event::{Event, QueryError};

@@ -17,6 +17,7 @@ use libp2p::swarm::{FromSwarm, NetworkBehaviour, THandler, THandlerInEvent, ToSw
 use libp2p::{PeerId, StreamProtocol};
 use waku_core::rate_limit::PeerRateLimiter;
 
+use crate::codec::Inbound;
 use crate::config::Config;
 use crate::event::QueryError;
 use crate::message_store::MessageStore;
@@ -26,8 +27,14 @@ use crate::message_store::MessageStore;
 /// [`LegacyStoreCodec`](crate::LegacyStoreCodec)) plus what differs between
 /// the protocols: answers, refusals, response checks and events.
 pub trait StoreFlavour:
-    request_response::Codec<Protocol = StreamProtocol> + Default + Clone + Send + 'static
+    request_response::Codec<Protocol = StreamProtocol, Request = Inbound<Self::Query>>
+    + Default
+    + Clone
+    + Send
+    + 'static
 {
+    /// The protocol's decoded request.
+    type Query: Send + 'static;
     /// What the behaviour reports to the swarm.
     type Event: Send + 'static;
 
@@ -39,12 +46,14 @@ pub trait StoreFlavour:
     /// The answer to `request` from `store`.
     fn answer(
         store: Arc<dyn MessageStore>,
-        request: Self::Request,
+        request: Self::Query,
     ) -> impl Future<Output = Self::Response> + Send + 'static;
     /// The answer to a peer beyond its [`Config::rate_limit`].
-    fn rate_limited(request: Self::Request) -> Self::Response;
+    fn rate_limited(request: Self::Query) -> Self::Response;
     /// The answer beyond [`Config::max_pending_queries`].
-    fn overloaded(request: Self::Request) -> Self::Response;
+    fn overloaded(request: Self::Query) -> Self::Response;
+    /// The answer to a frame that did not decode; `reason` says why.
+    fn undecodable(reason: &str) -> Self::Response;
     /// The event for `response`, sent to `peer_id`'s query (it carries the
     /// response's status).
     fn served(peer_id: PeerId, response: &Self::Response) -> Self::Event;
@@ -142,9 +151,9 @@ impl<F: StoreFlavour> QueryService<F> {
         &mut self,
         peer: &PeerId,
         request_id: String,
-        request: F::Request,
+        request: F::Query,
     ) -> OutboundRequestId {
-        let id = self.inner.send_request(peer, request);
+        let id = self.inner.send_request(peer, Inbound::Query(request));
         self.sent.insert(id, request_id);
         id
     }
@@ -158,7 +167,18 @@ impl<F: StoreFlavour> QueryService<F> {
         let Some(store) = self.store.clone() else {
             return;
         };
-        if !self.limiter.try_acquire(&peer, Instant::now()) {
+        // Undecodable frames count against the peer's rate limit too, so
+        // garbage cannot be sent faster than queries.
+        let limited = !self.limiter.try_acquire(&peer, Instant::now());
+        let request = match request {
+            Inbound::Query(request) => request,
+            Inbound::Undecodable(reason) => {
+                tracing::debug!(%peer, %reason, "undecodable {} query", F::NAME);
+                self.respond(peer, channel, F::undecodable(&reason));
+                return;
+            }
+        };
+        if limited {
             self.respond(peer, channel, F::rate_limited(request));
             return;
         }

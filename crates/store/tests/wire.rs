@@ -12,8 +12,8 @@ use waku_core::codec::encode_frame;
 use waku_core::{MessageHash, WakuMessage};
 use waku_store::proto::{StoreQueryRequest, StoreQueryResponse};
 use waku_store::{
-    Config, PROTOCOL, PageEntry, QueryPage, ResponseError, StoreResponse, StoredMessage,
-    page_response,
+    Config, MAX_REQUEST_SIZE, PROTOCOL, PageEntry, QueryPage, ResponseError, StoreResponse,
+    StoredMessage, page_response,
 };
 
 const REQUESTS: [&str; 4] = [
@@ -187,6 +187,32 @@ async fn js_waku_frames_are_served_over_a_stream() {
 
         let r = send_vector(&mut p, "store_query_backward_no_limit").await;
         assert_eq!(hashes(&r), vec![a, b], "backward, still oldest-first");
+    }
+}
+
+// spec: STORE-037
+#[tokio::test]
+async fn undecodable_and_oversized_frames_get_400_and_the_peer_is_still_served() {
+    for backend in each_backend() {
+        let mut p = js_pair(backend).await;
+        // Field 1 (request_id, a string) sent as a varint: not a request.
+        let r = decode_frame(&p.send_raw(vec![3, 0x08, 0x96, 0x01]).await);
+        assert_eq!(r.status_code, Some(400));
+        let desc = r.status_desc.unwrap_or_default();
+        assert!(desc.starts_with("decoding rpc failed: "), "{desc}");
+        assert_eq!(r.request_id, "");
+        assert!(r.messages.is_empty());
+        // A length prefix beyond the request limit is answered before its body.
+        let mut huge = Vec::new();
+        prost::encoding::encode_varint((MAX_REQUEST_SIZE + 1) as u64, &mut huge);
+        let r = decode_frame(&p.send_raw(huge).await);
+        assert_eq!(r.status_code, Some(400));
+        let desc = r.status_desc.unwrap_or_default();
+        assert!(desc.contains("exceeds the limit"), "{desc}");
+        // The same connection still serves real queries.
+        let r = send_vector(&mut p, "store_query_content_time_range").await;
+        assert_eq!(r.status_code, Some(200));
+        assert_eq!(r.messages.len(), 2);
     }
 }
 

@@ -59,6 +59,7 @@ impl QueryService<LegacyStoreCodec> {
 /// Legacy: `HistoryRPC` both ways, the legacy error enum
 /// (`TOO_MANY_REQUESTS` rate limited, `SERVICE_UNAVAILABLE` overloaded).
 impl StoreFlavour for LegacyStoreCodec {
+    type Query = HistoryRpc;
     type Event = LegacyEvent;
 
     const PROTOCOL: StreamProtocol = LEGACY_PROTOCOL;
@@ -74,6 +75,12 @@ impl StoreFlavour for LegacyStoreCodec {
 
     fn overloaded(rpc: HistoryRpc) -> HistoryRpc {
         error_rpc(rpc.request_id, HistoryError::ServiceUnavailable)
+    }
+
+    /// An empty `HistoryRPC` (a zero-length frame): the legacy protocol has
+    /// no error code for a bad request, and this is what nwaku answers.
+    fn undecodable(_reason: &str) -> HistoryRpc {
+        HistoryRpc::default()
     }
 
     fn served(peer_id: PeerId, rpc: &HistoryRpc) -> LegacyEvent {
