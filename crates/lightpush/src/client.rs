@@ -32,6 +32,9 @@ pub enum ClientEvent {
         /// How many relay peers got it (v3 only; a v3 service may report 0,
         /// which nwaku's client counts as "no peers to relay").
         relay_peer_count: Option<u32>,
+        /// What the service said with it (v3 `status_desc`, legacy `info`,
+        /// usually "OK"), if anything.
+        description: Option<String>,
     },
     /// The service answered with an error.
     Refused {
@@ -41,7 +44,10 @@ pub enum ClientEvent {
         request: OutboundRequestId,
         /// The protocol used.
         version: Version,
-        /// The code (v3 only; v2 answers only success or failure).
+        /// The code. v2 answers only success or failure: there it is
+        /// `None`, except 429 when the text says the service's rate limit
+        /// refused the push (nwaku's "TOO_MANY_REQUESTS", go-waku's
+        /// "exceeds the rate limit").
         status: Option<StatusCode>,
         /// The service's explanation.
         description: Option<String>,
@@ -56,6 +62,14 @@ pub enum ClientEvent {
         /// Why.
         error: OutboundFailure,
     },
+}
+
+/// Whether a legacy refusal's `info` is a rate limit: nwaku writes
+/// "TOO_MANY_REQUESTS", go-waku v0.10.3 "exceeds the rate limit".
+fn legacy_rate_limited(info: Option<&str>) -> bool {
+    info.is_some_and(|info| {
+        info == crate::LEGACY_TOO_MANY_REQUESTS || info.contains("exceeds the rate limit")
+    })
 }
 
 /// The lightpush client `NetworkBehaviour`.
@@ -145,13 +159,18 @@ impl Client {
                         request: request_id,
                         version: response.version,
                         relay_peer_count: response.relay_peer_count,
+                        description: response.description,
                     }
                 } else {
+                    let status = response.status_code.map(StatusCode).or_else(|| {
+                        legacy_rate_limited(response.description.as_deref())
+                            .then_some(StatusCode::TOO_MANY_REQUESTS)
+                    });
                     ClientEvent::Refused {
                         peer,
                         request: request_id,
                         version: response.version,
-                        status: response.status_code.map(StatusCode),
+                        status,
                         description: response.description,
                     }
                 };

@@ -50,7 +50,7 @@ pub use codec::{
 };
 pub use config::{ClientConfig, ClientProtocols, ServiceConfig};
 pub use served::ServedTopics;
-pub use service::{PublishId, Service, ServiceEvent, UNKNOWN_REQUEST_ID};
+pub use service::{LEGACY_TOO_MANY_REQUESTS, PublishId, Service, ServiceEvent, UNKNOWN_REQUEST_ID};
 pub use status::{PublishFailure, StatusCode};
 pub use waku_core::new_request_id;
 pub use waku_core::rate_limit;

@@ -217,7 +217,7 @@ impl Service {
         if !self.limiter.try_acquire(&peer, Instant::now()) {
             let refusal = Refusal::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                "request rejected: too many requests from this peer",
+                "Request rejected due to too many requests",
             );
             return self.refuse(peer, channel, version, request_id, refusal);
         }
@@ -321,7 +321,7 @@ fn split_request(request: InboundRequest) -> (Version, String, Parsed) {
             UNKNOWN_REQUEST_ID.to_owned(),
             Err(Refusal::new(
                 StatusCode::BAD_REQUEST,
-                format!("undecodable request: {reason}"),
+                format!("decode_rpc_failure: {reason}"),
             )),
         ),
         InboundRequest::Oversized { version, size, max } => (
@@ -334,6 +334,9 @@ fn split_request(request: InboundRequest) -> (Version, String, Parsed) {
         ),
     }
 }
+
+/// The legacy `info` of a rate-limited push, as nwaku writes it.
+pub const LEGACY_TOO_MANY_REQUESTS: &str = "TOO_MANY_REQUESTS";
 
 /// The answer in the form of `version`.
 fn build_response(
@@ -350,12 +353,18 @@ fn build_response(
             status_desc: description,
             relay_peer_count,
         }),
+        // Legacy clients tell a rate limit only by its text: nwaku's words
+        // ("TOO_MANY_REQUESTS"), and "OK" on success, as nwaku answers.
         Version::V2 => OutboundResponse::V2(Box::new(PushRpc {
             request_id,
             request: None,
             response: Some(PushResponse {
                 is_success: status.is_success(),
-                info: description,
+                info: match status {
+                    StatusCode::TOO_MANY_REQUESTS => Some(LEGACY_TOO_MANY_REQUESTS.to_owned()),
+                    s if s.is_success() => Some(description.unwrap_or_else(|| "OK".to_owned())),
+                    _ => description,
+                },
             }),
         })),
     }

@@ -29,10 +29,12 @@ async fn legacy_push_is_published_and_answered_success() {
         ClientEvent::Pushed {
             version,
             relay_peer_count,
+            description,
             ..
         } => {
             assert_eq!(version, Version::V2);
             assert_eq!(relay_peer_count, None);
+            assert_eq!(description.as_deref(), Some("OK"));
         }
         other => panic!("{other:?}"),
     }
@@ -97,8 +99,14 @@ async fn legacy_requests_are_rate_limited_too() {
     assert!(matches!(first, ClientEvent::Pushed { .. }), "{first:?}");
     let second = push(&mut client, server.id, Some(TOPIC), message(CONTENT, b"x")).await;
     match second {
-        ClientEvent::Refused { description, .. } => {
-            assert!(description.unwrap().contains("too many requests"));
+        ClientEvent::Refused {
+            description,
+            status,
+            ..
+        } => {
+            // nwaku's legacy text, which the client reads as 429.
+            assert_eq!(description.as_deref(), Some("TOO_MANY_REQUESTS"));
+            assert_eq!(status, Some(waku_lightpush::StatusCode::TOO_MANY_REQUESTS));
         }
         other => panic!("{other:?}"),
     }
