@@ -88,7 +88,7 @@ pub(crate) enum Command {
     Lightpush {
         pubsub_topic: Option<String>,
         message: Box<WakuMessage>,
-        reply: oneshot::Sender<Result<u32, LightpushError>>,
+        reply: oneshot::Sender<Result<LightpushOk, LightpushError>>,
     },
     Dial {
         addr: Multiaddr,
@@ -178,6 +178,16 @@ pub struct FilterFailure {
     pub code: u16,
     /// What went wrong.
     pub description: String,
+}
+
+/// A lightpush that succeeded: what the service said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LightpushOk {
+    /// How many relay peers got the message: our own count, or a v3
+    /// service's; `None` when a legacy service answered (it reports none).
+    pub relay_peer_count: Option<u32>,
+    /// The service's words with it (a legacy service's `info`), if any.
+    pub description: Option<String>,
 }
 
 /// A lightpush that did not succeed: the status code and description.
@@ -334,13 +344,13 @@ impl NodeHandle {
     }
 
     /// Lightpushes `message`: through our own relay when this node runs the
-    /// lightpush service, else through `--lightpushnode`. Returns the relay
-    /// peer count.
+    /// lightpush service, else through `--lightpushnode`. Returns what the
+    /// service reported.
     pub async fn lightpush(
         &self,
         pubsub_topic: Option<String>,
         message: WakuMessage,
-    ) -> Result<u32, LightpushError> {
+    ) -> Result<LightpushOk, LightpushError> {
         let unavailable = |_| LightpushError {
             code: 503,
             description: "the node has stopped".into(),

@@ -12,6 +12,7 @@ pub mod config;
 pub mod enr;
 mod filter_requests;
 mod handle;
+pub mod http_server;
 pub mod metrics;
 pub mod node;
 pub mod rest;
@@ -20,8 +21,8 @@ pub mod transport;
 pub use cli::Cli;
 pub use config::{ConfigError, NodeConfig};
 pub use handle::{
-    FilterFailure, FilterRequest, FilterSubscriber, LightpushError, NodeHandle, PeerInfo, PeerSet,
-    ReceivedMessage, RequestError, ScoredPeer, ShardPeers,
+    FilterFailure, FilterRequest, FilterSubscriber, LightpushError, LightpushOk, NodeHandle,
+    PeerInfo, PeerSet, ReceivedMessage, RequestError, ScoredPeer, ShardPeers,
 };
 pub use node::{Node, NodeError};
 

@@ -17,7 +17,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
-use tracing::{info, warn};
+use tracing::info;
 
 /// Label sets: `[(name, value)]`.
 type Labels = Vec<(String, String)>;
@@ -242,9 +242,10 @@ pub async fn serve(
     let app = Router::new()
         .route("/metrics", get(move || render(registry.clone())))
         .route("/health", get(|| async { "OK" }));
-    Ok(tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
-            warn!(%e, "metrics server stopped");
-        }
-    }))
+    Ok(tokio::spawn(crate::http_server::serve(
+        listener,
+        app,
+        crate::http_server::HttpLimits::default(),
+        "metrics",
+    )))
 }

@@ -26,8 +26,8 @@ use crate::behaviour::{NodeBehaviour, NodeEvent, Protocols};
 use crate::config::NodeConfig;
 use crate::filter_requests::{FilterReply, FilterRequests, split_by_shard};
 use crate::handle::{
-    Command, FilterFailure, FilterRequest, LightpushError, MESSAGE_BUFFER, NodeHandle, PeerInfo,
-    PeerSet, ReceivedMessage, RequestError, ScoredPeer, ShardPeers,
+    Command, FilterFailure, FilterRequest, LightpushError, LightpushOk, MESSAGE_BUFFER, NodeHandle,
+    PeerInfo, PeerSet, ReceivedMessage, RequestError, ScoredPeer, ShardPeers,
 };
 use crate::metrics::NodeMetrics;
 use crate::transport::{self, TransportError};
@@ -35,6 +35,10 @@ use prometheus_client::registry::Registry;
 
 /// How often disconnected static peers are dialled again.
 const STATICNODE_REDIAL: Duration = Duration::from_secs(10);
+
+/// How soon a static node that disconnected is dialled again (then every
+/// [`STATICNODE_REDIAL`] while it stays away).
+const STATICNODE_REDIAL_AFTER_LOSS: Duration = Duration::from_secs(1);
 
 /// How long an idle connection stays open (Waku peers keep connections).
 const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(3600);
@@ -122,8 +126,11 @@ pub struct Node {
     store: Option<Arc<dyn waku_store::MessageStore>>,
     /// The pubsub topics the lightpush service accepts (relay's subscriptions).
     served_topics: Option<waku_lightpush::ServedTopics>,
+    /// A static node disconnected: dial it again soon.
+    static_node_lost: bool,
     /// Remote lightpushes waiting for their answer.
-    pending_lightpushes: HashMap<OutboundRequestId, oneshot::Sender<Result<u32, LightpushError>>>,
+    pending_lightpushes:
+        HashMap<OutboundRequestId, oneshot::Sender<Result<LightpushOk, LightpushError>>>,
     /// Filter requests to `--filternode` waiting for their answers.
     filter_requests: FilterRequests<OutboundRequestId>,
     /// Remote store queries waiting for their answer.
@@ -289,6 +296,7 @@ impl Node {
             served_topics,
             store,
             pending_store_queries: HashMap::new(),
+            static_node_lost: false,
             pending_lightpushes: HashMap::new(),
             filter_requests: FilterRequests::default(),
         };
@@ -468,7 +476,7 @@ impl Node {
         &mut self,
         pubsub_topic: Option<String>,
         message: WakuMessage,
-        reply: oneshot::Sender<Result<u32, LightpushError>>,
+        reply: oneshot::Sender<Result<LightpushOk, LightpushError>>,
     ) {
         if self.swarm.behaviour().lightpush.is_enabled() {
             let topic = match pubsub_topic {
@@ -490,6 +498,10 @@ impl Node {
             };
             let result = topic.and_then(|topic| {
                 self.relay_for_lightpush(topic, message)
+                    .map(|peers| LightpushOk {
+                        relay_peer_count: Some(peers),
+                        description: None,
+                    })
                     .map_err(|f| LightpushError {
                         code: f.status().0,
                         description: f.to_string(),
@@ -664,6 +676,9 @@ impl Node {
                 _ = redial.tick() => self.dial_staticnodes(),
                 Some(command) = self.commands.recv() => self.execute(command),
                 event = self.swarm.select_next_some() => self.handle_event(event),
+            }
+            if std::mem::take(&mut self.static_node_lost) {
+                redial.reset_after(STATICNODE_REDIAL_AFTER_LOSS);
             }
         }
         for task in &self.tasks {
@@ -965,6 +980,9 @@ impl Node {
                 if let Some(info) = self.peers.get_mut(&peer_id) {
                     info.connected = false;
                 }
+                if self.config.staticnodes.iter().any(|(p, _)| *p == peer_id) {
+                    self.static_node_lost = true;
+                }
             }
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
                 debug!(?peer_id, %error, "dial failed");
@@ -1065,8 +1083,15 @@ impl Node {
                     ClientEvent::Pushed {
                         request,
                         relay_peer_count,
+                        description,
                         ..
-                    } => (request, Ok(relay_peer_count.unwrap_or(0))),
+                    } => (
+                        request,
+                        Ok(LightpushOk {
+                            relay_peer_count,
+                            description,
+                        }),
+                    ),
                     ClientEvent::Refused {
                         request,
                         status,

@@ -12,7 +12,7 @@ use serde_json::json;
 use super::RestState;
 use super::json::MessageIn;
 use super::status::{NODE_TIMEOUT, text};
-use crate::handle::LightpushError;
+use crate::handle::{LightpushError, LightpushOk};
 
 /// The request body of both versions.
 #[derive(Debug, Deserialize)]
@@ -37,7 +37,7 @@ fn parse(body: &str) -> Result<(Option<String>, waku_core::WakuMessage), Lightpu
     Ok((push.pubsub_topic, message))
 }
 
-async fn push(state: &RestState, body: &str) -> Result<u32, LightpushError> {
+async fn push(state: &RestState, body: &str) -> Result<LightpushOk, LightpushError> {
     let (topic, message) = parse(body)?;
     tokio::time::timeout(NODE_TIMEOUT, state.node.lightpush(topic, message))
         .await
@@ -57,9 +57,22 @@ fn http_status(code: u32) -> StatusCode {
 }
 
 /// `POST /lightpush/v3/message`: `{"relayPeerCount": n}` or `{"statusDesc": ...}`.
+///
+/// After a legacy service answered (our client falls back to legacy when
+/// the lightpush node lacks v3), there is no relay peer count to report:
+/// the answer carries the service's own words as `statusDesc` instead of
+/// an invented count.
 pub(crate) async fn v3(State(state): State<RestState>, body: String) -> Response {
     match push(&state, &body).await {
-        Ok(peers) => Json(json!({ "relayPeerCount": peers })).into_response(),
+        Ok(LightpushOk {
+            relay_peer_count: Some(peers),
+            ..
+        }) => Json(json!({ "relayPeerCount": peers })).into_response(),
+        Ok(LightpushOk {
+            relay_peer_count: None,
+            description,
+        }) => Json(json!({ "statusDesc": description.unwrap_or_else(|| "OK".to_owned()) }))
+            .into_response(),
         Err(e) => (
             http_status(e.code),
             Json(json!({ "statusDesc": e.description })),

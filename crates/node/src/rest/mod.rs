@@ -241,11 +241,12 @@ pub fn serve(
         }
     });
     let app = router(state, settings.admin, settings.mounted.filter_client);
-    let server = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
-            warn!(%e, "REST server stopped");
-        }
-    });
+    let server = tokio::spawn(crate::http_server::serve(
+        listener,
+        app,
+        crate::http_server::HttpLimits::default(),
+        "REST",
+    ));
     tasks.push(feeder);
     tasks.push(server);
     tasks

@@ -164,6 +164,11 @@ impl NodeProcess {
             .unwrap()
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Everything logged so far.
     pub fn log(&self) -> String {
         self.lines.lock().unwrap().join("\n")
