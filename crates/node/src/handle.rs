@@ -85,6 +85,11 @@ pub(crate) enum Command {
         request: Box<waku_store::proto::StoreQueryRequest>,
         reply: oneshot::Sender<Result<waku_store::StoreResponse, RequestError>>,
     },
+    LegacyStoreQuery {
+        peer: Option<(PeerId, Multiaddr)>,
+        query: Box<waku_store::proto::v2beta4::HistoryQuery>,
+        reply: oneshot::Sender<Result<waku_store::proto::v2beta4::HistoryResponse, RequestError>>,
+    },
     Lightpush {
         pubsub_topic: Option<String>,
         message: Box<WakuMessage>,
@@ -364,7 +369,23 @@ impl NodeHandle {
         .map_err(unavailable)?
     }
 
-    /// Sends a store query to `peer` (or the configured `--storenode`).
+    /// Sends a legacy store query to `peer` (or the configured
+    /// `--storenode`).
+    pub async fn legacy_store_query(
+        &self,
+        peer: Option<(PeerId, Multiaddr)>,
+        query: waku_store::proto::v2beta4::HistoryQuery,
+    ) -> Result<waku_store::proto::v2beta4::HistoryResponse, RequestError> {
+        self.ask(|reply| Command::LegacyStoreQuery {
+            peer,
+            query: Box::new(query),
+            reply,
+        })
+        .await?
+    }
+
+    /// Sends a store query to `peer` (or the configured `--storenode`); a
+    /// store node that serves only the legacy store is asked over legacy.
     pub async fn store_query(
         &self,
         peer: Option<(PeerId, Multiaddr)>,

@@ -16,6 +16,7 @@ pub mod http_server;
 pub mod metrics;
 pub mod node;
 pub mod rest;
+mod store_requests;
 pub mod transport;
 
 pub use cli::Cli;

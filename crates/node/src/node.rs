@@ -20,7 +20,6 @@ use waku_metadata::{
 };
 use waku_relay::{Relay, RelayConfig, RelayEvent};
 use waku_sharding::RelayShard;
-use waku_store::StoreResponse;
 
 use crate::behaviour::{NodeBehaviour, NodeEvent, Protocols};
 use crate::config::NodeConfig;
@@ -30,6 +29,7 @@ use crate::handle::{
     PeerInfo, PeerSet, ReceivedMessage, RequestError, ScoredPeer, ShardPeers,
 };
 use crate::metrics::NodeMetrics;
+use crate::store_requests::{PendingLegacy, PendingV3, StoreRequests};
 use crate::transport::{self, TransportError};
 use prometheus_client::registry::Registry;
 
@@ -133,9 +133,8 @@ pub struct Node {
         HashMap<OutboundRequestId, oneshot::Sender<Result<LightpushOk, LightpushError>>>,
     /// Filter requests to `--filternode` waiting for their answers.
     filter_requests: FilterRequests<OutboundRequestId>,
-    /// Remote store queries waiting for their answer.
-    pending_store_queries:
-        HashMap<OutboundRequestId, oneshot::Sender<Result<StoreResponse, RequestError>>>,
+    /// Remote store queries (v3 and legacy) waiting for their answer.
+    store_requests: StoreRequests,
 }
 
 fn build_relay(
@@ -219,6 +218,10 @@ impl Node {
             (Some(db), Some(settings)) if settings.legacy => Some(
                 waku_store::LegacyBehaviour::new(db.clone(), legacy_store_config(&config)),
             ),
+            // A client for store nodes that serve only legacy (go-waku).
+            _ if config.storenode.is_some() => Some(waku_store::LegacyBehaviour::client(
+                legacy_store_config(&config),
+            )),
             _ => None,
         };
         let served_topics = config.lightpush.then(|| {
@@ -295,7 +298,7 @@ impl Node {
             archive_tx: None,
             served_topics,
             store,
-            pending_store_queries: HashMap::new(),
+            store_requests: StoreRequests::default(),
             static_node_lost: false,
             pending_lightpushes: HashMap::new(),
             filter_requests: FilterRequests::default(),
@@ -804,16 +807,43 @@ impl Node {
                     let _ = reply.send(Err(RequestError::NoPeer));
                     return;
                 };
+                if let Err(e) = self.ensure_dialing(peer_id, addr.clone()) {
+                    let _ = reply.send(Err(RequestError::Dial(e.to_string())));
+                    return;
+                }
+                let pending = PendingV3 {
+                    peer: (peer_id, addr),
+                    request: *request,
+                    reply,
+                };
+                if self.serves_only_legacy_store(&peer_id) {
+                    self.store_v3_over_legacy(pending);
+                    return;
+                }
+                let Some(store) = self.swarm.behaviour_mut().store.as_mut() else {
+                    let _ = pending.reply.send(Err(RequestError::NoPeer));
+                    return;
+                };
+                let id = store.send_request(&peer_id, pending.request.clone());
+                self.store_requests.v3.insert(id, pending);
+            }
+            Command::LegacyStoreQuery { peer, query, reply } => {
+                let Some((peer_id, addr)) = peer.or_else(|| self.config.storenode.clone()) else {
+                    let _ = reply.send(Err(RequestError::NoPeer));
+                    return;
+                };
                 if let Err(e) = self.ensure_dialing(peer_id, addr) {
                     let _ = reply.send(Err(RequestError::Dial(e.to_string())));
                     return;
                 }
-                let Some(store) = self.swarm.behaviour_mut().store.as_mut() else {
+                let Some(legacy) = self.swarm.behaviour_mut().legacy_store.as_mut() else {
                     let _ = reply.send(Err(RequestError::NoPeer));
                     return;
                 };
-                let id = store.send_request(&peer_id, *request);
-                self.pending_store_queries.insert(id, reply);
+                let id = legacy.send_query(&peer_id, *query);
+                self.store_requests
+                    .legacy
+                    .insert(id, PendingLegacy::Legacy(reply));
             }
             Command::Lightpush {
                 pubsub_topic,
@@ -1041,20 +1071,35 @@ impl Node {
                 waku_store::Event::QueryResult {
                     request_id, result, ..
                 } => {
-                    if let Some(reply) = self.pending_store_queries.remove(&request_id) {
-                        let _ = reply.send(result.map_err(|e| RequestError::Store(e.to_string())));
+                    if let Some(pending) = self.store_requests.v3.remove(&request_id) {
+                        match result {
+                            // The store node serves only the legacy store.
+                            Err(waku_store::QueryError::UnsupportedProtocol)
+                                if self.swarm.behaviour().legacy_store.is_enabled() =>
+                            {
+                                self.store_v3_over_legacy(pending);
+                            }
+                            other => {
+                                let _ = pending
+                                    .reply
+                                    .send(other.map_err(|e| RequestError::Store(e.to_string())));
+                            }
+                        }
                     }
                 }
                 waku_store::Event::Served { status_code, .. } => {
                     self.node_metrics.store_query(false, status_code);
                 }
             },
-            SwarmEvent::Behaviour(NodeEvent::LegacyStore(event)) => {
-                if let waku_store::LegacyEvent::Served { error, .. } = *event {
+            SwarmEvent::Behaviour(NodeEvent::LegacyStore(event)) => match *event {
+                waku_store::LegacyEvent::Served { error, .. } => {
                     self.node_metrics
                         .store_query(true, u32::try_from(error).unwrap_or(0));
                 }
-            }
+                waku_store::LegacyEvent::QueryResult {
+                    request_id, result, ..
+                } => self.on_legacy_store_result(request_id, result),
+            },
             SwarmEvent::Behaviour(NodeEvent::Filter(event)) => self.on_filter_service(*event),
             SwarmEvent::Behaviour(NodeEvent::Lightpush(event)) => {
                 if let waku_lightpush::ServiceEvent::PublishRequest {
@@ -1124,6 +1169,65 @@ impl Node {
 }
 
 impl Node {
+    /// Whether identify told us `peer` serves the legacy store and not v3.
+    fn serves_only_legacy_store(&self, peer: &PeerId) -> bool {
+        self.peers.get(peer).is_some_and(|info| {
+            let serves = |p: &str| info.protocols.iter().any(|q| q == p);
+            serves(waku_core::protocol_id::STORE_V2)
+                && !serves(waku_core::protocol_id::STORE_QUERY_V3)
+        })
+    }
+
+    /// Asks a v3 query of a store node that serves only the legacy store.
+    fn store_v3_over_legacy(&mut self, pending: PendingV3) {
+        let query = match self.store_requests.to_history_query(&pending.request) {
+            Ok(query) => query,
+            Err(e) => {
+                let _ = pending.reply.send(Err(e));
+                return;
+            }
+        };
+        let Some(legacy) = self.swarm.behaviour_mut().legacy_store.as_mut() else {
+            let _ = pending.reply.send(Err(RequestError::Store(
+                "the store node does not serve store v3".into(),
+            )));
+            return;
+        };
+        let (peer_id, _) = pending.peer;
+        debug!(peer = %peer_id, "store node serves only legacy: asking over legacy");
+        let id = legacy.send_query(&peer_id, query);
+        self.store_requests.legacy.insert(
+            id,
+            PendingLegacy::ForV3 {
+                request: pending.request,
+                reply: pending.reply,
+            },
+        );
+    }
+
+    /// Answers the legacy query `request_id`.
+    fn on_legacy_store_result(
+        &mut self,
+        request_id: OutboundRequestId,
+        result: Result<waku_store::proto::v2beta4::HistoryResponse, waku_store::QueryError>,
+    ) {
+        let Some(pending) = self.store_requests.legacy.remove(&request_id) else {
+            return;
+        };
+        let result = result.map_err(|e| RequestError::Store(e.to_string()));
+        match pending {
+            PendingLegacy::Legacy(reply) => {
+                let _ = reply.send(result);
+            }
+            PendingLegacy::ForV3 { request, reply } => {
+                let _ = reply.send(
+                    result
+                        .map(|response| self.store_requests.to_store_response(&request, response)),
+                );
+            }
+        }
+    }
+
     /// Counts what the filter service reports.
     fn on_filter_service(&mut self, event: waku_filter::ServiceEvent) {
         use waku_filter::ServiceEvent;

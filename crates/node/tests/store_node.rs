@@ -363,6 +363,43 @@ async fn legacy_store_flag_serves_the_archive_to_legacy_clients() {
     let payloads: Vec<&[u8]> = response.messages.iter().map(|m| &m.payload[..]).collect();
     assert_eq!(payloads, [b"one".as_slice(), b"two"]);
 
+    // nwaku's legacy REST route: from our own archive, and from a node whose
+    // --storenode it is (asked over the legacy protocol), a page at a time.
+    let tcp = with_legacy.tcp_addr().to_string();
+    let light = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "1", "--storenode", &tcp]);
+    for rest in [rest, light.rest_addr()] {
+        let path = format!("/store/v1/messages?{params}&pageSize=1");
+        let (status, body) = http(rest, "GET", &path, None).await;
+        assert_eq!(status, 200, "{body}");
+        let page: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(page["messages"][0]["payload"], "b25l", "{page}");
+        assert_eq!(page["messages"][0]["contentTopic"], CT);
+        let cursor = &page["cursor"];
+        assert_eq!(cursor["pubsubTopic"], TOPIC, "{page}");
+        let digest = cursor["digest"]["data"].as_str().unwrap();
+        let next = format!(
+            "{path}&senderTime={}&storeTime={}&digest={}",
+            cursor["senderTime"],
+            cursor["storeTime"],
+            digest
+                .replace('+', "%2B")
+                .replace('/', "%2F")
+                .replace('=', "%3D")
+        );
+        let (status, body) = http(rest, "GET", &next, None).await;
+        assert_eq!(status, 200, "{body}");
+        let page: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(page["messages"][0]["payload"], "dHdv", "{page}");
+    }
+    let (status, body) = http(
+        light.rest_addr(),
+        "GET",
+        "/store/v1/messages?pageSize=x",
+        None,
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+
     let v3_only = NodeProcess::spawn(&[
         "--cluster-id",
         "7",

@@ -7,6 +7,7 @@
 mod cache;
 mod filter;
 mod json;
+mod legacy_store;
 mod lightpush;
 mod relay;
 mod status;
@@ -111,7 +112,8 @@ fn router(state: RestState, admin: bool, filter: bool) -> Router {
         .route("/info", get(status::info))
         .route("/debug/v1/version", get(status::version))
         .route("/version", get(status::version))
-        .route("/store/v3/messages", get(store::messages));
+        .route("/store/v3/messages", get(store::messages))
+        .route("/store/v1/messages", get(legacy_store::messages));
     if admin {
         app = app
             .route(

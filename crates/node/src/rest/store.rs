@@ -23,7 +23,7 @@ const MAX_PAGE_SIZE: u64 = 100;
 
 /// Decodes `%XX` escapes and `+` (a space), as nwaku's query parser does;
 /// a `%` not followed by two hex digits stays as it is.
-fn percent_decode(text: &str) -> String {
+pub(super) fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let hex = |b: u8| char::from(b).to_digit(16);
     let mut out = Vec::with_capacity(bytes.len());
@@ -53,7 +53,7 @@ fn percent_decode(text: &str) -> String {
 
 /// Query parameters: names lowercased, values decoded, split on commas and
 /// accumulated over repeated keys (nwaku's rules).
-fn parse_params(raw: Option<&str>) -> Vec<(String, Vec<String>)> {
+pub(super) fn parse_params(raw: Option<&str>) -> Vec<(String, Vec<String>)> {
     let mut params: Vec<(String, Vec<String>)> = Vec::new();
     for pair in raw.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -74,14 +74,14 @@ fn parse_params(raw: Option<&str>) -> Vec<(String, Vec<String>)> {
     params
 }
 
-fn single(params: &[(String, Vec<String>)], name: &str) -> Option<String> {
+pub(super) fn single(params: &[(String, Vec<String>)], name: &str) -> Option<String> {
     params
         .iter()
         .find(|(n, _)| n == name)
         .map(|(_, v)| v.join(","))
 }
 
-fn many(params: &[(String, Vec<String>)], name: &str) -> Vec<String> {
+pub(super) fn many(params: &[(String, Vec<String>)], name: &str) -> Vec<String> {
     params
         .iter()
         .find(|(n, _)| n == name)
@@ -175,7 +175,7 @@ fn hash_hex(hash: &[u8]) -> String {
     format!("0x{}", hex::encode(hash))
 }
 
-fn message_json(m: &WakuMessage) -> Value {
+pub(super) fn message_json(m: &WakuMessage) -> Value {
     let mut out = Map::new();
     out.insert("payload".into(), json!(B64.encode(&m.payload)));
     out.insert("contentTopic".into(), json!(m.content_topic));

@@ -1,0 +1,234 @@
+//! `GET /store/v1/messages`: nwaku's legacy store route, answered from our
+//! own archive (with `--store` and no `peerAddr`) or by a store node over
+//! `/vac/waku/store/2.0.0-beta4` (go-waku serves only that one).
+//!
+//! Parameters as nwaku reads them: `peerAddr`, `pubsubTopic`,
+//! `contentTopics` (comma separated), `startTime`/`endTime` (ns, values
+//! ≤ 0 ignored), `pageSize` (20 by default, at most 100, 0 = default),
+//! `ascending` (forward unless given and not "true"), and a cursor made of
+//! `pubsubTopic`, `senderTime`, `storeTime` and `digest` (base64), used
+//! only when all four are present.
+
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use libp2p::Multiaddr;
+use libp2p::multiaddr::Protocol;
+use serde_json::{Map, Value, json};
+use waku_core::WakuMessage;
+use waku_store::proto::v2beta4::paging_info::Direction;
+use waku_store::proto::v2beta4::{
+    ContentFilter, HistoryQuery, HistoryResponse, HistoryRpc, Index, PagingInfo,
+};
+
+use super::RestState;
+use super::json::B64;
+use super::status::{NODE_TIMEOUT, text};
+use super::store::{many, message_json, parse_params, percent_decode, single};
+use crate::RequestError;
+
+const DEFAULT_PAGE_SIZE: u64 = 20;
+const MAX_PAGE_SIZE: u64 = 100;
+
+/// The query, and the peer to ask if one is named; or the 400 text.
+fn build_query(raw: Option<&str>) -> Result<(HistoryQuery, Option<Multiaddr>), String> {
+    let params = parse_params(raw);
+    let peer = single(&params, "peeraddr")
+        .map(|a| {
+            a.parse::<Multiaddr>()
+                .map_err(|e| format!("Failed parsing remote peer info: {e}"))
+        })
+        .transpose()?;
+    let time = |name: &str| -> Result<Option<i64>, String> {
+        single(&params, name)
+            .map(|v| {
+                v.parse::<i64>()
+                    .map_err(|e| format!("Problem parsing time [{e}]"))
+            })
+            .transpose()
+            .map(|t| t.filter(|t| *t > 0))
+    };
+    let page_size = match single(&params, "pagesize") {
+        None => DEFAULT_PAGE_SIZE,
+        Some(v) => match v
+            .parse::<u64>()
+            .map_err(|e| format!("Problem parsing page size [{e}]"))?
+        {
+            0 => DEFAULT_PAGE_SIZE,
+            n => n.min(MAX_PAGE_SIZE),
+        },
+    };
+    let forward = single(&params, "ascending").is_none_or(|v| v == "true");
+    let pubsub_topic = single(&params, "pubsubtopic").map(|t| percent_decode(&t));
+    let cursor = match (
+        &pubsub_topic,
+        time("sendertime")?,
+        time("storetime")?,
+        single(&params, "digest"),
+    ) {
+        (Some(topic), Some(sender), Some(store), Some(digest)) => {
+            let mut bytes = B64
+                .decode(percent_decode(&digest).trim())
+                .map_err(|e| format!("Problem parsing digest [{e}]"))?;
+            // nwaku pads a short digest with zeros and cuts a long one.
+            bytes.resize(32, 0);
+            Some(Index {
+                digest: Some(bytes),
+                receiver_time: Some(store),
+                sender_time: Some(sender),
+                pubsub_topic: Some(topic.clone()),
+            })
+        }
+        _ => None,
+    };
+    let query = HistoryQuery {
+        pubsub_topic,
+        content_filters: many(&params, "contenttopics")
+            .iter()
+            .map(|t| ContentFilter {
+                content_topic: percent_decode(t),
+            })
+            .collect(),
+        paging_info: Some(PagingInfo {
+            page_size: Some(page_size),
+            cursor,
+            direction: Some(if forward {
+                Direction::Forward
+            } else {
+                Direction::Backward
+            } as i32),
+        }),
+        start_time: time("starttime")?,
+        end_time: time("endtime")?,
+    };
+    Ok((query, peer))
+}
+
+/// nwaku's `StoreResponseRest`: messages and the cursor of the next page.
+fn response_json(response: HistoryResponse) -> Response {
+    let messages: Vec<Value> = response
+        .messages
+        .into_iter()
+        .filter_map(|m| WakuMessage::try_from(m).ok())
+        .map(|m| message_json(&m))
+        .collect();
+    let mut body = Map::new();
+    body.insert("messages".into(), Value::Array(messages));
+    if let Some(cursor) = response.paging_info.and_then(|p| p.cursor) {
+        body.insert(
+            "cursor".into(),
+            json!({
+                "pubsubTopic": cursor.pubsub_topic.unwrap_or_default(),
+                "senderTime": cursor.sender_time.unwrap_or_default(),
+                "storeTime": cursor.receiver_time.unwrap_or_default(),
+                "digest": { "data": B64.encode(cursor.digest.unwrap_or_default()) },
+            }),
+        );
+    }
+    Json(Value::Object(body)).into_response()
+}
+
+/// `GET /store/v1/messages`.
+pub(crate) async fn messages(State(state): State<RestState>, RawQuery(raw): RawQuery) -> Response {
+    let (query, peer) = match build_query(raw.as_deref()) {
+        Ok(q) => q,
+        Err(e) => return text(StatusCode::BAD_REQUEST, e),
+    };
+    if peer.is_none()
+        && let Some(store) = &state.store
+    {
+        let rpc = HistoryRpc {
+            request_id: "rest".into(),
+            query: Some(query),
+            response: None,
+        };
+        let answer = waku_store::answer_history_query(store.as_ref(), rpc).await;
+        let response = answer.response.unwrap_or_default();
+        return match response.error.unwrap_or_default() {
+            0 => response_json(response),
+            code => text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("legacy store error {code}"),
+            ),
+        };
+    }
+    let peer = match peer {
+        Some(addr) => match addr.iter().last() {
+            Some(Protocol::P2p(id)) => Some((id, addr)),
+            _ => {
+                return text(
+                    StatusCode::BAD_REQUEST,
+                    "Failed parsing remote peer info: the address must end with /p2p/<peer id>",
+                );
+            }
+        },
+        None => None,
+    };
+    match tokio::time::timeout(NODE_TIMEOUT, state.node.legacy_store_query(peer, query)).await {
+        Err(_) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "No history response received (timeout)",
+        ),
+        Ok(Err(RequestError::NoPeer)) => text(
+            StatusCode::PRECONDITION_FAILED,
+            "No suitable service peer & no discovery method",
+        ),
+        Ok(Err(e)) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("Error occurred in queryFut.read() [{e}]"),
+        ),
+        Ok(Ok(response)) => response_json(response),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nwaku_parameters() {
+        let digest = B64.encode([9u8; 32]);
+        let raw = format!(
+            "pubsubTopic=%2Fwaku%2F2%2Frs%2F42%2F0&contentTopics=%2Fa%2F1%2Fb%2Fproto,%2Fc%2F1%2Fd%2Fproto&startTime=0&endTime=5&pageSize=500&ascending=false&senderTime=3&storeTime=4&digest={digest}"
+        );
+        let (query, peer) = build_query(Some(&raw)).unwrap();
+        assert_eq!(peer, None);
+        assert_eq!(query.pubsub_topic.as_deref(), Some("/waku/2/rs/42/0"));
+        assert_eq!(query.content_filters.len(), 2);
+        assert_eq!((query.start_time, query.end_time), (None, Some(5)));
+        let paging = query.paging_info.unwrap();
+        assert_eq!(paging.page_size, Some(MAX_PAGE_SIZE));
+        assert_eq!(paging.direction, Some(Direction::Backward as i32));
+        let cursor = paging.cursor.unwrap();
+        assert_eq!(cursor.digest, Some(vec![9; 32]));
+        assert_eq!(
+            (cursor.sender_time, cursor.receiver_time),
+            (Some(3), Some(4))
+        );
+
+        // Defaults: forward, 20 per page, no cursor without all four parts.
+        let (query, _) = build_query(Some("pubsubTopic=x&senderTime=3")).unwrap();
+        let paging = query.paging_info.unwrap();
+        assert_eq!(paging.page_size, Some(DEFAULT_PAGE_SIZE));
+        assert_eq!(paging.direction, Some(Direction::Forward as i32));
+        assert_eq!(paging.cursor, None);
+
+        assert!(
+            build_query(Some("startTime=abc"))
+                .unwrap_err()
+                .starts_with("Problem parsing time")
+        );
+        assert!(
+            build_query(Some("pageSize=-1"))
+                .unwrap_err()
+                .starts_with("Problem parsing page size")
+        );
+        assert!(
+            build_query(Some("peerAddr=nonsense"))
+                .unwrap_err()
+                .starts_with("Failed parsing remote peer info")
+        );
+    }
+}
