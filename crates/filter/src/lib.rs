@@ -38,7 +38,9 @@ pub use codec::{
     PushRecvCodec, PushSendCodec, SUBSCRIBE_PROTOCOL, SubscribeClientCodec, SubscribeServiceCodec,
 };
 pub use config::{ClientConfig, DEFAULT_RATE_LIMIT, ServiceConfig};
-pub use service::{RemovalReason, Service, ServiceEvent, UNKNOWN_REQUEST_ID};
+pub use service::{
+    PushFailure, REDIAL_BACKOFF, RemovalReason, Service, ServiceEvent, UNKNOWN_REQUEST_ID,
+};
 pub use status::{RequestKind, StatusCode};
 pub use waku_core::new_request_id;
 pub use waku_core::rate_limit::RateLimit;

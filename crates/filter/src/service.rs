@@ -78,10 +78,26 @@ pub enum ServiceEvent {
     PushFailed {
         /// The subscriber.
         peer: PeerId,
-        /// Why (`None`: the subscriber was not connected).
-        error: Option<OutboundFailure>,
+        /// Why.
+        reason: PushFailure,
     },
 }
+
+/// Why a push was not delivered.
+#[derive(Debug, thiserror::Error)]
+pub enum PushFailure {
+    /// The subscriber is not connected, and dialling it back failed less
+    /// than [`REDIAL_BACKOFF`] ago: not dialled again yet.
+    #[error("subscriber not connected (dialling it back failed {0:?} ago)")]
+    NotConnected(Duration),
+    /// The dial back or the push stream failed.
+    #[error(transparent)]
+    Stream(#[from] OutboundFailure),
+}
+
+/// After a failed dial back to a subscriber, pushes to it fail at once for
+/// this long instead of dialling again for every message.
+pub const REDIAL_BACKOFF: Duration = Duration::from_secs(10);
 
 /// The filter service `NetworkBehaviour`.
 ///
@@ -89,9 +105,9 @@ pub enum ServiceEvent {
 /// the request id and a [`StatusCode`], enforcing the limits of
 /// [`ServiceConfig`]. The node feeds it every message relay delivers with
 /// [`Service::push`], which pushes to each live subscriber whose criteria
-/// match, over the connection the subscriber opened (the service never
-/// dials). Subscribers that stop refreshing, or whose pushes keep failing,
-/// are removed.
+/// match, over the connection the subscriber opened, or dialling it back
+/// when that connection is gone. Subscribers that stop refreshing, or whose
+/// pushes keep failing, are removed.
 pub struct Service {
     inner: Inner,
     config: ServiceConfig,
@@ -104,6 +120,8 @@ pub struct Service {
     /// Subscribers whose pushes fail, since the first failure after the
     /// last success.
     failing: HashMap<PeerId, Instant>,
+    /// When dialling a subscriber back last failed.
+    dial_failed: HashMap<PeerId, Instant>,
     events: VecDeque<ServiceEvent>,
     sweep: Option<tokio::time::Interval>,
 }
@@ -143,6 +161,7 @@ impl Service {
             connected: HashMap::new(),
             pushes: HashMap::new(),
             failing: HashMap::new(),
+            dial_failed: HashMap::new(),
             events: VecDeque::new(),
             sweep: None,
         }
@@ -188,8 +207,12 @@ impl Service {
     /// Pushes a message received on `pubsub_topic` to every live subscriber
     /// whose criteria match it; returns how many pushes were started.
     ///
-    /// Subscribers that are not connected are not dialled: the push counts
-    /// as failed. The message is encoded once for all subscribers.
+    /// A subscriber that is no longer connected is dialled back at the
+    /// addresses the swarm knows for it (identify's, or added with
+    /// `Swarm::add_peer_address`), as go-waku does; one that cannot be
+    /// dialled (js-waku does not listen) fails the push, and is not dialled
+    /// again for [`REDIAL_BACKOFF`]. The message is encoded once for all
+    /// subscribers.
     pub fn push(&mut self, pubsub_topic: &str, message: &WakuMessage) -> usize {
         let now = Instant::now();
         let peers = self
@@ -204,14 +227,26 @@ impl Service {
         }));
         let mut started = 0;
         for peer in peers {
-            if self.connected.contains_key(&peer) {
-                let id = self.inner.push.send_request(&peer, frame.clone());
-                self.pushes.insert(id, peer);
-                started += 1;
-            } else {
-                self.events
-                    .push_back(ServiceEvent::PushFailed { peer, error: None });
-                self.push_failed(peer, now);
+            let recent_dial_failure = self
+                .dial_failed
+                .get(&peer)
+                .map(|at| now.saturating_duration_since(*at))
+                .filter(|ago| *ago < REDIAL_BACKOFF);
+            match recent_dial_failure {
+                Some(ago) if !self.connected.contains_key(&peer) => {
+                    self.events.push_back(ServiceEvent::PushFailed {
+                        peer,
+                        reason: PushFailure::NotConnected(ago),
+                    });
+                    self.push_failed(peer, now);
+                }
+                _ => {
+                    // Over the connection the subscriber opened, or a new
+                    // one request-response dials.
+                    let id = self.inner.push.send_request(&peer, frame.clone());
+                    self.pushes.insert(id, peer);
+                    started += 1;
+                }
             }
         }
         started
@@ -228,6 +263,7 @@ impl Service {
 
     fn remove(&mut self, peer: PeerId, reason: RemovalReason) {
         self.failing.remove(&peer);
+        self.dial_failed.remove(&peer);
         self.inner.keep_alive.set(peer, false);
         if self.subscriptions.remove_peer(&peer) || reason == RemovalReason::Expired {
             tracing::debug!(%peer, ?reason, "filter subscriber removed");
@@ -416,12 +452,16 @@ impl Service {
                 ..
             }) => {
                 self.pushes.remove(&request_id);
+                let now = Instant::now();
+                if matches!(error, OutboundFailure::DialFailure) {
+                    self.dial_failed.insert(peer, now);
+                }
                 tracing::debug!(%peer, %error, "filter push failed");
                 self.events.push_back(ServiceEvent::PushFailed {
                     peer,
-                    error: Some(error),
+                    reason: PushFailure::Stream(error),
                 });
-                self.push_failed(peer, Instant::now());
+                self.push_failed(peer, now);
             }
             InnerEvent::Push(_) => {}
             InnerEvent::KeepAlive(never) => match never {},
@@ -486,6 +526,7 @@ impl NetworkBehaviour for Service {
         match event {
             FromSwarm::ConnectionEstablished(e) => {
                 *self.connected.entry(e.peer_id).or_default() += 1;
+                self.dial_failed.remove(&e.peer_id);
             }
             FromSwarm::ConnectionClosed(c) => {
                 if c.remaining_established == 0 {

@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::{CONTENT, TOPIC, feed, message, request, service, status, unlimited};
-use waku_filter::{RateLimit, RemovalReason, ServiceConfig, ServiceEvent};
+use waku_filter::{PushFailure, RateLimit, RemovalReason, ServiceConfig, ServiceEvent};
 
 // spec: FILTER-028
 #[tokio::test]
@@ -111,15 +111,35 @@ async fn a_subscriber_that_stays_unreachable_is_dropped() {
             _ => None,
         })
         .await;
-    // The service does not dial it: the push fails at once.
-    assert_eq!(feed(&server, TOPIC, message(CONTENT, b"x")).await, 0);
+    // The service dials it back, which fails (the client never listened);
+    // the next push within the backoff fails at once, without a dial.
+    assert_eq!(feed(&server, TOPIC, message(CONTENT, b"x")).await, 1);
     let failed = server
-        .wait_behaviour("the failed push", |e| match e {
-            ServiceEvent::PushFailed { peer, error } => Some((peer, error.is_none())),
+        .wait_behaviour("the failed dial back", |e| match e {
+            ServiceEvent::PushFailed { peer, reason } => Some((peer, reason)),
             _ => None,
         })
         .await;
-    assert_eq!(failed, (gone, true));
+    assert_eq!(failed.0, gone);
+    assert!(
+        matches!(
+            failed.1,
+            PushFailure::Stream(libp2p::request_response::OutboundFailure::DialFailure)
+        ),
+        "{:?}",
+        failed.1
+    );
+    assert_eq!(feed(&server, TOPIC, message(CONTENT, b"y")).await, 0);
+    let failed = server
+        .wait_behaviour("the failed push", |e| match e {
+            ServiceEvent::PushFailed { peer, reason } => Some((peer, reason)),
+            _ => None,
+        })
+        .await;
+    assert!(
+        matches!(failed, (p, PushFailure::NotConnected(_)) if p == gone),
+        "{failed:?}"
+    );
     assert!(server.with(move |s| s.behaviour().subscriber_count()).await == 1);
     let removed = server
         .wait_behaviour("the removal", |e| match e {
@@ -222,7 +242,15 @@ async fn a_connected_subscriber_that_refuses_pushes_is_dropped() {
     assert_eq!(feed(&server, TOPIC, message(CONTENT, b"1")).await, 1);
     let failed = server
         .wait_behaviour("the refused push", |e| match e {
-            ServiceEvent::PushFailed { peer, error } => Some((peer, error.is_some())),
+            ServiceEvent::PushFailed { peer, reason } => Some((
+                peer,
+                matches!(
+                    reason,
+                    PushFailure::Stream(
+                        libp2p::request_response::OutboundFailure::UnsupportedProtocols
+                    )
+                ),
+            )),
             _ => None,
         })
         .await;

@@ -86,6 +86,41 @@ async fn pushes_use_the_connection_the_non_listening_client_opened() {
     );
 }
 
+// A subscriber that listens and lost its connection is dialled back, as
+// go-waku's service does (within the push timeout).
+// spec: FILTER-030
+#[tokio::test]
+async fn a_listening_subscriber_whose_connection_dropped_is_dialled_back() {
+    let (server, addr) = service(unlimited()).await;
+    let mut client = common::client(server.id, addr).await;
+    let client_addr = client.listen().await;
+    common::subscribe(&mut client, server.id).await;
+    // What identify tells a node about the subscriber's listen address.
+    let client_id = client.id;
+    server
+        .with(move |s| s.add_peer_address(client_id, client_addr))
+        .await;
+    assert!(
+        server
+            .with(move |s| s.disconnect_peer_id(client_id))
+            .await
+            .is_ok()
+    );
+    client
+        .wait("the disconnection", |e| match e {
+            libp2p::swarm::SwarmEvent::ConnectionClosed { .. } => Some(()),
+            _ => None,
+        })
+        .await;
+    assert!(!server.with(move |s| s.is_connected(&client_id)).await);
+
+    let sent = message(CONTENT, b"after the drop");
+    assert_eq!(feed(&server, TOPIC, sent.clone()).await, 1);
+    let (from, topic, got) = next_message(&mut client).await;
+    assert_eq!((from, topic.as_str(), got), (server.id, TOPIC, sent));
+    assert!(server.with(move |s| s.is_connected(&client_id)).await);
+}
+
 /// A raw peer that pushes arbitrary bytes to a client.
 async fn rogue_pusher(client: &mut Peer<waku_filter::Client>) -> Peer<Raw> {
     // It reads each stream to its end, to see what the client writes back.

@@ -1245,8 +1245,8 @@ impl Node {
                 debug!(%peer, ?reason, "filter subscriber removed");
                 self.node_metrics.filter_subscribers(subscribers);
             }
-            ServiceEvent::PushFailed { peer, error } => {
-                debug!(%peer, ?error, "filter push failed");
+            ServiceEvent::PushFailed { peer, reason } => {
+                debug!(%peer, %reason, "filter push failed");
                 self.node_metrics
                     .filter_error(crate::metrics::FILTER_PUSH_FAILURE);
             }
