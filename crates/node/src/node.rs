@@ -1180,7 +1180,7 @@ impl Node {
 
     /// Asks a v3 query of a store node that serves only the legacy store.
     fn store_v3_over_legacy(&mut self, pending: PendingV3) {
-        let query = match self.store_requests.to_history_query(&pending.request) {
+        let query = match self.store_requests.history_query_for(&pending.request) {
             Ok(query) => query,
             Err(e) => {
                 let _ = pending.reply.send(Err(e));
@@ -1222,7 +1222,7 @@ impl Node {
             PendingLegacy::ForV3 { request, reply } => {
                 let _ = reply.send(
                     result
-                        .map(|response| self.store_requests.to_store_response(&request, response)),
+                        .map(|response| self.store_requests.store_response_from_legacy(&request, response)),
                 );
             }
         }

@@ -70,7 +70,7 @@ impl StoreRequests {
     }
 
     /// The legacy form of a v3 `request`.
-    pub(crate) fn to_history_query(
+    pub(crate) fn history_query_for(
         &self,
         request: &StoreQueryRequest,
     ) -> Result<HistoryQuery, RequestError> {
@@ -120,7 +120,7 @@ impl StoreRequests {
     }
 
     /// The v3 form of the legacy answer `response` to `request`.
-    pub(crate) fn to_store_response(
+    pub(crate) fn store_response_from_legacy(
         &mut self,
         request: &StoreQueryRequest,
         response: HistoryResponse,
@@ -177,7 +177,7 @@ mod tests {
     #[test]
     fn a_v3_query_and_its_pages_go_through_legacy() {
         let mut requests = StoreRequests::default();
-        let query = requests.to_history_query(&request()).unwrap();
+        let query = requests.history_query_for(&request()).unwrap();
         assert_eq!(query.pubsub_topic.as_deref(), Some("/waku/2/rs/42/0"));
         assert_eq!(query.content_filters[0].content_topic, "/app/1/chat/proto");
         assert_eq!((query.start_time, query.end_time), (Some(1), Some(2)));
@@ -199,7 +199,7 @@ mod tests {
             }),
             error: Some(0),
         };
-        let page = requests.to_store_response(&request(), answer);
+        let page = requests.store_response_from_legacy(&request(), answer);
         let hash = message_hash("/waku/2/rs/42/0", &a);
         assert_eq!(page.entries[0].hash, hash);
         assert_eq!(
@@ -210,14 +210,14 @@ mod tests {
         // The next page continues from the remembered Index.
         let mut next = request();
         next.pagination_cursor = Some(hash.as_bytes().to_vec());
-        let query = requests.to_history_query(&next).unwrap();
+        let query = requests.history_query_for(&next).unwrap();
         assert_eq!(query.paging_info.unwrap().cursor, Some(index));
         // An unknown cursor and hash lookups have no legacy form.
         next.pagination_cursor = Some(vec![1; 32]);
-        assert!(requests.to_history_query(&next).is_err());
+        assert!(requests.history_query_for(&next).is_err());
         let mut lookup = request();
         lookup.message_hashes = vec![vec![1; 32]];
-        assert!(requests.to_history_query(&lookup).is_err());
+        assert!(requests.history_query_for(&lookup).is_err());
     }
 
     #[test]
