@@ -1220,10 +1220,10 @@ impl Node {
                 let _ = reply.send(result);
             }
             PendingLegacy::ForV3 { request, reply } => {
-                let _ = reply.send(
-                    result
-                        .map(|response| self.store_requests.store_response_from_legacy(&request, response)),
-                );
+                let _ = reply.send(result.map(|response| {
+                    self.store_requests
+                        .store_response_from_legacy(&request, response)
+                }));
             }
         }
     }

@@ -6,8 +6,9 @@
 //! - publish-to-delivery latency at a paced 1,000 msg/s (5,000 messages after
 //!   500 of warm-up), printed as percentiles: the time from just before
 //!   `Relay::publish` in A's swarm task to B's swarm emitting the
-//!   `RelayEvent::Message`; measured on fresh nodes, then again after the
-//!   throughput run.
+//!   `RelayEvent::Message`; measured on fresh nodes (5,000 after 500 of
+//!   warm-up), then right after the throughput run in six consecutive
+//!   windows of 2,000 messages (2 s each), to see how soon latency is back.
 //!
 //! Run: `cargo bench -p waku-relay --bench two_nodes`.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
@@ -197,9 +198,8 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[idx]
 }
 
-fn latency(pair: &mut Pair, label: &str) {
-    const WARM_UP: usize = 500;
-    const MEASURED: usize = 5000;
+/// Paced latency over `measured` messages after `warm_up` unmeasured ones.
+fn latency(pair: &mut Pair, label: &str, warm_up: usize, measured: usize) {
     let Pair {
         rt, a, delivered, ..
     } = pair;
@@ -211,8 +211,8 @@ fn latency(pair: &mut Pair, label: &str) {
         // a burst that would measure queueing instead of latency.
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let started = Instant::now();
-        let first = SEQ.fetch_add((WARM_UP + MEASURED) as u64, Ordering::Relaxed);
-        for seq in first..first + (WARM_UP + MEASURED) as u64 {
+        let first = SEQ.fetch_add((warm_up + measured) as u64, Ordering::Relaxed);
+        for seq in first..first + (warm_up + measured) as u64 {
             tick.tick().await;
             let sent_tx = sent_tx.clone();
             a.send(Box::new(move |s| {
@@ -222,19 +222,19 @@ fn latency(pair: &mut Pair, label: &str) {
             }))
             .unwrap();
         }
-        let rate = (WARM_UP + MEASURED) as f64 / started.elapsed().as_secs_f64();
+        let rate = (warm_up + measured) as f64 / started.elapsed().as_secs_f64();
         let mut sent_at = std::collections::HashMap::new();
-        let mut latencies = Vec::with_capacity(MEASURED);
-        for _ in 0..WARM_UP + MEASURED {
+        let mut latencies = Vec::with_capacity(measured);
+        for _ in 0..warm_up + measured {
             let (seq, t0) = sent_rx.recv().await.unwrap();
             sent_at.insert(seq, t0);
         }
-        for _ in 0..WARM_UP + MEASURED {
+        for _ in 0..warm_up + measured {
             let (t1, seq) = tokio::time::timeout(Duration::from_secs(30), delivered.recv())
                 .await
                 .expect("message lost")
                 .unwrap();
-            if seq >= first + WARM_UP as u64 {
+            if seq >= first + warm_up as u64 {
                 latencies.push(t1.duration_since(sent_at[&seq]));
             }
         }
@@ -259,9 +259,18 @@ fn latency(pair: &mut Pair, label: &str) {
 fn main() {
     let mut criterion = Criterion::default().configure_from_args();
     let mut pair = pair();
-    latency(&mut pair, "fresh nodes");
+    latency(&mut pair, "fresh nodes", 500, 5000);
     throughput(&mut criterion, &mut pair);
-    latency(&mut pair, "after the throughput run");
+    // Right after the saturation, in consecutive 2 s windows: when is the
+    // p99 back under 1 ms?
+    let stopped = Instant::now();
+    for _ in 0..6 {
+        let label = format!(
+            "after the throughput run, from {:.1} s",
+            stopped.elapsed().as_secs_f64()
+        );
+        latency(&mut pair, &label, 0, 2000);
+    }
     // Keep B's sender alive until the end.
     drop(pair.b);
     criterion.final_summary();

@@ -252,3 +252,59 @@ async fn a_peer_whose_queue_stays_full_is_dropped() {
     )
     .await;
 }
+
+// Two relay nodes: A floods B with 10 000 messages as fast as it can
+// publish them (whatever does not fit the queue is dropped), then sends a
+// steady 50 msg/s for 2 s. Once the flood stops, relay must serve again
+// within seconds: every steady message reaches B.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_flood_messages_flow_again_within_seconds() {
+    let a = spawn_relay(relay_config()).await;
+    let mut b = spawn_relay(relay_config()).await;
+    for n in [&a, &b] {
+        n.behaviour(|r| r.subscribe(SHARD).unwrap()).await;
+    }
+    a.connect(&b).await;
+    wait_mesh(&a, SHARD, b.peer_id).await;
+
+    for batch in 0..100 {
+        a.behaviour(move |r| {
+            for i in 0..100 {
+                // Full queues are expected here: the flood is meant to
+                // overflow them.
+                let _ = r.publish(SHARD, message(&format!("flood {batch} {i}")));
+            }
+        })
+        .await;
+        tokio::task::yield_now().await;
+    }
+    let flood_end = tokio::time::Instant::now();
+
+    let steady: Vec<String> = (0..100).map(|i| format!("steady {i}")).collect();
+    for text in &steady {
+        let text = text.clone();
+        let published = a.behaviour(move |r| r.publish(SHARD, message(&text))).await;
+        assert!(
+            published.is_ok(),
+            "{:?} after the flood: {published:?}",
+            flood_end.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // All steady messages arrive (the flood's before them may or may not).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut missing: std::collections::HashSet<String> = steady.into_iter().collect();
+    while !missing.is_empty() {
+        match tokio::time::timeout_at(deadline, b.events.recv()).await {
+            Ok(Some(RelayEvent::Message { message, .. })) => {
+                missing.remove(&String::from_utf8_lossy(&message.payload).into_owned());
+            }
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => panic!(
+                "{} steady messages never arrived ({:?} after the flood)",
+                missing.len(),
+                flood_end.elapsed()
+            ),
+        }
+    }
+}
