@@ -256,7 +256,8 @@ async fn a_peer_whose_queue_stays_full_is_dropped() {
 // Two relay nodes: A floods B with 10 000 messages as fast as it can
 // publish them (whatever does not fit the queue is dropped), then sends a
 // steady 50 msg/s for 2 s. Once the flood stops, relay must serve again
-// within seconds: every steady message reaches B.
+// within seconds: a publish refused while the queue still holds the flood
+// is taken again within 5 s, and every steady message reaches B.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_flood_messages_flow_again_within_seconds() {
     let a = spawn_relay(relay_config()).await;
@@ -282,13 +283,23 @@ async fn after_a_flood_messages_flow_again_within_seconds() {
 
     let steady: Vec<String> = (0..100).map(|i| format!("steady {i}")).collect();
     for text in &steady {
-        let text = text.clone();
-        let published = a.behaviour(move |r| r.publish(SHARD, message(&text))).await;
-        assert!(
-            published.is_ok(),
-            "{:?} after the flood: {published:?}",
-            flood_end.elapsed()
-        );
+        // The queue to B may still hold the flood: a full queue refuses a
+        // publish (service degrades), but must take it again within
+        // seconds (never wedged).
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let text = text.clone();
+            let published = a.behaviour(move |r| r.publish(SHARD, message(&text))).await;
+            match published {
+                Ok(_) => break,
+                Err(waku_relay::PublishError::QueuesFull(_))
+                    if tokio::time::Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Err(e) => panic!("{:?} after the flood: {e}", flood_end.elapsed()),
+            }
+        }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // All steady messages arrive (the flood's before them may or may not).
