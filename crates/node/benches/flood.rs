@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use common::{Wakunode, http};
 use libp2p::Multiaddr;
-use libp2p::swarm::SwarmEvent;
+use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use waku_core::{WakuMessage, now_nanos};
 use waku_lightpush::{Client, ClientConfig, ClientEvent};
 use waku_testkit::Peer;
@@ -36,6 +36,14 @@ const FLOOD: usize = 10_000;
 const IN_FLIGHT: usize = 64;
 const STEADY: usize = 1_000;
 const STEADY_EVERY: Duration = Duration::from_millis(10);
+
+/// The pushing client: lightpush, and metadata answered as a cluster-42
+/// light node would (the node drops peers that do not).
+#[derive(NetworkBehaviour)]
+struct Pusher {
+    lightpush: Client,
+    metadata: waku_metadata::Behaviour,
+}
 
 fn message(text: &str) -> WakuMessage {
     let mut m = WakuMessage::new(text.as_bytes().to_vec(), "/flood/1/bench/proto");
@@ -87,10 +95,11 @@ impl Outcomes {
 }
 
 /// Pushes `text` to `service` through the client.
-async fn push(client: &Peer<Client>, service: libp2p::PeerId, text: String) {
+async fn push(client: &Peer<Pusher>, service: libp2p::PeerId, text: String) {
     client
         .with(move |s| {
             s.behaviour_mut()
+                .lightpush
                 .push(&service, Some(SHARD.to_owned()), message(&text));
         })
         .await;
@@ -127,11 +136,14 @@ fn main() {
         let Some(libp2p::multiaddr::Protocol::P2p(service)) = addr.iter().last() else {
             panic!("no peer id in {addr}");
         };
-        let client = Client::new(
-            ClientConfig::default()
-                .with_max_concurrent_streams(4 * IN_FLIGHT)
-                .with_request_timeout(Duration::from_secs(60)),
-        );
+        let client = Pusher {
+            lightpush: Client::new(
+                ClientConfig::default()
+                    .with_max_concurrent_streams(4 * IN_FLIGHT)
+                    .with_request_timeout(Duration::from_secs(60)),
+            ),
+            metadata: waku_metadata::Behaviour::new(waku_metadata::Config::new(42)),
+        };
         let mut client = Peer::spawn(waku_testkit::swarm(client));
         client.connect(addr, service).await;
 
@@ -143,7 +155,7 @@ fn main() {
                 push(&client, service, format!("flood {sent}")).await;
                 sent += 1;
             }
-            if let SwarmEvent::Behaviour(event) = client.next().await {
+            if let SwarmEvent::Behaviour(PusherEvent::Lightpush(event)) = client.next().await {
                 flood.record(&event);
                 done += 1;
             }
@@ -160,7 +172,7 @@ fn main() {
             steady_sent.insert(text.clone(), Instant::now());
             push(&client, service, text).await;
             while let Ok(event) = tokio::time::timeout(Duration::ZERO, client.next()).await {
-                if let SwarmEvent::Behaviour(event) = event {
+                if let SwarmEvent::Behaviour(PusherEvent::Lightpush(event)) = event {
                     steady.record(&event);
                 }
             }
