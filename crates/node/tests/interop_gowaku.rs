@@ -262,6 +262,24 @@ async fn relays(
     .await
 }
 
+/// Reads `path` (a message list drained on read) at `rest` until every
+/// payload of `texts` has shown up; false after 20 s.
+async fn drained_all(rest: SocketAddr, path: &str, texts: &[&str]) -> bool {
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    eventually(Duration::from_secs(20), || {
+        let seen = seen.clone();
+        async move {
+            let (_, body) = http(rest, "GET", path, None).await;
+            let mut seen = seen.lock().unwrap();
+            seen.extend(payloads(
+                &serde_json::from_str(&body).unwrap_or(Value::Null),
+            ));
+            texts.iter().all(|t| seen.iter().any(|p| p == t))
+        }
+    })
+    .await
+}
+
 /// The peers `rest` (either implementation) lists as connected.
 async fn connected_peers(rest: SocketAddr) -> Vec<String> {
     let (status, body) = http(rest, "GET", "/admin/v1/peers", None).await;
@@ -490,20 +508,7 @@ async fn go_waku_uses_our_store_filter_and_lightpush() {
         assert_eq!(status, 200, "{body}");
     }
     let filter_read = format!("/filter/v2/messages/{SHARD_PATH}/{CT_PATH}");
-    let filter_read = filter_read.as_str();
-    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
-    let got_pushes = eventually(Duration::from_secs(20), || {
-        let seen = seen.clone();
-        async move {
-            let (_, body) = http(gr, "GET", filter_read, None).await;
-            seen.lock().unwrap().extend(payloads(
-                &serde_json::from_str(&body).unwrap_or(Value::Null),
-            ));
-            let seen = seen.lock().unwrap();
-            seen.iter().any(|p| p == "stored one") && seen.iter().any(|p| p == "stored two")
-        }
-    })
-    .await;
+    let got_pushes = drained_all(gr, &filter_read, &["stored one", "stored two"]).await;
     assert!(
         got_pushes,
         "go-waku got no filter push\nours:\n{}\ngo-waku:\n{}",
@@ -618,20 +623,7 @@ async fn we_use_go_wakus_filter_legacy_lightpush_and_legacy_store() {
         assert_eq!(status, 200, "{body}");
     }
     let filter_read = format!("/filter/v2/messages/{CT_PATH}");
-    let filter_read = filter_read.as_str();
-    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
-    let got_pushes = eventually(Duration::from_secs(20), || {
-        let seen = seen.clone();
-        async move {
-            let (_, body) = http(or, "GET", filter_read, None).await;
-            seen.lock().unwrap().extend(payloads(
-                &serde_json::from_str(&body).unwrap_or(Value::Null),
-            ));
-            let seen = seen.lock().unwrap();
-            seen.iter().any(|p| p == "go one") && seen.iter().any(|p| p == "go two")
-        }
-    })
-    .await;
+    let got_pushes = drained_all(or, &filter_read, &["go one", "go two"]).await;
     assert!(
         got_pushes,
         "no push from go-waku\nours:\n{}\ngo-waku:\n{}",
