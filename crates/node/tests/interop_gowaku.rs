@@ -280,6 +280,28 @@ async fn drained_all(rest: SocketAddr, path: &str, texts: &[&str]) -> bool {
     .await
 }
 
+/// The filter client behind `subscriber` subscribes to CT on SHARD at its
+/// filter node, `publisher` relays `texts`, and the pushes are read from
+/// `read` at `subscriber`; false when they do not all arrive.
+async fn filter_round(
+    subscriber: SocketAddr,
+    publisher: SocketAddr,
+    read: &str,
+    texts: &[&str],
+) -> bool {
+    let sub =
+        json!({"requestId": "interop-1", "contentFilters": [CT], "pubsubTopic": SHARD}).to_string();
+    let (status, text) = http(subscriber, "POST", "/filter/v2/subscriptions", Some(&sub)).await;
+    assert_eq!(status, 200, "filter subscription: {text}");
+    let publish = format!("/relay/v1/messages/{SHARD_PATH}");
+    for text in texts {
+        let body = message(text).to_string();
+        let (status, answer) = http(publisher, "POST", &publish, Some(&body)).await;
+        assert_eq!(status, 200, "{answer}");
+    }
+    drained_all(subscriber, read, texts).await
+}
+
 /// The peers `rest` (either implementation) lists as connected.
 async fn connected_peers(rest: SocketAddr) -> Vec<String> {
     let (status, body) = http(rest, "GET", "/admin/v1/peers", None).await;
@@ -498,17 +520,8 @@ async fn go_waku_uses_our_store_filter_and_lightpush() {
     );
 
     // Filter: go-waku subscribes at our node, we relay, it gets the push.
-    let sub =
-        json!({"requestId": "go-1", "contentFilters": [CT], "pubsubTopic": SHARD}).to_string();
-    let (status, text) = http(gr, "POST", "/filter/v2/subscriptions", Some(&sub)).await;
-    assert_eq!(status, 200, "{text}\n{}", go.log());
-    let publish = format!("/relay/v1/messages/{SHARD_PATH}");
-    for text in ["stored one", "stored two"] {
-        let (status, body) = http(or, "POST", &publish, Some(&message(text).to_string())).await;
-        assert_eq!(status, 200, "{body}");
-    }
     let filter_read = format!("/filter/v2/messages/{SHARD_PATH}/{CT_PATH}");
-    let got_pushes = drained_all(gr, &filter_read, &["stored one", "stored two"]).await;
+    let got_pushes = filter_round(gr, or, &filter_read, &["stored one", "stored two"]).await;
     assert!(
         got_pushes,
         "go-waku got no filter push\nours:\n{}\ngo-waku:\n{}",
@@ -613,17 +626,8 @@ async fn we_use_go_wakus_filter_legacy_lightpush_and_legacy_store() {
     );
 
     // Filter: we subscribe at go-waku; go-waku relays; we get the push.
-    let sub =
-        json!({"requestId": "rs-1", "contentFilters": [CT], "pubsubTopic": SHARD}).to_string();
-    let (status, text) = http(or, "POST", "/filter/v2/subscriptions", Some(&sub)).await;
-    assert_eq!(status, 200, "{text}\n{}", ours.log());
-    let publish = format!("/relay/v1/messages/{SHARD_PATH}");
-    for text in ["go one", "go two"] {
-        let (status, body) = http(gr, "POST", &publish, Some(&message(text).to_string())).await;
-        assert_eq!(status, 200, "{body}");
-    }
     let filter_read = format!("/filter/v2/messages/{CT_PATH}");
-    let got_pushes = drained_all(or, &filter_read, &["go one", "go two"]).await;
+    let got_pushes = filter_round(or, gr, &filter_read, &["go one", "go two"]).await;
     assert!(
         got_pushes,
         "no push from go-waku\nours:\n{}\ngo-waku:\n{}",

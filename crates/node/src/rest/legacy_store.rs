@@ -15,7 +15,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use libp2p::Multiaddr;
-use libp2p::multiaddr::Protocol;
 use serde_json::{Map, Value, json};
 use waku_core::WakuMessage;
 use waku_store::proto::v2beta4::paging_info::Direction;
@@ -25,9 +24,8 @@ use waku_store::proto::v2beta4::{
 
 use super::RestState;
 use super::json::B64;
-use super::status::{NODE_TIMEOUT, text};
-use super::store::{many, message_json, parse_params, percent_decode, single};
-use crate::RequestError;
+use super::status::text;
+use super::store::{many, message_json, parse_params, peer_of, percent_decode, remote, single};
 
 const DEFAULT_PAGE_SIZE: u64 = 20;
 const MAX_PAGE_SIZE: u64 = 100;
@@ -154,33 +152,11 @@ pub(crate) async fn messages(State(state): State<RestState>, RawQuery(raw): RawQ
             ),
         };
     }
-    let peer = match peer {
-        Some(addr) => match addr.iter().last() {
-            Some(Protocol::P2p(id)) => Some((id, addr)),
-            _ => {
-                return text(
-                    StatusCode::BAD_REQUEST,
-                    "Failed parsing remote peer info: the address must end with /p2p/<peer id>",
-                );
-            }
-        },
-        None => None,
+    let peer = match peer_of(peer) {
+        Ok(peer) => peer,
+        Err(reason) => return text(StatusCode::BAD_REQUEST, reason),
     };
-    match tokio::time::timeout(NODE_TIMEOUT, state.node.legacy_store_query(peer, query)).await {
-        Err(_) => text(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "No history response received (timeout)",
-        ),
-        Ok(Err(RequestError::NoPeer)) => text(
-            StatusCode::PRECONDITION_FAILED,
-            "No suitable service peer & no discovery method",
-        ),
-        Ok(Err(e)) => text(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("Error occurred in queryFut.read() [{e}]"),
-        ),
-        Ok(Ok(response)) => response_json(response),
-    }
+    remote(state.node.legacy_store_query(peer, query), response_json).await
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use libp2p::Multiaddr;
 use libp2p::multiaddr::Protocol;
+use libp2p::{Multiaddr, PeerId};
 use serde_json::{Map, Value, json};
 use waku_core::{MessageHash, WakuMessage};
 use waku_store::proto::StoreQueryRequest;
@@ -224,6 +224,43 @@ fn response_json(
     Json(Value::Object(body)).into_response()
 }
 
+/// The store peer named by `peerAddr`, or the 400 text when the address
+/// does not end with `/p2p/<peer id>`.
+pub(super) fn peer_of(
+    addr: Option<Multiaddr>,
+) -> Result<Option<(PeerId, Multiaddr)>, &'static str> {
+    match addr {
+        None => Ok(None),
+        Some(addr) => match addr.iter().last() {
+            Some(Protocol::P2p(id)) => Ok(Some((id, addr))),
+            _ => Err("Failed parsing remote peer info: the address must end with /p2p/<peer id>"),
+        },
+    }
+}
+
+/// The answer to a query sent to a store node: `ok` of its response, or
+/// nwaku's 500 (timeout, failure) and 412 (no store peer) texts.
+pub(super) async fn remote<T>(
+    query: impl Future<Output = Result<T, RequestError>>,
+    ok: impl FnOnce(T) -> Response,
+) -> Response {
+    match tokio::time::timeout(NODE_TIMEOUT, query).await {
+        Err(_) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "No history response received (timeout)",
+        ),
+        Ok(Err(RequestError::NoPeer)) => text(
+            StatusCode::PRECONDITION_FAILED,
+            "No suitable service peer & no discovery method",
+        ),
+        Ok(Err(e)) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("Error occurred in queryFut.read() [{e}]"),
+        ),
+        Ok(Ok(r)) => ok(r),
+    }
+}
+
 /// `GET /store/v3/messages`.
 pub(crate) async fn messages(State(state): State<RestState>, RawQuery(raw): RawQuery) -> Response {
     let (mut request, peer) = match build_request(raw.as_deref()) {
@@ -259,41 +296,20 @@ pub(crate) async fn messages(State(state): State<RestState>, RawQuery(raw): RawQ
             .and_then(MessageHash::from_slice);
         return response_json(&response.request_id, code, &desc, entries, cursor);
     }
-    let peer = match peer {
-        Some(addr) => match addr.iter().last() {
-            Some(Protocol::P2p(id)) => Some((id, addr)),
-            _ => {
-                return text(
-                    StatusCode::BAD_REQUEST,
-                    "Failed parsing remote peer info: the address must end with /p2p/<peer id>",
-                );
-            }
-        },
-        None => None,
+    let peer = match peer_of(peer) {
+        Ok(peer) => peer,
+        Err(reason) => return text(StatusCode::BAD_REQUEST, reason),
     };
     request.request_id = hex::encode(rand::random::<[u8; 10]>());
-    match tokio::time::timeout(NODE_TIMEOUT, state.node.store_query(peer, request)).await {
-        Err(_) => text(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "No history response received (timeout)",
-        ),
-        Ok(Err(RequestError::NoPeer)) => text(
-            StatusCode::PRECONDITION_FAILED,
-            "No suitable service peer & no discovery method",
-        ),
-        Ok(Err(e)) => text(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("Error occurred in queryFut.read() [{e}]"),
-        ),
-        Ok(Ok(r)) => {
-            let entries = r.entries.into_iter().map(|e| (e.hash, e.value)).collect();
-            response_json(
-                &r.request_id,
-                r.status_code,
-                r.status_desc.as_deref().unwrap_or("OK"),
-                entries,
-                r.cursor,
-            )
-        }
-    }
+    remote(state.node.store_query(peer, request), |r| {
+        let entries = r.entries.into_iter().map(|e| (e.hash, e.value)).collect();
+        response_json(
+            &r.request_id,
+            r.status_code,
+            r.status_desc.as_deref().unwrap_or("OK"),
+            entries,
+            r.cursor,
+        )
+    })
+    .await
 }
