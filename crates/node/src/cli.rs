@@ -203,12 +203,115 @@ const DEPENDENT_FLAGS: &[(&str, &str)] = &[
     ("metrics_server_port", "metrics_server"),
 ];
 
+/// nwaku flags for features this node does not have yet (discovery, peer
+/// management, RLN, store sync, mix, ...), and whether each takes a value
+/// (`--flag=v` or `--flag v`) or is a boolean (`--flag`, `--flag=false`).
+/// They are accepted and ignored with a warning, so that command lines,
+/// compose files and test suites written for nwaku start this node; flags
+/// nwaku does not know either stay an error. Left out on purpose:
+/// `--config-file`, `--preset` and `--ports-shift`, which decide what node
+/// runs and must not be ignored.
+const NWAKU_FLAGS_NOT_YET: &[(&str, bool)] = &[
+    ("agent-string", true),
+    ("discv5-bits-per-hop", true),
+    ("discv5-bootstrap-node", true),
+    ("discv5-bucket-ip-limit", true),
+    ("discv5-discovery", false),
+    ("discv5-enr-auto-update", false),
+    ("discv5-table-ip-limit", true),
+    ("discv5-udp-port", true),
+    ("dns-addrs-name-server", true),
+    ("dns-discovery", false),
+    ("dns-discovery-url", true),
+    ("dns4-domain-name", true),
+    ("ext-multiaddr", true),
+    ("ext-multiaddr-only", false),
+    ("ip-colocation-limit", true),
+    ("keep-alive", false),
+    ("log-format", true),
+    ("max-connections", true),
+    ("max-relay-peers", true),
+    ("metrics-logging", false),
+    ("mix", false),
+    ("mixkey", true),
+    ("mixnode", true),
+    ("peer-exchange", false),
+    ("peer-exchange-node", true),
+    ("peer-persistence", false),
+    ("peer-store-capacity", true),
+    ("relay-client", false),
+    ("relay-peer-exchange", false),
+    ("relay-service-ratio", true),
+    ("relay-shard-manager", false),
+    ("reliability", false),
+    ("rendezvous", false),
+    ("rest-allow-origin", true),
+    ("rln-relay", false),
+    ("rln-relay-chain-id", true),
+    ("rln-relay-cred-password", true),
+    ("rln-relay-cred-path", true),
+    ("rln-relay-dynamic", false),
+    ("rln-relay-epoch-sec", true),
+    ("rln-relay-eth-client-address", true),
+    ("rln-relay-eth-contract-address", true),
+    ("rln-relay-eth-private-key", true),
+    ("rln-relay-membership-index", true),
+    ("rln-relay-user-message-limit", true),
+    ("store-message-db-migration", false),
+    ("store-message-db-vacuum", false),
+    ("store-resume", false),
+    ("store-sync", false),
+    ("store-sync-interval", true),
+    ("store-sync-range", true),
+    ("store-sync-relay-jitter", true),
+];
+
+/// Removes the [`NWAKU_FLAGS_NOT_YET`] from `args` (with their values), and
+/// says which were given.
+fn strip_flags_not_yet(args: Vec<std::ffi::OsString>) -> (Vec<std::ffi::OsString>, Vec<String>) {
+    let mut kept = Vec::with_capacity(args.len());
+    let mut ignored = Vec::new();
+    let mut args = args.into_iter().peekable();
+    while let Some(arg) = args.next() {
+        let text = arg.to_string_lossy();
+        let known = text.strip_prefix("--").and_then(|flag| {
+            let (name, inline) = match flag.split_once('=') {
+                Some((name, _)) => (name, true),
+                None => (flag, false),
+            };
+            NWAKU_FLAGS_NOT_YET
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(n, takes_value)| (*n, *takes_value, inline))
+        });
+        let Some((name, takes_value, inline)) = known else {
+            kept.push(arg);
+            continue;
+        };
+        if takes_value && !inline {
+            // `--flag value`: the value goes too, unless it is the next flag.
+            if args
+                .peek()
+                .is_some_and(|next| !next.to_string_lossy().starts_with("--"))
+            {
+                args.next();
+            }
+        }
+        ignored.push(format!(
+            "--{name} is an nwaku flag for a feature this node does not have yet: ignored"
+        ));
+    }
+    (kept, ignored)
+}
+
 impl Cli {
     /// Parses the process arguments like [`Parser::try_parse`], also
     /// returning a warning for each flag given on the command line that has
     /// no effect because the flag it depends on is off (for example
-    /// `--legacy-store` without `--store`). nwaku accepts such flags
-    /// silently; an operator should at least be told.
+    /// `--legacy-store` without `--store`; nwaku accepts such flags
+    /// silently, an operator should at least be told), and for each nwaku
+    /// flag of a feature this node does not have yet, which is ignored
+    /// rather than refused.
     pub fn try_parse_with_warnings() -> Result<(Self, Vec<String>), clap::Error> {
         Self::try_parse_from_with_warnings(std::env::args_os())
     }
@@ -220,6 +323,7 @@ impl Cli {
         I: IntoIterator<Item = T>,
         T: Into<std::ffi::OsString> + Clone,
     {
+        let (args, ignored) = strip_flags_not_yet(args.into_iter().map(Into::into).collect());
         let matches = <Self as clap::CommandFactory>::command().try_get_matches_from(args)?;
         let cli = <Self as clap::FromArgMatches>::from_arg_matches(&matches)?;
         // A boolean dependent set to false asks for nothing: no warning.
@@ -234,6 +338,7 @@ impl Cli {
             .filter(|(id, needs)| given(id) && !on(needs))
             .map(|(id, needs)| format!("{} has no effect without {}", flag(id), flag(needs)))
             .collect();
+        warnings.extend(ignored);
         let twn = waku_sharding::NetworkConfig::TWN;
         if cli.cluster_id == twn.cluster_id
             && let Some(count) = cli.num_shards_in_network
@@ -273,6 +378,57 @@ mod tests {
                 "--metrics-server-port has no effect without --metrics-server",
             ]
         );
+    }
+
+    #[test]
+    fn nwaku_flags_of_missing_features_are_ignored_with_a_warning() {
+        let (cli, warnings) = Cli::try_parse_from_with_warnings([
+            "wakunode",
+            "--discv5-discovery",
+            "--discv5-udp-port",
+            "9000",
+            "--cluster-id",
+            "42",
+            "--peer-exchange=true",
+            "--discv5-bootstrap-node=enr:-abc",
+            "--rln-relay-eth-client-address",
+            "http://127.0.0.1:8545",
+            "--metrics-logging=false",
+            "--store-sync",
+            "--relay",
+        ])
+        .unwrap();
+        // The values went with their flags; the flags around them still parse.
+        assert_eq!(cli.cluster_id, 42);
+        assert!(cli.relay);
+        let named: Vec<&str> = warnings
+            .iter()
+            .filter_map(|w| w.split_whitespace().next())
+            .collect();
+        assert_eq!(
+            named,
+            [
+                "--discv5-discovery",
+                "--discv5-udp-port",
+                "--peer-exchange",
+                "--discv5-bootstrap-node",
+                "--rln-relay-eth-client-address",
+                "--metrics-logging",
+                "--store-sync",
+            ]
+        );
+        assert!(
+            warnings[0].ends_with("does not have yet: ignored"),
+            "{warnings:?}"
+        );
+        // A flag nwaku does not know either stays an error, and so do the
+        // nwaku flags that decide what node runs.
+        for refused in ["--no-such-flag", "--config-file=x.toml", "--preset=twn"] {
+            assert!(
+                Cli::try_parse_from_with_warnings(["wakunode", refused]).is_err(),
+                "{refused}"
+            );
+        }
     }
 
     #[test]

@@ -224,6 +224,51 @@ fn flags_without_the_flag_they_need_are_warned_about() {
     assert_eq!(quiet.count("has no effect"), 0, "{}", quiet.log());
 }
 
+// The flags the upstream interop suite and nwaku compose files pass for
+// features this node does not have yet (discovery, peer exchange, RLN, store
+// sync) start the node, with one warning line each.
+#[test]
+fn nwaku_flags_of_features_not_here_yet_start_the_node_with_a_warning() {
+    let node = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--discv5-discovery=true",
+        "--discv5-udp-port=9123",
+        "--discv5-bootstrap-node",
+        "enr:-QESuEC1p_s3xJzAC_XlOuuNrhVUETmfhbm1wxRGis0f7DlqGSw2FM-p2Vn7gmfkTTnAe8Ys2cgGBN8ufJnvzKQFZqFMBgmlkgnY0",
+        "--peer-exchange",
+        "--relay-peer-exchange=false",
+        "--metrics-logging=false",
+        "--dns-discovery=false",
+        "--store-sync=false",
+        "--rln-relay=false",
+        "--rest-admin",
+    ]);
+    for flag in [
+        "--discv5-discovery",
+        "--discv5-udp-port",
+        "--discv5-bootstrap-node",
+        "--peer-exchange",
+        "--relay-peer-exchange",
+        "--metrics-logging",
+        "--dns-discovery",
+        "--store-sync",
+        "--rln-relay",
+    ] {
+        assert_eq!(
+            node.count(&format!(
+                "{flag} is an nwaku flag for a feature this node does not have yet: ignored"
+            )),
+            1,
+            "{flag}\n{}",
+            node.log()
+        );
+    }
+    // A flag nwaku does not know is still refused.
+    let (code, stderr) = run_with(&["--cluster-id", "7", "--discv5-no-such-thing"]);
+    assert_eq!(code, Some(2), "{stderr}");
+}
+
 #[test]
 fn a_protected_shard_that_is_not_subscribed_is_warned_about() {
     let key = "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798";
