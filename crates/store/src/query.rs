@@ -24,9 +24,6 @@ pub enum BadRequest {
         "a query filters either by content (content_topics, time_start, time_end) or by message_hashes, not both"
     )]
     MixedQuery,
-    /// Only one of `pubsub_topic` and `content_topics` is set.
-    #[error("pubsub_topic and content_topics must be set together or not at all")]
-    PartialContentFilter,
     /// Too many content topics.
     #[error("{0} content topics, at most {MAX_CONTENT_TOPICS} are allowed")]
     TooManyContentTopics(usize),
@@ -61,17 +58,16 @@ pub fn page_size(limit: Option<u64>) -> usize {
 /// into a backend query.
 ///
 /// A hash lookup may carry `pubsub_topic` (js-waku always sends it); the
-/// topic then further restricts the lookup, as in nwaku.
+/// topic then further restricts the lookup, as in nwaku. A content query
+/// may give `pubsub_topic` without `content_topics` (every content topic
+/// of that pubsub topic) or the reverse (those content topics on every
+/// pubsub topic): nwaku answers both, where the RFC would refuse them
+/// (STORE-012's deviation).
 pub fn validate_request(req: &StoreQueryRequest) -> Result<MessageQuery, BadRequest> {
     let has_content =
         !req.content_topics.is_empty() || req.time_start.is_some() || req.time_end.is_some();
     if !req.message_hashes.is_empty() && has_content {
         return Err(BadRequest::MixedQuery);
-    }
-    let has_pubsub = req.pubsub_topic.is_some();
-    let has_content_topics = !req.content_topics.is_empty();
-    if req.message_hashes.is_empty() && has_pubsub != has_content_topics {
-        return Err(BadRequest::PartialContentFilter);
     }
     if req.content_topics.len() > MAX_CONTENT_TOPICS {
         return Err(BadRequest::TooManyContentTopics(req.content_topics.len()));

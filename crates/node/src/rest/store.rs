@@ -142,16 +142,14 @@ fn build_request(raw: Option<&str>) -> Result<(StoreQueryRequest, Option<Multiad
         .transpose()?;
     let page_size = match single(&params, "pagesize") {
         None => DEFAULT_PAGE_SIZE,
-        Some(v) => {
-            let n: u64 = v
-                .parse()
-                .map_err(|e| format!("page size parsing error: {e}"))?;
-            if n == 0 {
-                DEFAULT_PAGE_SIZE
-            } else {
-                n.min(MAX_PAGE_SIZE)
-            }
-        }
+        // nwaku takes any integer: zero or less means the default.
+        Some(v) => match v
+            .parse::<i64>()
+            .map_err(|e| format!("page size parsing error: {e}"))?
+        {
+            n if n <= 0 => DEFAULT_PAGE_SIZE,
+            n => u64::try_from(n).map_or(MAX_PAGE_SIZE, |n| n.min(MAX_PAGE_SIZE)),
+        },
     };
     let request = StoreQueryRequest {
         request_id: String::new(),
@@ -312,4 +310,20 @@ pub(crate) async fn messages(State(state): State<RestState>, RawQuery(raw): RawQ
         )
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_size_as_nwaku_reads_it() {
+        let limit = |raw: &str| build_request(Some(raw)).map(|(r, _)| r.pagination_limit);
+        assert_eq!(limit(""), Ok(Some(DEFAULT_PAGE_SIZE)));
+        assert_eq!(limit("pageSize=0"), Ok(Some(DEFAULT_PAGE_SIZE)));
+        assert_eq!(limit("pageSize=-5"), Ok(Some(DEFAULT_PAGE_SIZE)));
+        assert_eq!(limit("pageSize=7"), Ok(Some(7)));
+        assert_eq!(limit("pageSize=500"), Ok(Some(MAX_PAGE_SIZE)));
+        assert!(limit("pageSize=x").is_err());
+    }
 }
