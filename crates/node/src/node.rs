@@ -137,6 +137,45 @@ pub struct Node {
     store_requests: StoreRequests,
 }
 
+/// Logs, for each protocol this node runs, the line nwaku logs when it
+/// mounts it (operators' tooling greps for them).
+fn log_mounted(config: &NodeConfig) {
+    let mut lines = vec![
+        "Created WakuMetadata protocol",
+        "mounting libp2p ping protocol",
+    ];
+    if config.relay {
+        lines.push("mounting relay protocol");
+    }
+    if let Some(store) = &config.store {
+        lines.push("mounting waku store protocol");
+        if store.legacy {
+            lines.push("mounting waku legacy store protocol");
+        }
+    }
+    if config.storenode.is_some() {
+        lines.push("mounting legacy store client");
+    }
+    if config.filter.is_some() {
+        lines.push("mounting filter protocol");
+    }
+    if config.filternode.is_some() {
+        lines.push("mounting filter client");
+    }
+    if config.lightpush {
+        lines.extend(["mounting light push", "mounting legacy light push"]);
+    }
+    if config.lightpushnode.is_some() {
+        lines.extend([
+            "mounting light push client",
+            "mounting legacy light push client",
+        ]);
+    }
+    for line in lines {
+        info!("{line}");
+    }
+}
+
 fn build_relay(
     config: &NodeConfig,
     registry: Option<&mut Registry>,
@@ -318,6 +357,9 @@ impl Node {
         }
         node.start_rest().await?;
         node.dial_staticnodes();
+        log_mounted(&node.config);
+        // The line nwaku logs once it is ready; tooling waits for it.
+        info!("Node setup complete");
         Ok(node)
     }
 

@@ -269,6 +269,35 @@ fn nwaku_flags_of_features_not_here_yet_start_the_node_with_a_warning() {
     assert_eq!(code, Some(2), "{stderr}");
 }
 
+// The start-up lines nwaku's tooling waits for: one per mounted protocol,
+// then "Node setup complete".
+#[test]
+fn logs_nwakus_mount_lines_and_setup_complete() {
+    let node = NodeProcess::spawn_with_store(&[
+        "--cluster-id",
+        "7",
+        "--legacy-store",
+        "--filter",
+        "--lightpush",
+    ]);
+    assert!(
+        node.wait_for("Node setup complete", Duration::from_secs(10)),
+        "{}",
+        node.log()
+    );
+    for line in [
+        "Created WakuMetadata protocol",
+        "mounting relay protocol",
+        "mounting waku store protocol",
+        "mounting waku legacy store protocol",
+        "mounting filter protocol",
+        "mounting light push",
+    ] {
+        assert!(node.count(line) >= 1, "{line}\n{}", node.log());
+    }
+    assert_eq!(node.count("mounting filter client"), 0);
+}
+
 #[test]
 fn a_protected_shard_that_is_not_subscribed_is_warned_about() {
     let key = "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798";

@@ -13,19 +13,28 @@ pub(crate) const B64: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
-/// A message as the REST API receives it.
+/// A message as the REST API receives it. As nwaku's decoder, it refuses
+/// fields it does not know and a `timestamp` given as `null` (leaving the
+/// timestamp out is fine: the node stamps the message).
 #[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MessageIn {
     payload: Option<String>,
     content_topic: Option<String>,
     version: Option<u32>,
+    #[serde(default, deserialize_with = "present_number")]
     timestamp: Option<i64>,
     meta: Option<String>,
     ephemeral: Option<bool>,
     #[serde(default)]
     #[allow(dead_code)]
     proof: Option<String>,
+}
+
+/// A field that may be left out but, when given, must be a number (`null`
+/// is refused).
+fn present_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    i64::deserialize(d).map(Some)
 }
 
 fn decode_b64(value: &str) -> Result<bytes::Bytes, String> {
@@ -94,5 +103,34 @@ impl MessageOut {
             proof: None,
             ..Self::from(m)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(body: &str) -> Result<WakuMessage, String> {
+        serde_json::from_str::<MessageIn>(body)
+            .map_err(|e| e.to_string())
+            .and_then(MessageIn::into_message)
+    }
+
+    #[test]
+    fn refuses_null_timestamps_and_unknown_fields_as_nwaku() {
+        let ok = parse(r#"{"payload":"aGk=","contentTopic":"/a/1/b/proto","timestamp":5}"#);
+        assert_eq!(ok.unwrap().timestamp, Some(5));
+        // Left out: the node stamps it.
+        let stamped = parse(r#"{"payload":"aGk=","contentTopic":"/a/1/b/proto"}"#).unwrap();
+        assert!(stamped.timestamp.is_some_and(|t| t > 0));
+        let null = parse(r#"{"payload":"aGk=","contentTopic":"/a/1/b/proto","timestamp":null}"#);
+        assert!(null.is_err(), "{null:?}");
+        let unknown = parse(r#"{"payload":"aGk=","contentTopic":"/a/1/b/proto","colour":"red"}"#);
+        assert!(unknown.unwrap_err().contains("unknown field `colour`"));
+        // The fields nwaku's relay GET writes may be sent back as they are.
+        let echoed = parse(
+            r#"{"payload":"aGk=","contentTopic":"/a/1/b/proto","version":0,"timestamp":7,"meta":"","ephemeral":false,"proof":""}"#,
+        );
+        assert!(echoed.is_ok(), "{echoed:?}");
     }
 }

@@ -16,7 +16,7 @@ use crate::handle::{LightpushError, LightpushOk};
 
 /// The request body of both versions.
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct PushBody {
     pubsub_topic: Option<String>,
     message: MessageIn,
