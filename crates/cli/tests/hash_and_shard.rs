@@ -139,3 +139,52 @@ fn bad_flag_value_exits_2() {
     let o = waku(&["shard", "--cluster", "x", "/a/1/b/c"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+// A payload too large for one hex argument comes from a file or stdin; the
+// hash is the one of the same bytes given as hex.
+#[test]
+fn hash_reads_the_payload_from_a_file_or_stdin() {
+    use std::io::Write;
+    let payload: Vec<u8> = (0..150 * 1024).map(|i| (i % 251) as u8).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("payload.bin");
+    std::fs::write(&file, &payload).unwrap();
+    let common = [
+        "hash",
+        "--pubsub-topic",
+        "/waku/2/rs/1/4",
+        "--content-topic",
+        "/app/1/big/proto",
+        "--timestamp",
+        "1700000000000000000",
+    ];
+    let from_file = waku(&[&common[..], &["--payload-file", file.to_str().unwrap()]].concat());
+    assert!(from_file.status.success(), "{}", stderr(&from_file));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_waku"))
+        .args(common)
+        .args(["--payload-file", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&payload).unwrap();
+    let from_stdin = child.wait_with_output().unwrap();
+    assert!(from_stdin.status.success(), "{}", stderr(&from_stdin));
+    assert_eq!(stdout(&from_file), stdout(&from_stdin));
+    // The same as the hex form, for a small payload.
+    std::fs::write(&file, [1u8, 2, 3]).unwrap();
+    let small_file = waku(&[&common[..], &["--payload-file", file.to_str().unwrap()]].concat());
+    let small_hex = waku(&[&common[..], &["--payload-hex", "010203"]].concat());
+    assert_eq!(stdout(&small_file), stdout(&small_hex));
+    // A missing file exits 2 naming the flag; hex and file together are refused.
+    let missing = waku(&[&common[..], &["--payload-file", "/nonexistent/p"]].concat());
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("--payload-file"),
+        "{}",
+        stderr(&missing)
+    );
+    let both = waku(&[&common[..], &["--payload-file", "-", "--payload-hex", "00"]].concat());
+    assert_eq!(both.status.code(), Some(2));
+}
