@@ -493,3 +493,86 @@ async fn autosharded_subscriptions_and_publishing() {
         "{body}"
     );
 }
+
+// nwaku's other admin peer views: connected (all, on a shard), service
+// peers, one peer by id, and the statistics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_connected_service_single_peer_and_stats() {
+    let a = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "0", "--rest-admin"]);
+    let a_tcp = a.tcp_addr().to_string();
+    let b = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "0", "--staticnode", &a_tcp]);
+    let b_id = b
+        .tcp_addr()
+        .to_string()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let rest = a.rest_addr();
+    assert!(
+        relay_ready(rest, Duration::from_secs(30)).await,
+        "{}",
+        a.log()
+    );
+    let get = |path: String| async move {
+        let (status, body) = http(rest, "GET", &path, None).await;
+        (
+            status,
+            serde_json::from_str::<Value>(&body).unwrap_or(Value::String(body)),
+        )
+    };
+    let lists_b = |v: &Value| {
+        v.as_array().is_some_and(|a| {
+            a.iter()
+                .any(|p| p["multiaddr"].as_str().unwrap_or("").ends_with(&b_id))
+        })
+    };
+    // B's shards come with its metadata: wait until A knows them.
+    let b_id_ref = &b_id;
+    assert!(
+        eventually(Duration::from_secs(10), || async move {
+            let (_, v) = get("/admin/v1/peers/connected/on/0".into()).await;
+            v.as_array().is_some_and(|a| {
+                a.iter().any(|p| {
+                    p["multiaddr"]
+                        .as_str()
+                        .unwrap_or("")
+                        .ends_with(b_id_ref.as_str())
+                })
+            })
+        })
+        .await
+    );
+    let (status, v) = get("/admin/v1/peers/connected".into()).await;
+    assert_eq!(status, 200);
+    assert!(lists_b(&v), "{v}");
+    let (_, v) = get("/admin/v1/peers/connected/on/5".into()).await;
+    assert_eq!(v, json!([]));
+    let (status, _) = get("/admin/v1/peers/connected/on/x".into()).await;
+    assert_eq!(status, 400);
+    let (status, v) = get("/admin/v1/peers/service".into()).await;
+    assert_eq!(status, 200);
+    assert!(lists_b(&v), "{v}");
+
+    let (status, v) = get(format!("/admin/v1/peer/{b_id}")).await;
+    assert_eq!(status, 200, "{v}");
+    assert!(v["multiaddr"].as_str().unwrap().ends_with(&b_id));
+    assert_eq!(v["connected"], "Connected");
+    let stranger = libp2p::PeerId::random();
+    let (status, v) = get(format!("/admin/v1/peer/{stranger}")).await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        v,
+        Value::String(format!("Peer with ID {stranger} not found"))
+    );
+    let (status, _) = get("/admin/v1/peer/not-a-peer-id".into()).await;
+    assert_eq!(status, 400);
+
+    let (status, stats) = get("/admin/v1/peers/stats".into()).await;
+    assert_eq!(status, 200, "{stats}");
+    assert_eq!(stats["Sum"]["Total peers"], 1, "{stats}");
+    assert_eq!(stats["By Connectedness"]["Connected"], 1, "{stats}");
+    assert_eq!(stats["Relay peers"]["0"], 1, "{stats}");
+    assert_eq!(stats["Relay peers"]["Total relay peers"], 1, "{stats}");
+    assert_eq!(stats["By Protocols"]["/vac/waku/relay/2.0.0"], 1, "{stats}");
+}

@@ -4,6 +4,7 @@
 //!
 //! Topics in paths are percent-encoded (`/relay/v1/messages/%2Fwaku%2F2%2Frs%2F1%2F0`).
 
+mod admin_peers;
 mod cache;
 mod filter;
 mod json;
@@ -139,7 +140,15 @@ fn router(state: RestState, admin: bool, filter: bool) -> Router {
             .route(
                 "/admin/v1/filter/subscriptions",
                 get(status::admin_filter_subscriptions),
-            );
+            )
+            .route("/admin/v1/peers/connected", get(admin_peers::connected))
+            .route(
+                "/admin/v1/peers/connected/on/{shard}",
+                get(admin_peers::connected_on),
+            )
+            .route("/admin/v1/peers/service", get(admin_peers::service))
+            .route("/admin/v1/peers/stats", get(admin_peers::stats))
+            .route("/admin/v1/peer/{peer_id}", get(admin_peers::one));
     }
     if state.relay {
         app = app

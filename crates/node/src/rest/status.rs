@@ -111,7 +111,7 @@ pub(crate) async fn health(State(state): State<RestState>) -> Response {
 /// `/p2p/<id>`), protocols, shards, connectedness, agent, origin, and the
 /// gossipsub `score` when there is one (nwaku omits it outside the relay
 /// views).
-fn waku_peer(p: &PeerInfo, score: Option<f64>) -> Value {
+pub(super) fn waku_peer(p: &PeerInfo, score: Option<f64>) -> Value {
     let multiaddr = p
         .addrs
         .first()
