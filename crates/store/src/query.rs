@@ -99,7 +99,9 @@ pub fn validate_request(req: &StoreQueryRequest) -> Result<MessageQuery, BadRequ
             pubsub_topic: req.pubsub_topic.clone(),
             content_topics,
             time_start: req.time_start,
-            time_end: req.time_end,
+            // The wire's end is inclusive, as nwaku reads it (STORE-015's
+            // deviation); the backends' filter end is exclusive.
+            time_end: req.time_end.map(|e| e.saturating_add(1)),
             hashes,
         },
         cursor,
@@ -132,7 +134,8 @@ pub struct StoreQuery {
     pub content_topics: Vec<String>,
     /// Inclusive start of the time range, in nanoseconds.
     pub time_start: Option<Timestamp>,
-    /// Exclusive end of the time range, in nanoseconds.
+    /// Inclusive end of the time range, in nanoseconds (as nwaku reads
+    /// it).
     pub time_end: Option<Timestamp>,
     /// Hash lookup: the hashes.
     pub message_hashes: Vec<MessageHash>,
@@ -193,7 +196,7 @@ impl StoreQuery {
         self
     }
 
-    /// Sets the time range: `start` inclusive, `end` exclusive.
+    /// Sets the time range, both ends inclusive.
     pub fn with_time_range(mut self, start: Option<Timestamp>, end: Option<Timestamp>) -> Self {
         self.time_start = start;
         self.time_end = end;
