@@ -130,6 +130,9 @@ pub struct NodeConfig {
     pub ext_ip: Option<IpAddr>,
     /// `tracing` filter directive for the log level.
     pub log_filter: String,
+    /// Changes the log level at run time (`POST /admin/v1/log-level`);
+    /// set by the binary once its subscriber is installed.
+    pub log_control: Option<crate::LogControl>,
 }
 
 /// Parses nwaku's message size notation: a number with an optional unit
@@ -189,7 +192,7 @@ const LOGGED_CRATES: &[&str] = &[
 ];
 
 /// Maps nwaku log levels to a `tracing` filter directive.
-fn log_filter(level: &str) -> Result<String, String> {
+pub fn log_filter(level: &str) -> Result<String, String> {
     let filter = match level.to_ascii_uppercase().as_str() {
         "TRACE" => "trace",
         "DEBUG" => "debug",
@@ -445,6 +448,7 @@ impl TryFrom<&Cli> for NodeConfig {
             )),
             ext_ip: parse_nat(&cli.nat).map_err(|reason| bad("nat", reason))?,
             log_filter: log_filter(&cli.log_level).map_err(|reason| bad("log-level", reason))?,
+            log_control: None,
         })
     }
 }

@@ -13,6 +13,7 @@ pub mod enr;
 mod filter_requests;
 mod handle;
 pub mod http_server;
+mod log_control;
 pub mod metrics;
 pub mod node;
 pub mod rest;
@@ -25,6 +26,7 @@ pub use handle::{
     FilterFailure, FilterRequest, FilterSubscriber, LightpushError, LightpushOk, NodeHandle,
     PeerInfo, PeerSet, ReceivedMessage, RequestError, ScoredPeer, ShardPeers,
 };
+pub use log_control::LogControl;
 pub use node::{Node, NodeError};
 
 /// The agent string the node reports over identify.

@@ -4,7 +4,9 @@ use std::process::ExitCode;
 
 use clap::error::ErrorKind;
 use tracing_subscriber::EnvFilter;
-use waku_node::{Cli, Node, NodeConfig};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use waku_node::{Cli, LogControl, Node, NodeConfig};
 
 /// Exit code for unusable flags, as clap uses for parse errors.
 const EXIT_BAD_FLAG: u8 = 2;
@@ -31,7 +33,7 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_BAD_FLAG);
         }
     };
-    let config = match NodeConfig::try_from(&cli) {
+    let mut config = match NodeConfig::try_from(&cli) {
         Ok(config) => config,
         Err(err) => {
             eprintln!("error: {err}");
@@ -40,10 +42,20 @@ fn main() -> ExitCode {
     };
     let filter =
         EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new(&config.log_filter));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+    // A reloadable filter, so that `POST /admin/v1/log-level` can change it.
+    let (filter, reload) = tracing_subscriber::reload::Layer::new(filter);
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())),
+        )
         .init();
+    config.log_control = Some(LogControl::new(move |directive| {
+        reload
+            .modify(|filter| *filter = EnvFilter::new(directive))
+            .map_err(|e| e.to_string())
+    }));
     for warning in warnings {
         tracing::warn!("{warning}");
     }

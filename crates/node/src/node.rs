@@ -671,6 +671,7 @@ impl Node {
                 filter_client: config.filternode.is_some(),
                 store_client: config.store.is_some() || config.storenode.is_some(),
             },
+            log_control: config.log_control.clone(),
         };
         self.tasks
             .extend(crate::rest::serve(listener, self.handle.clone(), settings));

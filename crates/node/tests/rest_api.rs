@@ -576,3 +576,32 @@ async fn admin_connected_service_single_peer_and_stats() {
     assert_eq!(stats["Relay peers"]["Total relay peers"], 1, "{stats}");
     assert_eq!(stats["By Protocols"]["/vac/waku/relay/2.0.0"], 1, "{stats}");
 }
+
+// nwaku's run-time log level: ERROR silences the debug lines a new peer
+// causes, DEBUG brings them back; a level nwaku does not name is 400.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_log_level_changes_at_run_time() {
+    let a = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "0", "--rest-admin"]);
+    let rest = a.rest_addr();
+    let a_tcp = a.tcp_addr().to_string();
+    let (status, body) = http(rest, "POST", "/admin/v1/log-level/error", None).await;
+    assert_eq!(status, 200, "{body}");
+    let before = a.count("DEBUG");
+    let b = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "0", "--staticnode", &a_tcp]);
+    assert!(relay_ready(b.rest_addr(), Duration::from_secs(30)).await);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(a.count("DEBUG"), before, "{}", a.log());
+
+    let (status, body) = http(rest, "POST", "/admin/v1/log-level/DEBUG", None).await;
+    assert_eq!(status, 200, "{body}");
+    let c = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "0", "--staticnode", &a_tcp]);
+    assert!(relay_ready(c.rest_addr(), Duration::from_secs(30)).await);
+    assert!(
+        a.wait_for("peer metadata", Duration::from_secs(10)),
+        "{}",
+        a.log()
+    );
+    let (status, body) = http(rest, "POST", "/admin/v1/log-level/LOUD", None).await;
+    assert_eq!(status, 400);
+    assert!(body.starts_with("Invalid log-level: LOUD."), "{body}");
+}

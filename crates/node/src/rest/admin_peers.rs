@@ -1,6 +1,7 @@
-//! nwaku's admin peer views beyond `/admin/v1/peers`: connected peers (all,
-//! or of one shard), service peers, one peer by id, and the statistics
-//! (`/admin/v1/peers/stats`), with nwaku's JSON shapes and texts.
+//! nwaku's admin views beyond `/admin/v1/peers`: connected peers (all, or
+//! of one shard), service peers, one peer by id, the statistics
+//! (`/admin/v1/peers/stats`), with nwaku's JSON shapes and texts; and
+//! nwaku's run-time log level (`POST /admin/v1/log-level/{level}`).
 
 use std::collections::BTreeMap;
 
@@ -159,4 +160,33 @@ pub(crate) async fn stats(State(state): State<RestState>) -> Response {
         "By Protocols": by_protocol,
     }))
     .into_response()
+}
+
+/// `POST /admin/v1/log-level/{level}`: nwaku's level names (TRACE, DEBUG,
+/// INFO, NOTICE, WARN, ERROR, FATAL, any case), applied at once.
+pub(crate) async fn log_level(
+    State(state): State<RestState>,
+    Path(level): Path<String>,
+) -> Response {
+    let Some(control) = &state.log_control else {
+        return text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Dynamic log level management is not available in this process",
+        );
+    };
+    let Ok(directive) = crate::config::log_filter(level.trim()) else {
+        return text(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "Invalid log-level: {level}. Please specify one of TRACE, DEBUG, INFO, NOTICE, WARN, ERROR or FATAL"
+            ),
+        );
+    };
+    match control.set(&directive) {
+        Ok(()) => {
+            tracing::warn!(%level, "log level changed by REST");
+            text(StatusCode::OK, "")
+        }
+        Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, e),
+    }
 }

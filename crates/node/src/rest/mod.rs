@@ -43,6 +43,8 @@ pub(crate) struct RestState {
     pub(crate) filter_cache: Arc<Mutex<MessageCache>>,
     /// Which protocols run, for `/health`.
     pub(crate) mounted: Mounted,
+    /// Changes the log level (`POST /admin/v1/log-level/{level}`).
+    pub(crate) log_control: Option<crate::LogControl>,
 }
 
 /// The protocols this node runs besides relay, as `/health` reports them.
@@ -104,6 +106,8 @@ pub struct RestSettings {
     /// Which protocols run, for `/health` (and the filter routes, served
     /// with a filter client).
     pub mounted: Mounted,
+    /// Changes the log level for `POST /admin/v1/log-level/{level}`.
+    pub log_control: Option<crate::LogControl>,
 }
 
 fn router(state: RestState, admin: bool, filter: bool) -> Router {
@@ -148,7 +152,8 @@ fn router(state: RestState, admin: bool, filter: bool) -> Router {
             )
             .route("/admin/v1/peers/service", get(admin_peers::service))
             .route("/admin/v1/peers/stats", get(admin_peers::stats))
-            .route("/admin/v1/peer/{peer_id}", get(admin_peers::one));
+            .route("/admin/v1/peer/{peer_id}", get(admin_peers::one))
+            .route("/admin/v1/log-level/{level}", post(admin_peers::log_level));
     }
     if state.relay {
         app = app
@@ -223,6 +228,7 @@ pub fn serve(
         lightpush: settings.lightpush,
         filter_cache: Arc::new(Mutex::new(MessageCache::new(DEFAULT_CAPACITY))),
         mounted: settings.mounted,
+        log_control: settings.log_control.clone(),
     };
     let mut tasks = Vec::new();
     if settings.mounted.filter_client {
