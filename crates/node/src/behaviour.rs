@@ -35,7 +35,8 @@ pub struct Protocols {
     pub metadata: Metadata,
     /// Store service or client.
     pub store: Option<Store>,
-    /// Legacy store service.
+    /// Legacy store service, or client (for a store node that serves only
+    /// legacy).
     pub legacy_store: Option<LegacyStore>,
     /// Filter service.
     pub filter: Option<Filter>,
@@ -57,7 +58,8 @@ pub struct NodeBehaviour {
     pub metadata: Metadata,
     /// `/vac/waku/store-query/3.0.0`: service with `--store`, client with `--storenode`.
     pub store: Toggle<Store>,
-    /// `/vac/waku/store/2.0.0-beta4`, with `--legacy-store`.
+    /// `/vac/waku/store/2.0.0-beta4`: service with `--store --legacy-store`,
+    /// client with `--storenode`.
     pub legacy_store: Toggle<LegacyStore>,
     /// `/vac/waku/filter-subscribe/2.0.0-beta1` and pushes, with `--filter`.
     pub filter: Toggle<Filter>,
