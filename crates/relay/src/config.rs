@@ -151,7 +151,8 @@ pub struct ScoringConfig {
 impl ScoringConfig {
     /// nwaku's scoring: P₁ 0.01/s capped at 10, P₂ weight 1 (cap 10, decay
     /// 0.5), P₃ off, P₄ weight -100 (decay 0.5), P₆ -50 over 5 peers per IP,
-    /// P₇ -10 (decay 0.986), decay interval 12 s, scores retained 10 min;
+    /// P₇ -10 (decay 0.986), no slow-peer penalty (as nim-libp2p), decay
+    /// interval 12 s, scores retained 10 min;
     /// thresholds gossip -100, publish -1000, graylist -10000.
     pub fn nwaku() -> Self {
         let params = PeerScoreParams {
@@ -164,6 +165,12 @@ impl ScoringConfig {
             decay_interval: Duration::from_secs(12),
             decay_to_zero: 0.01,
             retain_score: Duration::from_secs(600),
+            // nim-libp2p has no slow-peer penalty (it disconnects such
+            // peers, as we do: `GossipsubParams::drop_slow_peer_after`).
+            // gossipsub's -0.2 per dropped message let a burst of our own
+            // sink a healthy peer below the publish threshold, and relay
+            // then refused to publish to it for up to a decay interval.
+            slow_peer_weight: 0.0,
             ..PeerScoreParams::default()
         };
         let thresholds = PeerScoreThresholds {
