@@ -12,7 +12,7 @@ use common::*;
 use libp2p::identity::Keypair;
 use tokio::sync::mpsc;
 use waku_core::codec::{read_frame, write_frame};
-use waku_relay::{MAX_IDS_PER_CONTROL, RELAY_PROTOCOL_ID, RelayEvent};
+use waku_relay::{MAX_IDS_PER_CONTROL, RELAY_PROTOCOL_ID, Relay, RelayEvent};
 
 const SHARD: &str = "/waku/2/rs/1/4";
 const MAX_FRAME: usize = 4 * 1024 * 1024;
@@ -84,54 +84,68 @@ fn read_rpcs(mut stream: libp2p::Stream) -> mpsc::UnboundedReceiver<RawRpc> {
     rx
 }
 
-#[tokio::test]
-async fn gossip_after_a_burst_fits_the_smallest_control_limit() {
-    let relay = spawn_relay(relay_config()).await;
-    relay.behaviour(|r| r.subscribe(SHARD).unwrap()).await;
+/// A sniffer connected to `relay`: the relay's stream to it, and its own
+/// stream to the relay.
+async fn sniffer_streams(relay: &Node<Relay>) -> (Node<Sniffer>, libp2p::Stream, libp2p::Stream) {
     let mut sniffer = spawn(
         Keypair::generate_ed25519(),
         Sniffer::new(&[RELAY_PROTOCOL_ID]),
     )
     .await;
-    sniffer.connect(&relay).await;
-    let Some(SnifferEvent::Inbound { stream, .. }) = sniffer.events.recv().await else {
+    sniffer.connect(relay).await;
+    let Some(SnifferEvent::Inbound {
+        stream: inbound, ..
+    }) = sniffer.events.recv().await
+    else {
         panic!("expected the relay's stream");
     };
-    let mut from_relay = read_rpcs(stream);
     let peer = relay.peer_id;
     sniffer
         .behaviour(move |s| s.open(peer, RELAY_PROTOCOL_ID))
         .await;
-    let mut to_relay = loop {
+    let outbound = loop {
         match sniffer.events.recv().await {
             Some(SnifferEvent::Outbound { stream, .. }) => break stream,
             Some(SnifferEvent::Inbound { .. }) => {}
             other => panic!("cannot open a stream to the relay: {other:?}"),
         }
     };
-    // Subscribe, and PRUNE the relay with a long backoff: we stay a
-    // subscribed peer outside its mesh, the kind that gets IHAVE gossip.
-    let join_and_prune = CtlRpc {
+    (sniffer, inbound, outbound)
+}
+
+/// Subscribes to SHARD over `to_relay`, with `control` in the same RPC,
+/// and waits until `relay` counts the sniffer as a relay peer.
+async fn join(relay: &Node<Relay>, to_relay: &mut libp2p::Stream, control: Option<Control>) {
+    let rpc = CtlRpc {
         subscriptions: vec![SubOpts {
             subscribe: Some(true),
             topic_id: Some(SHARD.into()),
         }],
-        control: Some(Control {
-            prune: vec![Prune {
-                topic_id: Some(SHARD.into()),
-                backoff: Some(600),
-            }],
-            ..Control::default()
-        }),
+        control,
     };
-    write_frame(&mut to_relay, &join_and_prune, MAX_FRAME)
-        .await
-        .unwrap();
-    let r = &relay;
+    write_frame(to_relay, &rpc, MAX_FRAME).await.unwrap();
     eventually("relay sees our subscription", || async move {
-        r.behaviour(|r| r.relay_peers(SHARD)).await == 1
+        relay.behaviour(|r| r.relay_peers(SHARD)).await == 1
     })
     .await;
+}
+
+#[tokio::test]
+async fn gossip_after_a_burst_fits_the_smallest_control_limit() {
+    let relay = spawn_relay(relay_config()).await;
+    relay.behaviour(|r| r.subscribe(SHARD).unwrap()).await;
+    let (_sniffer, inbound, mut to_relay) = sniffer_streams(&relay).await;
+    let mut from_relay = read_rpcs(inbound);
+    // Subscribe, and PRUNE the relay with a long backoff: we stay a
+    // subscribed peer outside its mesh, the kind that gets IHAVE gossip.
+    let prune = Control {
+        prune: vec![Prune {
+            topic_id: Some(SHARD.into()),
+            backoff: Some(600),
+        }],
+        ..Control::default()
+    };
+    join(&relay, &mut to_relay, Some(prune)).await;
 
     // A burst of 1 500 messages within about a second: several times what
     // one IHAVE of at most MAX_IDS_PER_CONTROL ids may list.
@@ -179,45 +193,9 @@ async fn a_peer_whose_queue_stays_full_is_dropped() {
     config.gossipsub.drop_slow_peer_after = Some(3);
     let mut relay = spawn_relay(config).await;
     relay.behaviour(|r| r.subscribe(SHARD).unwrap()).await;
-    let mut sniffer = spawn(
-        Keypair::generate_ed25519(),
-        Sniffer::new(&[RELAY_PROTOCOL_ID]),
-    )
-    .await;
-    sniffer.connect(&relay).await;
     // Keep the relay's stream to us, unread.
-    let Some(SnifferEvent::Inbound {
-        stream: _unread, ..
-    }) = sniffer.events.recv().await
-    else {
-        panic!("expected the relay's stream");
-    };
-    let peer = relay.peer_id;
-    sniffer
-        .behaviour(move |s| s.open(peer, RELAY_PROTOCOL_ID))
-        .await;
-    let mut to_relay = loop {
-        match sniffer.events.recv().await {
-            Some(SnifferEvent::Outbound { stream, .. }) => break stream,
-            Some(SnifferEvent::Inbound { .. }) => {}
-            other => panic!("cannot open a stream to the relay: {other:?}"),
-        }
-    };
-    let join = CtlRpc {
-        subscriptions: vec![SubOpts {
-            subscribe: Some(true),
-            topic_id: Some(SHARD.into()),
-        }],
-        control: None,
-    };
-    write_frame(&mut to_relay, &join, MAX_FRAME).await.unwrap();
-    {
-        let r = &relay;
-        eventually("relay sees our subscription", || async move {
-            r.behaviour(|r| r.relay_peers(SHARD)).await == 1
-        })
-        .await;
-    }
+    let (sniffer, _unread, mut to_relay) = sniffer_streams(&relay).await;
+    join(&relay, &mut to_relay, None).await;
     let them = sniffer.peer_id;
     // Publish steadily (large messages fill the socket buffers first)
     // until the relay gives up on the peer.
