@@ -14,7 +14,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use libp2p::Multiaddr;
+use libp2p::{Multiaddr, PeerId};
 use serde_json::{Map, Value, json};
 use waku_core::WakuMessage;
 use waku_store::proto::v2beta4::paging_info::Direction;
@@ -25,20 +25,15 @@ use waku_store::proto::v2beta4::{
 use super::RestState;
 use super::json::B64;
 use super::status::text;
-use super::store::{many, message_json, parse_params, peer_of, percent_decode, remote, single};
-
-const DEFAULT_PAGE_SIZE: u64 = 20;
-const MAX_PAGE_SIZE: u64 = 100;
+use super::store::{
+    DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, many, message_json, parse_params, peer_param, percent_decode,
+    remote, single,
+};
 
 /// The query, and the peer to ask if one is named; or the 400 text.
-fn build_query(raw: Option<&str>) -> Result<(HistoryQuery, Option<Multiaddr>), String> {
+fn build_query(raw: Option<&str>) -> Result<(HistoryQuery, Option<(PeerId, Multiaddr)>), String> {
     let params = parse_params(raw);
-    let peer = single(&params, "peeraddr")
-        .map(|a| {
-            a.parse::<Multiaddr>()
-                .map_err(|e| format!("Failed parsing remote peer info: {e}"))
-        })
-        .transpose()?;
+    let peer = peer_param(&params)?;
     let time = |name: &str| -> Result<Option<i64>, String> {
         single(&params, name)
             .map(|v| {
@@ -152,10 +147,6 @@ pub(crate) async fn messages(State(state): State<RestState>, RawQuery(raw): RawQ
             ),
         };
     }
-    let peer = match peer_of(peer) {
-        Ok(peer) => peer,
-        Err(reason) => return text(StatusCode::BAD_REQUEST, reason),
-    };
     remote(state.node.legacy_store_query(peer, query), response_json).await
 }
 
@@ -206,5 +197,14 @@ mod tests {
                 .unwrap_err()
                 .starts_with("Failed parsing remote peer info")
         );
+        assert!(
+            build_query(Some("peerAddr=/ip4/127.0.0.1/tcp/1"))
+                .unwrap_err()
+                .ends_with("must end with /p2p/<peer id>")
+        );
+        let id = PeerId::random();
+        let (_, peer) =
+            build_query(Some(&format!("peerAddr=/ip4/127.0.0.1/tcp/1/p2p/{id}"))).unwrap();
+        assert_eq!(peer.map(|(p, _)| p), Some(id));
     }
 }

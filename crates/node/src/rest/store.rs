@@ -18,8 +18,8 @@ use super::status::{NODE_TIMEOUT, text};
 use crate::RequestError;
 
 /// nwaku's default and largest page sizes.
-const DEFAULT_PAGE_SIZE: u64 = 20;
-const MAX_PAGE_SIZE: u64 = 100;
+pub(super) const DEFAULT_PAGE_SIZE: u64 = 20;
+pub(super) const MAX_PAGE_SIZE: u64 = 100;
 
 /// Decodes `%XX` escapes and `+` (a space), as nwaku's query parser does;
 /// a `%` not followed by two hex digits stays as it is.
@@ -120,15 +120,31 @@ fn parse_time(params: &[(String, Vec<String>)], name: &str) -> Result<Option<i64
     }
 }
 
+/// The store peer named by `peerAddr`, if any: a multiaddr ending with
+/// `/p2p/<peer id>`, else the 400 text.
+pub(super) fn peer_param(
+    params: &[(String, Vec<String>)],
+) -> Result<Option<(PeerId, Multiaddr)>, String> {
+    let Some(text) = single(params, "peeraddr") else {
+        return Ok(None);
+    };
+    let addr = text
+        .parse::<Multiaddr>()
+        .map_err(|e| format!("Failed parsing remote peer info: {e}"))?;
+    match addr.iter().last() {
+        Some(Protocol::P2p(id)) => Ok(Some((id, addr))),
+        _ => {
+            Err("Failed parsing remote peer info: the address must end with /p2p/<peer id>".into())
+        }
+    }
+}
+
 /// The protobuf request for the HTTP query, and the peer to ask, if any.
-fn build_request(raw: Option<&str>) -> Result<(StoreQueryRequest, Option<Multiaddr>), String> {
+fn build_request(
+    raw: Option<&str>,
+) -> Result<(StoreQueryRequest, Option<(PeerId, Multiaddr)>), String> {
     let params = parse_params(raw);
-    let peer = single(&params, "peeraddr")
-        .map(|a| {
-            a.parse::<Multiaddr>()
-                .map_err(|e| format!("Failed parsing remote peer info: {e}"))
-        })
-        .transpose()?;
+    let peer = peer_param(&params)?;
     let include_data = match single(&params, "includedata") {
         None => false,
         Some(v) => parse_bool(&v).ok_or_else(|| format!("include data parsing error: {v}"))?,
@@ -222,20 +238,6 @@ fn response_json(
     Json(Value::Object(body)).into_response()
 }
 
-/// The store peer named by `peerAddr`, or the 400 text when the address
-/// does not end with `/p2p/<peer id>`.
-pub(super) fn peer_of(
-    addr: Option<Multiaddr>,
-) -> Result<Option<(PeerId, Multiaddr)>, &'static str> {
-    match addr {
-        None => Ok(None),
-        Some(addr) => match addr.iter().last() {
-            Some(Protocol::P2p(id)) => Ok(Some((id, addr))),
-            _ => Err("Failed parsing remote peer info: the address must end with /p2p/<peer id>"),
-        },
-    }
-}
-
 /// The answer to a query sent to a store node: `ok` of its response, or
 /// nwaku's 500 (timeout, failure) and 412 (no store peer) texts.
 pub(super) async fn remote<T>(
@@ -294,10 +296,6 @@ pub(crate) async fn messages(State(state): State<RestState>, RawQuery(raw): RawQ
             .and_then(MessageHash::from_slice);
         return response_json(&response.request_id, code, &desc, entries, cursor);
     }
-    let peer = match peer_of(peer) {
-        Ok(peer) => peer,
-        Err(reason) => return text(StatusCode::BAD_REQUEST, reason),
-    };
     request.request_id = hex::encode(rand::random::<[u8; 10]>());
     remote(state.node.store_query(peer, request), |r| {
         let entries = r.entries.into_iter().map(|e| (e.hash, e.value)).collect();
