@@ -302,6 +302,16 @@ async fn filter_round(
     drained_all(subscriber, read, texts).await
 }
 
+/// Subscribes both nodes' REST caches to `topic` through `route`
+/// (`/relay/v1/subscriptions` or `/relay/v1/auto/subscriptions`).
+async fn subscribe_both(rests: [SocketAddr; 2], route: &str, topic: &str) {
+    let body = json!([topic]).to_string();
+    for rest in rests {
+        let (status, text) = http(rest, "POST", route, Some(&body)).await;
+        assert_eq!(status, 200, "{route} at {rest}: {text}");
+    }
+}
+
 /// The peers `rest` (either implementation) lists as connected.
 async fn connected_peers(rest: SocketAddr) -> Vec<String> {
     let (status, body) = http(rest, "GET", "/admin/v1/peers", None).await;
@@ -362,19 +372,7 @@ async fn relay_both_ways_on_a_static_cluster_and_the_connection_stays() {
         &go.addr,
     ]);
     let (gr, or) = (go.rest, ours.rest_addr());
-    let body = json!([SHARD]).to_string();
-    assert_eq!(
-        http(gr, "POST", "/relay/v1/subscriptions", Some(&body))
-            .await
-            .0,
-        200
-    );
-    assert_eq!(
-        http(or, "POST", "/relay/v1/subscriptions", Some(&body))
-            .await
-            .0,
-        200
-    );
+    subscribe_both([gr, or], "/relay/v1/subscriptions", SHARD).await;
     let path = format!("/relay/v1/messages/{SHARD_PATH}");
 
     assert!(
@@ -424,19 +422,7 @@ async fn relay_both_ways_on_cluster_1_autosharding() {
     .await;
     let ours = NodeProcess::spawn(&["--cluster-id", "1", "--staticnode", &go.addr]);
     let (gr, or) = (go.rest, ours.rest_addr());
-    let body = json!([CT]).to_string();
-    assert_eq!(
-        http(gr, "POST", "/relay/v1/auto/subscriptions", Some(&body))
-            .await
-            .0,
-        200
-    );
-    assert_eq!(
-        http(or, "POST", "/relay/v1/auto/subscriptions", Some(&body))
-            .await
-            .0,
-        200
-    );
+    subscribe_both([gr, or], "/relay/v1/auto/subscriptions", CT).await;
     let read = format!("/relay/v1/auto/messages/{CT_PATH}");
     assert!(
         relays(or, "/relay/v1/auto/messages", gr, &read, "auto from rust").await,
