@@ -846,16 +846,15 @@ impl Node {
                 request,
                 reply,
             } => {
-                let Some((peer_id, addr)) = peer.or_else(|| self.config.storenode.clone()) else {
-                    let _ = reply.send(Err(RequestError::NoPeer));
-                    return;
+                let peer_id = match self.store_peer(peer) {
+                    Ok(peer_id) => peer_id,
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                        return;
+                    }
                 };
-                if let Err(e) = self.ensure_dialing(peer_id, addr.clone()) {
-                    let _ = reply.send(Err(RequestError::Dial(e.to_string())));
-                    return;
-                }
                 let pending = PendingV3 {
-                    peer: (peer_id, addr),
+                    peer_id,
                     request: *request,
                     reply,
                 };
@@ -871,14 +870,13 @@ impl Node {
                 self.store_requests.v3.insert(id, pending);
             }
             Command::LegacyStoreQuery { peer, query, reply } => {
-                let Some((peer_id, addr)) = peer.or_else(|| self.config.storenode.clone()) else {
-                    let _ = reply.send(Err(RequestError::NoPeer));
-                    return;
+                let peer_id = match self.store_peer(peer) {
+                    Ok(peer_id) => peer_id,
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                        return;
+                    }
                 };
-                if let Err(e) = self.ensure_dialing(peer_id, addr) {
-                    let _ = reply.send(Err(RequestError::Dial(e.to_string())));
-                    return;
-                }
                 let Some(legacy) = self.swarm.behaviour_mut().legacy_store.as_mut() else {
                     let _ = reply.send(Err(RequestError::NoPeer));
                     return;
@@ -1212,6 +1210,17 @@ impl Node {
 }
 
 impl Node {
+    /// The store node to ask: `peer` when given, else `--storenode`, with a
+    /// connection to it up or being set up.
+    fn store_peer(&mut self, peer: Option<(PeerId, Multiaddr)>) -> Result<PeerId, RequestError> {
+        let (peer_id, addr) = peer
+            .or_else(|| self.config.storenode.clone())
+            .ok_or(RequestError::NoPeer)?;
+        self.ensure_dialing(peer_id, addr)
+            .map_err(|e| RequestError::Dial(e.to_string()))?;
+        Ok(peer_id)
+    }
+
     /// Whether identify told us `peer` serves the legacy store and not v3.
     fn serves_only_legacy_store(&self, peer: &PeerId) -> bool {
         self.peers.get(peer).is_some_and(|info| {
@@ -1236,7 +1245,7 @@ impl Node {
             )));
             return;
         };
-        let (peer_id, _) = pending.peer;
+        let peer_id = pending.peer_id;
         debug!(peer = %peer_id, "store node serves only legacy: asking over legacy");
         let id = legacy.send_query(&peer_id, query);
         self.store_requests.legacy.insert(

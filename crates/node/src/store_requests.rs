@@ -11,8 +11,8 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use libp2p::PeerId;
 use libp2p::request_response::OutboundRequestId;
-use libp2p::{Multiaddr, PeerId};
 use tokio::sync::oneshot;
 use waku_core::{MessageHash, WakuMessage, message_hash};
 use waku_store::proto::StoreQueryRequest;
@@ -32,7 +32,7 @@ pub(crate) type LegacyReply = oneshot::Sender<Result<HistoryResponse, RequestErr
 
 /// A v3 query in flight, kept whole so it can be asked again over legacy.
 pub(crate) struct PendingV3 {
-    pub(crate) peer: (PeerId, Multiaddr),
+    pub(crate) peer_id: PeerId,
     pub(crate) request: StoreQueryRequest,
     pub(crate) reply: V3Reply,
 }
