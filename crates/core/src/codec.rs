@@ -137,6 +137,28 @@ where
     Ok(M::decode(body.as_slice())?)
 }
 
+/// Reads one request frame for a service that answers bad requests.
+///
+/// The outer error is a stream that ended before or inside the frame, or
+/// failed: there is no request to answer. The inner error is a whole frame
+/// that did not decode ([`CodecError::Decode`]) or a length prefix above
+/// `max_size` ([`CodecError::TooLarge`], the body left unread): the service
+/// answers those with its protocol's error status.
+pub async fn read_request_frame<M, R>(
+    io: &mut R,
+    max_size: usize,
+) -> std::io::Result<Result<M, CodecError>>
+where
+    M: Message + Default,
+    R: AsyncRead + Unpin,
+{
+    match read_frame(io, max_size).await {
+        Ok(message) => Ok(Ok(message)),
+        Err(e @ (CodecError::Decode(_) | CodecError::TooLarge { .. })) => Ok(Err(e)),
+        Err(other) => Err(other.into()),
+    }
+}
+
 /// Encodes `message` as one frame and writes it, refusing bodies over `max_size`.
 ///
 /// The stream is flushed but not closed: a responder closes its write side

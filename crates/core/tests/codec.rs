@@ -188,3 +188,34 @@ fn unsigned_varint_prefix(mut n: usize) -> Vec<u8> {
         out.push(byte | 0x80);
     }
 }
+
+// What a service answers and what it drops: a whole frame that does not
+// decode, or a length beyond the limit, is an inner error (answered); a
+// stream that ends before or inside a frame is the outer error (dropped).
+#[test]
+fn request_frames_split_answerable_errors_from_ended_streams() {
+    use waku_core::codec::read_request_frame;
+    let read = |bytes: Vec<u8>, max| {
+        block_on(read_request_frame::<PbMessage, _>(
+            &mut Cursor::new(bytes),
+            max,
+        ))
+    };
+    let ok = encode_frame(&PbMessage::default());
+    assert!(matches!(read(ok, 1024), Ok(Ok(_))));
+    // Field 1 (payload, bytes) sent as a varint: not a WakuMessage.
+    assert!(matches!(
+        read(vec![2, 0x08, 0x01], 1024),
+        Ok(Err(CodecError::Decode(_)))
+    ));
+    // A prefix of 1 025 bytes, body never sent: refused before reading it.
+    assert!(matches!(
+        read(vec![0x81, 0x08], 1024),
+        Ok(Err(CodecError::TooLarge {
+            size: 1025,
+            max: 1024
+        }))
+    ));
+    assert!(read(vec![], 1024).is_err());
+    assert!(read(vec![5, 0x0a], 1024).is_err());
+}

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use futures::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use libp2p::StreamProtocol;
 use libp2p::request_response::Codec;
-use waku_core::codec::{CodecError, read_frame, write_frame};
+use waku_core::codec::{CodecError, read_frame, read_request_frame, write_frame};
 
 use crate::proto::{FilterSubscribeRequest, FilterSubscribeResponse, MessagePush};
 
@@ -61,13 +61,10 @@ impl Codec for SubscribeServiceCodec {
     where
         T: AsyncRead + Unpin + Send,
     {
-        match read_frame(io, MAX_SUBSCRIBE_FRAME).await {
-            Ok(request) => Ok(InboundSubscribe::Request(request)),
-            Err(e @ (CodecError::Decode(_) | CodecError::TooLarge { .. })) => {
-                Ok(InboundSubscribe::Malformed(e.to_string()))
-            }
-            Err(other) => Err(other.into()),
-        }
+        Ok(match read_request_frame(io, MAX_SUBSCRIBE_FRAME).await? {
+            Ok(request) => InboundSubscribe::Request(request),
+            Err(e) => InboundSubscribe::Malformed(e.to_string()),
+        })
     }
 
     async fn read_response<T>(

@@ -12,7 +12,7 @@ use futures::{AsyncRead, AsyncWrite};
 use libp2p::StreamProtocol;
 use libp2p::request_response::Codec;
 use waku_core::WakuMessage;
-use waku_core::codec::{CodecError, read_frame, write_frame};
+use waku_core::codec::{CodecError, read_frame, read_request_frame, write_frame};
 
 use crate::proto::{LightPushRequest, LightPushResponse, PushRequest, PushRpc};
 
@@ -102,17 +102,19 @@ fn map_read<T>(
     version: Version,
     read: Result<T, CodecError>,
     wrap: fn(T) -> InboundRequest,
-) -> io::Result<InboundRequest> {
+) -> InboundRequest {
     match read {
-        Ok(request) => Ok(wrap(request)),
-        Err(CodecError::Decode(e)) => Ok(InboundRequest::Malformed {
+        Ok(request) => wrap(request),
+        Err(CodecError::TooLarge { size, max }) => InboundRequest::Oversized { version, size, max },
+        Err(CodecError::Decode(e)) => InboundRequest::Malformed {
             version,
             reason: e.to_string(),
-        }),
-        Err(CodecError::TooLarge { size, max }) => {
-            Ok(InboundRequest::Oversized { version, size, max })
-        }
-        Err(other) => Err(other.into()),
+        },
+        // `read_request_frame` gives no other inner error.
+        Err(other) => InboundRequest::Malformed {
+            version,
+            reason: other.to_string(),
+        },
     }
 }
 
@@ -131,16 +133,16 @@ impl Codec for ServiceCodec {
     {
         let version = Version::of(protocol);
         match version {
-            Version::V3 => map_read(
+            Version::V3 => Ok(map_read(
                 version,
-                read_frame(io, self.max_request_size).await,
+                read_request_frame(io, self.max_request_size).await?,
                 InboundRequest::V3,
-            ),
-            Version::V2 => map_read(
+            )),
+            Version::V2 => Ok(map_read(
                 version,
-                read_frame(io, self.max_request_size).await,
+                read_request_frame(io, self.max_request_size).await?,
                 InboundRequest::V2,
-            ),
+            )),
         }
     }
 

@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use futures::{AsyncRead, AsyncWrite};
 use libp2p::StreamProtocol;
 use libp2p::request_response;
-use waku_core::codec::{CodecError, read_frame, write_frame};
+use waku_core::codec::{read_frame, read_request_frame, write_frame};
 
 use crate::proto::v2beta4::HistoryRpc;
 use crate::proto::{StoreQueryRequest, StoreQueryResponse};
@@ -82,16 +82,12 @@ where
     where
         T: AsyncRead + Unpin + Send,
     {
-        // A stream that ends before or inside a frame has nobody waiting
-        // for an answer worth the name: that stays an error (the stream is
-        // dropped). A whole frame that does not decode gets an answer.
-        match read_frame(io, MAX_REQUEST_SIZE).await {
-            Ok(request) => Ok(Inbound::Query(request)),
-            Err(e @ (CodecError::Decode(_) | CodecError::TooLarge { .. })) => {
-                Ok(Inbound::Undecodable(e.to_string()))
-            }
-            Err(other) => Err(other.into()),
-        }
+        // A stream that ends before or inside a frame stays an error (the
+        // stream is dropped); a whole frame that does not decode is answered.
+        Ok(match read_request_frame(io, MAX_REQUEST_SIZE).await? {
+            Ok(request) => Inbound::Query(request),
+            Err(e) => Inbound::Undecodable(e.to_string()),
+        })
     }
 
     async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Resp>
