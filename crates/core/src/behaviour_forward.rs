@@ -2,8 +2,9 @@
 //! inner behaviour: the delegating connection methods and the step that
 //! polls the inner behaviour, written once.
 //!
-//! waku-core does not depend on libp2p: the expansion names libp2p's types by
-//! absolute path, so the crate expanding it must depend on `libp2p`.
+//! Behind the `behaviour` feature: the expansion names libp2p's types through
+//! this crate (`$crate`), so the crate expanding it needs no particular name
+//! for its own libp2p dependency.
 
 /// Expands, inside `impl NetworkBehaviour for X`, to the four
 /// `handle_*_connection` methods and `on_connection_handler_event`, each
@@ -13,21 +14,24 @@ macro_rules! forward_connection_setup {
     () => {
         fn handle_pending_inbound_connection(
             &mut self,
-            connection_id: ::libp2p::swarm::ConnectionId,
-            local_addr: &::libp2p::Multiaddr,
-            remote_addr: &::libp2p::Multiaddr,
-        ) -> Result<(), ::libp2p::swarm::ConnectionDenied> {
+            connection_id: $crate::__libp2p::swarm::ConnectionId,
+            local_addr: &$crate::__libp2p::Multiaddr,
+            remote_addr: &$crate::__libp2p::Multiaddr,
+        ) -> Result<(), $crate::__libp2p::swarm::ConnectionDenied> {
             self.inner
                 .handle_pending_inbound_connection(connection_id, local_addr, remote_addr)
         }
 
         fn handle_established_inbound_connection(
             &mut self,
-            connection_id: ::libp2p::swarm::ConnectionId,
-            peer: ::libp2p::PeerId,
-            local_addr: &::libp2p::Multiaddr,
-            remote_addr: &::libp2p::Multiaddr,
-        ) -> Result<::libp2p::swarm::THandler<Self>, ::libp2p::swarm::ConnectionDenied> {
+            connection_id: $crate::__libp2p::swarm::ConnectionId,
+            peer: $crate::__libp2p::PeerId,
+            local_addr: &$crate::__libp2p::Multiaddr,
+            remote_addr: &$crate::__libp2p::Multiaddr,
+        ) -> Result<
+            $crate::__libp2p::swarm::THandler<Self>,
+            $crate::__libp2p::swarm::ConnectionDenied,
+        > {
             self.inner.handle_established_inbound_connection(
                 connection_id,
                 peer,
@@ -38,11 +42,11 @@ macro_rules! forward_connection_setup {
 
         fn handle_pending_outbound_connection(
             &mut self,
-            connection_id: ::libp2p::swarm::ConnectionId,
-            maybe_peer: Option<::libp2p::PeerId>,
-            addresses: &[::libp2p::Multiaddr],
-            effective_role: ::libp2p::core::Endpoint,
-        ) -> Result<Vec<::libp2p::Multiaddr>, ::libp2p::swarm::ConnectionDenied> {
+            connection_id: $crate::__libp2p::swarm::ConnectionId,
+            maybe_peer: Option<$crate::__libp2p::PeerId>,
+            addresses: &[$crate::__libp2p::Multiaddr],
+            effective_role: $crate::__libp2p::core::Endpoint,
+        ) -> Result<Vec<$crate::__libp2p::Multiaddr>, $crate::__libp2p::swarm::ConnectionDenied> {
             self.inner.handle_pending_outbound_connection(
                 connection_id,
                 maybe_peer,
@@ -53,12 +57,15 @@ macro_rules! forward_connection_setup {
 
         fn handle_established_outbound_connection(
             &mut self,
-            connection_id: ::libp2p::swarm::ConnectionId,
-            peer: ::libp2p::PeerId,
-            addr: &::libp2p::Multiaddr,
-            role_override: ::libp2p::core::Endpoint,
-            port_use: ::libp2p::core::transport::PortUse,
-        ) -> Result<::libp2p::swarm::THandler<Self>, ::libp2p::swarm::ConnectionDenied> {
+            connection_id: $crate::__libp2p::swarm::ConnectionId,
+            peer: $crate::__libp2p::PeerId,
+            addr: &$crate::__libp2p::Multiaddr,
+            role_override: $crate::__libp2p::core::Endpoint,
+            port_use: $crate::__libp2p::core::transport::PortUse,
+        ) -> Result<
+            $crate::__libp2p::swarm::THandler<Self>,
+            $crate::__libp2p::swarm::ConnectionDenied,
+        > {
             self.inner.handle_established_outbound_connection(
                 connection_id,
                 peer,
@@ -70,9 +77,9 @@ macro_rules! forward_connection_setup {
 
         fn on_connection_handler_event(
             &mut self,
-            peer_id: ::libp2p::PeerId,
-            connection_id: ::libp2p::swarm::ConnectionId,
-            event: ::libp2p::swarm::THandlerOutEvent<Self>,
+            peer_id: $crate::__libp2p::PeerId,
+            connection_id: $crate::__libp2p::swarm::ConnectionId,
+            event: $crate::__libp2p::swarm::THandlerOutEvent<Self>,
         ) {
             self.inner
                 .on_connection_handler_event(peer_id, connection_id, event);
@@ -88,8 +95,8 @@ macro_rules! forward_connection_setup {
 #[macro_export]
 macro_rules! poll_inner_step {
     ($self:ident, $cx:ident) => {
-        match ::libp2p::swarm::NetworkBehaviour::poll(&mut $self.inner, $cx) {
-            ::std::task::Poll::Ready(::libp2p::swarm::ToSwarm::GenerateEvent(event)) => {
+        match $crate::__libp2p::swarm::NetworkBehaviour::poll(&mut $self.inner, $cx) {
+            ::std::task::Poll::Ready($crate::__libp2p::swarm::ToSwarm::GenerateEvent(event)) => {
                 $self.on_inner_event(event)
             }
             ::std::task::Poll::Ready(action) => {

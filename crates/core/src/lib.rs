@@ -17,6 +17,7 @@
 //!   buckets ([`PeerRateLimiter`]) the store, lightpush and filter services
 //!   limit requests with.
 
+#[cfg(feature = "behaviour")]
 mod behaviour_forward;
 pub mod codec;
 mod content_topic;
@@ -34,11 +35,12 @@ pub const LEGACY_DEFAULT_PUBSUB_TOPIC: &str = "/waku/2/default-waku/proto";
 
 pub use content_topic::{ContentTopic, ContentTopicError};
 pub use hash::{MessageHash, MessageHashParseError, message_hash};
+/// The libp2p this crate's behaviour macros expand against (not an API).
+#[cfg(feature = "behaviour")]
+#[doc(hidden)]
+pub use libp2p as __libp2p;
 pub use message::{MAX_META_SIZE, MessageError, RateLimitProof, WakuMessage};
-pub use rate_limit::{
-    KNOWN_PROTOCOLS, PeerRateLimiter, RateLimit, RateLimitParseError, RateLimitSetting,
-    RateLimitSettings,
-};
+pub use rate_limit::{PeerRateLimiter, RateLimit, RateLimitParseError};
 pub use request_id::new_request_id;
 pub use timestamp::{Timestamp, now_nanos};
 pub use validation::{

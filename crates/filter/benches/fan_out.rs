@@ -25,7 +25,7 @@ use libp2p::swarm::SwarmEvent;
 use tokio::runtime::Runtime;
 use tokio::sync::mpsc;
 use waku_core::{WakuMessage, now_nanos};
-use waku_filter::{Client, ClientConfig, ClientEvent, Service, ServiceConfig, ServiceEvent};
+
 use waku_testkit::{Peer, swarm};
 
 const TOPIC: &str = "/waku/2/rs/1/4";
@@ -34,8 +34,8 @@ const CONTENT: &str = "/app/1/chat/proto";
 static SEQ: AtomicU64 = AtomicU64::new(0);
 
 struct Setup {
-    server: Peer<Service>,
-    clients: Vec<Peer<Client>>,
+    server: Peer<waku_filter::service::Behaviour>,
+    clients: Vec<Peer<waku_filter::client::Behaviour>>,
     /// (delivery instant, message sequence number).
     delivered: mpsc::UnboundedReceiver<(Instant, u64)>,
 }
@@ -57,10 +57,10 @@ fn runtime() -> Runtime {
 
 async fn setup(n: usize) -> Setup {
     let (server, clients, delivered) = async {
-        let config = ServiceConfig::default()
-            .with_rate_limit(None)
+        let config = waku_filter::service::Config::default()
+            .with_rate_limit(waku_core::RateLimit::UNLIMITED)
             .with_max_peers(n.max(1000));
-        let mut server = Peer::spawn(swarm(Service::new(config)));
+        let mut server = Peer::spawn(swarm(waku_filter::service::Behaviour::new(config)));
         let addr = server.listen().await;
         let to = server.id;
         let (tx, delivered) = mpsc::unbounded_channel();
@@ -71,9 +71,14 @@ async fn setup(n: usize) -> Setup {
                 let addr = addr.clone();
                 let tx = tx.clone();
                 joins.push(tokio::spawn(async move {
-                    let client = Client::new(ClientConfig::default());
+                    let client =
+                        waku_filter::client::Behaviour::new(waku_filter::client::Config::default());
                     let mut peer = Peer::spawn_with(swarm(client), move |_, e| {
-                        if let SwarmEvent::Behaviour(ClientEvent::Message { message, .. }) = e {
+                        if let SwarmEvent::Behaviour(waku_filter::client::Event::Message {
+                            message,
+                            ..
+                        }) = e
+                        {
                             let seq = u64::from_be_bytes(message.payload[..8].try_into().unwrap());
                             let _ = tx.send((Instant::now(), seq));
                         }
@@ -84,7 +89,7 @@ async fn setup(n: usize) -> Setup {
                         .await;
                     let ok = peer
                         .wait_behaviour("the answer", |e| match e {
-                            ClientEvent::Response {
+                            waku_filter::client::Event::Response {
                                 request, result, ..
                             } if request == id => Some(result.is_ok()),
                             _ => None,
@@ -159,7 +164,7 @@ async fn drain(s: &mut Setup) {
         .drain_for(Duration::ZERO)
         .await
         .into_iter()
-        .filter(|e| matches!(e, ServiceEvent::PushFailed { .. }))
+        .filter(|e| matches!(e, waku_filter::service::Event::PushFailed { .. }))
         .count();
     assert_eq!(failed, 0, "pushes failed");
 }

@@ -1,5 +1,5 @@
-//! Settings of the filter [`Service`](crate::Service) and
-//! [`Client`](crate::Client).
+//! Settings of the filter [`Service`](crate::service::Behaviour) and
+//! [`Client`](crate::client::Behaviour).
 
 use std::time::Duration;
 
@@ -12,36 +12,37 @@ use crate::RateLimit;
 /// the filter service never takes the global `--rate-limit` setting.
 pub const DEFAULT_RATE_LIMIT: RateLimit = RateLimit::new(30, Duration::from_secs(60));
 
-/// Settings of the filter [`Service`](crate::Service); the defaults are
+/// Settings of the filter [`Service`](crate::service::Behaviour); the defaults are
 /// nwaku's.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ServiceConfig {
     /// Most subscribers served at once; a new one beyond is answered 503.
-    pub max_peers: usize,
+    pub(crate) max_peers: usize,
     /// Most (pubsub topic, content topic) criteria one subscriber may hold;
     /// a subscribe that would exceed it is answered 503.
-    pub max_criteria_per_peer: usize,
+    pub(crate) max_criteria_per_peer: usize,
     /// Most content topics in one subscribe or unsubscribe (more: 400).
-    pub max_content_topics_per_request: usize,
+    pub(crate) max_content_topics_per_request: usize,
     /// A subscription not refreshed (subscribe, ping, unsubscribe) for this
     /// long is removed.
-    pub subscription_timeout: Duration,
+    pub(crate) subscription_timeout: Duration,
     /// How long one push may take (stream opening and writing).
-    pub push_timeout: Duration,
+    pub(crate) push_timeout: Duration,
     /// A subscriber whose pushes keep failing for this long is removed
     /// (12/WAKU2-FILTER suggests one minute).
-    pub unreachable_timeout: Duration,
+    pub(crate) unreachable_timeout: Duration,
     /// Per-peer rate of subscribe-protocol requests (over it: 429); `None`
     /// or a zero volume or period is unlimited. Default:
     /// [`DEFAULT_RATE_LIMIT`], nwaku's 30 per minute.
-    pub rate_limit: Option<RateLimit>,
+    pub(crate) rate_limit: RateLimit,
     /// How long a subscribe stream may take before it is dropped; also how
     /// long an idle stream is tolerated.
-    pub request_timeout: Duration,
+    pub(crate) request_timeout: Duration,
     /// Concurrent subscribe streams per connection.
-    pub max_concurrent_streams: usize,
+    pub(crate) max_concurrent_streams: usize,
     /// Concurrent push streams per connection.
-    pub max_concurrent_pushes: usize,
+    pub(crate) max_concurrent_pushes: usize,
 }
 
 impl ServiceConfig {
@@ -59,6 +60,41 @@ impl ServiceConfig {
     pub const DEFAULT_UNREACHABLE_TIMEOUT: Duration = Duration::from_secs(60);
     /// Default [`ServiceConfig::request_timeout`].
     pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+    /// Most subscribers served at once.
+    pub fn max_peers(&self) -> usize {
+        self.max_peers
+    }
+
+    /// Most (pubsub topic, content topic) criteria one subscriber may hold.
+    pub fn max_criteria_per_peer(&self) -> usize {
+        self.max_criteria_per_peer
+    }
+
+    /// Most content topics in one subscribe or unsubscribe.
+    pub fn max_content_topics_per_request(&self) -> usize {
+        self.max_content_topics_per_request
+    }
+
+    /// How long a subscription lives without being refreshed.
+    pub fn subscription_timeout(&self) -> Duration {
+        self.subscription_timeout
+    }
+
+    /// How long one push may take.
+    pub fn push_timeout(&self) -> Duration {
+        self.push_timeout
+    }
+
+    /// How long pushes to a subscriber may keep failing before it is removed.
+    pub fn unreachable_timeout(&self) -> Duration {
+        self.unreachable_timeout
+    }
+
+    /// The per-peer rate of subscribe-protocol requests.
+    pub fn rate_limit(&self) -> RateLimit {
+        self.rate_limit
+    }
 
     /// Sets [`ServiceConfig::max_peers`].
     pub fn with_max_peers(mut self, max: usize) -> Self {
@@ -97,7 +133,7 @@ impl ServiceConfig {
     }
 
     /// Sets [`ServiceConfig::rate_limit`].
-    pub fn with_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+    pub fn with_rate_limit(mut self, limit: RateLimit) -> Self {
         self.rate_limit = limit;
         self
     }
@@ -130,7 +166,7 @@ impl Default for ServiceConfig {
             subscription_timeout: Self::DEFAULT_SUBSCRIPTION_TIMEOUT,
             push_timeout: Self::DEFAULT_PUSH_TIMEOUT,
             unreachable_timeout: Self::DEFAULT_UNREACHABLE_TIMEOUT,
-            rate_limit: Some(DEFAULT_RATE_LIMIT),
+            rate_limit: DEFAULT_RATE_LIMIT,
             request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
             max_concurrent_streams: 100,
             max_concurrent_pushes: 256,
@@ -138,16 +174,17 @@ impl Default for ServiceConfig {
     }
 }
 
-/// Settings of the filter [`Client`](crate::Client).
+/// Settings of the filter [`Client`](crate::client::Behaviour).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ClientConfig {
     /// How long a subscribe-protocol request may take; also how long an
     /// inbound push stream may stay silent.
-    pub request_timeout: Duration,
+    pub(crate) request_timeout: Duration,
     /// Largest pushed message accepted (serialized `WakuMessage`).
-    pub max_message_size: usize,
+    pub(crate) max_message_size: usize,
     /// Concurrent inbound push streams per connection.
-    pub max_concurrent_pushes: usize,
+    pub(crate) max_concurrent_pushes: usize,
 }
 
 impl ClientConfig {

@@ -23,24 +23,15 @@
 //! # let _ = pushed;
 //! ```
 
-mod client;
+pub mod client;
 mod codec;
 mod config;
 mod keep_alive;
 pub mod proto;
-mod service;
+pub mod service;
 mod status;
 mod subscriptions;
 
-pub use client::{Client, ClientEvent, FilterError, PushDropReason};
-pub use codec::{
-    InboundPush, InboundSubscribe, MAX_SUBSCRIBE_FRAME, PUSH_OVERHEAD, PUSH_PROTOCOL,
-    PushRecvCodec, PushSendCodec, SUBSCRIBE_PROTOCOL, SubscribeClientCodec, SubscribeServiceCodec,
-};
-pub use config::{ClientConfig, DEFAULT_RATE_LIMIT, ServiceConfig};
-pub use service::{
-    PushFailure, REDIAL_BACKOFF, RemovalReason, Service, ServiceEvent, UNKNOWN_REQUEST_ID,
-};
+pub use codec::{PUSH_PROTOCOL, SUBSCRIBE_PROTOCOL};
 pub use status::{RequestKind, StatusCode};
-pub use waku_core::new_request_id;
-pub use waku_core::rate_limit::RateLimit;
+pub use waku_core::RateLimit;

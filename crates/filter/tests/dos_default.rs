@@ -7,13 +7,12 @@
 mod common;
 
 use common::{CONTENT, TOPIC, feed, message, request, service, status};
-use waku_filter::ServiceConfig;
 
 // spec: FILTER-028
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_1001st_subscriber_gets_503_with_the_default_limit() {
-    let (server, addr) = service(ServiceConfig::default()).await;
-    assert_eq!(ServiceConfig::default().max_peers, 1000);
+    let (server, addr) = service(waku_filter::service::Config::default()).await;
+    assert_eq!(waku_filter::service::Config::default().max_peers(), 1000);
     let to = server.id;
     // Connect and subscribe in batches, 1000 accepted.
     let mut clients = Vec::new();

@@ -7,23 +7,26 @@ mod common;
 use std::time::Duration;
 
 use common::{CONTENT, Peer, TOPIC, feed, message, next_message, unlimited};
-use waku_filter::{Client, ClientConfig, Service};
+
 use waku_testkit::swarm_with_idle_timeout;
 
 /// Far shorter than any test step, so only keep-alive holds a connection.
 const IDLE: Duration = Duration::from_millis(300);
 
-async fn connected(peer: &Peer<Client>, other: libp2p::PeerId) -> bool {
+async fn connected(peer: &Peer<waku_filter::client::Behaviour>, other: libp2p::PeerId) -> bool {
     peer.with(move |s| s.is_connected(&other)).await
 }
 
 // spec: FILTER-019, FILTER-020
 #[tokio::test]
 async fn a_subscription_keeps_the_connection_open_on_both_sides() {
-    let mut server = Peer::spawn(swarm_with_idle_timeout(Service::new(unlimited()), IDLE));
+    let mut server = Peer::spawn(swarm_with_idle_timeout(
+        waku_filter::service::Behaviour::new(unlimited()),
+        IDLE,
+    ));
     let addr = server.listen().await;
     let mut client = Peer::spawn(swarm_with_idle_timeout(
-        Client::new(ClientConfig::default()),
+        waku_filter::client::Behaviour::new(waku_filter::client::Config::default()),
         IDLE,
     ));
     client.connect(addr.clone(), server.id).await;

@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::{CONTENT, TOPIC, feed, message, request, service, status, unlimited};
-use waku_filter::{PushFailure, RateLimit, RemovalReason, ServiceConfig, ServiceEvent};
+use waku_filter::RateLimit;
 
 // spec: FILTER-028
 #[tokio::test]
@@ -78,20 +78,23 @@ async fn subscriptions_expire_without_a_refresh() {
     // Then silence: it expires, nothing is pushed, and a ping says 404.
     let removed = server
         .wait_behaviour("the expiry", |e| match e {
-            ServiceEvent::SubscriberRemoved { peer, reason } => Some((peer, reason)),
+            waku_filter::service::Event::SubscriberRemoved { peer, reason } => Some((peer, reason)),
             _ => None,
         })
         .await;
-    assert_eq!(removed, (client.id, RemovalReason::Expired));
+    assert_eq!(
+        removed,
+        (client.id, waku_filter::service::RemovalReason::Expired)
+    );
     assert_eq!(feed(&server, TOPIC, message(CONTENT, b"x")).await, 0);
     let result = request(&mut client, move |c| c.ping(&to)).await;
     assert_eq!(status(&result), 404);
     // Defaults are nwaku's.
-    let d = ServiceConfig::default();
-    assert_eq!(d.subscription_timeout, Duration::from_secs(300));
-    assert_eq!(d.max_peers, 1000);
-    assert_eq!(d.max_criteria_per_peer, 1000);
-    assert_eq!(d.max_content_topics_per_request, 100);
+    let d = waku_filter::service::Config::default();
+    assert_eq!(d.subscription_timeout(), Duration::from_secs(300));
+    assert_eq!(d.max_peers(), 1000);
+    assert_eq!(d.max_criteria_per_peer(), 1000);
+    assert_eq!(d.max_content_topics_per_request(), 100);
 }
 
 // spec: FILTER-022, FILTER-023, FILTER-030
@@ -116,7 +119,7 @@ async fn a_subscriber_that_stays_unreachable_is_dropped() {
     assert_eq!(feed(&server, TOPIC, message(CONTENT, b"x")).await, 1);
     let failed = server
         .wait_behaviour("the failed dial back", |e| match e {
-            ServiceEvent::PushFailed { peer, reason } => Some((peer, reason)),
+            waku_filter::service::Event::PushFailed { peer, reason } => Some((peer, reason)),
             _ => None,
         })
         .await;
@@ -124,7 +127,9 @@ async fn a_subscriber_that_stays_unreachable_is_dropped() {
     assert!(
         matches!(
             failed.1,
-            PushFailure::Stream(libp2p::request_response::OutboundFailure::DialFailure)
+            waku_filter::service::PushFailure::Stream(
+                libp2p::request_response::OutboundFailure::DialFailure
+            )
         ),
         "{:?}",
         failed.1
@@ -132,25 +137,28 @@ async fn a_subscriber_that_stays_unreachable_is_dropped() {
     assert_eq!(feed(&server, TOPIC, message(CONTENT, b"y")).await, 0);
     let failed = server
         .wait_behaviour("the failed push", |e| match e {
-            ServiceEvent::PushFailed { peer, reason } => Some((peer, reason)),
+            waku_filter::service::Event::PushFailed { peer, reason } => Some((peer, reason)),
             _ => None,
         })
         .await;
     assert!(
-        matches!(failed, (p, PushFailure::NotConnected(_)) if p == gone),
+        matches!(failed, (p, waku_filter::service::PushFailure::NotConnected(_)) if p == gone),
         "{failed:?}"
     );
     assert!(server.with(move |s| s.behaviour().subscriber_count()).await == 1);
     let removed = server
         .wait_behaviour("the removal", |e| match e {
-            ServiceEvent::SubscriberRemoved { peer, reason } => Some((peer, reason)),
+            waku_filter::service::Event::SubscriberRemoved { peer, reason } => Some((peer, reason)),
             _ => None,
         })
         .await;
-    assert_eq!(removed, (gone, RemovalReason::Unreachable));
+    assert_eq!(
+        removed,
+        (gone, waku_filter::service::RemovalReason::Unreachable)
+    );
     assert_eq!(server.with(|s| s.behaviour().subscriber_count()).await, 0);
     assert_eq!(
-        ServiceConfig::default().unreachable_timeout,
+        waku_filter::service::Config::default().unreachable_timeout(),
         Duration::from_secs(60)
     );
 }
@@ -158,8 +166,8 @@ async fn a_subscriber_that_stays_unreachable_is_dropped() {
 // spec: FILTER-032
 #[tokio::test]
 async fn a_peer_over_its_rate_gets_429_while_others_are_served() {
-    let config = ServiceConfig::default()
-        .with_rate_limit(Some(RateLimit::new(3, Duration::from_secs(3600))));
+    let config = waku_filter::service::Config::default()
+        .with_rate_limit(RateLimit::new(3, Duration::from_secs(3600)));
     let (server, addr) = service(config).await;
     let mut greedy = common::client(server.id, addr.clone()).await;
     let mut polite = common::client(server.id, addr).await;
@@ -188,8 +196,8 @@ async fn a_peer_over_its_rate_gets_429_while_others_are_served() {
     assert_eq!(feed(&server, TOPIC, message(CONTENT, b"x")).await, 2);
     // nwaku's default: 30 per minute.
     assert_eq!(
-        ServiceConfig::default().rate_limit,
-        Some(RateLimit::new(30, Duration::from_secs(60)))
+        waku_filter::service::Config::default().rate_limit(),
+        RateLimit::new(30, Duration::from_secs(60))
     );
 }
 
@@ -242,11 +250,11 @@ async fn a_connected_subscriber_that_refuses_pushes_is_dropped() {
     assert_eq!(feed(&server, TOPIC, message(CONTENT, b"1")).await, 1);
     let failed = server
         .wait_behaviour("the refused push", |e| match e {
-            ServiceEvent::PushFailed { peer, reason } => Some((
+            waku_filter::service::Event::PushFailed { peer, reason } => Some((
                 peer,
                 matches!(
                     reason,
-                    PushFailure::Stream(
+                    waku_filter::service::PushFailure::Stream(
                         libp2p::request_response::OutboundFailure::UnsupportedProtocols
                     )
                 ),
@@ -260,11 +268,14 @@ async fn a_connected_subscriber_that_refuses_pushes_is_dropped() {
     feed(&server, TOPIC, message(CONTENT, b"2")).await;
     let removed = server
         .wait_behaviour("the removal", |e| match e {
-            ServiceEvent::SubscriberRemoved { peer, reason } => Some((peer, reason)),
+            waku_filter::service::Event::SubscriberRemoved { peer, reason } => Some((peer, reason)),
             _ => None,
         })
         .await;
-    assert_eq!(removed, (deaf_id, RemovalReason::Unreachable));
+    assert_eq!(
+        removed,
+        (deaf_id, waku_filter::service::RemovalReason::Unreachable)
+    );
     assert!(
         !server
             .with(move |s| s.behaviour().is_subscribed(&deaf_id))

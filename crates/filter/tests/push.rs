@@ -9,8 +9,8 @@ use std::time::Duration;
 use common::{CONTENT, Peer, TOPIC, feed, message, next_message, raw, service, swarm, unlimited};
 use libp2p::request_response::{Event as RrEvent, Message, ProtocolSupport};
 use prost::Message as _;
+use waku_filter::PUSH_PROTOCOL;
 use waku_filter::proto::MessagePush;
-use waku_filter::{ClientEvent, PUSH_PROTOCOL, PushDropReason, ServiceConfig, ServiceEvent};
 use waku_testkit::raw::{Raw, RawRequest};
 
 // spec: FILTER-020, FILTER-021, FILTER-010, FILTER-024, FILTER-025
@@ -45,7 +45,7 @@ async fn every_matching_subscriber_gets_the_message_once() {
         assert!(
             !events
                 .iter()
-                .any(|e| matches!(e, ClientEvent::Message { .. })),
+                .any(|e| matches!(e, waku_filter::client::Event::Message { .. })),
             "{events:?}"
         );
     }
@@ -76,12 +76,12 @@ async fn pushes_use_the_connection_the_non_listening_client_opened() {
     assert!(
         !events
             .iter()
-            .any(|e| matches!(e, ServiceEvent::PushFailed { .. })),
+            .any(|e| matches!(e, waku_filter::service::Event::PushFailed { .. })),
         "{events:?}"
     );
     // 20 s per push, as nwaku.
     assert_eq!(
-        ServiceConfig::default().push_timeout,
+        waku_filter::service::Config::default().push_timeout(),
         Duration::from_secs(20)
     );
 }
@@ -122,7 +122,7 @@ async fn a_listening_subscriber_whose_connection_dropped_is_dialled_back() {
 }
 
 /// A raw peer that pushes arbitrary bytes to a client.
-async fn rogue_pusher(client: &mut Peer<waku_filter::Client>) -> Peer<Raw> {
+async fn rogue_pusher(client: &mut Peer<waku_filter::client::Behaviour>) -> Peer<Raw> {
     // It reads each stream to its end, to see what the client writes back.
     let mut rogue = Peer::spawn(swarm(raw(
         [(PUSH_PROTOCOL, ProtocolSupport::Outbound)],
@@ -155,11 +155,13 @@ async fn push_raw(rogue: &Peer<Raw>, to: libp2p::PeerId, bytes: Vec<u8>) {
         .await;
 }
 
-async fn next_drop(client: &mut Peer<waku_filter::Client>) -> PushDropReason {
+async fn next_drop(
+    client: &mut Peer<waku_filter::client::Behaviour>,
+) -> waku_filter::client::PushDropReason {
     client
         .wait_behaviour("a dropped push", |e| match e {
-            ClientEvent::PushDropped { reason, .. } => Some(reason),
-            ClientEvent::Message { .. } => panic!("unexpected delivery"),
+            waku_filter::client::Event::PushDropped { reason, .. } => Some(reason),
+            waku_filter::client::Event::Message { .. } => panic!("unexpected delivery"),
             _ => None,
         })
         .await
@@ -184,14 +186,17 @@ async fn pushes_not_matching_our_subscription_at_that_peer_are_dropped() {
     push_raw(&rogue, client_id, frame(Some(TOPIC), CONTENT)).await;
     assert_eq!(
         next_drop(&mut client).await,
-        PushDropReason::NotSubscribed {
+        waku_filter::client::PushDropReason::NotSubscribed {
             pubsub_topic: TOPIC.into(),
             content_topic: CONTENT.into()
         }
     );
     // No pubsub topic; no message; garbage.
     push_raw(&rogue, client_id, frame(None, CONTENT)).await;
-    assert_eq!(next_drop(&mut client).await, PushDropReason::NoPubsubTopic);
+    assert_eq!(
+        next_drop(&mut client).await,
+        waku_filter::client::PushDropReason::NoPubsubTopic
+    );
     let empty = MessagePush {
         waku_message: None,
         pubsub_topic: Some(TOPIC.into()),
@@ -200,12 +205,12 @@ async fn pushes_not_matching_our_subscription_at_that_peer_are_dropped() {
     push_raw(&rogue, client_id, empty).await;
     assert!(matches!(
         next_drop(&mut client).await,
-        PushDropReason::BadMessage(_)
+        waku_filter::client::PushDropReason::BadMessage(_)
     ));
     push_raw(&rogue, client_id, vec![2, 0xff, 0xff]).await;
     assert!(matches!(
         next_drop(&mut client).await,
-        PushDropReason::Malformed(_)
+        waku_filter::client::PushDropReason::Malformed(_)
     ));
     // The client wrote nothing back on any of these streams, and closed
     // each of them (the rogue read every one to its end).

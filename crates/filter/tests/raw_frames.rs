@@ -14,9 +14,7 @@ use libp2p::{Multiaddr, PeerId};
 use prost::Message as _;
 use waku_core::WakuMessage;
 use waku_filter::proto::{FilterSubscribeRequest, FilterSubscribeResponse, MessagePush};
-use waku_filter::{
-    ClientEvent, PUSH_PROTOCOL, RequestKind, SUBSCRIBE_PROTOCOL, ServiceEvent, UNKNOWN_REQUEST_ID,
-};
+use waku_filter::{PUSH_PROTOCOL, RequestKind, SUBSCRIBE_PROTOCOL};
 use waku_testkit::raw::{Raw, RawRequest};
 
 /// A js-waku-like light node: `rpc` reads answers to the end of the stream,
@@ -169,7 +167,7 @@ async fn unsubscribe_without_reading_the_answer_is_carried_out() {
     .await;
     server
         .wait_behaviour("the unsubscribe", |e| match e {
-            ServiceEvent::Request {
+            waku_filter::service::Event::Request {
                 kind: Some(RequestKind::Unsubscribe),
                 status,
                 ..
@@ -212,7 +210,7 @@ async fn undecodable_and_unknown_requests_get_400() {
     let r = decode(&answer);
     assert_eq!(
         (r.status_code, r.request_id.as_str()),
-        (400, UNKNOWN_REQUEST_ID)
+        (400, waku_filter::service::UNKNOWN_REQUEST_ID)
     );
     let unknown = FilterSubscribeRequest {
         request_id: "x".into(),
@@ -271,7 +269,9 @@ async fn our_client_works_with_js_waku_shaped_service_frames() {
         ),
     }));
     let addr = remote.listen().await;
-    let mut client = Peer::spawn(swarm(waku_filter::Client::new(Default::default())));
+    let mut client = Peer::spawn(swarm(waku_filter::client::Behaviour::new(
+        Default::default(),
+    )));
     client.connect(addr, remote.id).await;
     let to = remote.id;
     let id = client
@@ -311,7 +311,7 @@ async fn our_client_works_with_js_waku_shaped_service_frames() {
         .await;
     let result = client
         .wait_behaviour("the answer", |e| match e {
-            ClientEvent::Response {
+            waku_filter::client::Event::Response {
                 request, result, ..
             } if request == id => Some(result),
             _ => None,
@@ -329,7 +329,7 @@ async fn our_client_works_with_js_waku_shaped_service_frames() {
         .await;
     let (topic, message) = client
         .wait_behaviour("the push", |e| match e {
-            ClientEvent::Message {
+            waku_filter::client::Event::Message {
                 pubsub_topic,
                 message,
                 ..
@@ -368,7 +368,7 @@ async fn our_client_works_with_js_waku_shaped_service_frames() {
         .await;
     let result = client
         .wait_behaviour("the answer", |e| match e {
-            ClientEvent::Response {
+            waku_filter::client::Event::Response {
                 request, result, ..
             } if request == id => Some(result),
             _ => None,

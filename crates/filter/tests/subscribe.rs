@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::{CONTENT, TOPIC, feed, message, next_message, request, service, status, unlimited};
-use waku_filter::{ClientEvent, FilterError, RequestKind, ServiceEvent, StatusCode};
+use waku_filter::{RequestKind, StatusCode};
 
 // spec: FILTER-001, FILTER-003, FILTER-004, FILTER-005, FILTER-006, FILTER-012
 #[tokio::test]
@@ -20,7 +20,7 @@ async fn subscribe_is_answered_200_and_matching_messages_are_pushed() {
     // The service saw a request id and answered it with 200.
     let (request_id, kind, code) = server
         .wait_behaviour("the request", |e| match e {
-            ServiceEvent::Request {
+            waku_filter::service::Event::Request {
                 request_id,
                 kind,
                 status,
@@ -45,7 +45,7 @@ async fn subscribe_is_answered_200_and_matching_messages_are_pushed() {
 }
 
 /// The one connected peer of a service swarm.
-fn client_id_of(s: &libp2p::Swarm<waku_filter::Service>) -> libp2p::PeerId {
+fn client_id_of(s: &libp2p::Swarm<waku_filter::service::Behaviour>) -> libp2p::PeerId {
     *s.connected_peers().next().unwrap()
 }
 
@@ -53,7 +53,7 @@ fn client_id_of(s: &libp2p::Swarm<waku_filter::Service>) -> libp2p::PeerId {
 #[tokio::test]
 async fn request_ids_are_fresh_for_every_request() {
     let ids: std::collections::HashSet<String> =
-        (0..100).map(|_| waku_filter::new_request_id()).collect();
+        (0..100).map(|_| waku_core::new_request_id()).collect();
     assert_eq!(ids.len(), 100);
 }
 
@@ -88,7 +88,7 @@ async fn invalid_criteria_are_refused_with_400_and_change_nothing() {
         let c2 = contents.clone();
         let result = request(&mut client, move |c| c.subscribe(&to, pubsub, c2)).await;
         match &result {
-            Err(FilterError::Refused {
+            Err(waku_filter::client::FilterError::Refused {
                 status,
                 description,
             }) => {
@@ -215,7 +215,7 @@ async fn a_failed_subscribe_is_taken_back_locally() {
     assert!(
         !events
             .iter()
-            .any(|e| matches!(e, ClientEvent::Message { .. })),
+            .any(|e| matches!(e, waku_filter::client::Event::Message { .. })),
         "{events:?}"
     );
 }

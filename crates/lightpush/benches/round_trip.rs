@@ -18,16 +18,16 @@ use criterion::Criterion;
 use libp2p::swarm::SwarmEvent;
 use tokio::runtime::Runtime;
 use waku_core::{WakuMessage, now_nanos};
-use waku_lightpush::{Client, ClientConfig, ClientEvent, Service, ServiceConfig, ServiceEvent};
+
 use waku_testkit::{Peer, swarm};
 
 const TOPIC: &str = "/waku/2/rs/1/4";
 
 struct Setup {
     rt: Runtime,
-    _server: Peer<Service>,
+    _server: Peer<waku_lightpush::service::Behaviour>,
     server_id: libp2p::PeerId,
-    client: Peer<Client>,
+    client: Peer<waku_lightpush::client::Behaviour>,
 }
 
 fn setup() -> Setup {
@@ -37,13 +37,24 @@ fn setup() -> Setup {
         .build()
         .unwrap();
     let (server, server_id, client) = rt.block_on(async {
-        let mut server = Peer::spawn_with(swarm(Service::new(ServiceConfig::default())), |s, e| {
-            if let SwarmEvent::Behaviour(ServiceEvent::PublishRequest { id, .. }) = e {
-                s.behaviour_mut().publish_result(*id, Ok(1));
-            }
-        });
+        let mut server = Peer::spawn_with(
+            swarm(waku_lightpush::service::Behaviour::new(
+                waku_lightpush::service::Config::default(),
+            )),
+            |s, e| {
+                if let SwarmEvent::Behaviour(waku_lightpush::service::Event::PublishRequest {
+                    id,
+                    ..
+                }) = e
+                {
+                    s.behaviour_mut().publish_result(*id, Ok(1));
+                }
+            },
+        );
         let addr = server.listen().await;
-        let mut client = Peer::spawn(swarm(Client::new(ClientConfig::default())));
+        let mut client = Peer::spawn(swarm(waku_lightpush::client::Behaviour::new(
+            waku_lightpush::client::Config::default(),
+        )));
         client.connect(addr, server.id).await;
         let id = server.id;
         (server, id, client)
@@ -63,7 +74,10 @@ fn message() -> WakuMessage {
     }
 }
 
-async fn round_trip(client: &mut Peer<Client>, to: libp2p::PeerId) -> Duration {
+async fn round_trip(
+    client: &mut Peer<waku_lightpush::client::Behaviour>,
+    to: libp2p::PeerId,
+) -> Duration {
     let m = message();
     let start = Instant::now();
     let id = client
@@ -71,8 +85,8 @@ async fn round_trip(client: &mut Peer<Client>, to: libp2p::PeerId) -> Duration {
         .await;
     client
         .wait_behaviour("the answer", |e| match e {
-            ClientEvent::Pushed { request, .. } if request == id => Some(()),
-            ClientEvent::Pushed { .. } => None,
+            waku_lightpush::client::Event::Pushed { request, .. } if request == id => Some(()),
+            waku_lightpush::client::Event::Pushed { .. } => None,
             other => panic!("{other:?}"),
         })
         .await;

@@ -1,5 +1,5 @@
-//! Settings of the lightpush [`Service`](crate::Service) and
-//! [`Client`](crate::Client).
+//! Settings of the lightpush [`Service`](crate::service::Behaviour) and
+//! [`Client`](crate::client::Behaviour).
 
 use std::fmt;
 use std::sync::Arc;
@@ -10,31 +10,32 @@ use waku_sharding::ShardMapper;
 
 use crate::{RateLimit, ServedTopics};
 
-/// Settings of the lightpush [`Service`](crate::Service).
+/// Settings of the lightpush [`Service`](crate::service::Behaviour).
 ///
 /// Build it with [`ServiceConfig::default`] and the `with_*` methods.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct ServiceConfig {
     /// Size (`max_message_size`, 150 KiB by default) and timestamp
     /// (`max_timestamp_skew`, 20 s) checks applied before publishing.
-    pub validator: MessageValidator,
+    pub(crate) validator: MessageValidator,
     /// How to find the pubsub topic of a request that names none (v3 allows
     /// leaving it out). `None`: such requests are answered 400.
-    pub shard_mapper: Option<Arc<dyn ShardMapper>>,
+    pub(crate) shard_mapper: Option<Arc<dyn ShardMapper>>,
     /// Topics the service publishes on (others are answered 421).
-    pub served_topics: ServedTopics,
+    pub(crate) served_topics: ServedTopics,
     /// Per-peer request rate; `None` (the default, as in nwaku) is unlimited.
-    pub rate_limit: Option<RateLimit>,
+    pub(crate) rate_limit: RateLimit,
     /// How long a request may take from stream opening to our response,
     /// including the node's publish; past it the stream is dropped.
-    pub request_timeout: Duration,
+    pub(crate) request_timeout: Duration,
     /// Requests handed to the node and not answered yet above which new
     /// requests are answered 503.
-    pub max_pending_publishes: usize,
+    pub(crate) max_pending_publishes: usize,
     /// Concurrent lightpush streams per connection.
-    pub max_concurrent_streams: usize,
+    pub(crate) max_concurrent_streams: usize,
     /// Also serve the legacy `/vac/waku/lightpush/2.0.0-beta1`.
-    pub serve_legacy: bool,
+    pub(crate) serve_legacy: bool,
 }
 
 impl ServiceConfig {
@@ -65,7 +66,7 @@ impl ServiceConfig {
     }
 
     /// Sets [`ServiceConfig::rate_limit`].
-    pub fn with_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+    pub fn with_rate_limit(mut self, limit: RateLimit) -> Self {
         self.rate_limit = limit;
         self
     }
@@ -101,7 +102,7 @@ impl Default for ServiceConfig {
             validator: MessageValidator::default(),
             shard_mapper: None,
             served_topics: ServedTopics::any(),
-            rate_limit: None,
+            rate_limit: RateLimit::UNLIMITED,
             request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
             max_pending_publishes: Self::DEFAULT_MAX_PENDING_PUBLISHES,
             max_concurrent_streams: Self::DEFAULT_MAX_CONCURRENT_STREAMS,
@@ -128,7 +129,7 @@ impl fmt::Debug for ServiceConfig {
     }
 }
 
-/// Which protocols the [`Client`](crate::Client) offers.
+/// Which protocols the [`Client`](crate::client::Behaviour) offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClientProtocols {
     /// v3, falling back to the legacy v2 when the service lacks v3.
@@ -139,15 +140,16 @@ pub enum ClientProtocols {
     LegacyOnly,
 }
 
-/// Settings of the lightpush [`Client`](crate::Client).
+/// Settings of the lightpush [`Client`](crate::client::Behaviour).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ClientConfig {
     /// How long a push may take until the response arrives.
-    pub request_timeout: Duration,
+    pub(crate) request_timeout: Duration,
     /// Protocols offered to the service.
-    pub protocols: ClientProtocols,
+    pub(crate) protocols: ClientProtocols,
     /// Concurrent lightpush streams per connection.
-    pub max_concurrent_streams: usize,
+    pub(crate) max_concurrent_streams: usize,
 }
 
 impl ClientConfig {

@@ -34,26 +34,16 @@
 //! }
 //! ```
 
-mod client;
+pub mod client;
 mod codec;
 mod config;
 pub mod proto;
 mod served;
-mod service;
+pub mod service;
 mod status;
 mod validate;
 
-pub use client::{Client, ClientEvent};
-pub use codec::{
-    ClientCodec, InboundRequest, InboundResponse, MAX_RESPONSE_SIZE, OutboundPush,
-    OutboundResponse, PROTOCOL_V2, PROTOCOL_V3, REQUEST_OVERHEAD, ServiceCodec, Version,
-};
-pub use config::{ClientConfig, ClientProtocols, ServiceConfig};
+pub use codec::{PROTOCOL_V2, PROTOCOL_V3, Version};
 pub use served::ServedTopics;
-pub use service::{LEGACY_TOO_MANY_REQUESTS, PublishId, Service, ServiceEvent, UNKNOWN_REQUEST_ID};
 pub use status::{PublishFailure, StatusCode};
-pub use waku_core::new_request_id;
-pub use waku_core::rate_limit;
-pub use waku_core::rate_limit::{
-    PeerRateLimiter, RateLimit, RateLimitParseError, RateLimitSettings,
-};
+pub use waku_core::RateLimit;

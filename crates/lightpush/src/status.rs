@@ -53,8 +53,8 @@ impl From<StatusCode> for u32 {
 }
 
 /// Why the node could not publish a message handed to it by
-/// [`Event::PublishRequest`](crate::ServiceEvent::PublishRequest); passed to
-/// [`Service::publish_result`](crate::Service::publish_result).
+/// [`Event::PublishRequest`](crate::service::Event::PublishRequest); passed to
+/// [`Service::publish_result`](crate::service::Behaviour::publish_result).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PublishFailure {
     /// Relay has no peer on the topic (answered 505).

@@ -3,7 +3,8 @@
 use waku_core::proto::message::v1 as pb;
 use waku_core::{Timestamp, ValidationError, WakuMessage};
 
-use crate::{ServiceConfig, StatusCode};
+use crate::StatusCode;
+use crate::config::ServiceConfig;
 
 /// A request that may be published.
 #[derive(Debug, Clone, PartialEq, Eq)]

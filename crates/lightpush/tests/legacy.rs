@@ -6,27 +6,25 @@ mod common;
 use common::{message, push, service, three_peers};
 use libp2p::request_response::OutboundFailure;
 use waku_core::WakuMessage;
-use waku_lightpush::{
-    ClientConfig, ClientEvent, ClientProtocols, PublishFailure, RateLimit, ServiceConfig,
-    ServiceEvent, Version,
-};
+use waku_lightpush::{PublishFailure, RateLimit, Version};
 
 const TOPIC: &str = "/waku/2/rs/1/4";
 const CONTENT: &str = "/app/1/chat/proto";
 
-fn legacy() -> ClientConfig {
-    ClientConfig::default().with_protocols(ClientProtocols::LegacyOnly)
+fn legacy() -> waku_lightpush::client::Config {
+    waku_lightpush::client::Config::default()
+        .with_protocols(waku_lightpush::client::Protocols::LegacyOnly)
 }
 
 // spec: LIGHTPUSH2-001, LIGHTPUSH2-003, LIGHTPUSH2-006
 #[tokio::test]
 async fn legacy_push_is_published_and_answered_success() {
-    let (mut server, addr) = service(ServiceConfig::default(), three_peers).await;
+    let (mut server, addr) = service(waku_lightpush::service::Config::default(), three_peers).await;
     let mut client = common::client(legacy(), &server, addr).await;
     let sent = message(CONTENT, b"old school");
     let outcome = push(&mut client, server.id, Some(TOPIC), sent.clone()).await;
     match outcome {
-        ClientEvent::Pushed {
+        waku_lightpush::client::Event::Pushed {
             version,
             relay_peer_count,
             description,
@@ -40,7 +38,7 @@ async fn legacy_push_is_published_and_answered_success() {
     }
     let (version, topic, got) = server
         .wait_behaviour("the publish request", |e| match e {
-            ServiceEvent::PublishRequest {
+            waku_lightpush::service::Event::PublishRequest {
                 version,
                 pubsub_topic,
                 message,
@@ -60,11 +58,11 @@ fn no_peers(_: &str, _: &WakuMessage) -> Option<Result<u32, PublishFailure>> {
 // spec: LIGHTPUSH2-004
 #[tokio::test]
 async fn legacy_failures_carry_is_success_false_and_the_reason() {
-    let (server, addr) = service(ServiceConfig::default(), no_peers).await;
+    let (server, addr) = service(waku_lightpush::service::Config::default(), no_peers).await;
     let mut client = common::client(legacy(), &server, addr).await;
     let outcome = push(&mut client, server.id, Some(TOPIC), message(CONTENT, b"x")).await;
     match outcome {
-        ClientEvent::Refused {
+        waku_lightpush::client::Event::Refused {
             version,
             status,
             description,
@@ -83,7 +81,7 @@ async fn legacy_failures_carry_is_success_false_and_the_reason() {
     };
     let outcome = push(&mut client, server.id, Some(TOPIC), stale).await;
     assert!(
-        matches!(outcome, ClientEvent::Refused { .. }),
+        matches!(outcome, waku_lightpush::client::Event::Refused { .. }),
         "{outcome:?}"
     );
 }
@@ -91,15 +89,21 @@ async fn legacy_failures_carry_is_success_false_and_the_reason() {
 // spec: LIGHTPUSH2-005
 #[tokio::test]
 async fn legacy_requests_are_rate_limited_too() {
-    let limit = Some(RateLimit::new(1, std::time::Duration::from_secs(3600)));
-    let (server, addr) =
-        service(ServiceConfig::default().with_rate_limit(limit), three_peers).await;
+    let limit = RateLimit::new(1, std::time::Duration::from_secs(3600));
+    let (server, addr) = service(
+        waku_lightpush::service::Config::default().with_rate_limit(limit),
+        three_peers,
+    )
+    .await;
     let mut client = common::client(legacy(), &server, addr).await;
     let first = push(&mut client, server.id, Some(TOPIC), message(CONTENT, b"x")).await;
-    assert!(matches!(first, ClientEvent::Pushed { .. }), "{first:?}");
+    assert!(
+        matches!(first, waku_lightpush::client::Event::Pushed { .. }),
+        "{first:?}"
+    );
     let second = push(&mut client, server.id, Some(TOPIC), message(CONTENT, b"x")).await;
     match second {
-        ClientEvent::Refused {
+        waku_lightpush::client::Event::Refused {
             description,
             status,
             ..
@@ -115,13 +119,17 @@ async fn legacy_requests_are_rate_limited_too() {
 // spec: LIGHTPUSH2-001
 #[tokio::test]
 async fn a_service_without_legacy_support_refuses_the_protocol() {
-    let (server, addr) = service(ServiceConfig::default().with_legacy(false), three_peers).await;
+    let (server, addr) = service(
+        waku_lightpush::service::Config::default().with_legacy(false),
+        three_peers,
+    )
+    .await;
     let mut client = common::client(legacy(), &server, addr.clone()).await;
     let outcome = push(&mut client, server.id, Some(TOPIC), message(CONTENT, b"x")).await;
     assert!(
         matches!(
             outcome,
-            ClientEvent::Failed {
+            waku_lightpush::client::Event::Failed {
                 error: OutboundFailure::UnsupportedProtocols,
                 ..
             }
@@ -129,12 +137,12 @@ async fn a_service_without_legacy_support_refuses_the_protocol() {
         "{outcome:?}"
     );
     // The default client prefers v3, so it is served.
-    let mut modern = common::client(ClientConfig::default(), &server, addr).await;
+    let mut modern = common::client(waku_lightpush::client::Config::default(), &server, addr).await;
     let outcome = push(&mut modern, server.id, Some(TOPIC), message(CONTENT, b"x")).await;
     assert!(
         matches!(
             outcome,
-            ClientEvent::Pushed {
+            waku_lightpush::client::Event::Pushed {
                 version: Version::V3,
                 ..
             }
@@ -146,13 +154,13 @@ async fn a_service_without_legacy_support_refuses_the_protocol() {
 // spec: LIGHTPUSH2-002
 #[tokio::test]
 async fn a_legacy_push_without_a_topic_fails_locally() {
-    let (server, addr) = service(ServiceConfig::default(), three_peers).await;
+    let (server, addr) = service(waku_lightpush::service::Config::default(), three_peers).await;
     let mut client = common::client(legacy(), &server, addr).await;
     let outcome = push(&mut client, server.id, None, message(CONTENT, b"x")).await;
     assert!(
         matches!(
             outcome,
-            ClientEvent::Failed {
+            waku_lightpush::client::Event::Failed {
                 error: OutboundFailure::Io(_),
                 ..
             }

@@ -12,9 +12,7 @@ use libp2p::request_response::{Event as RrEvent, Message};
 use prost::Message as _;
 use waku_core::WakuMessage;
 use waku_lightpush::proto::{LightPushResponse, PushRpc};
-use waku_lightpush::{
-    PROTOCOL_V2, PROTOCOL_V3, PublishFailure, ServiceConfig, ServiceEvent, UNKNOWN_REQUEST_ID,
-};
+use waku_lightpush::{PROTOCOL_V2, PROTOCOL_V3, PublishFailure};
 use waku_testkit::raw::{Raw, RawRequest};
 
 type Answer = fn(&str, &WakuMessage) -> Option<Result<u32, PublishFailure>>;
@@ -30,11 +28,11 @@ fn no_peers(_: &str, _: &WakuMessage) -> Option<Result<u32, PublishFailure>> {
 /// Sends `request` on a fresh stream of `protocol` and returns everything
 /// read until the end of the stream.
 async fn exchange(
-    config: ServiceConfig,
+    config: waku_lightpush::service::Config,
     answer: Answer,
     protocol: libp2p::StreamProtocol,
     request: Vec<u8>,
-) -> (Vec<u8>, Peer<waku_lightpush::Service>) {
+) -> (Vec<u8>, Peer<waku_lightpush::service::Behaviour>) {
     let (server, addr) = service(config, answer).await;
     let mut client = Peer::spawn(swarm(raw(protocol, Duration::from_secs(10))));
     client.connect(addr, server.id).await;
@@ -64,8 +62,8 @@ async fn send(client: &mut Peer<Raw>, to: libp2p::PeerId, request: RawRequest) -
         .await
 }
 
-fn lenient() -> ServiceConfig {
-    ServiceConfig::default().with_validator(lenient_validator())
+fn lenient() -> waku_lightpush::service::Config {
+    waku_lightpush::service::Config::default().with_validator(lenient_validator())
 }
 
 // spec: LIGHTPUSH-001, LIGHTPUSH-002, LIGHTPUSH-003, LIGHTPUSH-007, LIGHTPUSH-018
@@ -85,7 +83,7 @@ async fn js_waku_request_gets_the_vector_response_and_the_stream_ends() {
     );
     let (topic, message) = server
         .wait_behaviour("the publish request", |e| match e {
-            ServiceEvent::PublishRequest {
+            waku_lightpush::service::Event::PublishRequest {
                 pubsub_topic,
                 message,
                 ..
@@ -116,7 +114,9 @@ async fn request_without_pubsub_topic_is_autosharded() {
     );
     let topic = server
         .wait_behaviour("the publish request", |e| match e {
-            ServiceEvent::PublishRequest { pubsub_topic, .. } => Some(pubsub_topic),
+            waku_lightpush::service::Event::PublishRequest { pubsub_topic, .. } => {
+                Some(pubsub_topic)
+            }
             _ => None,
         })
         .await;
@@ -143,7 +143,10 @@ async fn undecodable_requests_get_400_with_an_unknown_request_id() {
     let (answer, _server) = exchange(lenient(), one_peer, PROTOCOL_V3, garbage).await;
     let decoded = LightPushResponse::decode_length_delimited(answer.as_slice()).unwrap();
     assert_eq!(decoded.status_code, 400);
-    assert_eq!(decoded.request_id, UNKNOWN_REQUEST_ID);
+    assert_eq!(
+        decoded.request_id,
+        waku_lightpush::service::UNKNOWN_REQUEST_ID
+    );
     assert_eq!(decoded.relay_peer_count, None);
     // nwaku's wording.
     let desc = decoded.status_desc.clone().unwrap_or_default();
@@ -198,7 +201,9 @@ async fn js_waku_legacy_request_gets_the_vector_response() {
     assert_eq!(answer, expected.encode_length_delimited_to_vec());
     let topic = server
         .wait_behaviour("the publish request", |e| match e {
-            ServiceEvent::PublishRequest { pubsub_topic, .. } => Some(pubsub_topic),
+            waku_lightpush::service::Event::PublishRequest { pubsub_topic, .. } => {
+                Some(pubsub_topic)
+            }
             _ => None,
         })
         .await;
@@ -240,7 +245,7 @@ async fn idle_streams_are_tolerated() {
     assert!(
         !events
             .iter()
-            .any(|e| matches!(e, ServiceEvent::Abandoned { .. })),
+            .any(|e| matches!(e, waku_lightpush::service::Event::Abandoned { .. })),
         "{events:?}"
     );
 }

@@ -8,27 +8,26 @@ use std::time::Duration;
 
 use common::{message, push, refused_status, service, three_peers};
 use waku_core::{MessageValidator, WakuMessage};
-use waku_lightpush::{
-    ClientConfig, ClientEvent, PublishFailure, ServedTopics, ServiceConfig, ServiceEvent, Version,
-};
+use waku_lightpush::{PublishFailure, ServedTopics, Version};
 use waku_sharding::{AutoSharding, NetworkConfig};
 
 const TOPIC: &str = "/waku/2/rs/1/4";
 const CONTENT: &str = "/app/1/chat/proto";
 
-fn autosharding() -> ServiceConfig {
-    ServiceConfig::default().with_shard_mapper(Arc::new(AutoSharding(NetworkConfig::TWN)))
+fn autosharding() -> waku_lightpush::service::Config {
+    waku_lightpush::service::Config::default()
+        .with_shard_mapper(Arc::new(AutoSharding(NetworkConfig::TWN)))
 }
 
 // spec: LIGHTPUSH-001, LIGHTPUSH-004, LIGHTPUSH-007, LIGHTPUSH-019
 #[tokio::test]
 async fn push_is_handed_to_the_node_and_answered_with_the_peer_count() {
-    let (mut server, addr) = service(ServiceConfig::default(), three_peers).await;
-    let mut client = common::client(ClientConfig::default(), &server, addr).await;
+    let (mut server, addr) = service(waku_lightpush::service::Config::default(), three_peers).await;
+    let mut client = common::client(waku_lightpush::client::Config::default(), &server, addr).await;
     let sent = message(CONTENT, b"hello");
     let outcome = push(&mut client, server.id, Some(TOPIC), sent.clone()).await;
     match outcome {
-        ClientEvent::Pushed {
+        waku_lightpush::client::Event::Pushed {
             peer,
             version,
             relay_peer_count,
@@ -42,7 +41,7 @@ async fn push_is_handed_to_the_node_and_answered_with_the_peer_count() {
     }
     let (topic, got) = server
         .wait_behaviour("the publish request", |e| match e {
-            ServiceEvent::PublishRequest {
+            waku_lightpush::service::Event::PublishRequest {
                 pubsub_topic,
                 message,
                 peer,
@@ -64,12 +63,17 @@ async fn push_is_handed_to_the_node_and_answered_with_the_peer_count() {
 #[tokio::test]
 async fn without_a_pubsub_topic_the_service_autoshards() {
     let (mut server, addr) = service(autosharding(), three_peers).await;
-    let mut client = common::client(ClientConfig::default(), &server, addr).await;
+    let mut client = common::client(waku_lightpush::client::Config::default(), &server, addr).await;
     let outcome = push(&mut client, server.id, None, message(CONTENT, b"x")).await;
-    assert!(matches!(outcome, ClientEvent::Pushed { .. }), "{outcome:?}");
+    assert!(
+        matches!(outcome, waku_lightpush::client::Event::Pushed { .. }),
+        "{outcome:?}"
+    );
     let topic = server
         .wait_behaviour("the publish request", |e| match e {
-            ServiceEvent::PublishRequest { pubsub_topic, .. } => Some(pubsub_topic),
+            waku_lightpush::service::Event::PublishRequest { pubsub_topic, .. } => {
+                Some(pubsub_topic)
+            }
             _ => None,
         })
         .await;
@@ -80,8 +84,13 @@ async fn without_a_pubsub_topic_the_service_autoshards() {
 // spec: LIGHTPUSH-006, LIGHTPUSH-008, LIGHTPUSH-009
 #[tokio::test]
 async fn bad_requests_get_400() {
-    let (mut server, addr) = service(ServiceConfig::default(), three_peers).await;
-    let mut client = common::client(ClientConfig::default(), &server, addr.clone()).await;
+    let (mut server, addr) = service(waku_lightpush::service::Config::default(), three_peers).await;
+    let mut client = common::client(
+        waku_lightpush::client::Config::default(),
+        &server,
+        addr.clone(),
+    )
+    .await;
     // No pubsub topic and no autosharding configured.
     let outcome = push(&mut client, server.id, None, message(CONTENT, b"x")).await;
     assert_eq!(refused_status(&outcome), Some(400));
@@ -90,11 +99,11 @@ async fn bad_requests_get_400() {
     assert_eq!(refused_status(&outcome), Some(400));
     // Autosharding a content topic that cannot be parsed.
     let (auto, auto_addr) = service(autosharding(), three_peers).await;
-    let mut c2 = common::client(ClientConfig::default(), &auto, auto_addr).await;
+    let mut c2 = common::client(waku_lightpush::client::Config::default(), &auto, auto_addr).await;
     let outcome = push(&mut c2, auto.id, None, message("not-a-topic", b"x")).await;
     assert_eq!(refused_status(&outcome), Some(400));
     match outcome {
-        ClientEvent::Refused { description, .. } => {
+        waku_lightpush::client::Event::Refused { description, .. } => {
             assert!(description.unwrap().contains("invalid content topic"));
         }
         other => panic!("{other:?}"),
@@ -104,7 +113,7 @@ async fn bad_requests_get_400() {
     assert!(
         events
             .iter()
-            .all(|e| matches!(e, ServiceEvent::Refused { status, .. } if status.0 == 400)),
+            .all(|e| matches!(e, waku_lightpush::service::Event::Refused { status, .. } if status.0 == 400)),
         "{events:?}"
     );
 }
@@ -112,12 +121,12 @@ async fn bad_requests_get_400() {
 // spec: LIGHTPUSH-010
 #[tokio::test]
 async fn oversized_messages_get_413() {
-    let config = ServiceConfig::default().with_validator(MessageValidator {
+    let config = waku_lightpush::service::Config::default().with_validator(MessageValidator {
         max_message_size: 1024,
         ..MessageValidator::default()
     });
     let (server, addr) = service(config, three_peers).await;
-    let mut client = common::client(ClientConfig::default(), &server, addr).await;
+    let mut client = common::client(waku_lightpush::client::Config::default(), &server, addr).await;
     let outcome = push(
         &mut client,
         server.id,
@@ -134,7 +143,10 @@ async fn oversized_messages_get_413() {
         message(CONTENT, &[7; 900]),
     )
     .await;
-    assert!(matches!(outcome, ClientEvent::Pushed { .. }), "{outcome:?}");
+    assert!(
+        matches!(outcome, waku_lightpush::client::Event::Pushed { .. }),
+        "{outcome:?}"
+    );
     // A frame far beyond the frame limit is answered 413 unread.
     let outcome = push(
         &mut client,
@@ -149,8 +161,8 @@ async fn oversized_messages_get_413() {
 // spec: LIGHTPUSH-015
 #[tokio::test]
 async fn messages_out_of_the_timestamp_window_get_420() {
-    let (server, addr) = service(ServiceConfig::default(), three_peers).await;
-    let mut client = common::client(ClientConfig::default(), &server, addr).await;
+    let (server, addr) = service(waku_lightpush::service::Config::default(), three_peers).await;
+    let mut client = common::client(waku_lightpush::client::Config::default(), &server, addr).await;
     let stale = WakuMessage {
         timestamp: Some(1_700_000_000_000_000_000),
         ..WakuMessage::new(&b"old"[..], CONTENT)
@@ -163,9 +175,9 @@ async fn messages_out_of_the_timestamp_window_get_420() {
 #[tokio::test]
 async fn topics_not_served_get_421() {
     let served = ServedTopics::only([TOPIC]);
-    let config = ServiceConfig::default().with_served_topics(served.clone());
+    let config = waku_lightpush::service::Config::default().with_served_topics(served.clone());
     let (server, addr) = service(config, three_peers).await;
-    let mut client = common::client(ClientConfig::default(), &server, addr).await;
+    let mut client = common::client(waku_lightpush::client::Config::default(), &server, addr).await;
     let outcome = push(
         &mut client,
         server.id,
@@ -183,7 +195,10 @@ async fn topics_not_served_get_421() {
         message(CONTENT, b"x"),
     )
     .await;
-    assert!(matches!(outcome, ClientEvent::Pushed { .. }), "{outcome:?}");
+    assert!(
+        matches!(outcome, waku_lightpush::client::Event::Pushed { .. }),
+        "{outcome:?}"
+    );
 }
 
 fn fail_by_content(_: &str, m: &WakuMessage) -> Option<Result<u32, PublishFailure>> {
@@ -201,8 +216,8 @@ fn fail_by_content(_: &str, m: &WakuMessage) -> Option<Result<u32, PublishFailur
 // spec: LIGHTPUSH-006, LIGHTPUSH-013, LIGHTPUSH-014, LIGHTPUSH-016
 #[tokio::test]
 async fn publish_failures_map_to_their_codes() {
-    let (server, addr) = service(ServiceConfig::default(), fail_by_content).await;
-    let mut client = common::client(ClientConfig::default(), &server, addr).await;
+    let (server, addr) = service(waku_lightpush::service::Config::default(), fail_by_content).await;
+    let mut client = common::client(waku_lightpush::client::Config::default(), &server, addr).await;
     for (content, code) in [
         ("/app/1/no-peers/proto", 505),
         ("/app/1/invalid/proto", 420),
@@ -215,7 +230,7 @@ async fn publish_failures_map_to_their_codes() {
         assert_eq!(refused_status(&outcome), Some(code), "{content}");
         if code == 505 {
             match outcome {
-                ClientEvent::Refused { description, .. } => {
+                waku_lightpush::client::Event::Refused { description, .. } => {
                     assert_eq!(description.as_deref(), Some("no peers to relay"));
                 }
                 other => panic!("{other:?}"),
@@ -230,9 +245,9 @@ async fn too_many_pending_publishes_get_503_and_late_answers_still_work() {
     fn never(_: &str, _: &WakuMessage) -> Option<Result<u32, PublishFailure>> {
         None
     }
-    let config = ServiceConfig::default().with_max_pending_publishes(1);
+    let config = waku_lightpush::service::Config::default().with_max_pending_publishes(1);
     let (mut server, addr) = service(config, never).await;
-    let mut client = common::client(ClientConfig::default(), &server, addr).await;
+    let mut client = common::client(waku_lightpush::client::Config::default(), &server, addr).await;
     let to = server.id;
     let first = client
         .with(move |s| {
@@ -242,7 +257,7 @@ async fn too_many_pending_publishes_get_503_and_late_answers_still_work() {
         .await;
     let id = server
         .wait_behaviour("the first publish request", |e| match e {
-            ServiceEvent::PublishRequest { id, .. } => Some(id),
+            waku_lightpush::service::Event::PublishRequest { id, .. } => Some(id),
             _ => None,
         })
         .await;
@@ -256,7 +271,7 @@ async fn too_many_pending_publishes_get_503_and_late_answers_still_work() {
     );
     let outcome = client
         .wait_behaviour("the first outcome", |e| match e {
-            ClientEvent::Pushed {
+            waku_lightpush::client::Event::Pushed {
                 request,
                 relay_peer_count,
                 ..
@@ -279,14 +294,18 @@ async fn unanswered_publishes_are_abandoned_after_the_timeout() {
     fn never(_: &str, _: &WakuMessage) -> Option<Result<u32, PublishFailure>> {
         None
     }
-    let config = ServiceConfig::default().with_request_timeout(Duration::from_millis(500));
+    let config =
+        waku_lightpush::service::Config::default().with_request_timeout(Duration::from_millis(500));
     let (mut server, addr) = service(config, never).await;
-    let mut client = common::client(ClientConfig::default(), &server, addr).await;
+    let mut client = common::client(waku_lightpush::client::Config::default(), &server, addr).await;
     let outcome = push(&mut client, server.id, Some(TOPIC), message(CONTENT, b"x")).await;
-    assert!(matches!(outcome, ClientEvent::Failed { .. }), "{outcome:?}");
+    assert!(
+        matches!(outcome, waku_lightpush::client::Event::Failed { .. }),
+        "{outcome:?}"
+    );
     let id = server
         .wait_behaviour("the abandonment", |e| match e {
-            ServiceEvent::Abandoned { id, .. } => Some(id),
+            waku_lightpush::service::Event::Abandoned { id, .. } => Some(id),
             _ => None,
         })
         .await;

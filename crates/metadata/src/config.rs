@@ -105,28 +105,28 @@ impl ShardSet {
 
 /// Settings of the metadata [`Behaviour`](crate::Behaviour).
 ///
-/// Build it with [`Config::new`] and the `with_*` methods; the fields are
-/// public for reading.
+/// Build it with [`Config::new`] and the `with_*` methods.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Config {
     /// The cluster our node runs in; sent in every request and response.
-    pub cluster_id: ClusterId,
+    pub(crate) cluster_id: ClusterId,
     /// The shards we announce (shared with the relay side, see [`ShardSet`]).
-    pub shards: ShardSet,
+    pub(crate) shards: ShardSet,
     /// Disconnect peers whose metadata query fails, that report no cluster
     /// id, or that report another cluster. Defaults to `true`.
-    pub enforce_cluster: bool,
+    pub(crate) enforce_cluster: bool,
     /// How long a metadata request may take (stream negotiation, request
     /// and response) before it fails; also how long an inbound stream may
     /// stay silent before the server drops it.
-    pub request_timeout: Duration,
+    pub(crate) request_timeout: Duration,
     /// How long a peer's metadata is considered fresh. A connected peer
     /// whose metadata is older is asked again; a disconnected peer's
     /// metadata is forgotten once it is older.
-    pub metadata_ttl: Duration,
+    pub(crate) metadata_ttl: Duration,
     /// Upper bound on concurrent metadata streams per connection (inbound
     /// and outbound together).
-    pub max_concurrent_streams: usize,
+    pub(crate) max_concurrent_streams: usize,
 }
 
 impl Config {
@@ -148,6 +148,26 @@ impl Config {
             metadata_ttl: Self::DEFAULT_METADATA_TTL,
             max_concurrent_streams: Self::DEFAULT_MAX_CONCURRENT_STREAMS,
         }
+    }
+
+    /// The cluster our node runs in.
+    pub fn cluster_id(&self) -> ClusterId {
+        self.cluster_id
+    }
+
+    /// The shards we announce.
+    pub fn shards(&self) -> &ShardSet {
+        &self.shards
+    }
+
+    /// Whether peers of another (or no) cluster are disconnected.
+    pub fn enforce_cluster(&self) -> bool {
+        self.enforce_cluster
+    }
+
+    /// How long a peer's metadata is considered fresh.
+    pub fn metadata_ttl(&self) -> Duration {
+        self.metadata_ttl
     }
 
     /// Announces the shards of `shards` (keep a clone to update them).

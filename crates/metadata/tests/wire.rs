@@ -248,10 +248,10 @@ fn shard_set_refuses_indices_outside_a_cluster() {
 #[test]
 fn defaults() {
     let config = Config::new(1);
-    assert_eq!(config.metadata_ttl.as_secs(), 6 * 60 * 60);
-    assert!(config.enforce_cluster);
-    assert!(config.shards.is_empty());
-    assert_eq!(config.cluster_id, 1);
+    assert_eq!(config.metadata_ttl().as_secs(), 6 * 60 * 60);
+    assert!(config.enforce_cluster());
+    assert!(config.shards().is_empty());
+    assert_eq!(config.cluster_id(), 1);
 }
 
 proptest! {

@@ -27,7 +27,7 @@ use common::{Wakunode, http};
 use libp2p::Multiaddr;
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use waku_core::{WakuMessage, now_nanos};
-use waku_lightpush::{Client, ClientConfig, ClientEvent};
+
 use waku_testkit::Peer;
 
 const SHARD: &str = "/waku/2/rs/42/0";
@@ -41,7 +41,7 @@ const STEADY_EVERY: Duration = Duration::from_millis(10);
 /// light node would (the node drops peers that do not).
 #[derive(NetworkBehaviour)]
 struct Pusher {
-    lightpush: Client,
+    lightpush: waku_lightpush::client::Behaviour,
     metadata: waku_metadata::Behaviour,
 }
 
@@ -82,13 +82,13 @@ fn watch(
 struct Outcomes(std::collections::BTreeMap<String, usize>);
 
 impl Outcomes {
-    fn record(&mut self, event: &ClientEvent) {
+    fn record(&mut self, event: &waku_lightpush::client::Event) {
         let label = match event {
-            ClientEvent::Pushed { .. } => "ok".to_owned(),
-            ClientEvent::Refused { status, .. } => {
+            waku_lightpush::client::Event::Pushed { .. } => "ok".to_owned(),
+            waku_lightpush::client::Event::Refused { status, .. } => {
                 format!("refused {}", status.map_or(0, |s| s.0))
             }
-            ClientEvent::Failed { error, .. } => format!("failed ({error})"),
+            waku_lightpush::client::Event::Failed { error, .. } => format!("failed ({error})"),
         };
         *self.0.entry(label).or_default() += 1;
     }
@@ -137,8 +137,8 @@ fn main() {
             panic!("no peer id in {addr}");
         };
         let client = Pusher {
-            lightpush: Client::new(
-                ClientConfig::default()
+            lightpush: waku_lightpush::client::Behaviour::new(
+                waku_lightpush::client::Config::default()
                     .with_max_concurrent_streams(4 * IN_FLIGHT)
                     .with_request_timeout(Duration::from_secs(60)),
             ),

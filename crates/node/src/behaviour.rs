@@ -5,16 +5,9 @@ use std::time::Duration;
 use libp2p::identity::Keypair;
 use libp2p::swarm::{NetworkBehaviour, behaviour::toggle::Toggle};
 use libp2p::{identify, ping};
-use waku_filter::{
-    Client as FilterClient, ClientEvent as FilterClientEvent, Service as Filter,
-    ServiceEvent as FilterEvent,
-};
-use waku_lightpush::{
-    Client as LightpushClient, ClientEvent as LightpushClientEvent, Service as Lightpush,
-    ServiceEvent as LightpushEvent,
-};
+
 use waku_metadata::{Behaviour as Metadata, Event as MetadataEvent};
-use waku_relay::{Relay, RelayEvent};
+
 use waku_store::{
     Behaviour as Store, Event as StoreEvent, LegacyBehaviour as LegacyStore, LegacyEvent,
 };
@@ -30,7 +23,7 @@ const PING_INTERVAL: Duration = Duration::from_secs(10);
 /// The optional protocols, built from the configuration.
 pub struct Protocols {
     /// Relay, unless disabled.
-    pub relay: Option<Relay>,
+    pub relay: Option<waku_relay::Behaviour>,
     /// Metadata (always).
     pub metadata: Metadata,
     /// Store service or client.
@@ -39,13 +32,13 @@ pub struct Protocols {
     /// legacy).
     pub legacy_store: Option<LegacyStore>,
     /// Filter service.
-    pub filter: Option<Filter>,
+    pub filter: Option<waku_filter::service::Behaviour>,
     /// Filter client (with `--filternode`).
-    pub filter_client: Option<FilterClient>,
+    pub filter_client: Option<waku_filter::client::Behaviour>,
     /// Lightpush service.
-    pub lightpush: Option<Lightpush>,
+    pub lightpush: Option<waku_lightpush::service::Behaviour>,
     /// Lightpush client (with `--lightpushnode`).
-    pub lightpush_client: Option<LightpushClient>,
+    pub lightpush_client: Option<waku_lightpush::client::Behaviour>,
 }
 
 /// Every protocol the node speaks.
@@ -53,7 +46,7 @@ pub struct Protocols {
 #[behaviour(to_swarm = "NodeEvent")]
 pub struct NodeBehaviour {
     /// `/vac/waku/relay/2.0.0`, when relay is enabled.
-    pub relay: Toggle<Relay>,
+    pub relay: Toggle<waku_relay::Behaviour>,
     /// `/vac/waku/metadata/1.0.0`: cluster and shard exchange, cluster enforcement.
     pub metadata: Metadata,
     /// `/vac/waku/store-query/3.0.0`: service with `--store`, client with `--storenode`.
@@ -62,13 +55,13 @@ pub struct NodeBehaviour {
     /// client with `--storenode`.
     pub legacy_store: Toggle<LegacyStore>,
     /// `/vac/waku/filter-subscribe/2.0.0-beta1` and pushes, with `--filter`.
-    pub filter: Toggle<Filter>,
+    pub filter: Toggle<waku_filter::service::Behaviour>,
     /// Filter client towards `--filternode`.
-    pub filter_client: Toggle<FilterClient>,
+    pub filter_client: Toggle<waku_filter::client::Behaviour>,
     /// `/vac/waku/lightpush/3.0.0` and `/2.0.0-beta1`, with `--lightpush`.
-    pub lightpush: Toggle<Lightpush>,
+    pub lightpush: Toggle<waku_lightpush::service::Behaviour>,
     /// Lightpush client towards `--lightpushnode`.
-    pub lightpush_client: Toggle<LightpushClient>,
+    pub lightpush_client: Toggle<waku_lightpush::client::Behaviour>,
     /// `/ipfs/id/1.0.0`: js-waku picks service peers from the protocols identify reports.
     pub identify: identify::Behaviour,
     /// `/ipfs/ping/1.0.0`.
@@ -101,7 +94,7 @@ impl NodeBehaviour {
 #[derive(Debug)]
 pub enum NodeEvent {
     /// A relay event.
-    Relay(Box<RelayEvent>),
+    Relay(Box<waku_relay::Event>),
     /// A metadata event.
     Metadata(Box<MetadataEvent>),
     /// A store event.
@@ -109,13 +102,13 @@ pub enum NodeEvent {
     /// A legacy store event.
     LegacyStore(Box<LegacyEvent>),
     /// A filter service event.
-    Filter(Box<FilterEvent>),
+    Filter(Box<waku_filter::service::Event>),
     /// A filter client event.
-    FilterClient(Box<FilterClientEvent>),
+    FilterClient(Box<waku_filter::client::Event>),
     /// A lightpush service event.
-    Lightpush(Box<LightpushEvent>),
+    Lightpush(Box<waku_lightpush::service::Event>),
     /// A lightpush client event.
-    LightpushClient(Box<LightpushClientEvent>),
+    LightpushClient(Box<waku_lightpush::client::Event>),
     /// An identify event.
     Identify(Box<identify::Event>),
     /// A ping result.
@@ -134,8 +127,8 @@ impl From<ping::Event> for NodeEvent {
     }
 }
 
-impl From<RelayEvent> for NodeEvent {
-    fn from(event: RelayEvent) -> Self {
+impl From<waku_relay::Event> for NodeEvent {
+    fn from(event: waku_relay::Event) -> Self {
         Self::Relay(Box::new(event))
     }
 }
@@ -158,26 +151,26 @@ impl From<LegacyEvent> for NodeEvent {
     }
 }
 
-impl From<FilterEvent> for NodeEvent {
-    fn from(event: FilterEvent) -> Self {
+impl From<waku_filter::service::Event> for NodeEvent {
+    fn from(event: waku_filter::service::Event) -> Self {
         Self::Filter(Box::new(event))
     }
 }
 
-impl From<FilterClientEvent> for NodeEvent {
-    fn from(event: FilterClientEvent) -> Self {
+impl From<waku_filter::client::Event> for NodeEvent {
+    fn from(event: waku_filter::client::Event) -> Self {
         Self::FilterClient(Box::new(event))
     }
 }
 
-impl From<LightpushEvent> for NodeEvent {
-    fn from(event: LightpushEvent) -> Self {
+impl From<waku_lightpush::service::Event> for NodeEvent {
+    fn from(event: waku_lightpush::service::Event) -> Self {
         Self::Lightpush(Box::new(event))
     }
 }
 
-impl From<LightpushClientEvent> for NodeEvent {
-    fn from(event: LightpushClientEvent) -> Self {
+impl From<waku_lightpush::client::Event> for NodeEvent {
+    fn from(event: waku_lightpush::client::Event) -> Self {
         Self::LightpushClient(Box::new(event))
     }
 }

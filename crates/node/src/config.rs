@@ -117,7 +117,7 @@ pub struct NodeConfig {
     /// The lightpush service peer (`--lightpushnode`).
     pub lightpushnode: Option<(PeerId, Multiaddr)>,
     /// Per-peer rate limits by protocol.
-    pub rate_limits: waku_lightpush::RateLimitSettings,
+    pub rate_limits: crate::rate_limits::RateLimitSettings,
     /// REST API address, when enabled.
     pub rest: Option<std::net::SocketAddr>,
     /// Whether the `/admin` REST routes are served.
@@ -430,7 +430,7 @@ impl TryFrom<&Cli> for NodeConfig {
                 .as_deref()
                 .map(|s| parse_peer_addr("lightpushnode", s))
                 .transpose()?,
-            rate_limits: waku_lightpush::RateLimitSettings::parse(&cli.rate_limits)
+            rate_limits: crate::rate_limits::RateLimitSettings::parse(&cli.rate_limits)
                 .map_err(|e| bad("rate-limit", e.to_string()))?,
             storenode: cli
                 .storenode

@@ -7,7 +7,7 @@ use std::hash::Hash;
 
 use libp2p::request_response::OutboundFailure;
 use tokio::sync::oneshot;
-use waku_filter::FilterError;
+
 use waku_sharding::NetworkConfig;
 
 use crate::handle::FilterFailure;
@@ -52,9 +52,9 @@ pub(crate) fn split_by_shard(
 
 /// The REST code and description for a failed filter request, as nwaku maps
 /// its filter client errors.
-pub(crate) fn failure(error: &FilterError) -> FilterFailure {
+pub(crate) fn failure(error: &waku_filter::client::FilterError) -> FilterFailure {
     match error {
-        FilterError::Refused {
+        waku_filter::client::FilterError::Refused {
             status,
             description,
         } => {
@@ -67,15 +67,15 @@ pub(crate) fn failure(error: &FilterError) -> FilterFailure {
                 },
             }
         }
-        FilterError::Failed(OutboundFailure::DialFailure) => FilterFailure {
+        waku_filter::client::FilterError::Failed(OutboundFailure::DialFailure) => FilterFailure {
             code: 504,
             description: "cannot dial the filter service node".into(),
         },
-        FilterError::Failed(OutboundFailure::Timeout) => FilterFailure {
+        waku_filter::client::FilterError::Failed(OutboundFailure::Timeout) => FilterFailure {
             code: 503,
             description: "Subscription request timed out".into(),
         },
-        FilterError::Failed(other) => FilterFailure {
+        waku_filter::client::FilterError::Failed(other) => FilterFailure {
             code: 500,
             description: other.to_string(),
         },
@@ -200,7 +200,7 @@ mod tests {
 
     #[test]
     fn service_codes_pass_through_and_others_become_500() {
-        let refused = |code| FilterError::Refused {
+        let refused = |code| waku_filter::client::FilterError::Refused {
             status: StatusCode(code),
             description: Some("why".into()),
         };
@@ -209,11 +209,17 @@ mod tests {
         }
         assert_eq!(failure(&refused(418)).code, 500);
         assert_eq!(
-            failure(&FilterError::Failed(OutboundFailure::DialFailure)).code,
+            failure(&waku_filter::client::FilterError::Failed(
+                OutboundFailure::DialFailure
+            ))
+            .code,
             504
         );
         assert_eq!(
-            failure(&FilterError::Failed(OutboundFailure::Timeout)).code,
+            failure(&waku_filter::client::FilterError::Failed(
+                OutboundFailure::Timeout
+            ))
+            .code,
             503
         );
     }

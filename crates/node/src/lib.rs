@@ -16,6 +16,7 @@ pub mod http_server;
 mod log_control;
 pub mod metrics;
 pub mod node;
+pub mod rate_limits;
 pub mod rest;
 mod store_requests;
 pub mod transport;

@@ -18,7 +18,7 @@ use waku_core::WakuMessage;
 use waku_metadata::{
     Behaviour as Metadata, Config as MetadataConfig, Event as MetadataEvent, ShardSet,
 };
-use waku_relay::{Relay, RelayConfig, RelayEvent};
+
 use waku_sharding::RelayShard;
 
 use crate::behaviour::{NodeBehaviour, NodeEvent, Protocols};
@@ -179,12 +179,12 @@ fn log_mounted(config: &NodeConfig) {
 fn build_relay(
     config: &NodeConfig,
     registry: Option<&mut Registry>,
-) -> Result<Option<Relay>, NodeError> {
+) -> Result<Option<waku_relay::Behaviour>, NodeError> {
     if !config.relay {
         return Ok(None);
     }
-    let mut relay_config = RelayConfig::default();
-    relay_config.max_message_size = config.max_message_size;
+    let mut relay_config =
+        waku_relay::Config::default().with_max_message_size(config.max_message_size);
     for protected in &config.protected_shards {
         let key = k256::ecdsa::VerifyingKey::from_sec1_bytes(&protected.public_key)
             .map_err(|e| NodeError::Relay(format!("protected shard key: {e}")))?;
@@ -197,8 +197,8 @@ fn build_relay(
         relay_config = relay_config.with_protected_shard(protected.shard, key);
     }
     let relay = match registry {
-        Some(registry) => Relay::new_with_metrics(relay_config, registry),
-        None => Relay::new(relay_config),
+        Some(registry) => waku_relay::Behaviour::new_with_metrics(relay_config, registry),
+        None => waku_relay::Behaviour::new(relay_config),
     };
     let mut relay = relay.map_err(|e| NodeError::Relay(e.to_string()))?;
     for shard in &config.shards {
@@ -271,12 +271,12 @@ impl Node {
                     .map(|s| RelayShard::new(config.cluster_id, *s).to_string()),
             )
         });
-        let lightpush = served_topics
-            .as_ref()
-            .map(|served| waku_lightpush::Service::new(lightpush_config(&config, served.clone())));
+        let lightpush = served_topics.as_ref().map(|served| {
+            waku_lightpush::service::Behaviour::new(lightpush_config(&config, served.clone()))
+        });
         let filter = config
             .filter
-            .map(|f| waku_filter::Service::new(filter_config(&config, f)));
+            .map(|f| waku_filter::service::Behaviour::new(filter_config(&config, f)));
         let behaviour = NodeBehaviour::new(
             &config.keypair,
             Protocols {
@@ -286,17 +286,19 @@ impl Node {
                 legacy_store,
                 filter,
                 filter_client: config.filternode.as_ref().map(|_| {
-                    waku_filter::Client::new(
-                        waku_filter::ClientConfig::default()
+                    waku_filter::client::Behaviour::new(
+                        waku_filter::client::Config::default()
                             .with_max_message_size(config.max_message_size)
                             .with_request_timeout(crate::rest::FILTER_REQUEST_TIMEOUT),
                     )
                 }),
                 lightpush,
-                lightpush_client: config
-                    .lightpushnode
-                    .as_ref()
-                    .map(|_| waku_lightpush::Client::new(waku_lightpush::ClientConfig::default())),
+                lightpush_client:
+                    config.lightpushnode.as_ref().map(|_| {
+                        waku_lightpush::client::Behaviour::new(
+                            waku_lightpush::client::Config::default(),
+                        )
+                    }),
             },
         );
         let mut swarm = SwarmBuilder::with_existing_identity(config.keypair.clone())
@@ -446,7 +448,7 @@ impl Node {
     /// Publishes a lightpush request through relay and answers the client.
     fn lightpush_publish(
         &mut self,
-        id: waku_lightpush::PublishId,
+        id: waku_lightpush::service::PublishId,
         version: waku_lightpush::Version,
         pubsub_topic: String,
         message: WakuMessage,
@@ -737,7 +739,7 @@ impl Node {
         info!("stopped");
     }
 
-    fn relay(&mut self) -> Result<&mut Relay, RequestError> {
+    fn relay(&mut self) -> Result<&mut waku_relay::Behaviour, RequestError> {
         self.swarm
             .behaviour_mut()
             .relay
@@ -1083,7 +1085,7 @@ impl Node {
                 );
             }
             SwarmEvent::Behaviour(NodeEvent::Relay(event)) => {
-                if let RelayEvent::Message {
+                if let waku_relay::Event::Message {
                     pubsub_topic,
                     message,
                     hash,
@@ -1143,7 +1145,7 @@ impl Node {
             },
             SwarmEvent::Behaviour(NodeEvent::Filter(event)) => self.on_filter_service(*event),
             SwarmEvent::Behaviour(NodeEvent::Lightpush(event)) => {
-                if let waku_lightpush::ServiceEvent::PublishRequest {
+                if let waku_lightpush::service::Event::PublishRequest {
                     id,
                     version,
                     pubsub_topic,
@@ -1153,7 +1155,7 @@ impl Node {
                 {
                     self.lightpush_publish(id, version, pubsub_topic, *message);
                 } else {
-                    if let waku_lightpush::ServiceEvent::Refused {
+                    if let waku_lightpush::service::Event::Refused {
                         status, version, ..
                     } = &*event
                     {
@@ -1164,9 +1166,8 @@ impl Node {
                 }
             }
             SwarmEvent::Behaviour(NodeEvent::LightpushClient(event)) => {
-                use waku_lightpush::ClientEvent;
                 let (request, result) = match *event {
-                    ClientEvent::Pushed {
+                    waku_lightpush::client::Event::Pushed {
                         request,
                         relay_peer_count,
                         description,
@@ -1178,7 +1179,7 @@ impl Node {
                             description,
                         }),
                     ),
-                    ClientEvent::Refused {
+                    waku_lightpush::client::Event::Refused {
                         request,
                         status,
                         description,
@@ -1190,7 +1191,7 @@ impl Node {
                             description: description.unwrap_or_default(),
                         }),
                     ),
-                    ClientEvent::Failed { request, error, .. } => (
+                    waku_lightpush::client::Event::Failed { request, error, .. } => (
                         request,
                         Err(LightpushError {
                             code: 503,
@@ -1281,23 +1282,22 @@ impl Node {
     }
 
     /// Counts what the filter service reports.
-    fn on_filter_service(&mut self, event: waku_filter::ServiceEvent) {
-        use waku_filter::ServiceEvent;
+    fn on_filter_service(&mut self, event: waku_filter::service::Event) {
         let subscribers = self
             .swarm
             .behaviour()
             .filter
             .as_ref()
-            .map_or(0, waku_filter::Service::subscriber_count);
+            .map_or(0, waku_filter::service::Behaviour::subscriber_count);
         match event {
-            ServiceEvent::Request { kind, .. } => {
+            waku_filter::service::Event::Request { kind, .. } => {
                 self.node_metrics.filter_request(kind, subscribers);
             }
-            ServiceEvent::SubscriberRemoved { peer, reason } => {
+            waku_filter::service::Event::SubscriberRemoved { peer, reason } => {
                 debug!(%peer, ?reason, "filter subscriber removed");
                 self.node_metrics.filter_subscribers(subscribers);
             }
-            ServiceEvent::PushFailed { peer, reason } => {
+            waku_filter::service::Event::PushFailed { peer, reason } => {
                 debug!(%peer, %reason, "filter push failed");
                 self.node_metrics
                     .filter_error(crate::metrics::FILTER_PUSH_FAILURE);
@@ -1306,16 +1306,15 @@ impl Node {
     }
 
     /// Answers filter requests and hands pushed messages to the handles.
-    fn on_filter_client(&mut self, event: waku_filter::ClientEvent) {
-        use waku_filter::ClientEvent;
+    fn on_filter_client(&mut self, event: waku_filter::client::Event) {
         match event {
-            ClientEvent::Response {
+            waku_filter::client::Event::Response {
                 request, result, ..
             } => {
                 let result = result.map_err(|e| crate::filter_requests::failure(&e));
                 self.filter_requests.answer(&request, result);
             }
-            ClientEvent::Message {
+            waku_filter::client::Event::Message {
                 pubsub_topic,
                 message,
                 ..
@@ -1328,7 +1327,7 @@ impl Node {
                     hash,
                 });
             }
-            ClientEvent::PushDropped { peer, reason } => {
+            waku_filter::client::Event::PushDropped { peer, reason } => {
                 debug!(%peer, ?reason, "filter push dropped");
             }
         }
@@ -1349,6 +1348,7 @@ fn lightpush_failure(e: &waku_relay::PublishError) -> waku_lightpush::PublishFai
         PublishError::Ignored(r) => PublishFailure::ServiceUnavailable((*r).to_owned()),
         PublishError::QueuesFull(_) => PublishFailure::ServiceUnavailable(e.to_string()),
         PublishError::Gossipsub(g) => PublishFailure::Internal(g.clone()),
+        _ => PublishFailure::Internal(e.to_string()),
     }
 }
 
@@ -1366,28 +1366,29 @@ fn legacy_store_config(config: &NodeConfig) -> waku_store::Config {
 
 /// Store settings with the rate limit `--rate-limit` gives `protocol`.
 fn store_config_for(config: &NodeConfig, protocol: &str) -> waku_store::Config {
-    let base = waku_store::Config::default();
-    match config.rate_limits.for_protocol(protocol) {
-        Some(limit) => base.with_rate_limit(limit.volume, limit.period),
-        None => base,
-    }
+    waku_store::Config::default().with_rate_limit(
+        config
+            .rate_limits
+            .for_protocol(protocol)
+            .unwrap_or(waku_core::RateLimit::UNLIMITED),
+    )
 }
 
 /// Filter service settings from the flags.
 fn filter_config(
     config: &NodeConfig,
     f: crate::config::FilterSettings,
-) -> waku_filter::ServiceConfig {
-    waku_filter::ServiceConfig {
-        max_peers: f.max_peers,
-        max_criteria_per_peer: f.max_criteria,
-        subscription_timeout: f.subscription_timeout,
-        rate_limit: config
-            .rate_limits
-            .for_protocol("filter")
-            .or(Some(waku_filter::DEFAULT_RATE_LIMIT)),
-        ..waku_filter::ServiceConfig::default()
-    }
+) -> waku_filter::service::Config {
+    waku_filter::service::Config::default()
+        .with_max_peers(f.max_peers)
+        .with_max_criteria_per_peer(f.max_criteria)
+        .with_subscription_timeout(f.subscription_timeout)
+        .with_rate_limit(
+            config
+                .rate_limits
+                .for_protocol("filter")
+                .unwrap_or(waku_filter::service::DEFAULT_RATE_LIMIT),
+        )
 }
 
 /// Lightpush service settings: our size and timestamp limits, the topics
@@ -1395,14 +1396,19 @@ fn filter_config(
 fn lightpush_config(
     config: &NodeConfig,
     served: waku_lightpush::ServedTopics,
-) -> waku_lightpush::ServiceConfig {
-    let mut lightpush = waku_lightpush::ServiceConfig::default()
+) -> waku_lightpush::service::Config {
+    let mut lightpush = waku_lightpush::service::Config::default()
         .with_validator(waku_core::MessageValidator {
             max_message_size: config.max_message_size,
             ..waku_core::MessageValidator::default()
         })
         .with_served_topics(served)
-        .with_rate_limit(config.rate_limits.for_protocol("lightpush"));
+        .with_rate_limit(
+            config
+                .rate_limits
+                .for_protocol("lightpush")
+                .unwrap_or(waku_core::RateLimit::UNLIMITED),
+        );
     if let Some(network) = config.autosharding {
         lightpush = lightpush.with_shard_mapper(Arc::new(waku_sharding::AutoSharding(network)));
     }

@@ -25,13 +25,12 @@ use libp2p::{Multiaddr, PeerId, Swarm};
 use tokio::runtime::Runtime;
 use tokio::sync::mpsc;
 use waku_core::{WakuMessage, now_nanos};
-use waku_relay::{Relay, RelayConfig, RelayEvent};
 
 const SHARD: &str = "/waku/2/rs/1/0";
 const PAYLOAD: usize = 1024;
 const WINDOW: u64 = 500;
 
-type Command = Box<dyn FnOnce(&mut Swarm<Relay>) + Send>;
+type Command = Box<dyn FnOnce(&mut Swarm<waku_relay::Behaviour>) + Send>;
 
 /// Unique sequence numbers across all runs (gossipsub drops duplicates).
 static SEQ: AtomicU64 = AtomicU64::new(0);
@@ -44,20 +43,17 @@ struct Pair {
     delivered: mpsc::UnboundedReceiver<(Instant, u64)>,
 }
 
-fn config() -> RelayConfig {
-    let mut config = RelayConfig::default();
-    if let Some(s) = config.scoring.as_mut() {
-        s.params
-            .ip_colocation_factor_whitelist
-            .insert(IpAddr::V4(Ipv4Addr::LOCALHOST));
-    }
-    config
+fn config() -> waku_relay::Config {
+    waku_relay::Config::default().with_scoring(Some(
+        waku_relay::ScoringConfig::nwaku()
+            .with_ip_colocation_whitelist(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+    ))
 }
 
 async fn spawn_node(
     delivered: Option<mpsc::UnboundedSender<(Instant, u64)>>,
 ) -> (PeerId, Multiaddr, mpsc::UnboundedSender<Command>) {
-    let mut relay = Relay::new(config()).unwrap();
+    let mut relay = waku_relay::Behaviour::new(config()).unwrap();
     relay.subscribe(SHARD).unwrap();
     let mut swarm = waku_testkit::swarm_with_identity(
         Keypair::generate_ed25519(),
@@ -82,7 +78,7 @@ async fn spawn_node(
                     None => break,
                 },
                 event = swarm.select_next_some() => {
-                    if let (SwarmEvent::Behaviour(RelayEvent::Message { message, .. }), Some(tx)) =
+                    if let (SwarmEvent::Behaviour(waku_relay::Event::Message { message, .. }), Some(tx)) =
                         (event, delivered.as_ref())
                     {
                         let now = Instant::now();
@@ -98,7 +94,7 @@ async fn spawn_node(
 
 async fn ask<R: Send + 'static>(
     node: &mpsc::UnboundedSender<Command>,
-    f: impl FnOnce(&mut Swarm<Relay>) -> R + Send + 'static,
+    f: impl FnOnce(&mut Swarm<waku_relay::Behaviour>) -> R + Send + 'static,
 ) -> R {
     let (tx, rx) = tokio::sync::oneshot::channel();
     node.send(Box::new(move |s| {

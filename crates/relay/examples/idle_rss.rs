@@ -18,18 +18,15 @@ use futures::StreamExt;
 use libp2p::identity::Keypair;
 use libp2p::swarm::SwarmEvent;
 use libp2p::{Multiaddr, Swarm};
-use waku_relay::{Relay, RelayConfig};
 
 const SHARD: &str = "/waku/2/rs/1/0";
 
-fn swarm() -> Swarm<Relay> {
-    let mut config = RelayConfig::default();
-    if let Some(s) = config.scoring.as_mut() {
-        s.params
-            .ip_colocation_factor_whitelist
-            .insert(IpAddr::V4(Ipv4Addr::LOCALHOST));
-    }
-    let mut relay = Relay::new(config).unwrap();
+fn swarm() -> Swarm<waku_relay::Behaviour> {
+    let config = waku_relay::Config::default().with_scoring(Some(
+        waku_relay::ScoringConfig::nwaku()
+            .with_ip_colocation_whitelist(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+    ));
+    let mut relay = waku_relay::Behaviour::new(config).unwrap();
     relay.subscribe(SHARD).unwrap();
     waku_testkit::swarm_with_identity(Keypair::generate_ed25519(), relay, Duration::from_secs(600))
 }

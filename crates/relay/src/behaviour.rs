@@ -1,4 +1,4 @@
-//! [`Relay`]: the gossipsub behaviour wrapped with Waku's validation pipeline.
+//! [`Behaviour`]: the gossipsub behaviour wrapped with Waku's validation pipeline.
 
 use std::collections::VecDeque;
 use std::task::{Context, Poll};
@@ -11,6 +11,7 @@ use libp2p::gossipsub::{
     TopicScoreParams,
 };
 use libp2p::swarm::{CloseConnection, FromSwarm, NetworkBehaviour, THandlerInEvent, ToSwarm};
+#[cfg(feature = "metrics")]
 use prometheus_client::registry::Registry;
 use prost::Message as _;
 use waku_core::proto::message::v1 as pb;
@@ -18,8 +19,10 @@ use waku_core::{
     MessageHash, MessageValidator, Timestamp, ValidationError, WakuMessage, message_hash, now_nanos,
 };
 
-use crate::config::{ConfigError, RelayConfig};
-use crate::metrics::{RelayMetrics, ValidationCounts};
+use crate::config::{Config, ConfigError};
+use crate::counts::ValidationCounts;
+#[cfg(feature = "metrics")]
+use crate::metrics::Metrics;
 use crate::slow_peers::SlowPeers;
 use crate::topic::PubsubTopicName;
 use crate::validation::{
@@ -30,7 +33,8 @@ use crate::validation::{
 // `Message` dominates the traffic, so boxing it would only add an allocation.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RelayEvent {
+#[non_exhaustive]
+pub enum Event {
     /// A message passed validation: it has been forwarded and is delivered
     /// here, once per message id (duplicates arriving over other paths are
     /// dropped by gossipsub's seen cache).
@@ -82,6 +86,7 @@ pub enum RelayEvent {
 
 /// Why a message was not published.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PublishError {
     /// The message is too large or its timestamp is outside the window.
     #[error(transparent)]
@@ -142,21 +147,22 @@ pub struct SubscribeError {
 /// [`crate::validation`].
 ///
 /// A `NetworkBehaviour`: put it in a swarm (alone or in a derived
-/// behaviour) and read [`RelayEvent`]s from it.
-pub struct Relay {
+/// behaviour) and read [`Event`]s from it.
+pub struct Behaviour {
     inner: gossipsub::Behaviour,
     limits: MessageValidator,
     validators: Validators,
     topic_params: Option<TopicScoreParams>,
     counts: ValidationCounts,
-    metrics: RelayMetrics,
+    #[cfg(feature = "metrics")]
+    metrics: Metrics,
     slow_peers: SlowPeers,
     to_close: VecDeque<PeerId>,
 }
 
-impl std::fmt::Debug for Relay {
+impl std::fmt::Debug for Behaviour {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Relay")
+        f.debug_struct("Behaviour")
             .field("limits", &self.limits)
             .field("validators", &self.validators)
             .field("counts", &self.counts)
@@ -164,33 +170,32 @@ impl std::fmt::Debug for Relay {
     }
 }
 
-impl Relay {
+impl Behaviour {
     /// A relay with `config`.
-    pub fn new(config: RelayConfig) -> Result<Self, ConfigError> {
-        Self::build(config, None)
+    pub fn new(config: Config) -> Result<Self, ConfigError> {
+        let inner = Self::new_gossipsub(&config)?;
+        Self::build(config, inner)
     }
 
     /// A relay with `config` whose metrics (its own and gossipsub's, under
     /// `libp2p_gossipsub_*`) are registered in `registry`.
-    pub fn new_with_metrics(
-        config: RelayConfig,
-        registry: &mut Registry,
-    ) -> Result<Self, ConfigError> {
-        Self::build(config, Some(registry))
+    #[cfg(feature = "metrics")]
+    pub fn new_with_metrics(config: Config, registry: &mut Registry) -> Result<Self, ConfigError> {
+        let inner = Self::new_gossipsub(&config)?.with_metrics(
+            registry.sub_registry_with_prefix("libp2p_gossipsub"),
+            gossipsub::MetricsConfig::default(),
+        );
+        let relay = Self::build(config, inner)?;
+        relay.metrics.register(registry);
+        Ok(relay)
     }
 
-    fn build(config: RelayConfig, registry: Option<&mut Registry>) -> Result<Self, ConfigError> {
-        let gossipsub_config = config.gossipsub_config()?;
-        let mut inner = gossipsub::Behaviour::new(MessageAuthenticity::Anonymous, gossipsub_config)
-            .map_err(|e| ConfigError::Gossipsub(e.to_owned()))?;
-        let metrics = RelayMetrics::default();
-        if let Some(registry) = registry {
-            metrics.register(registry);
-            inner = inner.with_metrics(
-                registry.sub_registry_with_prefix("libp2p_gossipsub"),
-                gossipsub::MetricsConfig::default(),
-            );
-        }
+    fn new_gossipsub(config: &Config) -> Result<gossipsub::Behaviour, ConfigError> {
+        gossipsub::Behaviour::new(MessageAuthenticity::Anonymous, config.gossipsub_config()?)
+            .map_err(|e| ConfigError::Gossipsub(e.to_owned()))
+    }
+
+    fn build(config: Config, mut inner: gossipsub::Behaviour) -> Result<Self, ConfigError> {
         let mut topic_params = None;
         if let Some(scoring) = &config.scoring {
             scoring
@@ -213,7 +218,8 @@ impl Relay {
             validators: config.validators,
             topic_params,
             counts: ValidationCounts::default(),
-            metrics,
+            #[cfg(feature = "metrics")]
+            metrics: Metrics::default(),
         })
     }
 
@@ -263,7 +269,7 @@ impl Relay {
     /// The message goes through the same checks as a received one (size,
     /// timestamp window, the validators in scope), because peers running
     /// them would otherwise penalise this node. A message this node
-    /// publishes is not delivered back to it as a [`RelayEvent::Message`].
+    /// publishes is not delivered back to it as a [`Event::Message`].
     pub fn publish<T: PubsubTopicName + ?Sized>(
         &mut self,
         topic: &T,
@@ -271,6 +277,7 @@ impl Relay {
     ) -> Result<MessageHash, PublishError> {
         let topic = topic.topic_name();
         let result = self.publish_inner(&topic, &message);
+        #[cfg(feature = "metrics")]
         match &result {
             Ok(_) => self.metrics.published(&topic),
             Err(e) => self.metrics.publish_failed(e.label()),
@@ -328,7 +335,7 @@ impl Relay {
         self.inner.peer_score(peer)
     }
 
-    /// Adds a validator at run time (see [`RelayConfig::with_validator`]).
+    /// Adds a validator at run time (see [`Config::with_validator`]).
     pub fn add_validator(&mut self, scope: ValidatorScope, validator: Box<dyn ShardValidator>) {
         self.validators.push(scope, validator);
     }
@@ -338,9 +345,10 @@ impl Relay {
         &self.counts
     }
 
-    /// The Prometheus metrics (register them with [`RelayMetrics::register`]
+    /// The Prometheus metrics (register them with [`Metrics::register`]
     /// unless the relay was built with [`Self::new_with_metrics`]).
-    pub fn metrics(&self) -> &RelayMetrics {
+    #[cfg(feature = "metrics")]
+    pub fn metrics(&self) -> &Metrics {
         &self.metrics
     }
 
@@ -416,7 +424,7 @@ impl Relay {
         propagation_source: PeerId,
         message_id: MessageId,
         message: gossipsub::Message,
-    ) -> Option<RelayEvent> {
+    ) -> Option<Event> {
         let topic = message.topic.into_string();
         let outcome = self.validate_received(&topic, message.data, &propagation_source);
         let verdict = match &outcome {
@@ -431,9 +439,10 @@ impl Relay {
         self.inner
             .report_message_validation_result(&message_id, &propagation_source, acceptance);
         self.counts.record(&verdict);
+        #[cfg(feature = "metrics")]
         self.metrics.validated(&verdict);
         match outcome {
-            Ok((message, hash)) => Some(RelayEvent::Message {
+            Ok((message, hash)) => Some(Event::Message {
                 pubsub_topic: topic,
                 message,
                 hash,
@@ -452,23 +461,23 @@ impl Relay {
         }
     }
 
-    fn on_gossipsub_event(&mut self, event: gossipsub::Event) -> Option<RelayEvent> {
+    fn on_gossipsub_event(&mut self, event: gossipsub::Event) -> Option<Event> {
         match event {
             gossipsub::Event::Message {
                 propagation_source,
                 message_id,
                 message,
             } => self.on_message(propagation_source, message_id, message),
-            gossipsub::Event::Subscribed { peer_id, topic, .. } => Some(RelayEvent::Subscribed {
+            gossipsub::Event::Subscribed { peer_id, topic, .. } => Some(Event::Subscribed {
                 peer: peer_id,
                 pubsub_topic: topic.into_string(),
             }),
-            gossipsub::Event::Unsubscribed { peer_id, topic } => Some(RelayEvent::Unsubscribed {
+            gossipsub::Event::Unsubscribed { peer_id, topic } => Some(Event::Unsubscribed {
                 peer: peer_id,
                 pubsub_topic: topic.into_string(),
             }),
             gossipsub::Event::GossipsubNotSupported { peer_id } => {
-                Some(RelayEvent::RelayNotSupported { peer: peer_id })
+                Some(Event::RelayNotSupported { peer: peer_id })
             }
             gossipsub::Event::SlowPeer {
                 peer_id,
@@ -477,10 +486,10 @@ impl Relay {
                 if self.slow_peers.report(peer_id, Instant::now()) {
                     tracing::warn!(peer = %peer_id, ?failed_messages, "relay peer's send queue keeps overflowing: disconnecting it");
                     self.to_close.push_back(peer_id);
-                    Some(RelayEvent::SlowPeerDropped { peer: peer_id })
+                    Some(Event::SlowPeerDropped { peer: peer_id })
                 } else {
                     tracing::debug!(peer = %peer_id, ?failed_messages, "relay peer is slow");
-                    Some(RelayEvent::SlowPeer { peer: peer_id })
+                    Some(Event::SlowPeer { peer: peer_id })
                 }
             }
             // Partial messages (an optional gossipsub extension) are not used.
@@ -490,9 +499,9 @@ impl Relay {
     }
 }
 
-impl NetworkBehaviour for Relay {
+impl NetworkBehaviour for Behaviour {
     type ConnectionHandler = <gossipsub::Behaviour as NetworkBehaviour>::ConnectionHandler;
-    type ToSwarm = RelayEvent;
+    type ToSwarm = Event;
 
     waku_core::forward_connection_setup!();
 
@@ -505,7 +514,7 @@ impl NetworkBehaviour for Relay {
         self.inner.on_swarm_event(event);
     }
 
-    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<ToSwarm<RelayEvent, THandlerInEvent<Self>>> {
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<ToSwarm<Event, THandlerInEvent<Self>>> {
         if let Some(peer_id) = self.to_close.pop_front() {
             return Poll::Ready(ToSwarm::CloseConnection {
                 peer_id,

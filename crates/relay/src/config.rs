@@ -20,7 +20,7 @@ use crate::validation::{ShardValidator, ValidatorScope, Validators};
 /// `/meshsub/1.0.0`) are not offered.
 pub const RELAY_PROTOCOL_ID: &str = waku_core::protocol_id::RELAY;
 
-/// Bytes allowed on top of [`RelayConfig::max_message_size`] for one
+/// Bytes allowed on top of [`Config::max_message_size`] for one
 /// gossipsub RPC frame: the pubsub envelope (topic, field tags, lengths) and
 /// control messages (IHAVE/IWANT/GRAFT/PRUNE) sharing the frame.
 pub const RPC_OVERHEAD_MARGIN: usize = 64 * 1024;
@@ -31,7 +31,7 @@ pub const RPC_OVERHEAD_MARGIN: usize = 64 * 1024;
 /// own default control limit (16 KiB) would make us reset the stream of a
 /// go-waku peer whose IHAVE lists 5 000 ids, and the peer's queue to us
 /// would then stay full for good. Message size stays limited by
-/// [`RelayConfig::max_message_size`] through validation.
+/// [`Config::max_message_size`] through validation.
 pub const MAX_INBOUND_RPC_SIZE: usize = 1024 * 1024;
 
 /// Most message ids we put in one IHAVE, and ask for in IWANTs per peer
@@ -44,6 +44,7 @@ pub const MAX_IDS_PER_CONTROL: usize = 400;
 
 /// Why a relay configuration cannot be used.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// gossipsub refused the parameters (mesh degrees, history, ...).
     #[error("invalid gossipsub parameters: {0}")]
@@ -59,6 +60,7 @@ pub enum ConfigError {
 /// Gossipsub parameters, defaulting to nwaku's (`waku_relay/protocol.nim`,
 /// also listed in 29/WAKU2-CONFIG).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct GossipsubParams {
     /// D: target mesh degree (6).
     pub mesh_n: usize,
@@ -136,9 +138,10 @@ impl Default for GossipsubParams {
 /// Gossipsub v1.1 peer scoring: global parameters, thresholds, and the
 /// parameters applied to every topic the relay subscribes to.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ScoringConfig {
     /// Global parameters (IP colocation, behaviour penalty, decay, ...).
-    /// Topic entries are filled in by [`crate::Relay::subscribe`] from
+    /// Topic entries are filled in by [`crate::Behaviour::subscribe`] from
     /// [`Self::topic_params`].
     pub params: PeerScoreParams,
     /// Gossip, publish and graylist thresholds.
@@ -149,6 +152,13 @@ pub struct ScoringConfig {
 }
 
 impl ScoringConfig {
+    /// Exempts `ip` from the IP-colocation penalty (for example 127.0.0.1
+    /// for a network of nodes on one machine).
+    pub fn with_ip_colocation_whitelist(mut self, ip: std::net::IpAddr) -> Self {
+        self.params.ip_colocation_factor_whitelist.insert(ip);
+        self
+    }
+
     /// nwaku's scoring: P₁ 0.01/s capped at 10, P₂ weight 1 (cap 10, decay
     /// 0.5), P₃ off, P₄ weight -100 (decay 0.5), P₆ -50 over 5 peers per IP,
     /// P₇ -10 (decay 0.986), no slow-peer penalty (as nim-libp2p), decay
@@ -213,28 +223,22 @@ impl Default for ScoringConfig {
     }
 }
 
-/// Everything [`crate::Relay::new`] needs.
+/// Everything [`crate::Behaviour::new`] needs.
 ///
-/// `RelayConfig::default()` is nwaku's relay: 150 KiB messages, a 20 s
+/// `Config::default()` is nwaku's relay: 150 KiB messages, a 20 s
 /// timestamp window, nwaku's gossipsub and scoring parameters, no extra
 /// validators.
 #[derive(Debug)]
-pub struct RelayConfig {
-    /// Largest encoded `WakuMessage` accepted or published, in bytes
-    /// (default 150 KiB, `waku_core::DEFAULT_MAX_MESSAGE_SIZE`).
-    pub max_message_size: usize,
-    /// Largest distance between a message timestamp and the node's clock
-    /// (default 20 s).
-    pub max_timestamp_skew: Duration,
-    /// Gossipsub parameters.
-    pub gossipsub: GossipsubParams,
-    /// Peer scoring; `None` disables scoring (not recommended: rejected
-    /// messages then cost their sender nothing).
-    pub scoring: Option<ScoringConfig>,
+#[non_exhaustive]
+pub struct Config {
+    pub(crate) max_message_size: usize,
+    pub(crate) max_timestamp_skew: Duration,
+    pub(crate) gossipsub: GossipsubParams,
+    pub(crate) scoring: Option<ScoringConfig>,
     pub(crate) validators: Validators,
 }
 
-impl Default for RelayConfig {
+impl Default for Config {
     fn default() -> Self {
         Self {
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
@@ -246,7 +250,45 @@ impl Default for RelayConfig {
     }
 }
 
-impl RelayConfig {
+impl Config {
+    /// Largest encoded `WakuMessage` accepted or published, in bytes
+    /// (default 150 KiB, `waku_core::DEFAULT_MAX_MESSAGE_SIZE`).
+    pub fn with_max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes;
+        self
+    }
+
+    /// Largest distance between a message timestamp and the node's clock
+    /// (default 20 s).
+    pub fn with_max_timestamp_skew(mut self, skew: Duration) -> Self {
+        self.max_timestamp_skew = skew;
+        self
+    }
+
+    /// Gossipsub parameters (default: nwaku's, [`GossipsubParams::default`]).
+    pub fn with_gossipsub(mut self, params: GossipsubParams) -> Self {
+        self.gossipsub = params;
+        self
+    }
+
+    /// Peer scoring (default: nwaku's, [`ScoringConfig::nwaku`]); `None`
+    /// disables scoring (not recommended: rejected messages then cost their
+    /// sender nothing).
+    pub fn with_scoring(mut self, scoring: Option<ScoringConfig>) -> Self {
+        self.scoring = scoring;
+        self
+    }
+
+    /// The gossipsub parameters in force.
+    pub fn gossipsub(&self) -> &GossipsubParams {
+        &self.gossipsub
+    }
+
+    /// The peer scoring in force, if any.
+    pub fn scoring(&self) -> Option<&ScoringConfig> {
+        self.scoring.as_ref()
+    }
+
     /// Adds a validator run on messages in `scope`, after the built-in
     /// size, decoding and timestamp checks and after validators added before.
     pub fn with_validator(
@@ -286,7 +328,7 @@ impl RelayConfig {
     }
 
     /// Largest gossipsub RPC frame accepted or sent:
-    /// [`MAX_INBOUND_RPC_SIZE`], or [`Self::max_message_size`] plus
+    /// [`MAX_INBOUND_RPC_SIZE`], or the maximum message size plus
     /// [`RPC_OVERHEAD_MARGIN`] when that is larger.
     pub fn max_transmit_size(&self) -> usize {
         self.max_message_size
@@ -360,7 +402,7 @@ mod tests {
 
     #[test]
     fn default_config_builds_with_nwaku_parameters() {
-        let config = RelayConfig::default();
+        let config = Config::default();
         let g = config.gossipsub_config().unwrap();
         assert_eq!(g.mesh_n(), 6);
         assert_eq!(g.mesh_n_low(), 4);
@@ -402,7 +444,7 @@ mod tests {
 
     #[test]
     fn inconsistent_mesh_degrees_are_refused() {
-        let mut config = RelayConfig::default();
+        let mut config = Config::default();
         config.gossipsub.mesh_n_low = 7;
         assert!(matches!(
             config.gossipsub_config(),

@@ -4,20 +4,20 @@
 //! go-waku and js-waku expect, with the message validation rules of
 //! 64/WAKU2-NETWORK and a pluggable validator pipeline.
 //!
-//! - [`Relay`]: a `NetworkBehaviour` wrapping `gossipsub::Behaviour`. It
+//! - [`Behaviour`]: a `NetworkBehaviour` wrapping `gossipsub::Behaviour`. It
 //!   negotiates only `/vac/waku/relay/2.0.0`, publishes StrictNoSign messages
 //!   (no `from`, `seqno`, `signature` or `key`), identifies messages by the
 //!   SHA-256 of their `data`, validates every received message before it is
 //!   delivered or forwarded, and reports the outcome to gossipsub so rejected
 //!   messages lower their sender's score.
-//! - [`RelayConfig`]: message size and timestamp limits, nwaku's gossipsub
+//! - [`Config`]: message size and timestamp limits, nwaku's gossipsub
 //!   ([`GossipsubParams`]) and scoring ([`ScoringConfig`]) parameters, and
 //!   the validators to install.
 //! - [`validation`]: the pipeline, the [`ShardValidator`] trait and the
 //!   [`Verdict`] a validator returns.
 //! - [`ProtectedShardValidator`] (nwaku's signed shards) and
 //!   [`RateLimitValidator`] (64/WAKU2-NETWORK free bandwidth).
-//! - [`RelayMetrics`] / [`ValidationCounts`]: outcome counters.
+//! - [`Metrics`] / [`ValidationCounts`]: outcome counters.
 //!
 //! ## Topics that are not static shards
 //!
@@ -32,13 +32,13 @@
 //!
 //! ```
 //! use waku_core::{WakuMessage, now_nanos};
-//! use waku_relay::{Relay, RelayConfig, RateLimitValidator, ValidatorScope};
+//! use waku_relay::{Behaviour, Config, RateLimitValidator, ValidatorScope};
 //! use waku_sharding::RelayShard;
 //!
 //! let shard = RelayShard::new(1, 0);
-//! let config = RelayConfig::default()
+//! let config = Config::default()
 //!     .with_validator(ValidatorScope::AllTopics, RateLimitValidator::free_bandwidth());
-//! let mut relay = Relay::new(config).unwrap();
+//! let mut relay = Behaviour::new(config).unwrap();
 //! relay.subscribe(&shard).unwrap();
 //!
 //! let mut message = WakuMessage::new(&b"hi"[..], "/my-app/1/chat/proto");
@@ -51,10 +51,12 @@
 //! ```
 //!
 //! Put the relay into a `libp2p::Swarm` (alone or inside a derived
-//! behaviour) and handle [`RelayEvent::Message`].
+//! behaviour) and handle [`Event::Message`].
 
 mod behaviour;
 mod config;
+mod counts;
+#[cfg(feature = "metrics")]
 mod metrics;
 mod protected_shard;
 mod rate_limit;
@@ -62,12 +64,14 @@ mod slow_peers;
 mod topic;
 pub mod validation;
 
-pub use behaviour::{PublishError, Relay, RelayEvent, SubscribeError};
+pub use behaviour::{Behaviour, Event, PublishError, SubscribeError};
 pub use config::{
-    ConfigError, GossipsubParams, MAX_IDS_PER_CONTROL, MAX_INBOUND_RPC_SIZE, RELAY_PROTOCOL_ID,
-    RPC_OVERHEAD_MARGIN, RelayConfig, ScoringConfig, message_id,
+    Config, ConfigError, GossipsubParams, MAX_IDS_PER_CONTROL, MAX_INBOUND_RPC_SIZE,
+    RELAY_PROTOCOL_ID, RPC_OVERHEAD_MARGIN, ScoringConfig, message_id,
 };
-pub use metrics::{RelayMetrics, ValidationCounts};
+pub use counts::ValidationCounts;
+#[cfg(feature = "metrics")]
+pub use metrics::Metrics;
 pub use protected_shard::{
     KeyError, PROTECTED_SHARD_WINDOW, ProtectedShardValidator, SigningKey, VerifyingKey,
     parse_public_key_hex, protected_shard_digest, sign_for_protected_shard,

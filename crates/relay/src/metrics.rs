@@ -1,5 +1,4 @@
-//! Validation and publishing counters, readable in process
-//! ([`ValidationCounts`]) and as Prometheus metrics ([`RelayMetrics`]).
+//! The relay's Prometheus metrics ([`Metrics`], `metrics` feature).
 //!
 //! Exported names (prometheus-client adds the `_total` suffix):
 //!
@@ -10,66 +9,26 @@
 //!   published;
 //! - `waku_relay_publish_failures_total{reason}`: refused publications.
 
-use std::collections::BTreeMap;
-
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 
-use crate::validation::{Outcome, Verdict};
+use crate::validation::Verdict;
 
 type OutcomeLabels = [(&'static str, &'static str); 2];
 type TopicLabels = [(&'static str, String); 1];
 type ReasonLabels = [(&'static str, &'static str); 1];
 
-/// Validation outcomes counted since the relay started, by outcome and reason.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ValidationCounts {
-    counts: BTreeMap<(Outcome, &'static str), u64>,
-}
-
-impl ValidationCounts {
-    pub(crate) fn record(&mut self, verdict: &Verdict) {
-        *self
-            .counts
-            .entry((verdict.outcome(), verdict.reason()))
-            .or_insert(0) += 1;
-    }
-
-    /// Messages with this outcome and reason.
-    pub fn get(&self, outcome: Outcome, reason: &str) -> u64 {
-        self.counts
-            .iter()
-            .filter(|((o, r), _)| *o == outcome && *r == reason)
-            .map(|(_, n)| *n)
-            .sum()
-    }
-
-    /// Messages with this outcome, whatever the reason.
-    pub fn total(&self, outcome: Outcome) -> u64 {
-        self.counts
-            .iter()
-            .filter(|((o, _), _)| *o == outcome)
-            .map(|(_, n)| *n)
-            .sum()
-    }
-
-    /// Every `(outcome, reason, count)` seen so far.
-    pub fn iter(&self) -> impl Iterator<Item = (Outcome, &'static str, u64)> + '_ {
-        self.counts.iter().map(|((o, r), n)| (*o, *r, *n))
-    }
-}
-
 /// The relay's Prometheus metrics. Cheap to clone (clones share the values);
 /// call [`Self::register`] once to expose them.
 #[derive(Debug, Clone, Default)]
-pub struct RelayMetrics {
+pub struct Metrics {
     validated: Family<OutcomeLabels, Counter>,
     published: Family<TopicLabels, Counter>,
     publish_failures: Family<ReasonLabels, Counter>,
 }
 
-impl RelayMetrics {
+impl Metrics {
     /// Adds the metrics to `registry` (see the module documentation for names).
     pub fn register(&self, registry: &mut Registry) {
         registry.register(
@@ -118,22 +77,16 @@ mod tests {
 
     #[test]
     fn counts_and_exposition() {
-        let mut counts = ValidationCounts::default();
-        let metrics = RelayMetrics::default();
+        let metrics = Metrics::default();
         for v in [
             Verdict::Accept,
             Verdict::Reject(reason::UNDECODABLE),
             Verdict::Reject(reason::UNDECODABLE),
             Verdict::Ignore(reason::RATE_LIMITED),
         ] {
-            counts.record(&v);
             metrics.validated(&v);
         }
         metrics.published("/waku/2/rs/1/0");
-        assert_eq!(counts.get(Outcome::Reject, reason::UNDECODABLE), 2);
-        assert_eq!(counts.total(Outcome::Accept), 1);
-        assert_eq!(counts.total(Outcome::Ignore), 1);
-        assert_eq!(counts.iter().count(), 3);
 
         let mut registry = Registry::default();
         metrics.register(&mut registry);

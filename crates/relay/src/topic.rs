@@ -8,7 +8,7 @@ use waku_sharding::RelayShard;
 /// sharding topic `/waku/2/rs/<cluster>/<shard>`) or a raw topic string
 /// (`str`, `String`), for example the legacy `/waku/2/default-waku/proto`.
 ///
-/// Every topic-taking method of [`crate::Relay`] is generic over this trait,
+/// Every topic-taking method of [`crate::Behaviour`] is generic over this trait,
 /// so `relay.subscribe(&shard)` and `relay.subscribe("/waku/2/rs/1/0")` name
 /// the same topic.
 pub trait PubsubTopicName {

@@ -1,15 +1,15 @@
 //! The relay validation pipeline (64/WAKU2-NETWORK "Message Validation").
 //!
-//! Every message gossipsub hands to [`crate::Relay`] goes through, in order:
+//! Every message gossipsub hands to [`crate::Behaviour`] goes through, in order:
 //!
 //! 1. size: the encoded `WakuMessage` (the pubsub `data`) is at most
-//!    [`crate::RelayConfig::max_message_size`], else **Reject**
+//!    [`crate::Config::max_message_size`], else **Reject**
 //!    ([`reason::TOO_LARGE`]); checked before decoding;
 //! 2. decoding as a 14/WAKU2-MESSAGE (including the 64-byte `meta` limit),
 //!    else **Reject** ([`reason::UNDECODABLE`]);
 //!    a message without a content topic is malformed as well
 //!    ([`reason::MISSING_CONTENT_TOPIC`], as nwaku's decoder requires it);
-//! 3. timestamp within [`crate::RelayConfig::max_timestamp_skew`] of the
+//! 3. timestamp within [`crate::Config::max_timestamp_skew`] of the
 //!    node's clock, else **Reject** ([`reason::TIMESTAMP_OUT_OF_WINDOW`]); a
 //!    message without a timestamp passes this step, as in nwaku;
 //! 4. the registered [`ShardValidator`]s whose [`ValidatorScope`] covers the

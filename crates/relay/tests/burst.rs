@@ -12,7 +12,7 @@ use common::*;
 use libp2p::identity::Keypair;
 use tokio::sync::mpsc;
 use waku_core::codec::{read_frame, write_frame};
-use waku_relay::{MAX_IDS_PER_CONTROL, RELAY_PROTOCOL_ID, Relay, RelayEvent};
+use waku_relay::{MAX_IDS_PER_CONTROL, RELAY_PROTOCOL_ID};
 
 const SHARD: &str = "/waku/2/rs/1/4";
 const MAX_FRAME: usize = 4 * 1024 * 1024;
@@ -86,7 +86,9 @@ fn read_rpcs(mut stream: libp2p::Stream) -> mpsc::UnboundedReceiver<RawRpc> {
 
 /// A sniffer connected to `relay`: the relay's stream to it, and its own
 /// stream to the relay.
-async fn sniffer_streams(relay: &Node<Relay>) -> (Node<Sniffer>, libp2p::Stream, libp2p::Stream) {
+async fn sniffer_streams(
+    relay: &Node<waku_relay::Behaviour>,
+) -> (Node<Sniffer>, libp2p::Stream, libp2p::Stream) {
     let mut sniffer = spawn(
         Keypair::generate_ed25519(),
         Sniffer::new(&[RELAY_PROTOCOL_ID]),
@@ -115,7 +117,11 @@ async fn sniffer_streams(relay: &Node<Relay>) -> (Node<Sniffer>, libp2p::Stream,
 
 /// Subscribes to SHARD over `to_relay`, with `control` in the same RPC,
 /// and waits until `relay` counts the sniffer as a relay peer.
-async fn join(relay: &Node<Relay>, to_relay: &mut libp2p::Stream, control: Option<Control>) {
+async fn join(
+    relay: &Node<waku_relay::Behaviour>,
+    to_relay: &mut libp2p::Stream,
+    control: Option<Control>,
+) {
     let rpc = CtlRpc {
         subscriptions: vec![SubOpts {
             subscribe: Some(true),
@@ -188,9 +194,10 @@ async fn gossip_after_a_burst_fits_the_smallest_control_limit() {
 async fn a_peer_whose_queue_stays_full_is_dropped() {
     // The sniffer subscribes but never reads: our queue to it fills up
     // (one slot) and stays full.
-    let mut config = relay_config();
-    config.gossipsub.send_queue_len = 1;
-    config.gossipsub.drop_slow_peer_after = Some(3);
+    let mut params = waku_relay::GossipsubParams::default();
+    params.send_queue_len = 1;
+    params.drop_slow_peer_after = Some(3);
+    let config = relay_config().with_gossipsub(params);
     let mut relay = spawn_relay(config).await;
     relay.behaviour(|r| r.subscribe(SHARD).unwrap()).await;
     // Keep the relay's stream to us, unread.
@@ -217,7 +224,7 @@ async fn a_peer_whose_queue_stays_full_is_dropped() {
         let dropped = relay
             .drain()
             .into_iter()
-            .any(|e| e == RelayEvent::SlowPeerDropped { peer: them });
+            .any(|e| e == waku_relay::Event::SlowPeerDropped { peer: them });
         if dropped {
             break;
         }
@@ -285,7 +292,7 @@ async fn after_a_flood_messages_flow_again_within_seconds() {
     let mut missing: std::collections::HashSet<String> = steady.into_iter().collect();
     while !missing.is_empty() {
         match tokio::time::timeout_at(deadline, b.events.recv()).await {
-            Ok(Some(RelayEvent::Message { message, .. })) => {
+            Ok(Some(waku_relay::Event::Message { message, .. })) => {
                 missing.remove(&String::from_utf8_lossy(&message.payload).into_owned());
             }
             Ok(Some(_)) => {}

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::*;
 use waku_core::{ValidationError, WakuMessage, now_nanos};
-use waku_relay::{PublishError, Relay, RelayEvent, ValidatorScope, Verdict};
+use waku_relay::{PublishError, ValidatorScope, Verdict};
 use waku_sharding::RelayShard;
 
 const SHARD_0: &str = "/waku/2/rs/1/0";
@@ -194,7 +194,7 @@ async fn ten_nodes_deliver_once_to_every_subscriber_and_to_no_one_else() {
 // spec: NET-018, NET-027
 #[test]
 fn publish_refuses_oversized_and_stale_messages_and_reports_missing_peers() {
-    let mut relay = Relay::new(relay_config()).unwrap();
+    let mut relay = waku_relay::Behaviour::new(relay_config()).unwrap();
     let shard = RelayShard::new(1, 0);
     relay.subscribe(&shard).unwrap();
 
@@ -251,7 +251,7 @@ async fn peers_announce_subscriptions_and_unsubscribed_peers_get_nothing() {
             .await
             .expect("no subscription event")
             .unwrap();
-        if e == (RelayEvent::Subscribed {
+        if e == (waku_relay::Event::Subscribed {
             peer: b_id,
             pubsub_topic: SHARD_0.into(),
         }) {
@@ -271,7 +271,7 @@ async fn peers_announce_subscriptions_and_unsubscribed_peers_get_nothing() {
             .await
             .expect("no unsubscription event")
             .unwrap();
-        if e == (RelayEvent::Unsubscribed {
+        if e == (waku_relay::Event::Unsubscribed {
             peer: b_id,
             pubsub_topic: SHARD_0.into(),
         }) {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::*;
 use libp2p::gossipsub;
 use waku_core::now_nanos;
-use waku_relay::{Outcome, Relay, reason};
+use waku_relay::{Outcome, reason};
 
 const SHARD: &str = "/waku/2/rs/1/2";
 
@@ -19,7 +19,7 @@ const SHARD: &str = "/waku/2/rs/1/2";
 /// forwards.
 struct Line {
     raw: Node<gossipsub::Behaviour>,
-    a: Node<Relay>,
+    a: Node<waku_relay::Behaviour>,
     b: Node<gossipsub::Behaviour>,
 }
 
@@ -42,7 +42,7 @@ async fn raw_publish(raw: &Node<gossipsub::Behaviour>, data: Vec<u8>) {
         .await;
 }
 
-async fn score(a: &Node<Relay>, peer: libp2p::PeerId) -> f64 {
+async fn score(a: &Node<waku_relay::Behaviour>, peer: libp2p::PeerId) -> f64 {
     a.behaviour(move |r| r.peer_score(&peer).unwrap()).await
 }
 

@@ -9,17 +9,19 @@ use std::time::{Duration, Instant};
 use common::*;
 use libp2p::gossipsub;
 use waku_core::RateLimitProof;
-use waku_relay::{
-    MessageContext, Outcome, RateLimitValidator, Relay, ValidatorScope, Verdict, reason,
-};
+use waku_relay::{MessageContext, Outcome, RateLimitValidator, ValidatorScope, Verdict, reason};
 
 const SHARD: &str = "/waku/2/rs/1/3";
 
 /// sender -- a -- c on SHARD, a configured with `config`; c is a plain
 /// gossipsub observer showing everything a forwards.
 async fn line(
-    config: waku_relay::RelayConfig,
-) -> (Node<Relay>, Node<Relay>, Node<gossipsub::Behaviour>) {
+    config: waku_relay::Config,
+) -> (
+    Node<waku_relay::Behaviour>,
+    Node<waku_relay::Behaviour>,
+    Node<gossipsub::Behaviour>,
+) {
     let sender = spawn_relay(relay_config()).await;
     let a = spawn_relay(config).await;
     let c = spawn_observer(SHARD).await;
@@ -33,11 +35,11 @@ async fn line(
     (sender, a, c)
 }
 
-async fn counts(a: &Node<Relay>) -> waku_relay::ValidationCounts {
+async fn counts(a: &Node<waku_relay::Behaviour>) -> waku_relay::ValidationCounts {
     a.behaviour(|r| r.validation_counts().clone()).await
 }
 
-async fn wait_validated(a: &Node<Relay>, n: u64) -> waku_relay::ValidationCounts {
+async fn wait_validated(a: &Node<waku_relay::Behaviour>, n: u64) -> waku_relay::ValidationCounts {
     eventually("all messages validated", || async move {
         let c = counts(a).await;
         c.total(Outcome::Accept) + c.total(Outcome::Ignore) + c.total(Outcome::Reject) >= n

@@ -15,7 +15,7 @@ use libp2p::{PeerId, Stream};
 use tokio::sync::mpsc;
 use waku_core::WakuMessage;
 use waku_core::codec::{read_frame, write_frame};
-use waku_relay::{RELAY_PROTOCOL_ID, Relay, RelayEvent};
+use waku_relay::RELAY_PROTOCOL_ID;
 
 const SHARD: &str = "/waku/2/rs/1/4";
 const MAX_FRAME: usize = 1024 * 1024;
@@ -121,7 +121,7 @@ async fn only_the_waku_relay_protocol_id_is_spoken() {
             .await
             .expect("relay should report the peer as not speaking relay")
             .unwrap();
-        if e == (RelayEvent::RelayNotSupported { peer: them }) {
+        if e == (waku_relay::Event::RelayNotSupported { peer: them }) {
             break;
         }
     }
@@ -257,7 +257,7 @@ async fn messages_from_a_foreign_implementation_are_relayed_unless_authored() {
 // spec: RELAY-003, RELAY-005, RELAY-006, RELAY-002
 #[tokio::test]
 async fn a_plain_gossipsub_node_receives_anonymous_messages() {
-    let relay: Node<Relay> = spawn_relay(relay_config()).await;
+    let relay: Node<waku_relay::Behaviour> = spawn_relay(relay_config()).await;
     let mut plain = spawn_raw(Authenticity::Anonymous).await;
     relay.behaviour(|r| r.subscribe(SHARD).unwrap()).await;
     plain

@@ -317,7 +317,8 @@ async fn rate_limit_and_request_id() {
     let answered = answer_history_query(store.as_ref(), rpc).await;
     assert_eq!(answered.request_id, "legacy-1");
     assert_eq!(answered.response.unwrap().error, Some(0));
-    let config = Config::default().with_rate_limit(1, Duration::from_secs(3600));
+    let config =
+        Config::default().with_rate_limit(waku_core::RateLimit::new(1, Duration::from_secs(3600)));
     let mut p = Legacy::new(store, config).await;
     p.query(HistoryQuery::default()).await.unwrap();
     match p.query(HistoryQuery::default()).await {
@@ -337,7 +338,8 @@ fn legacy_code(r: Result<HistoryResponse, QueryError>) -> u32 {
 // spec: STORE2-014
 #[tokio::test]
 async fn rate_limit_is_per_peer() {
-    let config = Config::default().with_rate_limit(1, Duration::from_secs(60));
+    let config =
+        Config::default().with_rate_limit(waku_core::RateLimit::new(1, Duration::from_secs(60)));
     let mut a = Legacy::new(memory_with(twenty_five()).await, config).await;
     assert!(a.query(HistoryQuery::default()).await.is_ok());
     assert_eq!(legacy_code(a.query(HistoryQuery::default()).await), 429);
@@ -359,7 +361,8 @@ async fn rate_limit_is_per_peer() {
 // spec: STORE2-014
 #[tokio::test]
 async fn zero_volume_rate_limit_is_no_limit() {
-    let config = Config::default().with_rate_limit(0, Duration::from_secs(1));
+    let config =
+        Config::default().with_rate_limit(waku_core::RateLimit::new(0, Duration::from_secs(1)));
     let mut p = Legacy::new(memory_with(twenty_five()).await, config).await;
     for i in 0..50 {
         let r = p.query(HistoryQuery::default()).await.unwrap();

@@ -448,7 +448,8 @@ async fn request_id_is_echoed_and_status_is_set() {
 #[tokio::test]
 async fn rate_limit_answers_429() {
     let store = memory_with(entries(2)).await;
-    let config = Config::default().with_rate_limit(2, Duration::from_secs(3600));
+    let config =
+        Config::default().with_rate_limit(waku_core::RateLimit::new(2, Duration::from_secs(3600)));
     let mut p = Pair::new(store, config).await;
     let q = StoreQuery::all();
     p.query(&q).await.unwrap();
@@ -482,7 +483,8 @@ async fn query_from(
 #[tokio::test]
 async fn rate_limit_is_per_peer() {
     let store = memory_with(entries(2)).await;
-    let config = Config::default().with_rate_limit(1, Duration::from_secs(60));
+    let config =
+        Config::default().with_rate_limit(waku_core::RateLimit::new(1, Duration::from_secs(60)));
     let mut p = Pair::new(store, config).await;
     let q = StoreQuery::all();
     // Peer A spends its one query of the minute.
@@ -507,11 +509,7 @@ async fn rate_limit_is_per_peer() {
 #[tokio::test]
 async fn zero_volume_rate_limit_is_no_limit() {
     let store = memory_with(entries(2)).await;
-    let config = Config::default().with_rate_limit(0, Duration::from_secs(1));
-    assert_eq!(
-        config.rate_limit,
-        Some(RateLimit::new(0, Duration::from_secs(1)))
-    );
+    let config = Config::default().with_rate_limit(RateLimit::new(0, Duration::from_secs(1)));
     let mut p = Pair::new(store, config).await;
     let q = StoreQuery::all();
     for i in 0..50 {

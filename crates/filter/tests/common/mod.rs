@@ -9,7 +9,6 @@ use libp2p::request_response::{OutboundRequestId, ProtocolSupport};
 use libp2p::{Multiaddr, PeerId};
 use serde_json::Value;
 use waku_core::{WakuMessage, now_nanos};
-use waku_filter::{Client, ClientConfig, ClientEvent, FilterError, Service, ServiceConfig};
 
 use waku_testkit::raw::{Raw, RawCodec};
 pub use waku_testkit::{Peer, swarm};
@@ -41,34 +40,41 @@ pub fn message(content_topic: &str, payload: &[u8]) -> WakuMessage {
 }
 
 /// A service with `config`, listening on 127.0.0.1.
-pub async fn service(config: ServiceConfig) -> (Peer<Service>, Multiaddr) {
-    let mut peer = Peer::spawn(swarm(Service::new(config)));
+pub async fn service(
+    config: waku_filter::service::Config,
+) -> (Peer<waku_filter::service::Behaviour>, Multiaddr) {
+    let mut peer = Peer::spawn(swarm(waku_filter::service::Behaviour::new(config)));
     let addr = peer.listen().await;
     (peer, addr)
 }
 
 /// The service's settings without a rate limit (tests that are not about
 /// it send many requests).
-pub fn unlimited() -> ServiceConfig {
-    ServiceConfig::default().with_rate_limit(None)
+pub fn unlimited() -> waku_filter::service::Config {
+    waku_filter::service::Config::default().with_rate_limit(waku_core::RateLimit::UNLIMITED)
 }
 
 /// A client connected to the service at `addr` (the client never listens).
-pub async fn client(server: PeerId, addr: Multiaddr) -> Peer<Client> {
-    let mut client = Peer::spawn(swarm(Client::new(ClientConfig::default())));
+pub async fn client(server: PeerId, addr: Multiaddr) -> Peer<waku_filter::client::Behaviour> {
+    let mut client = Peer::spawn(swarm(waku_filter::client::Behaviour::new(
+        waku_filter::client::Config::default(),
+    )));
     client.connect(addr, server).await;
     client
 }
 
 /// Runs one request and waits for its outcome.
-pub async fn request<F>(client: &mut Peer<Client>, f: F) -> Result<(), FilterError>
+pub async fn request<F>(
+    client: &mut Peer<waku_filter::client::Behaviour>,
+    f: F,
+) -> Result<(), waku_filter::client::FilterError>
 where
-    F: FnOnce(&mut Client) -> OutboundRequestId + Send + 'static,
+    F: FnOnce(&mut waku_filter::client::Behaviour) -> OutboundRequestId + Send + 'static,
 {
     let id = client.with(move |s| f(s.behaviour_mut())).await;
     client
         .wait_behaviour("the answer", |e| match e {
-            ClientEvent::Response {
+            waku_filter::client::Event::Response {
                 request, result, ..
             } if request == id => Some(result),
             _ => None,
@@ -77,25 +83,27 @@ where
 }
 
 /// The status of an outcome: 200 for success, the code of a refusal.
-pub fn status(result: &Result<(), FilterError>) -> u32 {
+pub fn status(result: &Result<(), waku_filter::client::FilterError>) -> u32 {
     match result {
         Ok(()) => 200,
-        Err(FilterError::Refused { status, .. }) => status.0,
+        Err(waku_filter::client::FilterError::Refused { status, .. }) => status.0,
         Err(other) => panic!("no answer: {other}"),
     }
 }
 
 /// Subscribes `client` at `server` to `CONTENT` on `TOPIC`, expecting 200.
-pub async fn subscribe(client: &mut Peer<Client>, server: PeerId) {
+pub async fn subscribe(client: &mut Peer<waku_filter::client::Behaviour>, server: PeerId) {
     let result = request(client, move |c| c.subscribe(&server, TOPIC, [CONTENT])).await;
     assert_eq!(status(&result), 200);
 }
 
 /// The next pushed message.
-pub async fn next_message(client: &mut Peer<Client>) -> (PeerId, String, WakuMessage) {
+pub async fn next_message(
+    client: &mut Peer<waku_filter::client::Behaviour>,
+) -> (PeerId, String, WakuMessage) {
     client
         .wait_behaviour("a pushed message", |e| match e {
-            ClientEvent::Message {
+            waku_filter::client::Event::Message {
                 peer,
                 pubsub_topic,
                 message,
@@ -107,7 +115,11 @@ pub async fn next_message(client: &mut Peer<Client>) -> (PeerId, String, WakuMes
 
 /// Pushes `message` on `topic` at the service; returns how many pushes
 /// started.
-pub async fn feed(server: &Peer<Service>, topic: &str, message: WakuMessage) -> usize {
+pub async fn feed(
+    server: &Peer<waku_filter::service::Behaviour>,
+    topic: &str,
+    message: WakuMessage,
+) -> usize {
     let topic = topic.to_owned();
     server
         .with(move |s| s.behaviour_mut().push(&topic, &message))

@@ -9,9 +9,7 @@ use libp2p::request_response::ProtocolSupport;
 use libp2p::swarm::SwarmEvent;
 use serde_json::Value;
 use waku_core::{MessageValidator, WakuMessage, now_nanos};
-use waku_lightpush::{
-    Client, ClientConfig, ClientEvent, PublishFailure, Service, ServiceConfig, ServiceEvent,
-};
+use waku_lightpush::PublishFailure;
 
 use waku_testkit::raw::{Raw, RawCodec};
 pub use waku_testkit::{Peer, swarm};
@@ -55,50 +53,56 @@ pub fn three_peers(_: &str, _: &WakuMessage) -> Option<Result<u32, PublishFailur
 
 /// A service whose stand-in node answers publish requests with `answer`
 /// (`None`: leave unanswered), listening on 127.0.0.1.
-pub async fn service(config: ServiceConfig, answer: Answer) -> (Peer<Service>, libp2p::Multiaddr) {
-    let mut peer = Peer::spawn_with(swarm(Service::new(config)), move |s, e| {
-        if let SwarmEvent::Behaviour(ServiceEvent::PublishRequest {
-            id,
-            pubsub_topic,
-            message,
-            ..
-        }) = e
-            && let Some(result) = answer(pubsub_topic, message)
-        {
-            assert!(s.behaviour_mut().publish_result(*id, result));
-        }
-    });
+pub async fn service(
+    config: waku_lightpush::service::Config,
+    answer: Answer,
+) -> (Peer<waku_lightpush::service::Behaviour>, libp2p::Multiaddr) {
+    let mut peer = Peer::spawn_with(
+        swarm(waku_lightpush::service::Behaviour::new(config)),
+        move |s, e| {
+            if let SwarmEvent::Behaviour(waku_lightpush::service::Event::PublishRequest {
+                id,
+                pubsub_topic,
+                message,
+                ..
+            }) = e
+                && let Some(result) = answer(pubsub_topic, message)
+            {
+                assert!(s.behaviour_mut().publish_result(*id, result));
+            }
+        },
+    );
     let addr = peer.listen().await;
     (peer, addr)
 }
 
 /// A client connected to `server`.
 pub async fn client(
-    config: ClientConfig,
-    server: &Peer<Service>,
+    config: waku_lightpush::client::Config,
+    server: &Peer<waku_lightpush::service::Behaviour>,
     addr: libp2p::Multiaddr,
-) -> Peer<Client> {
-    let mut client = Peer::spawn(swarm(Client::new(config)));
+) -> Peer<waku_lightpush::client::Behaviour> {
+    let mut client = Peer::spawn(swarm(waku_lightpush::client::Behaviour::new(config)));
     client.connect(addr, server.id).await;
     client
 }
 
 /// Pushes and waits for the outcome.
 pub async fn push(
-    client: &mut Peer<Client>,
+    client: &mut Peer<waku_lightpush::client::Behaviour>,
     to: libp2p::PeerId,
     pubsub_topic: Option<&str>,
     message: WakuMessage,
-) -> ClientEvent {
+) -> waku_lightpush::client::Event {
     let topic = pubsub_topic.map(str::to_owned);
     let id = client
         .with(move |s| s.behaviour_mut().push(&to, topic, message))
         .await;
     client
         .wait_behaviour("the push outcome", |e| match &e {
-            ClientEvent::Pushed { request, .. }
-            | ClientEvent::Refused { request, .. }
-            | ClientEvent::Failed { request, .. }
+            waku_lightpush::client::Event::Pushed { request, .. }
+            | waku_lightpush::client::Event::Refused { request, .. }
+            | waku_lightpush::client::Event::Failed { request, .. }
                 if *request == id =>
             {
                 Some(e)
@@ -109,9 +113,9 @@ pub async fn push(
 }
 
 /// The code of a refusal (`None` for anything else).
-pub fn refused_status(event: &ClientEvent) -> Option<u32> {
+pub fn refused_status(event: &waku_lightpush::client::Event) -> Option<u32> {
     match event {
-        ClientEvent::Refused { status, .. } => status.map(|s| s.0),
+        waku_lightpush::client::Event::Refused { status, .. } => status.map(|s| s.0),
         _ => None,
     }
 }

@@ -15,7 +15,7 @@ use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{Multiaddr, PeerId, Swarm};
 use tokio::sync::{mpsc, oneshot};
 use waku_core::{MessageHash, WakuMessage, now_nanos};
-use waku_relay::{PubsubTopicName, RELAY_PROTOCOL_ID, Relay, RelayConfig, RelayEvent};
+use waku_relay::{PubsubTopicName, RELAY_PROTOCOL_ID};
 
 /// How long any condition may take to become true (generous: the test
 /// machine may be loaded).
@@ -121,20 +121,20 @@ where
 
 /// The relay configuration for tests: the defaults, except that the IP
 /// colocation penalty ignores 127.0.0.1 (every test node shares it).
-pub fn relay_config() -> RelayConfig {
-    let mut config = RelayConfig::default();
-    if let Some(scoring) = config.scoring.as_mut() {
-        scoring
-            .params
-            .ip_colocation_factor_whitelist
-            .insert(IpAddr::V4(Ipv4Addr::LOCALHOST));
-    }
-    config
+pub fn relay_config() -> waku_relay::Config {
+    waku_relay::Config::default().with_scoring(Some(
+        waku_relay::ScoringConfig::nwaku()
+            .with_ip_colocation_whitelist(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+    ))
 }
 
 /// A relay node with `config`.
-pub async fn spawn_relay(config: RelayConfig) -> Node<Relay> {
-    spawn(Keypair::generate_ed25519(), Relay::new(config).unwrap()).await
+pub async fn spawn_relay(config: waku_relay::Config) -> Node<waku_relay::Behaviour> {
+    spawn(
+        Keypair::generate_ed25519(),
+        waku_relay::Behaviour::new(config).unwrap(),
+    )
+    .await
 }
 
 /// A plain gossipsub node speaking the relay protocol id without any Waku
@@ -219,11 +219,11 @@ pub struct Delivered {
 }
 
 /// Keeps only message events.
-pub fn messages(events: Vec<RelayEvent>) -> Vec<Delivered> {
+pub fn messages(events: Vec<waku_relay::Event>) -> Vec<Delivered> {
     events
         .into_iter()
         .filter_map(|e| match e {
-            RelayEvent::Message {
+            waku_relay::Event::Message {
                 pubsub_topic,
                 message,
                 hash,
@@ -241,7 +241,11 @@ pub fn messages(events: Vec<RelayEvent>) -> Vec<Delivered> {
 
 /// Waits until `node` has delivered `n` messages in total (counting those
 /// in `seen`), collecting them into `seen`.
-pub async fn collect_messages(node: &mut Node<Relay>, seen: &mut Vec<Delivered>, n: usize) {
+pub async fn collect_messages(
+    node: &mut Node<waku_relay::Behaviour>,
+    seen: &mut Vec<Delivered>,
+    n: usize,
+) {
     let deadline = tokio::time::Instant::now() + PATIENCE;
     while seen.len() < n {
         match tokio::time::timeout_at(deadline, node.events.recv()).await {
@@ -259,7 +263,7 @@ pub async fn collect_messages(node: &mut Node<Relay>, seen: &mut Vec<Delivered>,
 /// Publishes on `topic` (a shard or a topic string), retrying while
 /// gossipsub does not yet know a subscribed peer.
 pub async fn publish<T: PubsubTopicName + ?Sized>(
-    node: &Node<Relay>,
+    node: &Node<waku_relay::Behaviour>,
     topic: &T,
     msg: WakuMessage,
 ) -> MessageHash {
@@ -278,7 +282,7 @@ pub async fn publish<T: PubsubTopicName + ?Sized>(
 }
 
 /// Waits until `node` has `peer` in its mesh for `topic`.
-pub async fn wait_mesh(node: &Node<Relay>, topic: &str, peer: PeerId) {
+pub async fn wait_mesh(node: &Node<waku_relay::Behaviour>, topic: &str, peer: PeerId) {
     let t = topic.to_owned();
     eventually("mesh link", || {
         let t = t.clone();
@@ -291,7 +295,7 @@ pub async fn wait_mesh(node: &Node<Relay>, topic: &str, peer: PeerId) {
 }
 
 /// Waits until `node` knows `peer` is subscribed to `topic`.
-pub async fn wait_relay_peer(node: &Node<Relay>, topic: &str, peer: PeerId) {
+pub async fn wait_relay_peer(node: &Node<waku_relay::Behaviour>, topic: &str, peer: PeerId) {
     let t = topic.to_owned();
     eventually("peer subscription known", || {
         let t = t.clone();

@@ -11,8 +11,9 @@ use libp2p::request_response::{
 use libp2p::swarm::{FromSwarm, NetworkBehaviour, THandler, THandlerInEvent, ToSwarm};
 use waku_core::WakuMessage;
 
+use crate::StatusCode;
 use crate::codec::{ClientCodec, InboundResponse, OutboundPush, Version};
-use crate::{ClientConfig, ClientProtocols, StatusCode};
+use crate::config::{ClientConfig, ClientProtocols};
 use waku_core::forward_connection_setup;
 
 type Inner = request_response::Behaviour<ClientCodec>;
@@ -20,12 +21,12 @@ type InnerEvent = request_response::Event<OutboundPush, InboundResponse>;
 
 /// What the lightpush client reports.
 #[derive(Debug)]
-pub enum ClientEvent {
+pub enum Event {
     /// The service published the message.
     Pushed {
         /// The service node.
         peer: PeerId,
-        /// What [`Client::push`] returned.
+        /// What [`Behaviour::push`] returned.
         request: OutboundRequestId,
         /// The protocol used.
         version: Version,
@@ -40,7 +41,7 @@ pub enum ClientEvent {
     Refused {
         /// The service node.
         peer: PeerId,
-        /// What [`Client::push`] returned.
+        /// What [`Behaviour::push`] returned.
         request: OutboundRequestId,
         /// The protocol used.
         version: Version,
@@ -57,7 +58,7 @@ pub enum ClientEvent {
     Failed {
         /// The service node.
         peer: PeerId,
-        /// What [`Client::push`] returned.
+        /// What [`Behaviour::push`] returned.
         request: OutboundRequestId,
         /// Why.
         error: OutboundFailure,
@@ -68,22 +69,22 @@ pub enum ClientEvent {
 /// "TOO_MANY_REQUESTS", go-waku v0.10.3 "exceeds the rate limit".
 fn legacy_rate_limited(info: Option<&str>) -> bool {
     info.is_some_and(|info| {
-        info == crate::LEGACY_TOO_MANY_REQUESTS || info.contains("exceeds the rate limit")
+        info == crate::service::LEGACY_TOO_MANY_REQUESTS || info.contains("exceeds the rate limit")
     })
 }
 
 /// The lightpush client `NetworkBehaviour`.
 ///
-/// [`Client::push`] sends a message to a service node; the outcome arrives
-/// as one [`ClientEvent`]. With [`ClientProtocols::V3ThenLegacy`] (the
+/// [`Behaviour::push`] sends a message to a service node; the outcome arrives
+/// as one [`Event`]. With [`ClientProtocols::V3ThenLegacy`] (the
 /// default) a service lacking v3 gets the legacy v2 form.
-pub struct Client {
+pub struct Behaviour {
     inner: Inner,
     in_flight: HashMap<OutboundRequestId, String>,
-    events: VecDeque<ClientEvent>,
+    events: VecDeque<Event>,
 }
 
-impl Client {
+impl Behaviour {
     /// A client with `config`.
     pub fn new(config: ClientConfig) -> Self {
         let protocols = match config.protocols {
@@ -154,7 +155,7 @@ impl Client {
                     tracing::debug!(%peer, ours = ?sent, theirs = %response.request_id, "lightpush response with another request id");
                 }
                 let event = if response.is_success {
-                    ClientEvent::Pushed {
+                    Event::Pushed {
                         peer,
                         request: request_id,
                         version: response.version,
@@ -166,7 +167,7 @@ impl Client {
                         legacy_rate_limited(response.description.as_deref())
                             .then_some(StatusCode::TOO_MANY_REQUESTS)
                     });
-                    ClientEvent::Refused {
+                    Event::Refused {
                         peer,
                         request: request_id,
                         version: response.version,
@@ -183,7 +184,7 @@ impl Client {
                 ..
             } => {
                 self.in_flight.remove(&request_id);
-                self.events.push_back(ClientEvent::Failed {
+                self.events.push_back(Event::Failed {
                     peer,
                     request: request_id,
                     error,
@@ -199,9 +200,9 @@ impl Client {
     }
 }
 
-impl NetworkBehaviour for Client {
+impl NetworkBehaviour for Behaviour {
     type ConnectionHandler = THandler<Inner>;
-    type ToSwarm = ClientEvent;
+    type ToSwarm = Event;
 
     forward_connection_setup!();
 
@@ -209,7 +210,7 @@ impl NetworkBehaviour for Client {
         self.inner.on_swarm_event(event);
     }
 
-    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<ToSwarm<ClientEvent, THandlerInEvent<Self>>> {
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<ToSwarm<Event, THandlerInEvent<Self>>> {
         loop {
             if let Some(event) = self.events.pop_front() {
                 return Poll::Ready(ToSwarm::GenerateEvent(event));

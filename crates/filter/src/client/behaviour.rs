@@ -15,9 +15,10 @@ use crate::codec::{
     InboundPush, PUSH_OVERHEAD, PUSH_PROTOCOL, PushRecvCodec, SUBSCRIBE_PROTOCOL,
     SubscribeClientCodec,
 };
+use crate::config::ClientConfig;
 use crate::keep_alive::KeepAlive;
 use crate::proto::{FilterSubscribeRequest, MessagePush};
-use crate::{ClientConfig, RequestKind, StatusCode};
+use crate::{RequestKind, StatusCode};
 use waku_core::forward_connection_setup;
 
 /// The two request-response protocols of the client.
@@ -66,7 +67,7 @@ pub enum PushDropReason {
 
 /// What the filter client reports.
 #[derive(Debug)]
-pub enum ClientEvent {
+pub enum Event {
     /// The answer to a request of ours.
     Response {
         /// The service node.
@@ -109,22 +110,22 @@ type Criteria = HashMap<String, HashSet<String>>;
 
 /// The filter client `NetworkBehaviour`.
 ///
-/// [`Client::subscribe`], [`Client::unsubscribe`],
-/// [`Client::unsubscribe_all`] and [`Client::ping`] send one request each
-/// and return its id; the answer arrives as [`ClientEvent::Response`].
-/// Pushes arrive as [`ClientEvent::Message`] when they match criteria we
+/// [`Behaviour::subscribe`], [`Behaviour::unsubscribe`],
+/// [`Behaviour::unsubscribe_all`] and [`Behaviour::ping`] send one request each
+/// and return its id; the answer arrives as [`Event::Response`].
+/// Pushes arrive as [`Event::Message`] when they match criteria we
 /// subscribed at that service node (counted from the moment the SUBSCRIBE
 /// is sent; taken back if it fails); other pushes are dropped with
-/// [`ClientEvent::PushDropped`]. The service pushes over the connection we
+/// [`Event::PushDropped`]. The service pushes over the connection we
 /// opened, so the client needs no listening address.
-pub struct Client {
+pub struct Behaviour {
     inner: Inner,
     criteria: HashMap<PeerId, Criteria>,
     pending: HashMap<OutboundRequestId, Pending>,
-    events: VecDeque<ClientEvent>,
+    events: VecDeque<Event>,
 }
 
-impl Client {
+impl Behaviour {
     /// A client with `config`.
     pub fn new(config: ClientConfig) -> Self {
         let subscribe = request_response::Behaviour::with_codec(
@@ -326,7 +327,7 @@ impl Client {
             self.criteria.remove(&peer);
         }
         self.sync_keep_alive(&peer);
-        self.events.push_back(ClientEvent::Response {
+        self.events.push_back(Event::Response {
             peer,
             request,
             kind: pending.kind,
@@ -336,16 +337,16 @@ impl Client {
 
     fn on_push(&mut self, peer: PeerId, push: InboundPush) {
         let event = match check_push(push) {
-            Err(reason) => ClientEvent::PushDropped { peer, reason },
+            Err(reason) => Event::PushDropped { peer, reason },
             Ok((pubsub_topic, message)) => {
                 if self.is_subscribed(&peer, &pubsub_topic, &message.content_topic) {
-                    ClientEvent::Message {
+                    Event::Message {
                         peer,
                         pubsub_topic,
                         message: Box::new(message),
                     }
                 } else {
-                    ClientEvent::PushDropped {
+                    Event::PushDropped {
                         peer,
                         reason: PushDropReason::NotSubscribed {
                             pubsub_topic,
@@ -355,7 +356,7 @@ impl Client {
                 }
             }
         };
-        if let ClientEvent::PushDropped { peer, reason } = &event {
+        if let Event::PushDropped { peer, reason } = &event {
             tracing::debug!(%peer, ?reason, "filter push dropped");
         }
         self.events.push_back(event);
@@ -426,9 +427,9 @@ fn check_push(push: InboundPush) -> Result<(String, WakuMessage), PushDropReason
     Ok((pubsub_topic, message))
 }
 
-impl NetworkBehaviour for Client {
+impl NetworkBehaviour for Behaviour {
     type ConnectionHandler = THandler<Inner>;
-    type ToSwarm = ClientEvent;
+    type ToSwarm = Event;
 
     forward_connection_setup!();
 
@@ -436,7 +437,7 @@ impl NetworkBehaviour for Client {
         self.inner.on_swarm_event(event);
     }
 
-    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<ToSwarm<ClientEvent, THandlerInEvent<Self>>> {
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<ToSwarm<Event, THandlerInEvent<Self>>> {
         loop {
             if let Some(event) = self.events.pop_front() {
                 return Poll::Ready(ToSwarm::GenerateEvent(event));

@@ -16,9 +16,11 @@ use waku_core::now_nanos;
 use waku_core::proto::message::v1 as pb;
 
 use crate::codec::{InboundRequest, OutboundResponse, REQUEST_OVERHEAD, ServiceCodec, Version};
+use crate::config::ServiceConfig;
 use crate::proto::{LightPushResponse, PushResponse, PushRpc};
 use crate::validate::{Refusal, admit};
-use crate::{PeerRateLimiter, PublishFailure, ServiceConfig, StatusCode};
+use crate::{PublishFailure, StatusCode};
+use waku_core::PeerRateLimiter;
 use waku_core::forward_connection_setup;
 
 type Inner = request_response::Behaviour<ServiceCodec>;
@@ -29,7 +31,7 @@ type InnerEvent = request_response::Event<InboundRequest, OutboundResponse>;
 pub const UNKNOWN_REQUEST_ID: &str = "N/A";
 
 /// Identifies one publish the service asked the node for; give it back to
-/// [`Service::publish_result`].
+/// [`Behaviour::publish_result`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PublishId(u64);
 
@@ -41,14 +43,14 @@ impl fmt::Display for PublishId {
 
 /// What the lightpush service reports to the node.
 #[derive(Debug)]
-pub enum ServiceEvent {
+pub enum Event {
     /// A request passed every check: publish `message` on `pubsub_topic`
     /// (through relay) and report the outcome with
-    /// [`Service::publish_result`]. Until then the client waits; after
+    /// [`Behaviour::publish_result`]. Until then the client waits; after
     /// [`ServiceConfig::request_timeout`] the request is dropped
-    /// ([`ServiceEvent::Abandoned`]).
+    /// ([`Event::Abandoned`]).
     PublishRequest {
-        /// Pass it to [`Service::publish_result`].
+        /// Pass it to [`Behaviour::publish_result`].
         id: PublishId,
         /// The client.
         peer: PeerId,
@@ -101,20 +103,20 @@ struct Pending {
 /// (400), message presence (400), message size (413), `meta` (420), pubsub
 /// topic present or derivable (400), served (421), timestamp (420), room
 /// for another pending publish (503). A request passing all of them becomes
-/// [`ServiceEvent::PublishRequest`]; the node publishes and calls
-/// [`Service::publish_result`], which answers 200 with `relay_peer_count`
+/// [`Event::PublishRequest`]; the node publishes and calls
+/// [`Behaviour::publish_result`], which answers 200 with `relay_peer_count`
 /// or the failure's code. Every answer closes the stream.
-pub struct Service {
+pub struct Behaviour {
     inner: Inner,
     config: ServiceConfig,
     limiter: PeerRateLimiter<PeerId>,
     pending: HashMap<PublishId, Pending>,
     by_inbound: HashMap<InboundRequestId, PublishId>,
     next_id: u64,
-    events: VecDeque<ServiceEvent>,
+    events: VecDeque<Event>,
 }
 
-impl Service {
+impl Behaviour {
     /// A service with `config`.
     pub fn new(config: ServiceConfig) -> Self {
         let mut protocols = vec![(Version::V3.protocol(), ProtocolSupport::Inbound)];
@@ -197,7 +199,7 @@ impl Service {
         if self.inner.send_response(channel, response).is_err() {
             tracing::debug!(%peer, "lightpush client gone before the answer");
         }
-        self.events.push_back(ServiceEvent::Refused {
+        self.events.push_back(Event::Refused {
             peer,
             version,
             request_id,
@@ -249,7 +251,7 @@ impl Service {
             },
         );
         self.by_inbound.insert(inbound, id);
-        self.events.push_back(ServiceEvent::PublishRequest {
+        self.events.push_back(Event::PublishRequest {
             id,
             peer,
             version,
@@ -267,7 +269,7 @@ impl Service {
         tracing::debug!(%peer, %error, "lightpush request failed");
         if let Some(id) = self.by_inbound.remove(&inbound) {
             self.pending.remove(&id);
-            self.events.push_back(ServiceEvent::Abandoned { id, peer });
+            self.events.push_back(Event::Abandoned { id, peer });
         }
     }
 
@@ -370,9 +372,9 @@ fn build_response(
     }
 }
 
-impl NetworkBehaviour for Service {
+impl NetworkBehaviour for Behaviour {
     type ConnectionHandler = THandler<Inner>;
-    type ToSwarm = ServiceEvent;
+    type ToSwarm = Event;
 
     forward_connection_setup!();
 
@@ -380,7 +382,7 @@ impl NetworkBehaviour for Service {
         self.inner.on_swarm_event(event);
     }
 
-    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<ToSwarm<ServiceEvent, THandlerInEvent<Self>>> {
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<ToSwarm<Event, THandlerInEvent<Self>>> {
         loop {
             if let Some(event) = self.events.pop_front() {
                 return Poll::Ready(ToSwarm::GenerateEvent(event));

@@ -19,10 +19,11 @@ use waku_core::rate_limit::PeerRateLimiter;
 use crate::codec::{
     InboundSubscribe, PUSH_PROTOCOL, PushSendCodec, SUBSCRIBE_PROTOCOL, SubscribeServiceCodec,
 };
+use crate::config::ServiceConfig;
 use crate::keep_alive::KeepAlive;
 use crate::proto::{FilterSubscribeRequest, FilterSubscribeResponse, MessagePush};
 use crate::subscriptions::Subscriptions;
-use crate::{RequestKind, ServiceConfig, StatusCode};
+use crate::{RequestKind, StatusCode};
 use waku_core::forward_connection_setup;
 
 /// Request id put in answers to requests that could not be decoded, as
@@ -55,7 +56,7 @@ pub enum RemovalReason {
 
 /// What the filter service reports.
 #[derive(Debug)]
-pub enum ServiceEvent {
+pub enum Event {
     /// A subscribe-protocol request was answered.
     Request {
         /// The client.
@@ -104,11 +105,11 @@ pub const REDIAL_BACKOFF: Duration = Duration::from_secs(10);
 /// Answers the four subscribe-protocol requests (see [`RequestKind`]) with
 /// the request id and a [`StatusCode`], enforcing the limits of
 /// [`ServiceConfig`]. The node feeds it every message relay delivers with
-/// [`Service::push`], which pushes to each live subscriber whose criteria
+/// [`Behaviour::push`], which pushes to each live subscriber whose criteria
 /// match, over the connection the subscriber opened, or dialling it back
 /// when that connection is gone. Subscribers that stop refreshing, or whose
 /// pushes keep failing, are removed.
-pub struct Service {
+pub struct Behaviour {
     inner: Inner,
     config: ServiceConfig,
     subscriptions: Subscriptions,
@@ -122,13 +123,13 @@ pub struct Service {
     failing: HashMap<PeerId, Instant>,
     /// When dialling a subscriber back last failed.
     dial_failed: HashMap<PeerId, Instant>,
-    events: VecDeque<ServiceEvent>,
+    events: VecDeque<Event>,
     sweep: Option<tokio::time::Interval>,
 }
 
 type Answer = Result<(), (StatusCode, String)>;
 
-impl Service {
+impl Behaviour {
     /// A service with `config`.
     pub fn new(config: ServiceConfig) -> Self {
         let subscribe = request_response::Behaviour::with_codec(
@@ -234,7 +235,7 @@ impl Service {
                 .filter(|ago| *ago < REDIAL_BACKOFF);
             match recent_dial_failure {
                 Some(ago) if !self.connected.contains_key(&peer) => {
-                    self.events.push_back(ServiceEvent::PushFailed {
+                    self.events.push_back(Event::PushFailed {
                         peer,
                         reason: PushFailure::NotConnected(ago),
                     });
@@ -268,7 +269,7 @@ impl Service {
         if self.subscriptions.remove_peer(&peer) || reason == RemovalReason::Expired {
             tracing::debug!(%peer, ?reason, "filter subscriber removed");
             self.events
-                .push_back(ServiceEvent::SubscriberRemoved { peer, reason });
+                .push_back(Event::SubscriberRemoved { peer, reason });
         }
     }
 
@@ -411,7 +412,7 @@ impl Service {
         {
             tracing::debug!(%peer, "filter client gone before the answer");
         }
-        self.events.push_back(ServiceEvent::Request {
+        self.events.push_back(Event::Request {
             peer,
             request_id,
             kind,
@@ -457,7 +458,7 @@ impl Service {
                     self.dial_failed.insert(peer, now);
                 }
                 tracing::debug!(%peer, %error, "filter push failed");
-                self.events.push_back(ServiceEvent::PushFailed {
+                self.events.push_back(Event::PushFailed {
                     peer,
                     reason: PushFailure::Stream(error),
                 });
@@ -515,9 +516,9 @@ impl Service {
     }
 }
 
-impl NetworkBehaviour for Service {
+impl NetworkBehaviour for Behaviour {
     type ConnectionHandler = THandler<Inner>;
-    type ToSwarm = ServiceEvent;
+    type ToSwarm = Event;
 
     forward_connection_setup!();
 
@@ -539,7 +540,7 @@ impl NetworkBehaviour for Service {
         }
     }
 
-    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<ToSwarm<ServiceEvent, THandlerInEvent<Self>>> {
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<ToSwarm<Event, THandlerInEvent<Self>>> {
         self.poll_sweep(cx);
         loop {
             if let Some(event) = self.events.pop_front() {
