@@ -31,7 +31,7 @@ pub fn run(args: &ShardArgs) -> Result<String, String> {
             AutoshardError::ContentTopic(_) | AutoshardError::UnsupportedGeneration { .. } => {
                 e.to_string()
             }
-            AutoshardError::NoShards => format!("content topic {topic:?}: {e}"),
+            _ => format!("content topic {topic:?}: {e}"),
         })?;
         let _ = writeln!(out, "{shard}");
     }

@@ -14,6 +14,7 @@ const MAX_VARINT_LEN: usize = 10;
 
 /// Why a frame could not be read or written.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CodecError {
     /// The stream ended before the first byte of a frame: the peer sent nothing.
     #[error("stream closed before a frame started")]

@@ -23,6 +23,7 @@ pub struct ContentTopic {
 
 /// Why a string is not a content topic.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ContentTopicError {
     /// The topic is the empty string.
     #[error("content topic is empty")]

@@ -10,6 +10,7 @@ pub const MAX_META_SIZE: usize = 64;
 
 /// Why bytes or a wire value are not an acceptable `WakuMessage`.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum MessageError {
     /// The bytes are not a protobuf `WakuMessage`.
     #[error("undecodable WakuMessage: {0}")]

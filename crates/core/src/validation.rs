@@ -13,6 +13,7 @@ pub const DEFAULT_MAX_TIMESTAMP_SKEW: Duration = Duration::from_secs(20);
 
 /// Why a well-formed message is not acceptable to this node.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ValidationError {
     /// The serialized message exceeds the configured limit.
     #[error("message is {size} bytes, the limit is {max}")]

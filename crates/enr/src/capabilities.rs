@@ -79,6 +79,7 @@ impl FromStr for Capability {
 
 /// A capability list that could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum CapabilityParseError {
     /// A name that is not one of the defined capabilities.
     #[error("unknown waku2 capability `{0}` (known: relay, store, filter, lightpush, sync, mix)")]

@@ -8,6 +8,7 @@ pub const MAX_ENR_SIZE: usize = 300;
 
 /// Why a record could not be decoded or built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum EnrError {
     /// The text form is not valid unpadded base64url.
     #[error("ENR text is not valid base64url: {0}")]

@@ -56,6 +56,7 @@ impl From<StatusCode> for u32 {
 /// [`Event::PublishRequest`](crate::service::Event::PublishRequest); passed to
 /// [`Service::publish_result`](crate::service::Behaviour::publish_result).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PublishFailure {
     /// Relay has no peer on the topic (answered 505).
     #[error("no peers to relay")]

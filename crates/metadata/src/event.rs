@@ -19,6 +19,7 @@ pub enum Origin {
 
 /// Why a metadata request of ours got no response.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum QueryError {
     /// No response within [`Config::request_timeout`](crate::Config::request_timeout).
     #[error("timed out")]
@@ -36,6 +37,7 @@ pub enum QueryError {
 
 /// Why a peer was disconnected by cluster enforcement.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RejectReason {
     /// The peer runs in another cluster.
     #[error("peer is in cluster {theirs}, we are in cluster {ours}")]
@@ -55,6 +57,7 @@ pub enum RejectReason {
 
 /// What the metadata behaviour reports to the swarm.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Event {
     /// A peer's metadata arrived and is now stored (see
     /// [`Behaviour::peer_metadata`](crate::Behaviour::peer_metadata)).

@@ -89,6 +89,7 @@ impl Outcomes {
                 format!("refused {}", status.map_or(0, |s| s.0))
             }
             waku_lightpush::client::Event::Failed { error, .. } => format!("failed ({error})"),
+            other => format!("{other:?}"),
         };
         *self.0.entry(label).or_default() += 1;
     }

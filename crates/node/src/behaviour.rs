@@ -8,9 +8,7 @@ use libp2p::{identify, ping};
 
 use waku_metadata::{Behaviour as Metadata, Event as MetadataEvent};
 
-use waku_store::{
-    Behaviour as Store, Event as StoreEvent, LegacyBehaviour as LegacyStore, LegacyEvent,
-};
+use waku_store::{Behaviour as Store, Event as StoreEvent};
 
 use crate::AGENT_VERSION;
 
@@ -30,7 +28,7 @@ pub struct Protocols {
     pub store: Option<Store>,
     /// Legacy store service, or client (for a store node that serves only
     /// legacy).
-    pub legacy_store: Option<LegacyStore>,
+    pub legacy_store: Option<waku_store::legacy::Behaviour>,
     /// Filter service.
     pub filter: Option<waku_filter::service::Behaviour>,
     /// Filter client (with `--filternode`).
@@ -53,7 +51,7 @@ pub struct NodeBehaviour {
     pub store: Toggle<Store>,
     /// `/vac/waku/store/2.0.0-beta4`: service with `--store --legacy-store`,
     /// client with `--storenode`.
-    pub legacy_store: Toggle<LegacyStore>,
+    pub legacy_store: Toggle<waku_store::legacy::Behaviour>,
     /// `/vac/waku/filter-subscribe/2.0.0-beta1` and pushes, with `--filter`.
     pub filter: Toggle<waku_filter::service::Behaviour>,
     /// Filter client towards `--filternode`.
@@ -100,7 +98,7 @@ pub enum NodeEvent {
     /// A store event.
     Store(Box<StoreEvent>),
     /// A legacy store event.
-    LegacyStore(Box<LegacyEvent>),
+    LegacyStore(Box<waku_store::legacy::Event>),
     /// A filter service event.
     Filter(Box<waku_filter::service::Event>),
     /// A filter client event.
@@ -145,8 +143,8 @@ impl From<StoreEvent> for NodeEvent {
     }
 }
 
-impl From<LegacyEvent> for NodeEvent {
-    fn from(event: LegacyEvent) -> Self {
+impl From<waku_store::legacy::Event> for NodeEvent {
+    fn from(event: waku_store::legacy::Event) -> Self {
         Self::LegacyStore(Box::new(event))
     }
 }

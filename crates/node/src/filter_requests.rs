@@ -79,6 +79,10 @@ pub(crate) fn failure(error: &waku_filter::client::FilterError) -> FilterFailure
             code: 500,
             description: other.to_string(),
         },
+        other => FilterFailure {
+            code: 500,
+            description: other.to_string(),
+        },
     }
 }
 

@@ -82,13 +82,13 @@ pub(crate) enum Command {
     },
     StoreQuery {
         peer: Option<(PeerId, Multiaddr)>,
-        request: Box<waku_store::proto::StoreQueryRequest>,
+        query: Box<waku_store::StoreQuery>,
         reply: oneshot::Sender<Result<waku_store::StoreResponse, RequestError>>,
     },
     LegacyStoreQuery {
         peer: Option<(PeerId, Multiaddr)>,
-        query: Box<waku_store::proto::v2beta4::HistoryQuery>,
-        reply: oneshot::Sender<Result<waku_store::proto::v2beta4::HistoryResponse, RequestError>>,
+        query: Box<waku_store::legacy::Query>,
+        reply: oneshot::Sender<Result<waku_store::legacy::Page, RequestError>>,
     },
     Lightpush {
         pubsub_topic: Option<String>,
@@ -374,8 +374,8 @@ impl NodeHandle {
     pub async fn legacy_store_query(
         &self,
         peer: Option<(PeerId, Multiaddr)>,
-        query: waku_store::proto::v2beta4::HistoryQuery,
-    ) -> Result<waku_store::proto::v2beta4::HistoryResponse, RequestError> {
+        query: waku_store::legacy::Query,
+    ) -> Result<waku_store::legacy::Page, RequestError> {
         self.ask(|reply| Command::LegacyStoreQuery {
             peer,
             query: Box::new(query),
@@ -389,11 +389,11 @@ impl NodeHandle {
     pub async fn store_query(
         &self,
         peer: Option<(PeerId, Multiaddr)>,
-        request: waku_store::proto::StoreQueryRequest,
+        query: waku_store::StoreQuery,
     ) -> Result<waku_store::StoreResponse, RequestError> {
         self.ask(|reply| Command::StoreQuery {
             peer,
-            request: Box::new(request),
+            query: Box::new(query),
             reply,
         })
         .await?

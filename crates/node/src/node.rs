@@ -255,10 +255,10 @@ impl Node {
         };
         let legacy_store = match (&store, &config.store) {
             (Some(db), Some(settings)) if settings.legacy => Some(
-                waku_store::LegacyBehaviour::new(db.clone(), legacy_store_config(&config)),
+                waku_store::legacy::Behaviour::new(db.clone(), legacy_store_config(&config)),
             ),
             // A client for store nodes that serve only legacy (go-waku).
-            _ if config.storenode.is_some() => Some(waku_store::LegacyBehaviour::client(
+            _ if config.storenode.is_some() => Some(waku_store::legacy::Behaviour::client(
                 legacy_store_config(&config),
             )),
             _ => None,
@@ -843,11 +843,7 @@ impl Node {
                     }
                 }
             }
-            Command::StoreQuery {
-                peer,
-                request,
-                reply,
-            } => {
+            Command::StoreQuery { peer, query, reply } => {
                 let peer_id = match self.store_peer(peer) {
                     Ok(peer_id) => peer_id,
                     Err(e) => {
@@ -857,7 +853,7 @@ impl Node {
                 };
                 let pending = PendingV3 {
                     peer_id,
-                    request: *request,
+                    query: *query,
                     reply,
                 };
                 if self.serves_only_legacy_store(&peer_id) {
@@ -868,7 +864,7 @@ impl Node {
                     let _ = pending.reply.send(Err(RequestError::NoPeer));
                     return;
                 };
-                let id = store.send_request(&peer_id, pending.request.clone());
+                let id = store.send_query(&peer_id, &pending.query);
                 self.store_requests.v3.insert(id, pending);
             }
             Command::LegacyStoreQuery { peer, query, reply } => {
@@ -883,7 +879,7 @@ impl Node {
                     let _ = reply.send(Err(RequestError::NoPeer));
                     return;
                 };
-                let id = legacy.send_query(&peer_id, *query);
+                let id = legacy.send_query(&peer_id, &query);
                 self.store_requests
                     .legacy
                     .insert(id, PendingLegacy::Legacy(reply));
@@ -1133,15 +1129,17 @@ impl Node {
                 waku_store::Event::Served { status_code, .. } => {
                     self.node_metrics.store_query(false, status_code);
                 }
+                other => debug!(?other, "store"),
             },
             SwarmEvent::Behaviour(NodeEvent::LegacyStore(event)) => match *event {
-                waku_store::LegacyEvent::Served { error, .. } => {
+                waku_store::legacy::Event::Served { error, .. } => {
                     self.node_metrics
                         .store_query(true, u32::try_from(error).unwrap_or(0));
                 }
-                waku_store::LegacyEvent::QueryResult {
+                waku_store::legacy::Event::QueryResult {
                     request_id, result, ..
                 } => self.on_legacy_store_result(request_id, result),
+                other => debug!(?other, "legacy store"),
             },
             SwarmEvent::Behaviour(NodeEvent::Filter(event)) => self.on_filter_service(*event),
             SwarmEvent::Behaviour(NodeEvent::Lightpush(event)) => {
@@ -1198,6 +1196,10 @@ impl Node {
                             description: error.to_string(),
                         }),
                     ),
+                    other => {
+                        debug!(?other, "lightpush client");
+                        return;
+                    }
                 };
                 if let Some(reply) = self.pending_lightpushes.remove(&request) {
                     let _ = reply.send(result);
@@ -1233,7 +1235,7 @@ impl Node {
 
     /// Asks a v3 query of a store node that serves only the legacy store.
     fn store_v3_over_legacy(&mut self, pending: PendingV3) {
-        let query = match self.store_requests.history_query_for(&pending.request) {
+        let query = match self.store_requests.legacy_query_for(&pending.query) {
             Ok(query) => query,
             Err(e) => {
                 let _ = pending.reply.send(Err(e));
@@ -1248,11 +1250,11 @@ impl Node {
         };
         let peer_id = pending.peer_id;
         debug!(peer = %peer_id, "store node serves only legacy: asking over legacy");
-        let id = legacy.send_query(&peer_id, query);
+        let id = legacy.send_query(&peer_id, &query);
         self.store_requests.legacy.insert(
             id,
             PendingLegacy::ForV3 {
-                request: pending.request,
+                query: pending.query,
                 reply: pending.reply,
             },
         );
@@ -1262,7 +1264,7 @@ impl Node {
     fn on_legacy_store_result(
         &mut self,
         request_id: OutboundRequestId,
-        result: Result<waku_store::proto::v2beta4::HistoryResponse, waku_store::QueryError>,
+        result: Result<waku_store::legacy::Page, waku_store::QueryError>,
     ) {
         let Some(pending) = self.store_requests.legacy.remove(&request_id) else {
             return;
@@ -1272,11 +1274,10 @@ impl Node {
             PendingLegacy::Legacy(reply) => {
                 let _ = reply.send(result);
             }
-            PendingLegacy::ForV3 { request, reply } => {
-                let _ = reply.send(result.map(|response| {
-                    self.store_requests
-                        .store_response_from_legacy(&request, response)
-                }));
+            PendingLegacy::ForV3 { query, reply } => {
+                let _ = reply.send(
+                    result.map(|page| self.store_requests.store_response_from_legacy(&query, page)),
+                );
             }
         }
     }
@@ -1302,6 +1303,7 @@ impl Node {
                 self.node_metrics
                     .filter_error(crate::metrics::FILTER_PUSH_FAILURE);
             }
+            other => debug!(?other, "filter service"),
         }
     }
 
@@ -1330,6 +1332,7 @@ impl Node {
             waku_filter::client::Event::PushDropped { peer, reason } => {
                 debug!(%peer, ?reason, "filter push dropped");
             }
+            other => debug!(?other, "filter client"),
         }
     }
 }

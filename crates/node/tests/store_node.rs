@@ -299,39 +299,32 @@ async fn js_waku_light_node_queries_our_store() {
 #[derive(libp2p::swarm::NetworkBehaviour)]
 struct LegacyClient {
     metadata: waku_metadata::Behaviour,
-    store: waku_store::LegacyBehaviour,
+    store: waku_store::legacy::Behaviour,
 }
 
 fn legacy_client() -> waku_testkit::actor::Peer<LegacyClient> {
     waku_testkit::actor::Peer::spawn(waku_testkit::actor::swarm(LegacyClient {
         metadata: waku_metadata::Behaviour::new(waku_metadata::Config::new(7)),
-        store: waku_store::LegacyBehaviour::client(waku_store::Config::default()),
+        store: waku_store::legacy::Behaviour::client(waku_store::Config::default()),
     }))
 }
 
 async fn legacy_query(
     client: &mut waku_testkit::actor::Peer<LegacyClient>,
     node: &NodeProcess,
-) -> Result<waku_store::proto::v2beta4::HistoryResponse, waku_store::QueryError> {
-    use waku_store::proto::v2beta4::{ContentFilter, HistoryQuery};
+) -> Result<waku_store::legacy::Page, waku_store::QueryError> {
     let addr = node.tcp_addr();
     let Some(libp2p::multiaddr::Protocol::P2p(peer)) = addr.iter().last() else {
         panic!("no peer id in {addr}");
     };
     client.connect(addr, peer).await;
-    let query = HistoryQuery {
-        pubsub_topic: Some(TOPIC.into()),
-        content_filters: vec![ContentFilter {
-            content_topic: CT.into(),
-        }],
-        ..HistoryQuery::default()
-    };
+    let query = waku_store::legacy::Query::content(TOPIC, [CT]);
     let id = client
-        .with(move |s| s.behaviour_mut().store.send_query(&peer, query))
+        .with(move |s| s.behaviour_mut().store.send_query(&peer, &query))
         .await;
     client
         .wait_behaviour("the legacy store answer", |e| match e {
-            LegacyClientEvent::Store(waku_store::LegacyEvent::QueryResult {
+            LegacyClientEvent::Store(waku_store::legacy::Event::QueryResult {
                 request_id,
                 result,
                 ..

@@ -31,6 +31,7 @@ pub const PROTECTED_SHARD_WINDOW: Duration = Duration::from_secs(5 * 60);
 
 /// Why a public key string is unusable.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum KeyError {
     /// The string is not hexadecimal.
     #[error("public key is not hex: {0}")]

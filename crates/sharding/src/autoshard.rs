@@ -8,6 +8,7 @@ use crate::{ClusterId, RelayShard, ShardId};
 
 /// Why a content topic cannot be autosharded.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AutoshardError {
     /// The content topic is malformed.
     #[error(transparent)]

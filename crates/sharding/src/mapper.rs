@@ -11,6 +11,7 @@ use crate::{AutoshardError, ClusterId, NetworkConfig, RelayShard, ShardId};
 
 /// Why a content topic has no shard under a policy.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum MappingError {
     /// Autosharding refused the topic.
     #[error(transparent)]

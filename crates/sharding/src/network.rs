@@ -14,6 +14,7 @@ pub struct NetworkConfig {
 
 /// Why a network configuration is unusable.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum NetworkConfigError {
     /// The shard count is outside `1..=1024` (the ENR shard bit vector holds 1024).
     #[error("the number of shards must be from 1 to {max}, got {0}", max = NetworkConfig::MAX_SHARDS)]

@@ -28,6 +28,7 @@ pub struct RelayShard {
 
 /// Why a string is not a static-sharding pubsub topic.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PubsubTopicError {
     /// The topic does not have the form `/waku/2/rs/<cluster>/<shard>`.
     #[error("pubsub topic {0:?} is not of the form /waku/2/rs/<cluster>/<shard>")]

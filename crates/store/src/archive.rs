@@ -35,6 +35,7 @@ impl Ingested {
 
 /// Why a message was not stored.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum IngestError {
     /// Ephemeral messages are never stored.
     #[error("ephemeral message")]

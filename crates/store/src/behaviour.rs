@@ -11,10 +11,11 @@ use crate::codec::{PROTOCOL, StoreCodec};
 use crate::event::{Event, QueryError};
 use crate::message_store::MessageStore;
 use crate::proto::{StoreQueryRequest, StoreQueryResponse};
-use crate::query::{StoreQuery, new_request_id};
+use crate::query::StoreQuery;
 use crate::query_service::{QueryService, StoreFlavour};
 use crate::response::{StoreResponse, error_response, status};
-use crate::service::answer_query;
+use crate::service::answer_request;
+use waku_core::new_request_id;
 
 /// The 13/WAKU2-STORE v3 behaviour.
 ///
@@ -37,14 +38,8 @@ pub type Behaviour = QueryService<StoreCodec>;
 impl QueryService<StoreCodec> {
     /// Sends `query` to `peer` with a fresh request id.
     pub fn send_query(&mut self, peer: &PeerId, query: &StoreQuery) -> OutboundRequestId {
-        self.send_request(peer, query.to_request(new_request_id()))
-    }
-
-    /// Sends a wire request as given (for clients that set their own
-    /// request ids).
-    pub fn send_request(&mut self, peer: &PeerId, request: StoreQueryRequest) -> OutboundRequestId {
-        let request_id = request.request_id.clone();
-        self.send_with_id(peer, request_id, request)
+        let request_id = new_request_id();
+        self.send_with_id(peer, request_id.clone(), query.to_request(request_id))
     }
 }
 
@@ -61,7 +56,7 @@ impl StoreFlavour for StoreCodec {
         store: Arc<dyn MessageStore>,
         request: StoreQueryRequest,
     ) -> StoreQueryResponse {
-        answer_query(store.as_ref(), request).await
+        answer_request(store.as_ref(), request).await
     }
 
     fn rate_limited(request: StoreQueryRequest) -> StoreQueryResponse {

@@ -9,6 +9,7 @@ use crate::response::{ResponseError, StoreResponse};
 
 /// Why a query of ours got no acceptable response.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum QueryError {
     /// The response is an error status or is malformed.
     #[error(transparent)]
@@ -50,6 +51,7 @@ impl From<OutboundFailure> for QueryError {
 
 /// What the v3 [`Behaviour`](crate::Behaviour) reports.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Event {
     /// A query we sent with [`Behaviour::send_query`](crate::Behaviour::send_query)
     /// finished.

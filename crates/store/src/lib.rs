@@ -40,7 +40,7 @@ mod behaviour;
 mod codec;
 mod config;
 mod event;
-mod legacy;
+pub mod legacy;
 mod message_store;
 pub mod proto;
 mod query;
@@ -50,32 +50,28 @@ mod retention;
 mod service;
 
 pub use archive::{Archive, IngestError, Ingested, MAX_TIMESTAMP_SKEW};
+#[cfg(feature = "postgres")]
+pub use backend::PostgresStore;
+#[cfg(feature = "sqlite")]
+pub use backend::SqliteStore;
 pub use backend::{
-    DEFAULT_POOL_SIZE, MemoryStore, PostgresStore, SqliteStore, StoreUrl, open_store,
-    open_store_with_max_connections,
+    DEFAULT_POOL_SIZE, MemoryStore, StoreUrl, open_store, open_store_with_max_connections,
 };
 pub use behaviour::Behaviour;
-pub use codec::{
-    FrameCodec, Inbound, LEGACY_PROTOCOL, LegacyStoreCodec, MAX_REQUEST_SIZE, MAX_RESPONSE_SIZE,
-    PROTOCOL, StoreCodec,
-};
+pub use codec::{LEGACY_PROTOCOL, MAX_REQUEST_SIZE, MAX_RESPONSE_SIZE, PROTOCOL};
 pub use config::Config;
 pub use event::{Event, QueryError};
-pub use legacy::{LegacyBehaviour, LegacyEvent, answer_history_query, index_digest, index_of};
 pub use message_store::{
     MessageFilter, MessageQuery, MessageStore, PageEntry, QueryPage, StoreError, StoreFuture,
     StoredMessage,
 };
 pub use query::{
     BadRequest, DEFAULT_PAGE_SIZE, MAX_CONTENT_TOPICS, MAX_HASHES_PER_QUERY, MAX_PAGE_SIZE,
-    StoreQuery, new_request_id, page_size, validate_request,
+    StoreQuery, page_size,
 };
-pub use query_service::{QueryService, StoreFlavour};
-pub use response::{
-    ResponseEntry, ResponseError, StoreResponse, error_response, page_response, status,
-};
+pub use response::{ResponseEntry, ResponseError, StoreResponse, status};
 pub use retention::{
     DEFAULT_RETENTION_INTERVAL, RetentionParseError, RetentionPolicy, run_retention,
 };
 pub use service::answer_query;
-pub use waku_core::rate_limit::RateLimit;
+pub use waku_core::RateLimit;

@@ -11,6 +11,7 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 
 /// Why a backend operation failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// The query's cursor is not the hash of any stored message.
     #[error("unknown cursor: no stored message has hash {0}")]

@@ -63,7 +63,7 @@ pub fn page_size(limit: Option<u64>) -> usize {
 /// of that pubsub topic) or the reverse (those content topics on every
 /// pubsub topic): nwaku answers both, where the RFC would refuse them
 /// (STORE-012's deviation).
-pub fn validate_request(req: &StoreQueryRequest) -> Result<MessageQuery, BadRequest> {
+pub(crate) fn validate_request(req: &StoreQueryRequest) -> Result<MessageQuery, BadRequest> {
     let has_content =
         !req.content_topics.is_empty() || req.time_start.is_some() || req.time_end.is_some();
     if !req.message_hashes.is_empty() && has_content {
@@ -111,8 +111,9 @@ pub fn validate_request(req: &StoreQueryRequest) -> Result<MessageQuery, BadRequ
     })
 }
 
-/// A store query as a client builds it; [`StoreQuery::to_request`] makes the
-/// wire request.
+/// A store query as a client builds it, for
+/// [`Behaviour::send_query`](crate::Behaviour::send_query) or
+/// [`answer_query`](crate::answer_query).
 ///
 /// ```
 /// use waku_store::StoreQuery;
@@ -121,8 +122,7 @@ pub fn validate_request(req: &StoreQueryRequest) -> Result<MessageQuery, BadRequ
 ///     .with_time_range(Some(1_700_000_000_000_000_000), None)
 ///     .forward()
 ///     .with_limit(50);
-/// let request = q.to_request("00000000-0000-4000-8000-000000000001");
-/// assert_eq!(request.pagination_limit, Some(50));
+/// assert_eq!(q.limit, Some(50));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreQuery {
@@ -228,7 +228,7 @@ impl StoreQuery {
     }
 
     /// The wire request with `request_id`.
-    pub fn to_request(&self, request_id: impl Into<String>) -> StoreQueryRequest {
+    pub(crate) fn to_request(&self, request_id: impl Into<String>) -> StoreQueryRequest {
         StoreQueryRequest {
             request_id: request_id.into(),
             include_data: self.include_data,
@@ -242,20 +242,4 @@ impl StoreQuery {
             pagination_limit: self.limit,
         }
     }
-}
-
-/// A fresh request id: a random UUID (version 4), as js-waku sends.
-pub fn new_request_id() -> String {
-    let mut b: [u8; 16] = rand::random();
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex::encode(b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
 }

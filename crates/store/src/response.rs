@@ -68,6 +68,7 @@ pub fn error_response(request_id: String, code: u32, detail: &str) -> StoreQuery
 
 /// Why a response is not acceptable to the client.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ResponseError {
     /// `status_code` is missing.
     #[error("response without status_code")]

@@ -2,14 +2,15 @@
 
 use crate::message_store::{MessageStore, StoreError};
 use crate::proto::{StoreQueryRequest, StoreQueryResponse};
+use crate::query::StoreQuery;
 use crate::query::{BadRequest, validate_request};
-use crate::response::{error_response, page_response, status};
+use crate::response::{ResponseError, StoreResponse, error_response, page_response, status};
 
 /// The response to `request` from `store`: 200 with a page, 400 for a
 /// request that breaks a protocol rule (including an unknown cursor), 503
 /// when the backend fails. `request_id` is always echoed and `status_code`
 /// always set.
-pub async fn answer_query(
+pub(crate) async fn answer_request(
     store: &dyn MessageStore,
     request: StoreQueryRequest,
 ) -> StoreQueryResponse {
@@ -33,4 +34,16 @@ pub async fn answer_query(
             )
         }
     }
+}
+
+/// The answer to `query` from `store`, without libp2p (as a service would
+/// answer it, with `request_id` echoed): the page, or the error status
+/// (400 for a broken rule or an unknown cursor, 503 when the backend fails)
+/// as [`ResponseError`].
+pub async fn answer_query(
+    store: &dyn MessageStore,
+    request_id: impl Into<String>,
+    query: &StoreQuery,
+) -> Result<StoreResponse, ResponseError> {
+    StoreResponse::try_from(answer_request(store, query.to_request(request_id)).await)
 }

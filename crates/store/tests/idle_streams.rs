@@ -10,8 +10,8 @@ use common::raw::{RawRequest, raw};
 use common::{CT, Pair, entry, memory_with};
 use futures::StreamExt;
 use libp2p::swarm::SwarmEvent;
-use waku_store::proto::StoreQueryResponse;
-use waku_store::{Config, PROTOCOL, StoreQuery};
+use waku_store::proto::StoreQueryRequest;
+use waku_store::{Config, PROTOCOL};
 
 // spec: STORE-034
 #[tokio::test]
@@ -49,11 +49,12 @@ async fn idle_and_empty_streams_are_tolerated() {
     let _ = (idle, empty);
     assert!(p.server.is_connected(&client));
     // The connection still serves queries.
-    let request = StoreQuery::all().to_request("after-idle");
-    let bytes = p.send_raw(waku_core::codec::encode_frame(&request)).await;
-    let (r, _) = waku_core::codec::decode_frame::<StoreQueryResponse>(&bytes, usize::MAX)
-        .unwrap()
-        .unwrap();
-    assert_eq!(r.status_code, Some(200));
-    assert_eq!(r.messages.len(), 1);
+    let request = StoreQueryRequest {
+        request_id: "after-idle".into(),
+        include_data: true,
+        ..StoreQueryRequest::default()
+    };
+    let r = p.request(request).await.unwrap();
+    assert_eq!(r.status_code, 200);
+    assert_eq!(r.entries.len(), 1);
 }

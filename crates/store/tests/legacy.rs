@@ -11,6 +11,8 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::Pair;
+use common::raw::raw;
 use common::{CT, TOPIC, each_backend, entry, listen, memory_with, msg, swarm};
 use futures::StreamExt;
 use libp2p::swarm::SwarmEvent;
@@ -18,25 +20,44 @@ use libp2p::{PeerId, Swarm};
 use prost::Message;
 use sha2::{Digest, Sha256};
 use waku_core::WakuMessage;
+use waku_core::codec::{decode_frame, encode_frame};
+use waku_store::legacy::{Cursor, Page, Query};
 use waku_store::proto::v2beta4::paging_info::Direction;
 use waku_store::proto::v2beta4::{
     ContentFilter, HistoryQuery, HistoryResponse, HistoryRpc, Index, PagingInfo,
 };
-use waku_store::{
-    Config, LEGACY_PROTOCOL, LegacyBehaviour, LegacyEvent, MessageStore, QueryError, ResponseError,
-    StoredMessage, answer_history_query, index_of,
-};
+use waku_store::{Config, LEGACY_PROTOCOL, MessageStore, QueryError, ResponseError, StoredMessage};
+
+/// Sends `rpc` from a raw legacy client to a legacy service over `store`
+/// and decodes the one `HistoryRPC` answered.
+async fn raw_rpc(store: Arc<dyn MessageStore>, config: Config, rpc: HistoryRpc) -> HistoryRpc {
+    let mut server = swarm(waku_store::legacy::Behaviour::new(store, config));
+    let mut client = swarm(raw(LEGACY_PROTOCOL));
+    let addr = listen(&mut server).await;
+    let server_id = *server.local_peer_id();
+    common::connect(&mut server, &mut client, addr).await;
+    let mut pair: Pair<common::raw::Raw, waku_store::legacy::Behaviour> = Pair {
+        server,
+        client,
+        server_id,
+    };
+    let bytes = pair.send_raw(encode_frame(&rpc)).await;
+    let (answer, _) = decode_frame::<HistoryRpc>(&bytes, usize::MAX)
+        .unwrap()
+        .unwrap();
+    answer
+}
 
 struct Legacy {
-    server: Swarm<LegacyBehaviour>,
-    client: Swarm<LegacyBehaviour>,
+    server: Swarm<waku_store::legacy::Behaviour>,
+    client: Swarm<waku_store::legacy::Behaviour>,
     server_id: PeerId,
 }
 
 impl Legacy {
     async fn new(store: Arc<dyn MessageStore>, config: Config) -> Self {
-        let mut server = swarm(LegacyBehaviour::new(store, config));
-        let mut client = swarm(LegacyBehaviour::client(Config::default()));
+        let mut server = swarm(waku_store::legacy::Behaviour::new(store, config));
+        let mut client = swarm(waku_store::legacy::Behaviour::client(Config::default()));
         let addr = listen(&mut server).await;
         let server_id = *server.local_peer_id();
         client.dial(addr).unwrap();
@@ -50,7 +71,10 @@ impl Legacy {
         s
     }
 
-    async fn drive<T>(&mut self, mut f: impl FnMut(SwarmEvent<LegacyEvent>) -> Option<T>) -> T {
+    async fn drive<T>(
+        &mut self,
+        mut f: impl FnMut(SwarmEvent<waku_store::legacy::Event>) -> Option<T>,
+    ) -> T {
         let run = async {
             loop {
                 tokio::select! {
@@ -64,12 +88,14 @@ impl Legacy {
             .expect("timed out")
     }
 
-    async fn query(&mut self, q: HistoryQuery) -> Result<HistoryResponse, QueryError> {
+    async fn query(&mut self, q: Query) -> Result<Page, QueryError> {
         let peer = self.server_id;
-        let id = self.client.behaviour_mut().send_query(&peer, q);
+        let id = self.client.behaviour_mut().send_query(&peer, &q);
         self.drive(|ev| match ev {
-            SwarmEvent::Behaviour(LegacyEvent::QueryResult {
-                request_id, result, ..
+            SwarmEvent::Behaviour(waku_store::legacy::Event::QueryResult {
+                request_id,
+                result,
+                ..
             }) if request_id == id => Some(result),
             _ => None,
         })
@@ -78,13 +104,8 @@ impl Legacy {
 
     /// Queries TOPIC/CT for a page of `size` in `dir` after `cursor`; the
     /// query must succeed.
-    async fn page(
-        &mut self,
-        size: Option<u64>,
-        dir: Direction,
-        cursor: Option<Index>,
-    ) -> HistoryResponse {
-        self.query(query(TOPIC, &[CT], size, dir, cursor))
+    async fn page(&mut self, size: Option<u64>, forward: bool, cursor: Option<Cursor>) -> Page {
+        self.query(query(TOPIC, &[CT], size, forward, cursor))
             .await
             .unwrap()
     }
@@ -94,28 +115,16 @@ fn query(
     topic: &str,
     cts: &[&str],
     page: Option<u64>,
-    dir: Direction,
-    cursor: Option<Index>,
-) -> HistoryQuery {
-    HistoryQuery {
-        pubsub_topic: Some(topic.into()),
-        content_filters: cts
-            .iter()
-            .map(|c| ContentFilter {
-                content_topic: c.to_string(),
-            })
-            .collect(),
-        paging_info: Some(PagingInfo {
-            page_size: page,
-            cursor,
-            direction: Some(dir as i32),
-        }),
-        start_time: None,
-        end_time: None,
-    }
+    forward: bool,
+    cursor: Option<Cursor>,
+) -> Query {
+    let mut q = Query::content(topic, cts.iter().copied()).with_cursor(cursor);
+    q.page_size = page;
+    q.forward = forward;
+    q
 }
 
-fn payloads(r: &HistoryResponse) -> Vec<String> {
+fn payloads(r: &Page) -> Vec<String> {
     r.messages
         .iter()
         .map(|m| String::from_utf8(m.payload.to_vec()).unwrap())
@@ -183,7 +192,7 @@ fn wire_layout_and_index() {
         timestamp: Some(0),
         ..WakuMessage::new("hi", "/a/1/b/c")
     };
-    let idx = index_of(TOPIC, &m);
+    let idx = Index::from(Cursor::of(TOPIC, &m));
     let digest: [u8; 32] = Sha256::digest(b"/a/1/b/chi").into();
     assert_eq!(idx.digest.as_deref(), Some(&digest[..]));
     assert_eq!((idx.sender_time, idx.receiver_time), (Some(0), Some(0)));
@@ -201,31 +210,68 @@ fn wire_layout_and_index() {
 async fn forward_and_backward_paging_with_index_cursors() {
     for backend in each_backend() {
         let mut p = Legacy::new(backend.with(twenty_five()).await, Config::default()).await;
-        let r = p.page(Some(10), Direction::Forward, None).await;
+        let r = p.page(Some(10), true, None).await;
         assert_eq!(payloads(&r), names(0..10));
-        let info = r.paging_info.clone().unwrap();
-        assert_eq!(info.page_size, Some(10));
-        assert_eq!(info.direction, Some(Direction::Forward as i32));
-        let cursor = info.cursor.unwrap();
-        assert_eq!(cursor.sender_time, Some(109), "cursor at the last message");
-        let r = p.page(Some(10), Direction::Forward, Some(cursor)).await;
+        let cursor = r.cursor.unwrap();
+        assert_eq!(cursor.sender_time, 109, "cursor at the last message");
+        let r = p.page(Some(10), true, Some(cursor)).await;
         assert_eq!(payloads(&r), names(10..20));
-        let cursor = r.paging_info.unwrap().cursor.unwrap();
-        let r = p.page(Some(10), Direction::Forward, Some(cursor)).await;
+        let cursor = r.cursor.unwrap();
+        let r = p.page(Some(10), true, Some(cursor)).await;
         assert_eq!(payloads(&r), names(20..25));
-        assert_eq!(r.paging_info.unwrap().cursor, None, "no cursor at the end");
+        assert_eq!(r.cursor, None, "no cursor at the end");
 
-        let r = p.page(Some(10), Direction::Backward, None).await;
+        let r = p.page(Some(10), false, None).await;
         assert_eq!(payloads(&r), names(15..25), "newest page, oldest first");
-        let cursor = r.paging_info.unwrap().cursor.unwrap();
-        assert_eq!(cursor.sender_time, Some(115), "cursor at the first message");
-        let r = p.page(Some(10), Direction::Backward, Some(cursor)).await;
+        let cursor = r.cursor.unwrap();
+        assert_eq!(cursor.sender_time, 115, "cursor at the first message");
+        let r = p.page(Some(10), false, Some(cursor)).await;
         assert_eq!(payloads(&r), names(5..15));
-        // Without paging info: backward, default page size.
-        let mut bare = query(TOPIC, &[CT], None, Direction::Backward, None);
-        bare.paging_info = None;
-        assert_eq!(payloads(&p.query(bare).await.unwrap()), names(5..25));
     }
+}
+
+// spec: STORE2-004, STORE2-008
+#[tokio::test]
+async fn paging_info_on_the_wire() {
+    let store = memory_with(twenty_five()).await;
+    let forward = HistoryRpc {
+        request_id: "paging".into(),
+        query: Some(HistoryQuery {
+            pubsub_topic: Some(TOPIC.into()),
+            content_filters: vec![ContentFilter {
+                content_topic: CT.into(),
+            }],
+            paging_info: Some(PagingInfo {
+                page_size: Some(10),
+                cursor: None,
+                direction: Some(Direction::Forward as i32),
+            }),
+            start_time: None,
+            end_time: None,
+        }),
+        response: None,
+    };
+    let answer = raw_rpc(Arc::clone(&store), Config::default(), forward).await;
+    let info = answer.response.unwrap().paging_info.unwrap();
+    assert_eq!(info.page_size, Some(10));
+    assert_eq!(info.direction, Some(Direction::Forward as i32));
+    assert_eq!(info.cursor.unwrap().sender_time, Some(109));
+    // Without paging info: backward, default page size.
+    let bare = HistoryRpc {
+        request_id: "bare".into(),
+        query: Some(HistoryQuery {
+            pubsub_topic: Some(TOPIC.into()),
+            ..HistoryQuery::default()
+        }),
+        response: None,
+    };
+    let answer = raw_rpc(store, Config::default(), bare).await;
+    let messages = answer.response.unwrap().messages;
+    let payloads: Vec<String> = messages
+        .iter()
+        .map(|m| String::from_utf8(m.payload.to_vec()).unwrap())
+        .collect();
+    assert_eq!(payloads, names(5..25));
 }
 
 // spec: STORE2-006
@@ -238,19 +284,17 @@ async fn empty_filters_mean_any() {
             StoredMessage::new("/waku/2/rs/1/0", msg(3, CT, "c")),
         ];
         let mut p = Legacy::new(backend.with(entries).await, Config::default()).await;
-        let mut q = query("", &[], None, Direction::Forward, None);
+        let mut q = query("", &[], None, true, None);
         assert_eq!(
             payloads(&p.query(q.clone()).await.unwrap()),
             ["a", "b", "c"]
         );
         q.pubsub_topic = None;
-        q.content_filters = vec![ContentFilter {
-            content_topic: CT.into(),
-        }];
+        q.content_topics = vec![CT.into()];
         assert_eq!(payloads(&p.query(q.clone()).await.unwrap()), ["a", "c"]);
         q.pubsub_topic = Some(TOPIC.into());
         assert_eq!(payloads(&p.query(q.clone()).await.unwrap()), ["a"]);
-        q.content_filters.clear();
+        q.content_topics.clear();
         assert_eq!(payloads(&p.query(q).await.unwrap()), ["a", "b"]);
     }
 }
@@ -263,7 +307,7 @@ async fn page_size_default_and_cap() {
         let mut p = Legacy::new(backend.with(entries).await, Config::default()).await;
         let sizes = [(None, 20), (Some(0), 20), (Some(3), 3), (Some(1000), 100)];
         for (asked, got) in sizes {
-            let r = p.page(asked, Direction::Forward, None).await;
+            let r = p.page(asked, true, None).await;
             assert_eq!(r.messages.len(), got, "{asked:?}");
         }
     }
@@ -274,15 +318,8 @@ async fn page_size_default_and_cap() {
 async fn unknown_cursor_is_invalid_cursor() {
     for backend in each_backend() {
         let mut p = Legacy::new(backend.with(twenty_five()).await, Config::default()).await;
-        let bogus = Index {
-            digest: Some(vec![1; 32]),
-            receiver_time: Some(105),
-            sender_time: Some(105),
-            pubsub_topic: Some(TOPIC.into()),
-        };
-        let r = p
-            .query(query(TOPIC, &[CT], None, Direction::Forward, Some(bogus)))
-            .await;
+        let bogus = Cursor::new(TOPIC, 105, 105, vec![1; 32]);
+        let r = p.query(query(TOPIC, &[CT], None, true, Some(bogus))).await;
         match r {
             Err(QueryError::Response(ResponseError::Status { code, desc })) => {
                 assert_eq!(code, 1);
@@ -298,9 +335,7 @@ async fn unknown_cursor_is_invalid_cursor() {
 async fn time_range_bounds_are_inclusive() {
     for backend in each_backend() {
         let mut p = Legacy::new(backend.with(twenty_five()).await, Config::default()).await;
-        let mut q = query(TOPIC, &[CT], None, Direction::Forward, None);
-        q.start_time = Some(103);
-        q.end_time = Some(106);
+        let q = query(TOPIC, &[CT], None, true, None).with_time_range(Some(103), Some(106));
         assert_eq!(payloads(&p.query(q).await.unwrap()), names(3..7));
     }
 }
@@ -314,21 +349,21 @@ async fn rate_limit_and_request_id() {
         query: Some(HistoryQuery::default()),
         response: None,
     };
-    let answered = answer_history_query(store.as_ref(), rpc).await;
+    let answered = raw_rpc(Arc::clone(&store), Config::default(), rpc).await;
     assert_eq!(answered.request_id, "legacy-1");
     assert_eq!(answered.response.unwrap().error, Some(0));
     let config =
         Config::default().with_rate_limit(waku_core::RateLimit::new(1, Duration::from_secs(3600)));
     let mut p = Legacy::new(store, config).await;
-    p.query(HistoryQuery::default()).await.unwrap();
-    match p.query(HistoryQuery::default()).await {
+    p.query(Query::default()).await.unwrap();
+    match p.query(Query::default()).await {
         Err(QueryError::Response(ResponseError::Status { code, .. })) => assert_eq!(code, 429),
         other => panic!("{other:?}"),
     }
 }
 
 /// The legacy error code of a refused query.
-fn legacy_code(r: Result<HistoryResponse, QueryError>) -> u32 {
+fn legacy_code(r: Result<Page, QueryError>) -> u32 {
     match r {
         Err(QueryError::Response(ResponseError::Status { code, .. })) => code,
         other => panic!("expected an error code, got {other:?}"),
@@ -341,21 +376,21 @@ async fn rate_limit_is_per_peer() {
     let config =
         Config::default().with_rate_limit(waku_core::RateLimit::new(1, Duration::from_secs(60)));
     let mut a = Legacy::new(memory_with(twenty_five()).await, config).await;
-    assert!(a.query(HistoryQuery::default()).await.is_ok());
-    assert_eq!(legacy_code(a.query(HistoryQuery::default()).await), 429);
+    assert!(a.query(Query::default()).await.is_ok());
+    assert_eq!(legacy_code(a.query(Query::default()).await), 429);
     // A second peer, on the same server, has a bucket of its own.
     let addr = a.server.listeners().next().cloned().unwrap();
     let mut b = Legacy {
         server: a.server,
-        client: swarm(LegacyBehaviour::client(Config::default())),
+        client: swarm(waku_store::legacy::Behaviour::client(Config::default())),
         server_id: a.server_id,
     };
     b.client.dial(addr).unwrap();
     b.drive(|ev| matches!(ev, SwarmEvent::ConnectionEstablished { .. }).then_some(()))
         .await;
-    let r = b.query(HistoryQuery::default()).await.unwrap();
+    let r = b.query(Query::default()).await.unwrap();
     assert!(!r.messages.is_empty());
-    assert_eq!(legacy_code(b.query(HistoryQuery::default()).await), 429);
+    assert_eq!(legacy_code(b.query(Query::default()).await), 429);
 }
 
 // spec: STORE2-014
@@ -365,7 +400,7 @@ async fn zero_volume_rate_limit_is_no_limit() {
         Config::default().with_rate_limit(waku_core::RateLimit::new(0, Duration::from_secs(1)));
     let mut p = Legacy::new(memory_with(twenty_five()).await, config).await;
     for i in 0..50 {
-        let r = p.query(HistoryQuery::default()).await.unwrap();
+        let r = p.query(Query::default()).await.unwrap();
         assert!(!r.messages.is_empty(), "query {i}");
     }
 }
@@ -380,15 +415,15 @@ async fn legacy_and_v3_read_the_same_store() {
         sorted.sort_by_key(|m| m.hash);
         let store = backend.with(entries).await;
         let mut p = Legacy::new(Arc::clone(&store), Config::default()).await;
-        let r = p.page(Some(4), Direction::Forward, None).await;
+        let r = p.page(Some(4), true, None).await;
         let want: Vec<String> = sorted[..4]
             .iter()
             .map(|m| String::from_utf8(m.message.payload.to_vec()).unwrap())
             .collect();
         assert_eq!(payloads(&r), want);
         // The cursor between equal timestamps resolves to the right entry.
-        let cursor = r.paging_info.unwrap().cursor.unwrap();
-        let r = p.page(Some(4), Direction::Forward, Some(cursor)).await;
+        let cursor = r.cursor.unwrap();
+        let r = p.page(Some(4), true, Some(cursor)).await;
         assert_eq!(r.messages.len(), 2);
     }
 }

@@ -14,6 +14,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::raw::raw_pair_on;
 use common::{Backend, CT, Pair, TOPIC, each_backend, entry, memory_with, swarm};
 use libp2p::Swarm;
 use waku_core::{MessageHash, Timestamp};
@@ -259,7 +260,7 @@ async fn include_data_selects_keys_or_key_values() {
             request_id: "r".into(),
             ..Default::default()
         };
-        let r = p.request(bare).await.unwrap();
+        let r = raw_pair_on(&p).await.request(bare).await.unwrap();
         assert_eq!(r.entries.len(), 3);
         assert!(r.entries.iter().all(|e| e.value.is_none()));
     }
@@ -346,8 +347,7 @@ async fn mixed_queries_are_refused_with_400() {
     let mut with_time = StoreQuery::hashes([all[0]]);
     with_time.time_start = Some(1);
     for q in [with_topics, with_time] {
-        let request = q.to_request("mixed-1");
-        let (code, desc) = status_of(p.request(request).await);
+        let (code, desc) = status_of(p.query(&q).await);
         assert_eq!(code, 400);
         assert!(desc.starts_with("BAD_REQUEST: "), "{desc}");
         assert!(desc.contains("not both"), "{desc}");
@@ -423,9 +423,15 @@ async fn unknown_or_malformed_cursor_gets_400() {
             desc.contains("invalid cursor") && desc.contains(&"ab".repeat(32)),
             "{desc}"
         );
-        let mut short = StoreQuery::content(TOPIC, [CT]).to_request("c");
-        short.pagination_cursor = Some(vec![1, 2, 3]);
-        let (code, desc) = status_of(p.request(short).await);
+        let short = StoreQueryRequest {
+            request_id: "c".into(),
+            pubsub_topic: Some(TOPIC.into()),
+            content_topics: vec![CT.into()],
+            pagination_cursor: Some(vec![1, 2, 3]),
+            ..StoreQueryRequest::default()
+        };
+        let short = raw_pair_on(&p).await.request(short).await;
+        let (code, desc) = status_of(short.map_err(QueryError::from));
         assert_eq!(code, 400);
         assert!(desc.contains("invalid cursor"), "{desc}");
     }
@@ -434,11 +440,13 @@ async fn unknown_or_malformed_cursor_gets_400() {
 // spec: STORE-024, STORE-025
 #[tokio::test]
 async fn request_id_is_echoed_and_status_is_set() {
-    let (mut p, _) = pair_with(Backend::Memory, 2).await;
-    let r = p
-        .request(StoreQuery::all().to_request("my-request-17"))
-        .await
-        .unwrap();
+    let (p, _) = pair_with(Backend::Memory, 2).await;
+    let request = StoreQueryRequest {
+        request_id: "my-request-17".into(),
+        include_data: true,
+        ..StoreQueryRequest::default()
+    };
+    let r = raw_pair_on(&p).await.request(request).await.unwrap();
     assert_eq!(r.request_id, "my-request-17");
     assert_eq!(r.status_code, status::OK);
     assert_eq!(r.status_desc.as_deref(), Some("OK"));
@@ -565,7 +573,7 @@ async fn backend_failure_or_overload_answers_503() {
 #[test]
 fn request_ids_are_fresh_uuids() {
     let ids: std::collections::HashSet<String> =
-        (0..10_000).map(|_| waku_store::new_request_id()).collect();
+        (0..10_000).map(|_| waku_core::new_request_id()).collect();
     assert_eq!(ids.len(), 10_000);
     for id in ids.iter().take(10) {
         assert_eq!(id.len(), 36);

@@ -11,10 +11,7 @@ use prost::Message;
 use waku_core::codec::encode_frame;
 use waku_core::{MessageHash, WakuMessage};
 use waku_store::proto::{StoreQueryRequest, StoreQueryResponse};
-use waku_store::{
-    Config, MAX_REQUEST_SIZE, PROTOCOL, PageEntry, QueryPage, ResponseError, StoreResponse,
-    StoredMessage, page_response,
-};
+use waku_store::{Config, MAX_REQUEST_SIZE, PROTOCOL, ResponseError, StoreResponse, StoredMessage};
 
 const REQUESTS: [&str; 4] = [
     "store_query_content_time_range",
@@ -56,41 +53,58 @@ fn js_waku_requests_decode_and_reencode_identically() {
             vector_bytes(name, "length_prefixed_hex")
         );
         assert_eq!(req.request_id, vector(name)["object"]["requestId"]);
-        waku_store::validate_request(&req).unwrap();
     }
 }
 
 // spec: STORE-002, STORE-006, STORE-007, STORE-008
-#[test]
-fn our_response_is_byte_identical_to_js_waku_encoding() {
+#[tokio::test]
+async fn our_response_is_byte_identical_to_js_waku_encoding() {
     let stored = a_and_b();
     assert_eq!(stored[0].hash, hash_field("message_hash_A"));
     assert_eq!(stored[1].hash, hash_field("message_hash_B"));
-    let page = QueryPage {
-        entries: stored
-            .iter()
-            .map(|s| PageEntry {
-                hash: s.hash,
-                timestamp: s.timestamp(),
-                pubsub_topic: s.pubsub_topic.clone(),
-                message: Some(s.message.clone()),
-            })
-            .collect(),
-        next_cursor: Some(stored[1].hash),
+    // A third, later message: the page [A, B] then has a cursor (B).
+    let later = WakuMessage {
+        timestamp: Some(stored[1].timestamp() + 1),
+        ..stored[1].message.clone()
     };
-    let ours = page_response("00000000-0000-4000-8000-000000000001".into(), page);
+    let mut entries = stored.clone();
+    entries.push(StoredMessage::new(stored[1].pubsub_topic.clone(), later));
+    let last = entries[2].hash;
+    let mut p = Pair::with_client(
+        Backend::Memory.with(entries).await,
+        Config::default(),
+        raw(PROTOCOL),
+    )
+    .await;
+    let request_id = "00000000-0000-4000-8000-000000000001";
+    let first = StoreQueryRequest {
+        request_id: request_id.into(),
+        include_data: true,
+        pagination_forward: true,
+        pagination_limit: Some(2),
+        ..StoreQueryRequest::default()
+    };
     assert_eq!(
-        ours.encode_to_vec(),
-        vector_bytes("store_response_two_messages", "hex")
+        p.send_raw(encode_frame(&first)).await,
+        encode_frame(
+            &StoreQueryResponse::decode(
+                vector_bytes("store_response_two_messages", "hex").as_slice()
+            )
+            .unwrap()
+        ),
     );
-
-    let empty = page_response(
-        "00000000-0000-4000-8000-000000000001".into(),
-        QueryPage::default(),
-    );
+    let after_all = StoreQueryRequest {
+        pagination_cursor: Some(last.as_bytes().to_vec()),
+        ..first
+    };
     assert_eq!(
-        empty.encode_to_vec(),
-        vector_bytes("store_response_empty_last_page", "hex")
+        p.send_raw(encode_frame(&after_all)).await,
+        encode_frame(
+            &StoreQueryResponse::decode(
+                vector_bytes("store_response_empty_last_page", "hex").as_slice()
+            )
+            .unwrap()
+        ),
     );
 }
 

@@ -32,6 +32,7 @@ pub struct Inner {
 
 /// Why a filter request failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum FilterError {
     /// The service answered with a code outside 2xx.
     #[error("refused with {status}: {}", description.as_deref().unwrap_or(""))]
@@ -49,6 +50,7 @@ pub enum FilterError {
 
 /// Why a push was dropped.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PushDropReason {
     /// The frame is not a `MessagePush`.
     Malformed(String),
@@ -67,6 +69,7 @@ pub enum PushDropReason {
 
 /// What the filter client reports.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Event {
     /// The answer to a request of ours.
     Response {

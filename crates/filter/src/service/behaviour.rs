@@ -46,6 +46,7 @@ pub struct Inner {
 
 /// Why the service removed a subscriber.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RemovalReason {
     /// It did not refresh its subscription within
     /// [`ServiceConfig::subscription_timeout`].
@@ -56,6 +57,7 @@ pub enum RemovalReason {
 
 /// What the filter service reports.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Event {
     /// A subscribe-protocol request was answered.
     Request {
@@ -86,6 +88,7 @@ pub enum Event {
 
 /// Why a push was not delivered.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PushFailure {
     /// The subscriber is not connected, and dialling it back failed less
     /// than [`REDIAL_BACKOFF`] ago: not dialled again yet.

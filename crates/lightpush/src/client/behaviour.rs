@@ -21,6 +21,7 @@ type InnerEvent = request_response::Event<OutboundPush, InboundResponse>;
 
 /// What the lightpush client reports.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Event {
     /// The service published the message.
     Pushed {

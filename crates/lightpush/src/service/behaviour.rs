@@ -43,6 +43,7 @@ impl fmt::Display for PublishId {
 
 /// What the lightpush service reports to the node.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Event {
     /// A request passed every check: publish `message` on `pubsub_topic`
     /// (through relay) and report the outcome with

@@ -16,11 +16,8 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use libp2p::{Multiaddr, PeerId};
 use serde_json::{Map, Value, json};
-use waku_core::WakuMessage;
-use waku_store::proto::v2beta4::paging_info::Direction;
-use waku_store::proto::v2beta4::{
-    ContentFilter, HistoryQuery, HistoryResponse, HistoryRpc, Index, PagingInfo,
-};
+use waku_store::ResponseError;
+use waku_store::legacy::{Cursor, Page, Query};
 
 use super::RestState;
 use super::json::B64;
@@ -31,7 +28,7 @@ use super::store::{
 };
 
 /// The query, and the peer to ask if one is named; or the 400 text.
-fn build_query(raw: Option<&str>) -> Result<(HistoryQuery, Option<(PeerId, Multiaddr)>), String> {
+fn build_query(raw: Option<&str>) -> Result<(Query, Option<(PeerId, Multiaddr)>), String> {
     let params = parse_params(raw);
     let peer = peer_param(&params)?;
     let time = |name: &str| -> Result<Option<i64>, String> {
@@ -67,56 +64,36 @@ fn build_query(raw: Option<&str>) -> Result<(HistoryQuery, Option<(PeerId, Multi
                 .map_err(|e| format!("Problem parsing digest [{e}]"))?;
             // nwaku pads a short digest with zeros and cuts a long one.
             bytes.resize(32, 0);
-            Some(Index {
-                digest: Some(bytes),
-                receiver_time: Some(store),
-                sender_time: Some(sender),
-                pubsub_topic: Some(topic.clone()),
-            })
+            Some(Cursor::new(topic.clone(), sender, store, bytes))
         }
         _ => None,
     };
-    let query = HistoryQuery {
-        pubsub_topic,
-        content_filters: many(&params, "contenttopics")
-            .iter()
-            .map(|t| ContentFilter {
-                content_topic: percent_decode(t),
-            })
-            .collect(),
-        paging_info: Some(PagingInfo {
-            page_size: Some(page_size),
-            cursor,
-            direction: Some(if forward {
-                Direction::Forward
-            } else {
-                Direction::Backward
-            } as i32),
-        }),
-        start_time: time("starttime")?,
-        end_time: time("endtime")?,
-    };
+    let mut query = Query::default()
+        .with_time_range(time("starttime")?, time("endtime")?)
+        .with_page_size(page_size)
+        .with_cursor(cursor);
+    query.pubsub_topic = pubsub_topic;
+    query.content_topics = many(&params, "contenttopics")
+        .iter()
+        .map(|t| percent_decode(t))
+        .collect();
+    query.forward = forward;
     Ok((query, peer))
 }
 
 /// nwaku's `StoreResponseRest`: messages and the cursor of the next page.
-fn response_json(response: HistoryResponse) -> Response {
-    let messages: Vec<Value> = response
-        .messages
-        .into_iter()
-        .filter_map(|m| WakuMessage::try_from(m).ok())
-        .map(|m| message_json(&m))
-        .collect();
+fn response_json(page: Page) -> Response {
+    let messages: Vec<Value> = page.messages.iter().map(message_json).collect();
     let mut body = Map::new();
     body.insert("messages".into(), Value::Array(messages));
-    if let Some(cursor) = response.paging_info.and_then(|p| p.cursor) {
+    if let Some(cursor) = page.cursor {
         body.insert(
             "cursor".into(),
             json!({
-                "pubsubTopic": cursor.pubsub_topic.unwrap_or_default(),
-                "senderTime": cursor.sender_time.unwrap_or_default(),
-                "storeTime": cursor.receiver_time.unwrap_or_default(),
-                "digest": { "data": B64.encode(cursor.digest.unwrap_or_default()) },
+                "pubsubTopic": cursor.pubsub_topic,
+                "senderTime": cursor.sender_time,
+                "storeTime": cursor.receiver_time,
+                "digest": { "data": B64.encode(cursor.digest) },
             }),
         );
     }
@@ -132,19 +109,13 @@ pub(crate) async fn messages(State(state): State<RestState>, RawQuery(raw): RawQ
     if peer.is_none()
         && let Some(store) = &state.store
     {
-        let rpc = HistoryRpc {
-            request_id: "rest".into(),
-            query: Some(query),
-            response: None,
-        };
-        let answer = waku_store::answer_history_query(store.as_ref(), rpc).await;
-        let response = answer.response.unwrap_or_default();
-        return match response.error.unwrap_or_default() {
-            0 => response_json(response),
-            code => text(
+        return match waku_store::legacy::answer_query(store.as_ref(), &query).await {
+            Ok(page) => response_json(page),
+            Err(ResponseError::Status { code, .. }) => text(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("legacy store error {code}"),
             ),
+            Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         };
     }
     remote(state.node.legacy_store_query(peer, query), response_json).await
@@ -163,24 +134,19 @@ mod tests {
         let (query, peer) = build_query(Some(&raw)).unwrap();
         assert_eq!(peer, None);
         assert_eq!(query.pubsub_topic.as_deref(), Some("/waku/2/rs/42/0"));
-        assert_eq!(query.content_filters.len(), 2);
+        assert_eq!(query.content_topics.len(), 2);
         assert_eq!((query.start_time, query.end_time), (None, Some(5)));
-        let paging = query.paging_info.unwrap();
-        assert_eq!(paging.page_size, Some(MAX_PAGE_SIZE));
-        assert_eq!(paging.direction, Some(Direction::Backward as i32));
-        let cursor = paging.cursor.unwrap();
-        assert_eq!(cursor.digest, Some(vec![9; 32]));
-        assert_eq!(
-            (cursor.sender_time, cursor.receiver_time),
-            (Some(3), Some(4))
-        );
+        assert_eq!(query.page_size, Some(MAX_PAGE_SIZE));
+        assert!(!query.forward);
+        let cursor = query.cursor.unwrap();
+        assert_eq!(cursor.digest, vec![9; 32]);
+        assert_eq!((cursor.sender_time, cursor.receiver_time), (3, 4));
 
         // Defaults: forward, 20 per page, no cursor without all four parts.
         let (query, _) = build_query(Some("pubsubTopic=x&senderTime=3")).unwrap();
-        let paging = query.paging_info.unwrap();
-        assert_eq!(paging.page_size, Some(DEFAULT_PAGE_SIZE));
-        assert_eq!(paging.direction, Some(Direction::Forward as i32));
-        assert_eq!(paging.cursor, None);
+        assert_eq!(query.page_size, Some(DEFAULT_PAGE_SIZE));
+        assert!(query.forward);
+        assert_eq!(query.cursor, None);
 
         assert!(
             build_query(Some("startTime=abc"))

@@ -10,7 +10,7 @@ use libp2p::multiaddr::Protocol;
 use libp2p::{Multiaddr, PeerId};
 use serde_json::{Map, Value, json};
 use waku_core::{MessageHash, WakuMessage};
-use waku_store::proto::StoreQueryRequest;
+use waku_store::{ResponseError, StoreQuery};
 
 use super::RestState;
 use super::json::B64;
@@ -97,17 +97,16 @@ fn parse_bool(text: &str) -> Option<bool> {
     }
 }
 
-fn parse_hash(text: &str) -> Result<Vec<u8>, String> {
+fn parse_hash(text: &str) -> Result<MessageHash, String> {
     let digits = text.strip_prefix("0x").unwrap_or(text);
     let bytes = hex::decode(percent_decode(digits))
         .map_err(|e| format!("Exception converting hex string to bytes: {e}"))?;
-    if bytes.len() != 32 {
-        return Err(format!(
+    MessageHash::from_slice(&bytes).ok_or_else(|| {
+        format!(
             "waku message hash parsing error: invalid hash length: {}",
             bytes.len()
-        ));
-    }
-    Ok(bytes)
+        )
+    })
 }
 
 fn parse_time(params: &[(String, Vec<String>)], name: &str) -> Result<Option<i64>, String> {
@@ -139,10 +138,8 @@ pub(super) fn peer_param(
     }
 }
 
-/// The protobuf request for the HTTP query, and the peer to ask, if any.
-fn build_request(
-    raw: Option<&str>,
-) -> Result<(StoreQueryRequest, Option<(PeerId, Multiaddr)>), String> {
+/// The query of the HTTP request, and the peer to ask, if any.
+fn build_request(raw: Option<&str>) -> Result<(StoreQuery, Option<(PeerId, Multiaddr)>), String> {
     let params = parse_params(raw);
     let peer = peer_param(&params)?;
     let include_data = match single(&params, "includedata") {
@@ -167,8 +164,7 @@ fn build_request(
             n => u64::try_from(n).map_or(MAX_PAGE_SIZE, |n| n.min(MAX_PAGE_SIZE)),
         },
     };
-    let request = StoreQueryRequest {
-        request_id: String::new(),
+    let request = StoreQuery {
         include_data,
         pubsub_topic: single(&params, "pubsubtopic").map(|t| percent_decode(&t)),
         content_topics: many(&params, "contenttopics")
@@ -178,9 +174,9 @@ fn build_request(
         time_start: parse_time(&params, "starttime")?,
         time_end: parse_time(&params, "endtime")?,
         message_hashes: hashes,
-        pagination_cursor: cursor,
-        pagination_forward: single(&params, "ascending").is_none_or(|v| v == "true"),
-        pagination_limit: Some(page_size),
+        cursor,
+        forward: single(&params, "ascending").is_none_or(|v| v == "true"),
+        limit: Some(page_size),
     };
     Ok((request, peer))
 }
@@ -263,41 +259,11 @@ pub(super) async fn remote<T>(
 
 /// `GET /store/v3/messages`.
 pub(crate) async fn messages(State(state): State<RestState>, RawQuery(raw): RawQuery) -> Response {
-    let (mut request, peer) = match build_request(raw.as_deref()) {
+    let (query, peer) = match build_request(raw.as_deref()) {
         Ok(r) => r,
         Err(e) => return text(StatusCode::BAD_REQUEST, e),
     };
-    if peer.is_none()
-        && let Some(store) = &state.store
-    {
-        let response = waku_store::answer_query(store.as_ref(), request).await;
-        let code = response.status_code.unwrap_or(500);
-        let desc = response.status_desc.clone().unwrap_or_default();
-        if code != 200 {
-            let status =
-                StatusCode::from_u16(code as u16).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return text(status, desc);
-        }
-        let entries = response
-            .messages
-            .into_iter()
-            .filter_map(|kv| {
-                let hash = MessageHash::from_slice(kv.message_hash.as_deref()?)?;
-                let value = match (kv.pubsub_topic, kv.message) {
-                    (Some(topic), Some(m)) => WakuMessage::try_from(m).ok().map(|m| (topic, m)),
-                    _ => None,
-                };
-                Some((hash, value))
-            })
-            .collect();
-        let cursor = response
-            .pagination_cursor
-            .as_deref()
-            .and_then(MessageHash::from_slice);
-        return response_json(&response.request_id, code, &desc, entries, cursor);
-    }
-    request.request_id = hex::encode(rand::random::<[u8; 10]>());
-    remote(state.node.store_query(peer, request), |r| {
+    let ok = |r: waku_store::StoreResponse| {
         let entries = r.entries.into_iter().map(|e| (e.hash, e.value)).collect();
         response_json(
             &r.request_id,
@@ -306,8 +272,24 @@ pub(crate) async fn messages(State(state): State<RestState>, RawQuery(raw): RawQ
             entries,
             r.cursor,
         )
-    })
-    .await
+    };
+    if peer.is_none()
+        && let Some(store) = &state.store
+    {
+        let request_id = waku_core::new_request_id();
+        return match waku_store::answer_query(store.as_ref(), request_id, &query).await {
+            Ok(r) => ok(r),
+            Err(ResponseError::Status { code, desc }) => text(
+                u16::try_from(code)
+                    .ok()
+                    .and_then(|c| StatusCode::from_u16(c).ok())
+                    .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                desc,
+            ),
+            Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        };
+    }
+    remote(state.node.store_query(peer, query), ok).await
 }
 
 #[cfg(test)]
@@ -316,7 +298,7 @@ mod tests {
 
     #[test]
     fn page_size_as_nwaku_reads_it() {
-        let limit = |raw: &str| build_request(Some(raw)).map(|(r, _)| r.pagination_limit);
+        let limit = |raw: &str| build_request(Some(raw)).map(|(q, _)| q.limit);
         assert_eq!(limit(""), Ok(Some(DEFAULT_PAGE_SIZE)));
         assert_eq!(limit("pageSize=0"), Ok(Some(DEFAULT_PAGE_SIZE)));
         assert_eq!(limit("pageSize=-5"), Ok(Some(DEFAULT_PAGE_SIZE)));

@@ -2,8 +2,11 @@
 //! `--store-message-db-url` does.
 
 mod memory;
+#[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) mod sql;
+#[cfg(feature = "sqlite")]
 mod sqlite;
 
 use std::fmt;
@@ -12,8 +15,14 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 pub use memory::MemoryStore;
-pub use postgres::{DEFAULT_POOL_SIZE, PostgresStore};
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
+#[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
+
+/// Default most connections (PostgreSQL pool) or readers (SQLite) of a
+/// store opened by URL.
+pub const DEFAULT_POOL_SIZE: usize = 16;
 
 use crate::message_store::{MessageStore, StoreError};
 
@@ -74,8 +83,7 @@ impl StoreUrl {
     /// An SQLite file is opened and migrated on tokio's blocking pool, so
     /// the calling task's runtime thread never waits on the disk.
     pub async fn open(&self) -> Result<Arc<dyn MessageStore>, StoreError> {
-        self.open_with_max_connections(postgres::DEFAULT_POOL_SIZE)
-            .await
+        self.open_with_max_connections(DEFAULT_POOL_SIZE).await
     }
 
     /// [`StoreUrl::open`] with at most `max_connections` database
@@ -86,11 +94,20 @@ impl StoreUrl {
         max_connections: usize,
     ) -> Result<Arc<dyn MessageStore>, StoreError> {
         Ok(match self {
+            #[cfg(feature = "sqlite")]
             Self::Sqlite(path) => Arc::new(open_sqlite(path.clone(), max_connections).await?),
+            #[cfg(feature = "postgres")]
             Self::Postgres(url) => {
                 Arc::new(PostgresStore::connect_with_pool_size(url, max_connections).await?)
             }
             Self::Memory => Arc::new(MemoryStore::new()),
+            #[allow(unreachable_patterns)]
+            other => {
+                let _ = max_connections;
+                return Err(StoreError::Config(format!(
+                    "{other:?}: this build of waku-store has no such backend (enable the sqlite or postgres feature)"
+                )));
+            }
         })
     }
 }
@@ -100,6 +117,7 @@ impl StoreUrl {
 /// large database can take long), so they run on tokio's blocking pool
 /// rather than on a runtime worker that also drives the swarm. Called from
 /// outside a tokio runtime (another executor), it opens in place.
+#[cfg(feature = "sqlite")]
 async fn open_sqlite(path: PathBuf, max_readers: usize) -> Result<SqliteStore, StoreError> {
     if tokio::runtime::Handle::try_current().is_err() {
         return SqliteStore::open_with_max_readers(path, max_readers);

@@ -6,6 +6,7 @@
 //! `waku_store_schema`, applied under an advisory lock so that several nodes
 //! starting against one database do not race.
 
+use super::DEFAULT_POOL_SIZE;
 use std::error::Error as StdError;
 use std::time::Duration;
 
@@ -21,7 +22,7 @@ use crate::message_store::{
 };
 
 /// Connections the pool opens at most, unless told otherwise.
-pub const DEFAULT_POOL_SIZE: usize = 16;
+
 /// How long to wait for a connection (new or from the pool).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Key of the advisory lock held while migrating.

@@ -9,6 +9,7 @@ use crate::message_store::{MessageQuery, PageEntry, StoreError, StoredMessage};
 
 /// Bytes counted per row on top of the encoded message and the topic by the
 /// logical size measure (hash, timestamp, index entries).
+#[cfg(feature = "postgres")]
 pub(crate) const ROW_OVERHEAD: i64 = 96;
 
 /// The columns a stored message is written as.
@@ -47,8 +48,10 @@ pub(crate) enum Param {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Dialect {
     /// `?1`, `?2`, ...
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     Sqlite,
     /// `$1`, `$2`, ...
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     Postgres,
 }
 

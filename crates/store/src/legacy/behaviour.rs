@@ -1,4 +1,4 @@
-//! The legacy [`LegacyBehaviour`]: [`QueryService`] on
+//! The legacy [`Behaviour`]: [`QueryService`] on
 //! `/vac/waku/store/2.0.0-beta4` ([`LegacyStoreCodec`]).
 
 use std::sync::Arc;
@@ -7,18 +7,20 @@ use libp2p::request_response::OutboundRequestId;
 use libp2p::{PeerId, StreamProtocol};
 
 use super::convert::{answer_history_query, error_rpc};
+use super::types::{Page, Query};
 use crate::codec::{LEGACY_PROTOCOL, LegacyStoreCodec};
 use crate::event::QueryError;
 use crate::message_store::MessageStore;
+use crate::proto::v2beta4::HistoryRpc;
 use crate::proto::v2beta4::history_response::Error as HistoryError;
-use crate::proto::v2beta4::{HistoryQuery, HistoryResponse, HistoryRpc};
-use crate::query::new_request_id;
 use crate::query_service::{QueryService, StoreFlavour};
 use crate::response::ResponseError;
+use waku_core::new_request_id;
 
-/// What the [`LegacyBehaviour`] reports.
+/// What the [`Behaviour`] reports.
 #[derive(Debug)]
-pub enum LegacyEvent {
+#[non_exhaustive]
+pub enum Event {
     /// A query we sent finished. A response whose `error` is not `NONE` is
     /// reported as [`QueryError::Response`] with that code.
     QueryResult {
@@ -26,8 +28,8 @@ pub enum LegacyEvent {
         peer_id: PeerId,
         /// The id `send_query` returned.
         request_id: OutboundRequestId,
-        /// The response or why there is none.
-        result: Result<HistoryResponse, QueryError>,
+        /// The page or why there is none.
+        result: Result<Page, QueryError>,
     },
     /// We answered a peer's query with this legacy error code (0 = none).
     Served {
@@ -38,18 +40,18 @@ pub enum LegacyEvent {
     },
 }
 
-/// The legacy store behaviour: service ([`LegacyBehaviour::new`]) and
-/// client ([`LegacyBehaviour::send_query`]), with the same
+/// The legacy store behaviour: service ([`Behaviour::new`]) and
+/// client ([`Behaviour::send_query`]), with the same
 /// [`Config`](crate::Config) as v3.
-pub type LegacyBehaviour = QueryService<LegacyStoreCodec>;
+pub type Behaviour = QueryService<LegacyStoreCodec>;
 
 impl QueryService<LegacyStoreCodec> {
     /// Sends `query` to `peer` with a fresh request id.
-    pub fn send_query(&mut self, peer: &PeerId, query: HistoryQuery) -> OutboundRequestId {
+    pub fn send_query(&mut self, peer: &PeerId, query: &Query) -> OutboundRequestId {
         let request_id = new_request_id();
         let rpc = HistoryRpc {
             request_id: request_id.clone(),
-            query: Some(query),
+            query: Some(query.into()),
             response: None,
         };
         self.send_with_id(peer, request_id, rpc)
@@ -60,7 +62,7 @@ impl QueryService<LegacyStoreCodec> {
 /// (`TOO_MANY_REQUESTS` rate limited, `SERVICE_UNAVAILABLE` overloaded).
 impl StoreFlavour for LegacyStoreCodec {
     type Query = HistoryRpc;
-    type Event = LegacyEvent;
+    type Event = Event;
 
     const PROTOCOL: StreamProtocol = LEGACY_PROTOCOL;
     const NAME: &'static str = "legacy store";
@@ -83,8 +85,8 @@ impl StoreFlavour for LegacyStoreCodec {
         HistoryRpc::default()
     }
 
-    fn served(peer_id: PeerId, rpc: &HistoryRpc) -> LegacyEvent {
-        LegacyEvent::Served {
+    fn served(peer_id: PeerId, rpc: &HistoryRpc) -> Event {
+        Event::Served {
             peer_id,
             error: rpc
                 .response
@@ -98,8 +100,8 @@ impl StoreFlavour for LegacyStoreCodec {
         peer_id: PeerId,
         request_id: OutboundRequestId,
         outcome: Result<HistoryRpc, QueryError>,
-    ) -> LegacyEvent {
-        LegacyEvent::QueryResult {
+    ) -> Event {
+        Event::QueryResult {
             peer_id,
             request_id,
             result: outcome.and_then(history_response),
@@ -111,18 +113,9 @@ impl StoreFlavour for LegacyStoreCodec {
     }
 }
 
-/// The response `rpc` carries if its `error` is `NONE`; otherwise that code
-/// as [`ResponseError::Status`].
-fn history_response(rpc: HistoryRpc) -> Result<HistoryResponse, QueryError> {
+/// The page `rpc` carries if its `error` is `NONE`; otherwise that code as
+/// [`ResponseError::Status`].
+fn history_response(rpc: HistoryRpc) -> Result<Page, QueryError> {
     let response = rpc.response.ok_or(ResponseError::MissingStatus)?;
-    match response.error.unwrap_or_default() {
-        0 => Ok(response),
-        code => Err(ResponseError::Status {
-            code: u32::try_from(code).unwrap_or_default(),
-            desc: HistoryError::try_from(code)
-                .map(|e| e.as_str_name().to_owned())
-                .unwrap_or_default(),
-        }
-        .into()),
-    }
+    Ok(Page::try_from(response)?)
 }

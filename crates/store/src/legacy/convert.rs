@@ -3,14 +3,16 @@
 use sha2::{Digest, Sha256};
 use waku_core::{MessageHash, WakuMessage};
 
+use super::types::{Cursor, Page, Query};
 use crate::message_store::{MessageFilter, MessageQuery, MessageStore, StoreError};
 use crate::proto::v2beta4::history_response::Error as HistoryError;
 use crate::proto::v2beta4::paging_info::Direction;
 use crate::proto::v2beta4::{HistoryQuery, HistoryResponse, HistoryRpc, Index, PagingInfo};
 use crate::query::{MAX_CONTENT_TOPICS, page_size};
+use crate::response::ResponseError;
 
 /// The legacy `Index.digest` of a message: sha256(content_topic || payload).
-pub fn index_digest(message: &WakuMessage) -> [u8; 32] {
+pub(crate) fn index_digest(message: &WakuMessage) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(message.content_topic.as_bytes());
     h.update(&message.payload);
@@ -19,14 +21,8 @@ pub fn index_digest(message: &WakuMessage) -> [u8; 32] {
 
 /// The legacy `Index` of `message` received on `pubsub_topic`. We keep no
 /// separate receive time: `receiver_time` repeats the sender time.
-pub fn index_of(pubsub_topic: &str, message: &WakuMessage) -> Index {
-    let time = message.timestamp_or_zero();
-    Index {
-        digest: Some(index_digest(message).to_vec()),
-        receiver_time: Some(time),
-        sender_time: Some(time),
-        pubsub_topic: Some(pubsub_topic.to_owned()),
-    }
+fn index_of(pubsub_topic: &str, message: &WakuMessage) -> Index {
+    Cursor::of(pubsub_topic, message).into()
 }
 
 fn error_response(error: HistoryError) -> HistoryResponse {
@@ -150,7 +146,7 @@ async fn answer(store: &dyn MessageStore, query: HistoryQuery) -> HistoryRespons
 
 /// The `HistoryRPC` answering `rpc` from `store` (request id echoed; a
 /// request without a query is answered as an empty query).
-pub async fn answer_history_query(store: &dyn MessageStore, rpc: HistoryRpc) -> HistoryRpc {
+pub(crate) async fn answer_history_query(store: &dyn MessageStore, rpc: HistoryRpc) -> HistoryRpc {
     let response = answer(store, rpc.query.unwrap_or_default()).await;
     HistoryRpc {
         request_id: rpc.request_id,
@@ -166,4 +162,11 @@ pub(crate) fn error_rpc(request_id: String, error: HistoryError) -> HistoryRpc {
         query: None,
         response: Some(error_response(error)),
     }
+}
+
+/// The page `store` answers to `query`, without libp2p (as a service would
+/// answer it): the messages, or the legacy error code as
+/// [`ResponseError::Status`] (an unknown cursor is `INVALID_CURSOR`).
+pub async fn answer_query(store: &dyn MessageStore, query: &Query) -> Result<Page, ResponseError> {
+    Page::try_from(answer(store, query.into()).await)
 }

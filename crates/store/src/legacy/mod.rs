@@ -1,4 +1,4 @@
-//! The legacy store protocol `/vac/waku/store/2.0.0-beta4`, served from the
+//! The legacy store protocol ([`Behaviour`], [`Event`]) `/vac/waku/store/2.0.0-beta4`, served from the
 //! same [`MessageStore`](crate::MessageStore) as v3 (Status clients still
 //! use it).
 //!
@@ -15,6 +15,8 @@
 
 mod behaviour;
 mod convert;
+mod types;
 
-pub use behaviour::{LegacyBehaviour, LegacyEvent};
-pub use convert::{answer_history_query, index_digest, index_of};
+pub use behaviour::{Behaviour, Event};
+pub use convert::answer_query;
+pub use types::{Cursor, Page, Query};

@@ -16,7 +16,6 @@ use libp2p::{Multiaddr, PeerId, Swarm, SwarmBuilder, noise, tcp, yamux};
 use serde_json::Value;
 use waku_core::Timestamp;
 use waku_core::{WakuMessage, now_nanos};
-use waku_store::proto::StoreQueryRequest;
 use waku_store::{
     Behaviour, Config, Event, MemoryStore, MessageQuery, MessageStore, QueryError, QueryPage,
     SqliteStore, StoreFuture, StoreQuery, StoreResponse, StoredMessage,
@@ -96,8 +95,8 @@ pub async fn listen<B: NetworkBehaviour>(swarm: &mut Swarm<B>) -> Multiaddr {
 
 /// Dials `addr` (the server's) from `client` and drives both swarms until
 /// the connection is up.
-pub async fn connect<C: NetworkBehaviour>(
-    server: &mut Swarm<Behaviour>,
+pub async fn connect<C: NetworkBehaviour, S: NetworkBehaviour>(
+    server: &mut Swarm<S>,
     client: &mut Swarm<C>,
     addr: libp2p::Multiaddr,
 ) {
@@ -145,9 +144,10 @@ pub async fn outcome(
         .expect("no query outcome")
 }
 
-/// A store service node and a client node, connected.
-pub struct Pair<C: NetworkBehaviour = Behaviour> {
-    pub server: Swarm<Behaviour>,
+/// A store service node (v3 unless `S` says otherwise) and a client node,
+/// connected.
+pub struct Pair<C: NetworkBehaviour = Behaviour, S: NetworkBehaviour = Behaviour> {
+    pub server: Swarm<S>,
     pub client: Swarm<C>,
     pub server_id: PeerId,
 }
@@ -244,16 +244,6 @@ impl Pair<Behaviour> {
     pub async fn query(&mut self, query: &StoreQuery) -> Result<StoreResponse, QueryError> {
         let peer = self.server_id;
         let id = self.client.behaviour_mut().send_query(&peer, query);
-        self.outcome(id).await
-    }
-
-    /// Sends a wire request and waits for its outcome.
-    pub async fn request(
-        &mut self,
-        request: StoreQueryRequest,
-    ) -> Result<StoreResponse, QueryError> {
-        let peer = self.server_id;
-        let id = self.client.behaviour_mut().send_request(&peer, request);
         self.outcome(id).await
     }
 
