@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 
 use waku_sharding::NetworkConfig;
 
-use crate::handle::FilterFailure;
+use crate::handle::{FilterFailure, FilterFailureKind};
 
 /// Answer channel of one filter request.
 pub(crate) type FilterReply = oneshot::Sender<Result<(), FilterFailure>>;
@@ -23,10 +23,7 @@ pub(crate) fn split_by_shard(
     content_topics: Vec<String>,
     autosharding: Option<NetworkConfig>,
 ) -> Result<Vec<(String, Vec<String>)>, FilterFailure> {
-    let bad = |description: String| FilterFailure {
-        code: 400,
-        description,
-    };
+    let bad = |description: String| FilterFailure::new(FilterFailureKind::BadRequest, description);
     if let Some(topic) = pubsub_topic.filter(|t| !t.is_empty()) {
         return Ok(vec![(topic, content_topics)]);
     }
@@ -53,36 +50,32 @@ pub(crate) fn split_by_shard(
 /// The REST code and description for a failed filter request, as nwaku maps
 /// its filter client errors.
 pub(crate) fn failure(error: &waku_filter::client::FilterError) -> FilterFailure {
+    use waku_filter::client::FilterError;
     match error {
-        waku_filter::client::FilterError::Refused {
+        FilterError::Refused {
             status,
             description,
         } => {
             let description = description.clone().unwrap_or_default();
-            match u16::try_from(status.0) {
-                Ok(code @ (400 | 404 | 429 | 503)) => FilterFailure { code, description },
-                _ => FilterFailure {
-                    code: 500,
-                    description: format!("unexpected answer {}: {description}", status.0),
-                },
+            match status.0 {
+                400 | 404 | 429 | 503 => {
+                    FilterFailure::new(FilterFailureKind::Refused(*status), description)
+                }
+                _ => FilterFailure::new(
+                    FilterFailureKind::Failed,
+                    format!("unexpected answer {}: {description}", status.0),
+                ),
             }
         }
-        waku_filter::client::FilterError::Failed(OutboundFailure::DialFailure) => FilterFailure {
-            code: 504,
-            description: "cannot dial the filter service node".into(),
-        },
-        waku_filter::client::FilterError::Failed(OutboundFailure::Timeout) => FilterFailure {
-            code: 503,
-            description: "Subscription request timed out".into(),
-        },
-        waku_filter::client::FilterError::Failed(other) => FilterFailure {
-            code: 500,
-            description: other.to_string(),
-        },
-        other => FilterFailure {
-            code: 500,
-            description: other.to_string(),
-        },
+        FilterError::Failed(OutboundFailure::DialFailure) => FilterFailure::new(
+            FilterFailureKind::Unreachable,
+            "cannot dial the filter service node",
+        ),
+        FilterError::Failed(OutboundFailure::Timeout) => FilterFailure::new(
+            FilterFailureKind::TimedOut,
+            "Subscription request timed out",
+        ),
+        other => FilterFailure::new(FilterFailureKind::Failed, other.to_string()),
     }
 }
 
@@ -195,11 +188,11 @@ mod tests {
     #[test]
     fn no_pubsub_topic_without_autosharding_or_with_a_bad_topic_is_400() {
         let e = split_by_shard(None, vec!["/a/1/b/c".into()], None).unwrap_err();
-        assert_eq!(e.code, 400);
+        assert_eq!(e.kind, FilterFailureKind::BadRequest);
         let e = split_by_shard(None, vec!["junk".into()], Some(NetworkConfig::TWN)).unwrap_err();
-        assert_eq!(e.code, 400);
+        assert_eq!(e.kind, FilterFailureKind::BadRequest);
         let e = split_by_shard(None, vec![], Some(NetworkConfig::TWN)).unwrap_err();
-        assert_eq!(e.code, 400);
+        assert_eq!(e.kind, FilterFailureKind::BadRequest);
     }
 
     #[test]
@@ -209,22 +202,25 @@ mod tests {
             description: Some("why".into()),
         };
         for code in [400, 404, 429, 503] {
-            assert_eq!(failure(&refused(code)).code, u16::try_from(code).unwrap());
+            assert_eq!(
+                failure(&refused(code)).kind,
+                FilterFailureKind::Refused(StatusCode(code))
+            );
         }
-        assert_eq!(failure(&refused(418)).code, 500);
+        assert_eq!(failure(&refused(418)).kind, FilterFailureKind::Failed);
         assert_eq!(
             failure(&waku_filter::client::FilterError::Failed(
                 OutboundFailure::DialFailure
             ))
-            .code,
-            504
+            .kind,
+            FilterFailureKind::Unreachable
         );
         assert_eq!(
             failure(&waku_filter::client::FilterError::Failed(
                 OutboundFailure::Timeout
             ))
-            .code,
-            503
+            .kind,
+            FilterFailureKind::TimedOut
         );
     }
 
@@ -234,18 +230,15 @@ mod tests {
         let (tx, mut rx) = oneshot::channel();
         requests.start(vec![1, 2, 3], tx);
         assert!(requests.answer(&1, Ok(())));
-        let first = FilterFailure {
-            code: 404,
-            description: "a".into(),
-        };
+        let first = FilterFailure::new(FilterFailureKind::Refused(StatusCode::NOT_FOUND), "a");
         assert!(requests.answer(&2, Err(first.clone())));
         assert!(rx.try_recv().is_err());
         assert!(requests.answer(
             &3,
-            Err(FilterFailure {
-                code: 429,
-                description: "b".into()
-            })
+            Err(FilterFailure::new(
+                FilterFailureKind::Refused(StatusCode::TOO_MANY_REQUESTS),
+                "b"
+            ))
         ));
         assert_eq!(rx.try_recv().unwrap(), Err(first));
         assert!(!requests.answer(&3, Ok(())));

@@ -1,11 +1,17 @@
 //! [`NodeHandle`]: how code outside the event loop (the binary, the REST
 //! API, tests) talks to a running node.
 
+use std::sync::Arc;
+
 use libp2p::{Multiaddr, PeerId};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use waku_core::{MessageHash, WakuMessage};
 use waku_enr::WakuEnr;
 use waku_relay::PublishError;
+
+/// How long the node's filter client waits for the service node (nwaku's
+/// 5 s); its own timeout answers 503 and takes the request's criteria back.
+pub const FILTER_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Capacity of the received-message broadcast; slower readers miss the oldest.
 pub(crate) const MESSAGE_BUFFER: usize = 1024;
@@ -22,7 +28,8 @@ pub struct ReceivedMessage {
 }
 
 /// Why a request to the node failed.
-#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
 pub enum RequestError {
     /// The node has stopped.
     #[error("the node has stopped")]
@@ -34,17 +41,54 @@ pub enum RequestError {
     #[error(transparent)]
     Publish(#[from] PublishError),
     /// Subscribing failed.
-    #[error("{0}")]
-    Subscribe(String),
+    #[error(transparent)]
+    Subscribe(#[from] waku_relay::SubscribeError),
+    /// The address to connect to does not name the peer.
+    #[error("{0} does not end with /p2p/<peer id>")]
+    NoPeerId(Multiaddr),
     /// Dialling failed.
     #[error("cannot dial: {0}")]
-    Dial(String),
+    Dial(Arc<libp2p::swarm::DialError>),
     /// No store peer is configured or given.
     #[error("No suitable service peer & no discovery method")]
     NoPeer,
     /// A remote store query failed.
-    #[error("{0}")]
-    Store(String),
+    #[error(transparent)]
+    Store(#[from] StoreFailure),
+}
+
+impl From<libp2p::swarm::DialError> for RequestError {
+    fn from(e: libp2p::swarm::DialError) -> Self {
+        Self::Dial(Arc::new(e))
+    }
+}
+
+/// Why a store query sent to a store node failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreFailure {
+    /// The store node refused, or the query got no acceptable answer.
+    #[error(transparent)]
+    Query(Arc<waku_store::QueryError>),
+    /// The store node serves only the legacy store, which has no hash
+    /// lookups.
+    #[error("the store node serves only the legacy store, which cannot look up message hashes")]
+    NoLegacyHashLookup,
+    /// A v3 cursor this node did not hand out for a legacy store node.
+    #[error(
+        "cursor not found: legacy store pages continue only from a cursor this node handed out"
+    )]
+    UnknownLegacyCursor,
+    /// The store node serves only the legacy store and this node has no
+    /// legacy client.
+    #[error("the store node does not serve store v3")]
+    NoV3,
+}
+
+impl From<waku_store::QueryError> for StoreFailure {
+    fn from(e: waku_store::QueryError) -> Self {
+        Self::Query(Arc::new(e))
+    }
 }
 
 /// A request carried to the event loop, with the channel for its answer.
@@ -173,16 +217,42 @@ pub enum FilterRequest {
     Ping,
 }
 
-/// A filter request that did not succeed: the HTTP-style code nwaku's REST
-/// API answers with, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a filter request did not succeed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FilterFailureKind {
+    /// The service node refused with this status (400, 404, 429 or 503).
+    Refused(waku_filter::StatusCode),
+    /// The service answered something unexpected, or the stream broke.
+    Failed,
+    /// The request is malformed (found before sending it).
+    BadRequest,
+    /// No filter service node is configured, or the client is not running.
+    NoServiceNode,
+    /// The service node did not answer in time.
+    TimedOut,
+    /// The service node could not be dialled.
+    Unreachable,
+}
+
+/// A filter request that did not succeed: why, and in what words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{description}")]
 pub struct FilterFailure {
-    /// 400, 404, 429 and 503 as the service answered; 500 for another
-    /// answer or a broken stream; 503 when no service node is configured or
-    /// the request timed out; 504 when the service node cannot be dialled.
-    pub code: u16,
-    /// What went wrong.
+    /// Why.
+    pub kind: FilterFailureKind,
+    /// What went wrong, for the caller.
     pub description: String,
+}
+
+impl FilterFailure {
+    /// A failure of `kind` described by `description`.
+    pub fn new(kind: FilterFailureKind, description: impl Into<String>) -> Self {
+        Self {
+            kind,
+            description: description.into(),
+        }
+    }
 }
 
 /// A lightpush that succeeded: what the service said.
@@ -195,13 +265,25 @@ pub struct LightpushOk {
     pub description: Option<String>,
 }
 
-/// A lightpush that did not succeed: the status code and description.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A lightpush that did not succeed: the lightpush status (ours, or the
+/// service node's) and description.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{status}: {description}")]
 pub struct LightpushError {
-    /// Lightpush v3 status code (400, 413, 420, 421, 429, 500, 503, 504, 505).
-    pub code: u32,
+    /// Lightpush v3 status (400, 413, 420, 421, 429, 500, 503, 504, 505).
+    pub status: waku_lightpush::StatusCode,
     /// What went wrong.
     pub description: String,
+}
+
+impl LightpushError {
+    /// A failure with `status` described by `description`.
+    pub fn new(status: waku_lightpush::StatusCode, description: impl Into<String>) -> Self {
+        Self {
+            status,
+            description: description.into(),
+        }
+    }
 }
 
 /// What the node knows about a peer (from connections, identify and metadata).
@@ -356,9 +438,11 @@ impl NodeHandle {
         pubsub_topic: Option<String>,
         message: WakuMessage,
     ) -> Result<LightpushOk, LightpushError> {
-        let unavailable = |_| LightpushError {
-            code: 503,
-            description: "the node has stopped".into(),
+        let unavailable = |_| {
+            LightpushError::new(
+                waku_lightpush::StatusCode::SERVICE_UNAVAILABLE,
+                "the node has stopped",
+            )
         };
         self.ask(|reply| Command::Lightpush {
             pubsub_topic,
@@ -404,10 +488,7 @@ impl NodeHandle {
     pub async fn filter(&self, request: FilterRequest) -> Result<(), FilterFailure> {
         self.ask(|reply| Command::Filter { request, reply })
             .await
-            .map_err(|e| FilterFailure {
-                code: 503,
-                description: e.to_string(),
-            })?
+            .map_err(|e| FilterFailure::new(FilterFailureKind::NoServiceNode, e.to_string()))?
     }
 
     /// The filter service's live subscribers; `None` when this node does

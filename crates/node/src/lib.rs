@@ -8,7 +8,9 @@
 
 pub mod behaviour;
 pub mod cli;
+mod compose;
 pub mod config;
+mod delivery;
 pub mod enr;
 mod filter_requests;
 mod handle;
@@ -16,8 +18,11 @@ pub mod http_server;
 mod log_control;
 pub mod metrics;
 pub mod node;
+mod peers;
 pub mod rate_limits;
+mod remote_requests;
 pub mod rest;
+mod services;
 mod store_requests;
 pub mod transport;
 

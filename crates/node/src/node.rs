@@ -14,22 +14,21 @@ use libp2p::{Multiaddr, PeerId, Swarm, SwarmBuilder};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tracing::{debug, info, warn};
-use waku_core::WakuMessage;
-use waku_metadata::{
-    Behaviour as Metadata, Config as MetadataConfig, Event as MetadataEvent, ShardSet,
-};
+use waku_metadata::{Event as MetadataEvent, ShardSet};
 
 use waku_sharding::RelayShard;
 
-use crate::behaviour::{NodeBehaviour, NodeEvent, Protocols};
+use crate::behaviour::{NodeBehaviour, NodeEvent};
+use crate::compose::{self, Composed};
 use crate::config::NodeConfig;
-use crate::filter_requests::{FilterReply, FilterRequests, split_by_shard};
+use crate::delivery::Origin;
+use crate::filter_requests::FilterRequests;
 use crate::handle::{
-    Command, FilterFailure, FilterRequest, LightpushError, LightpushOk, MESSAGE_BUFFER, NodeHandle,
-    PeerInfo, PeerSet, ReceivedMessage, RequestError, ScoredPeer, ShardPeers,
+    Command, LightpushError, LightpushOk, MESSAGE_BUFFER, NodeHandle, RequestError,
 };
 use crate::metrics::NodeMetrics;
-use crate::store_requests::{PendingLegacy, PendingV3, StoreRequests};
+use crate::peers::PeerBook;
+use crate::store_requests::StoreRequests;
 use crate::transport::{self, TransportError};
 use prometheus_client::registry::Registry;
 
@@ -43,45 +42,32 @@ const STATICNODE_REDIAL_AFTER_LOSS: Duration = Duration::from_secs(1);
 /// How long an idle connection stays open (Waku peers keep connections).
 const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(3600);
 
-/// Relayed messages queued for the archive before new ones are dropped.
-const ARCHIVE_QUEUE: usize = 10_000;
-
 /// How often the archived-messages gauge is recounted from the store (only
 /// with a metrics server; nwaku recounts every 30 minutes).
 const ARCHIVE_RECOUNT: Duration = Duration::from_secs(600);
-
-/// Messages written to the archive in one batch at most.
-const ARCHIVE_BATCH: usize = 256;
-
-/// A database URL with its password hidden, for logs.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let creds = &url[scheme + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
 
 /// Commands queued from handles before senders wait.
 const COMMAND_BUFFER: usize = 256;
 
 /// Why the node could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum NodeError {
     /// The transport stack could not be built.
     #[error(transparent)]
     Transport(#[from] TransportError),
     /// The relay configuration is unusable.
     #[error("relay: {0}")]
-    Relay(String),
-    /// The swarm could not be built.
-    #[error("libp2p: {0}")]
-    Swarm(String),
+    Relay(#[from] waku_relay::ConfigError),
+    /// A `--protected-shard` key is not a secp256k1 public key.
+    #[error("--protected-shard key: {0}")]
+    ProtectedShardKey(#[source] k256::ecdsa::Error),
+    /// Relay could not subscribe to a configured shard.
+    #[error(transparent)]
+    Subscribe(#[from] waku_relay::SubscribeError),
+    /// A configured shard index is out of range.
+    #[error("shards: {0}")]
+    Shards(#[from] waku_sharding::PubsubTopicError),
     /// A listener could not be opened.
     #[error("cannot listen on {addr}: {reason}")]
     Listen {
@@ -95,7 +81,7 @@ pub enum NodeError {
     Enr(#[from] crate::enr::EnrBuildError),
     /// The message store could not be opened.
     #[error("store: {0}")]
-    Store(String),
+    Store(#[from] waku_store::StoreError),
     /// Installing a signal handler failed.
     #[error("signal handler: {0}")]
     Signal(std::io::Error),
@@ -104,110 +90,38 @@ pub enum NodeError {
 /// A started node: listeners open, static peers dialled. Drive it with
 /// [`Node::run`] and talk to it through [`Node::handle`].
 pub struct Node {
-    swarm: Swarm<NodeBehaviour>,
-    config: NodeConfig,
-    handle: NodeHandle,
-    commands: mpsc::Receiver<Command>,
+    pub(crate) swarm: Swarm<NodeBehaviour>,
+    pub(crate) config: NodeConfig,
+    pub(crate) handle: NodeHandle,
+    pub(crate) commands: mpsc::Receiver<Command>,
     /// The shards metadata announces: those relay is subscribed to.
-    announced_shards: ShardSet,
-    /// What we know of each peer.
-    peers: HashMap<PeerId, PeerInfo>,
+    pub(crate) announced_shards: ShardSet,
+    /// What we know of each peer (bounded: see [`PeerBook`]).
+    pub(crate) peers: PeerBook,
     /// `connect` requests waiting for their connection, by peer.
-    pending_connects: HashMap<PeerId, Vec<oneshot::Sender<Result<PeerId, RequestError>>>>,
+    pub(crate) pending_connects:
+        HashMap<PeerId, Vec<oneshot::Sender<Result<PeerId, RequestError>>>>,
     /// Background tasks (REST, metrics) stopped with the node.
-    tasks: Vec<tokio::task::JoinHandle<()>>,
+    pub(crate) tasks: Vec<tokio::task::JoinHandle<()>>,
     /// nwaku-named node metrics (updated even without a metrics server).
-    node_metrics: NodeMetrics,
+    pub(crate) node_metrics: NodeMetrics,
     /// rust-libp2p's swarm metrics, when the metrics server runs.
-    libp2p_metrics: Option<libp2p::metrics::Metrics>,
-    /// Relayed messages on their way to the archive, with `--store`.
-    archive_tx: Option<mpsc::Sender<(String, WakuMessage)>>,
+    pub(crate) libp2p_metrics: Option<libp2p::metrics::Metrics>,
+    /// Writes relayed (and own) messages to the store, with `--store`.
+    pub(crate) archive: Option<waku_store::ArchiveWriter>,
     /// The message store, with `--store` (the REST API queries it directly).
-    store: Option<Arc<dyn waku_store::MessageStore>>,
+    pub(crate) store: Option<Arc<dyn waku_store::MessageStore>>,
     /// The pubsub topics the lightpush service accepts (relay's subscriptions).
-    served_topics: Option<waku_lightpush::ServedTopics>,
+    pub(crate) served_topics: Option<waku_lightpush::ServedTopics>,
     /// A static node disconnected: dial it again soon.
-    static_node_lost: bool,
+    pub(crate) static_node_lost: bool,
     /// Remote lightpushes waiting for their answer.
-    pending_lightpushes:
+    pub(crate) pending_lightpushes:
         HashMap<OutboundRequestId, oneshot::Sender<Result<LightpushOk, LightpushError>>>,
     /// Filter requests to `--filternode` waiting for their answers.
-    filter_requests: FilterRequests<OutboundRequestId>,
+    pub(crate) filter_requests: FilterRequests<OutboundRequestId>,
     /// Remote store queries (v3 and legacy) waiting for their answer.
-    store_requests: StoreRequests,
-}
-
-/// Logs, for each protocol this node runs, the line nwaku logs when it
-/// mounts it (operators' tooling greps for them).
-fn log_mounted(config: &NodeConfig) {
-    let mut lines = vec![
-        "Created WakuMetadata protocol",
-        "mounting libp2p ping protocol",
-    ];
-    if config.relay {
-        lines.push("mounting relay protocol");
-    }
-    if let Some(store) = &config.store {
-        lines.push("mounting waku store protocol");
-        if store.legacy {
-            lines.push("mounting waku legacy store protocol");
-        }
-    }
-    if config.storenode.is_some() {
-        lines.push("mounting legacy store client");
-    }
-    if config.filter.is_some() {
-        lines.push("mounting filter protocol");
-    }
-    if config.filternode.is_some() {
-        lines.push("mounting filter client");
-    }
-    if config.lightpush {
-        lines.extend(["mounting light push", "mounting legacy light push"]);
-    }
-    if config.lightpushnode.is_some() {
-        lines.extend([
-            "mounting light push client",
-            "mounting legacy light push client",
-        ]);
-    }
-    for line in lines {
-        info!("{line}");
-    }
-}
-
-fn build_relay(
-    config: &NodeConfig,
-    registry: Option<&mut Registry>,
-) -> Result<Option<waku_relay::Behaviour>, NodeError> {
-    if !config.relay {
-        return Ok(None);
-    }
-    let mut relay_config =
-        waku_relay::Config::default().with_max_message_size(config.max_message_size);
-    for protected in &config.protected_shards {
-        let key = k256::ecdsa::VerifyingKey::from_sec1_bytes(&protected.public_key)
-            .map_err(|e| NodeError::Relay(format!("protected shard key: {e}")))?;
-        if !config.shards.contains(&protected.shard.shard) {
-            warn!(
-                shard = %protected.shard,
-                "--protected-shard names a shard this node does not subscribe to: it only checks messages it relays"
-            );
-        }
-        relay_config = relay_config.with_protected_shard(protected.shard, key);
-    }
-    let relay = match registry {
-        Some(registry) => waku_relay::Behaviour::new_with_metrics(relay_config, registry),
-        None => waku_relay::Behaviour::new(relay_config),
-    };
-    let mut relay = relay.map_err(|e| NodeError::Relay(e.to_string()))?;
-    for shard in &config.shards {
-        let shard = RelayShard::new(config.cluster_id, *shard);
-        relay
-            .subscribe(&shard)
-            .map_err(|e| NodeError::Relay(e.to_string()))?;
-    }
-    Ok(Some(relay))
+    pub(crate) store_requests: StoreRequests,
 }
 
 impl Node {
@@ -222,91 +136,19 @@ impl Node {
             node_metrics.register(r);
             libp2p::metrics::Metrics::new(r)
         });
-        let relay = build_relay(&config, registry.as_mut())?;
-        let announced_shards = ShardSet::new();
-        if relay.is_some() {
-            announced_shards
-                .replace(config.shards.iter().copied())
-                .map_err(|e| NodeError::Relay(e.to_string()))?;
-        }
-        let metadata = Metadata::new(
-            MetadataConfig::new(config.cluster_id).with_shards(announced_shards.clone()),
-        );
-        let (store, archive) = match &config.store {
-            Some(settings) => {
-                let store = waku_store::open_store_with_max_connections(
-                    &settings.db_url,
-                    settings.max_db_connections,
-                )
-                .await
-                .map_err(|e| NodeError::Store(e.to_string()))?;
-                info!(url = %redact(&settings.db_url), "store: archiving relayed messages");
-                (Some(store.clone()), Some(waku_store::Archive::new(store)))
-            }
-            None => (None, None),
-        };
-        let store_behaviour = match (&store, &config.storenode) {
-            (Some(db), _) => Some(waku_store::Behaviour::new(
-                db.clone(),
-                store_config(&config),
-            )),
-            (None, Some(_)) => Some(waku_store::Behaviour::client(store_config(&config))),
-            (None, None) => None,
-        };
-        let legacy_store = match (&store, &config.store) {
-            (Some(db), Some(settings)) if settings.legacy => Some(
-                waku_store::legacy::Behaviour::new(db.clone(), legacy_store_config(&config)),
-            ),
-            // A client for store nodes that serve only legacy (go-waku).
-            _ if config.storenode.is_some() => Some(waku_store::legacy::Behaviour::client(
-                legacy_store_config(&config),
-            )),
-            _ => None,
-        };
-        let served_topics = config.lightpush.then(|| {
-            waku_lightpush::ServedTopics::only(
-                config
-                    .shards
-                    .iter()
-                    .map(|s| RelayShard::new(config.cluster_id, *s).to_string()),
-            )
-        });
-        let lightpush = served_topics.as_ref().map(|served| {
-            waku_lightpush::service::Behaviour::new(lightpush_config(&config, served.clone()))
-        });
-        let filter = config
-            .filter
-            .map(|f| waku_filter::service::Behaviour::new(filter_config(&config, f)));
-        let behaviour = NodeBehaviour::new(
-            &config.keypair,
-            Protocols {
-                relay,
-                metadata,
-                store: store_behaviour,
-                legacy_store,
-                filter,
-                filter_client: config.filternode.as_ref().map(|_| {
-                    waku_filter::client::Behaviour::new(
-                        waku_filter::client::Config::default()
-                            .with_max_message_size(config.max_message_size)
-                            .with_request_timeout(crate::rest::FILTER_REQUEST_TIMEOUT),
-                    )
-                }),
-                lightpush,
-                lightpush_client:
-                    config.lightpushnode.as_ref().map(|_| {
-                        waku_lightpush::client::Behaviour::new(
-                            waku_lightpush::client::Config::default(),
-                        )
-                    }),
-            },
-        );
+        let Composed {
+            protocols,
+            announced_shards,
+            store,
+            served_topics,
+        } = compose::protocols(&config, registry.as_mut()).await?;
+        let behaviour = NodeBehaviour::new(&config.keypair, protocols);
         let mut swarm = SwarmBuilder::with_existing_identity(config.keypair.clone())
             .with_tokio()
             .with_other_transport(|_| transport)
-            .map_err(|e| NodeError::Swarm(e.to_string()))?
+            .unwrap_or_else(|never| match never {})
             .with_behaviour(|_| behaviour)
-            .map_err(|e| NodeError::Swarm(e.to_string()))?
+            .unwrap_or_else(|never| match never {})
             .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_CONNECTION_TIMEOUT))
             .build();
 
@@ -331,12 +173,12 @@ impl Node {
             handle,
             commands,
             announced_shards,
-            peers: HashMap::new(),
+            peers: PeerBook::default(),
             pending_connects: HashMap::new(),
             tasks: Vec::new(),
             node_metrics,
             libp2p_metrics,
-            archive_tx: None,
+            archive: None,
             served_topics,
             store,
             store_requests: StoreRequests::default(),
@@ -344,9 +186,7 @@ impl Node {
             pending_lightpushes: HashMap::new(),
             filter_requests: FilterRequests::default(),
         };
-        if let Some(archive) = archive {
-            node.start_archive(archive);
-        }
+        node.start_archive();
         if let (Some(addr), Some(registry)) = (node.config.metrics, registry) {
             let task =
                 crate::metrics::serve(addr, registry)
@@ -359,283 +199,51 @@ impl Node {
         }
         node.start_rest().await?;
         node.dial_staticnodes();
-        log_mounted(&node.config);
+        compose::log_mounted(&node.config);
         // The line nwaku logs once it is ready; tooling waits for it.
         info!("Node setup complete");
         Ok(node)
     }
 
-    /// Spawns the archive writer (batched ingestion of relayed messages) and
-    /// the retention task.
-    fn start_archive(&mut self, archive: waku_store::Archive) {
-        let (tx, mut rx) = mpsc::channel::<(String, WakuMessage)>(ARCHIVE_QUEUE);
-        self.archive_tx = Some(tx);
-        // With a metrics server, the archived-messages gauge follows inserts
-        // and is recounted from the database now and then, so retention's
-        // deletions show. Both happen in this one task, so they never
-        // interleave.
-        let gauge = self
-            .config
-            .metrics
-            .map(|_| (self.node_metrics.archived(), self.store.clone()));
-        self.tasks.push(tokio::spawn(async move {
-            let mut recount = tokio::time::interval(ARCHIVE_RECOUNT);
-            loop {
-                let first = tokio::select! {
-                    next = rx.recv() => match next {
-                        Some(first) => first,
-                        None => break,
-                    },
-                    _ = recount.tick(), if gauge.is_some() => {
-                        if let Some((archived, Some(store))) = &gauge {
-                            match store.count().await {
-                                Ok(n) => {
-                                    archived.set(i64::try_from(n).unwrap_or(i64::MAX));
-                                }
-                                Err(e) => warn!(%e, "cannot count archived messages"),
-                            }
+    /// Starts the archive writer and the retention task, with `--store`.
+    /// With a metrics server, the archived-messages gauge follows what the
+    /// writer stores and is recounted from the database now and then, so
+    /// retention's deletions show.
+    fn start_archive(&mut self) {
+        let (Some(store), Some(settings)) = (&self.store, &self.config.store) else {
+            return;
+        };
+        let archived = self.node_metrics.archived();
+        let counted = archived.clone();
+        self.archive = Some(waku_store::ArchiveWriter::spawn_with(
+            waku_store::Archive::new(store.clone()),
+            waku_store::ArchiveWriter::DEFAULT_QUEUE,
+            Box::new(move |result| {
+                if matches!(result, Ok(waku_store::Ingested::Stored(_))) {
+                    counted.inc();
+                }
+            }),
+        ));
+        if self.config.metrics.is_some() {
+            let store = store.clone();
+            self.tasks.push(tokio::spawn(async move {
+                let mut recount = tokio::time::interval(ARCHIVE_RECOUNT);
+                loop {
+                    recount.tick().await;
+                    match store.count().await {
+                        Ok(n) => {
+                            archived.set(i64::try_from(n).unwrap_or(i64::MAX));
                         }
-                        continue;
-                    }
-                };
-                let mut batch = vec![first];
-                while batch.len() < ARCHIVE_BATCH {
-                    match rx.try_recv() {
-                        Ok(next) => batch.push(next),
-                        Err(_) => break,
+                        Err(e) => warn!(%e, "cannot count archived messages"),
                     }
                 }
-                for result in archive.handle_messages(batch).await {
-                    match result {
-                        Ok(waku_store::Ingested::Stored(_)) => {
-                            if let Some((archived, _)) = &gauge {
-                                archived.inc();
-                            }
-                        }
-                        Ok(waku_store::Ingested::Duplicate(_)) => {}
-                        Err(e) => debug!(%e, "not archived"),
-                    }
-                }
-            }
-        }));
-        if let (Some(store), Some(settings)) = (&self.store, &self.config.store) {
-            self.tasks.push(tokio::spawn(waku_store::run_retention(
-                store.clone(),
-                settings.retention,
-                waku_store::DEFAULT_RETENTION_INTERVAL,
-            )));
-        }
-    }
-
-    /// Hands a relayed (or own) message to the archive, if any.
-    fn archive(&self, pubsub_topic: &str, message: &WakuMessage) {
-        if let Some(tx) = &self.archive_tx
-            && tx
-                .try_send((pubsub_topic.to_owned(), message.clone()))
-                .is_err()
-        {
-            warn!("archive queue full: message not stored");
-        }
-    }
-
-    /// Pushes a relayed (or own) message to matching filter subscribers.
-    fn push_to_filter(&mut self, pubsub_topic: &str, message: &WakuMessage) {
-        if let Some(filter) = self.swarm.behaviour_mut().filter.as_mut() {
-            filter.push(pubsub_topic, message);
-        }
-    }
-
-    /// Publishes a lightpush request through relay and answers the client.
-    fn lightpush_publish(
-        &mut self,
-        id: waku_lightpush::service::PublishId,
-        version: waku_lightpush::Version,
-        pubsub_topic: String,
-        message: WakuMessage,
-    ) {
-        let answer = self.relay_for_lightpush(pubsub_topic, message);
-        self.node_metrics
-            .lightpush_request(version, answer.as_ref().err().map(|f| f.status().0));
-        if let Some(lightpush) = self.swarm.behaviour_mut().lightpush.as_mut() {
-            lightpush.publish_result(id, answer);
-        }
-    }
-
-    /// Relays a lightpushed message and delivers it locally; the relay peer
-    /// count, or the lightpush failure.
-    fn relay_for_lightpush(
-        &mut self,
-        pubsub_topic: String,
-        message: WakuMessage,
-    ) -> Result<u32, waku_lightpush::PublishFailure> {
-        use waku_lightpush::PublishFailure;
-        let copy = message.clone();
-        let outcome = match self.relay() {
-            Err(_) => Err(PublishFailure::ServiceUnavailable(
-                "relay is not enabled".into(),
-            )),
-            Ok(relay) => match relay.publish(&pubsub_topic, message) {
-                Ok(hash) => {
-                    let peers = u32::try_from(relay.relay_peers(&pubsub_topic)).unwrap_or(u32::MAX);
-                    Ok((hash, peers))
-                }
-                Err(e) => Err(lightpush_failure(&e)),
-            },
-        };
-        let (hash, peers) = outcome?;
-        debug!(%pubsub_topic, %hash, peers, "lightpush message relayed");
-        let _ = self.handle.messages.send(ReceivedMessage {
-            pubsub_topic: pubsub_topic.clone(),
-            message: copy.clone(),
-            hash,
-        });
-        self.archive(&pubsub_topic, &copy);
-        self.push_to_filter(&pubsub_topic, &copy);
-        if peers == 0 {
-            Err(PublishFailure::NoPeers)
-        } else {
-            Ok(peers)
-        }
-    }
-
-    /// Makes sure a connection to the service node `peer` is up or being
-    /// set up at `addr`, without opening a second one while a dial is under
-    /// way (requests to it wait for the connection).
-    fn ensure_dialing(
-        &mut self,
-        peer: PeerId,
-        addr: Multiaddr,
-    ) -> Result<(), libp2p::swarm::DialError> {
-        use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
-        let opts = DialOpts::peer_id(peer)
-            .addresses(vec![addr])
-            .condition(PeerCondition::DisconnectedAndNotDialing)
-            .build();
-        match self.swarm.dial(opts) {
-            Ok(()) | Err(libp2p::swarm::DialError::DialPeerConditionFalse(_)) => Ok(()),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// The REST lightpush: through our own relay when we serve lightpush,
-    /// else through `--lightpushnode`.
-    fn lightpush_command(
-        &mut self,
-        pubsub_topic: Option<String>,
-        message: WakuMessage,
-        reply: oneshot::Sender<Result<LightpushOk, LightpushError>>,
-    ) {
-        if self.swarm.behaviour().lightpush.is_enabled() {
-            let topic = match pubsub_topic {
-                Some(t) if !t.is_empty() => Ok(t),
-                _ => match self.config.autosharding {
-                    Some(net) => net
-                        .autoshard(&message.content_topic)
-                        .map(|s| s.to_string())
-                        .map_err(|e| LightpushError {
-                            code: 400,
-                            description: format!("Autosharding error: {e}"),
-                        }),
-                    None => Err(LightpushError {
-                        code: 420,
-                        description:
-                            "Pubsub topic must be specified when static sharding is enabled".into(),
-                    }),
-                },
-            };
-            let result = topic.and_then(|topic| {
-                self.relay_for_lightpush(topic, message)
-                    .map(|peers| LightpushOk {
-                        relay_peer_count: Some(peers),
-                        description: None,
-                    })
-                    .map_err(|f| LightpushError {
-                        code: f.status().0,
-                        description: f.to_string(),
-                    })
-            });
-            self.node_metrics.lightpush_request(
-                waku_lightpush::Version::V3,
-                result.as_ref().err().map(|e| e.code),
-            );
-            let _ = reply.send(result);
-            return;
-        }
-        let Some((peer, addr)) = self.config.lightpushnode.clone() else {
-            let _ = reply.send(Err(LightpushError {
-                code: 503,
-                description: "No suitable service peer & no discovery method".into(),
             }));
-            return;
-        };
-        if let Err(e) = self.ensure_dialing(peer, addr) {
-            let _ = reply.send(Err(LightpushError {
-                code: 503,
-                description: e.to_string(),
-            }));
-            return;
         }
-        if let Some(client) = self.swarm.behaviour_mut().lightpush_client.as_mut() {
-            let id = client.push(&peer, pubsub_topic.filter(|t| !t.is_empty()), message);
-            self.pending_lightpushes.insert(id, reply);
-        }
-    }
-
-    /// Sends a filter request to `--filternode` (split by autoshard when it
-    /// names no pubsub topic); `reply` gets the combined answer.
-    fn filter_command(&mut self, request: FilterRequest, reply: FilterReply) {
-        let Some((peer, addr)) = self.config.filternode.clone() else {
-            let _ = reply.send(Err(FilterFailure {
-                code: 503,
-                description: "No suitable service peer & no discovery method".into(),
-            }));
-            return;
-        };
-        let autosharding = self.config.autosharding;
-        let parts = match &request {
-            FilterRequest::Subscribe {
-                pubsub_topic,
-                content_topics,
-            }
-            | FilterRequest::Unsubscribe {
-                pubsub_topic,
-                content_topics,
-            } => match split_by_shard(pubsub_topic.clone(), content_topics.clone(), autosharding) {
-                Ok(parts) => parts,
-                Err(failure) => {
-                    let _ = reply.send(Err(failure));
-                    return;
-                }
-            },
-            FilterRequest::UnsubscribeAll | FilterRequest::Ping => Vec::new(),
-        };
-        if let Err(e) = self.ensure_dialing(peer, addr) {
-            let _ = reply.send(Err(FilterFailure {
-                code: 504,
-                description: format!("cannot dial the filter service node: {e}"),
-            }));
-            return;
-        }
-        let Some(client) = self.swarm.behaviour_mut().filter_client.as_mut() else {
-            let _ = reply.send(Err(FilterFailure {
-                code: 503,
-                description: "the filter client is not running".into(),
-            }));
-            return;
-        };
-        let ids = match request {
-            FilterRequest::Subscribe { .. } => parts
-                .into_iter()
-                .map(|(topic, contents)| client.subscribe(&peer, topic, contents))
-                .collect(),
-            FilterRequest::Unsubscribe { .. } => parts
-                .into_iter()
-                .map(|(topic, contents)| client.unsubscribe(&peer, topic, contents))
-                .collect(),
-            FilterRequest::UnsubscribeAll => vec![client.unsubscribe_all(&peer)],
-            FilterRequest::Ping => vec![client.ping(&peer)],
-        };
-        self.filter_requests.start(ids, reply);
+        self.tasks.push(tokio::spawn(waku_store::run_retention(
+            store.clone(),
+            settings.retention,
+            waku_store::DEFAULT_RETENTION_INTERVAL,
+        )));
     }
 
     async fn start_rest(&mut self) -> Result<(), NodeError> {
@@ -729,6 +337,10 @@ impl Node {
                 redial.reset_after(STATICNODE_REDIAL_AFTER_LOSS);
             }
         }
+        // Everything queued for the archive is written before we stop.
+        if let Some(archive) = self.archive.take() {
+            archive.shutdown().await;
+        }
         for task in &self.tasks {
             task.abort();
         }
@@ -739,7 +351,7 @@ impl Node {
         info!("stopped");
     }
 
-    fn relay(&mut self) -> Result<&mut waku_relay::Behaviour, RequestError> {
+    pub(crate) fn relay(&mut self) -> Result<&mut waku_relay::Behaviour, RequestError> {
         self.swarm
             .behaviour_mut()
             .relay
@@ -769,15 +381,9 @@ impl Node {
                     }
                     Err(_) => None,
                 };
-                if let Some(hash) = &local {
+                if let Some(hash) = local {
                     debug!(%pubsub_topic, %hash, "relay message published");
-                    self.archive(&pubsub_topic, &copy);
-                    self.push_to_filter(&pubsub_topic, &copy);
-                    let _ = self.handle.messages.send(ReceivedMessage {
-                        pubsub_topic,
-                        message: copy,
-                        hash: *hash,
-                    });
+                    self.deliver_locally(pubsub_topic, copy, hash, Origin::Own);
                 }
                 let _ = reply.send(result);
             }
@@ -785,10 +391,9 @@ impl Node {
                 pubsub_topic,
                 reply,
             } => {
-                let result = self.relay().and_then(|r| {
-                    r.subscribe(&pubsub_topic)
-                        .map_err(|e| RequestError::Subscribe(e.to_string()))
-                });
+                let result = self
+                    .relay()
+                    .and_then(|r| r.subscribe(&pubsub_topic).map_err(RequestError::from));
                 if result.is_ok() {
                     self.announce(&pubsub_topic, true);
                 }
@@ -819,7 +424,7 @@ impl Node {
                 let _ = reply.send(topics);
             }
             Command::Peers { reply } => {
-                let peers = self.peers.keys().map(|p| self.peer_info(p)).collect();
+                let peers = self.peers.ids().map(|p| self.peer_info(p)).collect();
                 let _ = reply.send(peers);
             }
             Command::ShardPeers { set, shard, reply } => {
@@ -827,9 +432,7 @@ impl Node {
             }
             Command::Connect { addr, reply } => {
                 let Some(Protocol::P2p(peer)) = addr.iter().last() else {
-                    let _ = reply.send(Err(RequestError::Dial(format!(
-                        "{addr} does not end with /p2p/<peer id>"
-                    ))));
+                    let _ = reply.send(Err(RequestError::NoPeerId(addr)));
                     return;
                 };
                 if self.swarm.is_connected(&peer) {
@@ -839,50 +442,13 @@ impl Node {
                 match self.swarm.dial(addr) {
                     Ok(()) => self.pending_connects.entry(peer).or_default().push(reply),
                     Err(e) => {
-                        let _ = reply.send(Err(RequestError::Dial(e.to_string())));
+                        let _ = reply.send(Err(e.into()));
                     }
                 }
             }
-            Command::StoreQuery { peer, query, reply } => {
-                let peer_id = match self.store_peer(peer) {
-                    Ok(peer_id) => peer_id,
-                    Err(e) => {
-                        let _ = reply.send(Err(e));
-                        return;
-                    }
-                };
-                let pending = PendingV3 {
-                    peer_id,
-                    query: *query,
-                    reply,
-                };
-                if self.serves_only_legacy_store(&peer_id) {
-                    self.store_v3_over_legacy(pending);
-                    return;
-                }
-                let Some(store) = self.swarm.behaviour_mut().store.as_mut() else {
-                    let _ = pending.reply.send(Err(RequestError::NoPeer));
-                    return;
-                };
-                let id = store.send_query(&peer_id, &pending.query);
-                self.store_requests.v3.insert(id, pending);
-            }
+            Command::StoreQuery { peer, query, reply } => self.store_query(peer, *query, reply),
             Command::LegacyStoreQuery { peer, query, reply } => {
-                let peer_id = match self.store_peer(peer) {
-                    Ok(peer_id) => peer_id,
-                    Err(e) => {
-                        let _ = reply.send(Err(e));
-                        return;
-                    }
-                };
-                let Some(legacy) = self.swarm.behaviour_mut().legacy_store.as_mut() else {
-                    let _ = reply.send(Err(RequestError::NoPeer));
-                    return;
-                };
-                let id = legacy.send_query(&peer_id, &query);
-                self.store_requests
-                    .legacy
-                    .insert(id, PendingLegacy::Legacy(reply));
+                self.legacy_store_query(peer, *query, reply);
             }
             Command::Lightpush {
                 pubsub_topic,
@@ -903,87 +469,10 @@ impl Node {
                 let _ = reply.send(subscribers);
             }
             Command::Dial { addr, reply } => {
-                let result = self
-                    .swarm
-                    .dial(addr)
-                    .map_err(|e| RequestError::Dial(e.to_string()));
+                let result = self.swarm.dial(addr).map_err(RequestError::from);
                 let _ = reply.send(result);
             }
         }
-    }
-
-    /// What we know of `peer_id`, with the shards its metadata reported
-    /// (a bare entry for a peer we have no record of).
-    fn peer_info(&self, peer_id: &PeerId) -> PeerInfo {
-        let mut info = self
-            .peers
-            .get(peer_id)
-            .cloned()
-            .unwrap_or_else(|| PeerInfo {
-                peer_id: *peer_id,
-                addrs: Vec::new(),
-                protocols: Vec::new(),
-                shards: Vec::new(),
-                agent: String::new(),
-                connected: self.swarm.is_connected(peer_id),
-                is_static: false,
-            });
-        if let Some(meta) = self.swarm.behaviour().metadata.peer_metadata(peer_id) {
-            info.shards = meta
-                .shards
-                .iter()
-                .filter_map(|s| u16::try_from(*s).ok())
-                .collect();
-        }
-        info
-    }
-
-    /// The relay or mesh peers, with their scores, of each shard relay is
-    /// subscribed to (`shard` `None`) or of one shard of our cluster.
-    fn shard_peers(
-        &self,
-        set: PeerSet,
-        shard: Option<u16>,
-    ) -> Result<Vec<ShardPeers>, RequestError> {
-        let relay = self
-            .swarm
-            .behaviour()
-            .relay
-            .as_ref()
-            .ok_or(RequestError::RelayDisabled)?;
-        let shards: Vec<RelayShard> = match shard {
-            Some(shard) => vec![RelayShard::new(self.config.cluster_id, shard)],
-            None => relay
-                .subscriptions()
-                .iter()
-                .filter_map(|t| t.parse().ok())
-                .collect(),
-        };
-        Ok(shards
-            .iter()
-            .map(|shard| {
-                let topic = shard.to_string();
-                let peers: Vec<PeerId> = match set {
-                    PeerSet::Mesh => relay.mesh_peers(&topic),
-                    PeerSet::Relay => relay
-                        .gossipsub()
-                        .all_peers()
-                        .filter(|(_, topics)| topics.iter().any(|t| t.as_str() == topic))
-                        .map(|(p, _)| *p)
-                        .collect(),
-                };
-                ShardPeers {
-                    shard: shard.shard,
-                    peers: peers
-                        .iter()
-                        .map(|p| ScoredPeer {
-                            info: self.peer_info(p),
-                            score: relay.peer_score(p),
-                        })
-                        .collect(),
-                }
-            })
-            .collect())
     }
 
     /// Keeps the shards metadata announces equal to relay's subscriptions
@@ -1021,19 +510,8 @@ impl Node {
                 info!(peer = %peer_id, %addr, "connected");
                 self.node_metrics.peers.set(count_peers(&self.swarm));
                 let is_static = self.config.staticnodes.iter().any(|(p, _)| *p == peer_id);
-                let info = self.peers.entry(peer_id).or_insert_with(|| PeerInfo {
-                    peer_id,
-                    addrs: Vec::new(),
-                    protocols: Vec::new(),
-                    shards: Vec::new(),
-                    agent: String::new(),
-                    connected: true,
-                    is_static,
-                });
-                info.connected = true;
-                if endpoint.is_dialer() && !info.addrs.contains(&addr) {
-                    info.addrs.insert(0, addr);
-                }
+                let dialled = endpoint.is_dialer().then_some(addr);
+                self.peers.connected(peer_id, dialled, is_static);
                 for reply in self.pending_connects.remove(&peer_id).unwrap_or_default() {
                     let _ = reply.send(Ok(peer_id));
                 }
@@ -1046,9 +524,7 @@ impl Node {
             } => {
                 info!(peer = %peer_id, ?cause, "disconnected");
                 self.node_metrics.peers.set(count_peers(&self.swarm));
-                if let Some(info) = self.peers.get_mut(&peer_id) {
-                    info.connected = false;
-                }
+                self.peers.disconnected(peer_id, std::time::Instant::now());
                 if self.config.staticnodes.iter().any(|(p, _)| *p == peer_id) {
                     self.static_node_lost = true;
                 }
@@ -1056,22 +532,15 @@ impl Node {
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
                 debug!(?peer_id, %error, "dial failed");
                 if let Some(peer) = peer_id {
+                    let error = std::sync::Arc::new(error);
                     for reply in self.pending_connects.remove(&peer).unwrap_or_default() {
-                        let _ = reply.send(Err(RequestError::Dial(error.to_string())));
+                        let _ = reply.send(Err(RequestError::Dial(error.clone())));
                     }
                 }
             }
             SwarmEvent::Behaviour(NodeEvent::Identify(event)) => {
-                if let libp2p::identify::Event::Received { peer_id, info, .. } = *event
-                    && let Some(peer) = self.peers.get_mut(&peer_id)
-                {
-                    peer.protocols = info.protocols.iter().map(ToString::to_string).collect();
-                    peer.agent = info.agent_version;
-                    for addr in info.listen_addrs {
-                        if !peer.addrs.contains(&addr) {
-                            peer.addrs.push(addr);
-                        }
-                    }
+                if let libp2p::identify::Event::Received { peer_id, info, .. } = *event {
+                    self.peers.identified(&peer_id, info);
                 }
             }
             SwarmEvent::NewListenAddr { address, .. } => {
@@ -1089,15 +558,7 @@ impl Node {
                 } = *event
                 {
                     debug!(%pubsub_topic, %hash, "relay message delivered");
-                    self.archive(&pubsub_topic, &message);
-                    self.push_to_filter(&pubsub_topic, &message);
-                    self.node_metrics.relay_message();
-                    // No receiver is fine: nobody is listening yet.
-                    let _ = self.handle.messages.send(ReceivedMessage {
-                        pubsub_topic,
-                        message,
-                        hash,
-                    });
+                    self.deliver_locally(pubsub_topic, message, hash, Origin::Relayed);
                 }
             }
             SwarmEvent::Behaviour(NodeEvent::Metadata(event)) => match *event {
@@ -1109,23 +570,7 @@ impl Node {
             SwarmEvent::Behaviour(NodeEvent::Store(event)) => match *event {
                 waku_store::Event::QueryResult {
                     request_id, result, ..
-                } => {
-                    if let Some(pending) = self.store_requests.v3.remove(&request_id) {
-                        match result {
-                            // The store node serves only the legacy store.
-                            Err(waku_store::QueryError::UnsupportedProtocol)
-                                if self.swarm.behaviour().legacy_store.is_enabled() =>
-                            {
-                                self.store_v3_over_legacy(pending);
-                            }
-                            other => {
-                                let _ = pending
-                                    .reply
-                                    .send(other.map_err(|e| RequestError::Store(e.to_string())));
-                            }
-                        }
-                    }
-                }
+                } => self.on_store_result(request_id, result),
                 waku_store::Event::Served { status_code, .. } => {
                     self.node_metrics.store_query(false, status_code);
                 }
@@ -1164,46 +609,7 @@ impl Node {
                 }
             }
             SwarmEvent::Behaviour(NodeEvent::LightpushClient(event)) => {
-                let (request, result) = match *event {
-                    waku_lightpush::client::Event::Pushed {
-                        request,
-                        relay_peer_count,
-                        description,
-                        ..
-                    } => (
-                        request,
-                        Ok(LightpushOk {
-                            relay_peer_count,
-                            description,
-                        }),
-                    ),
-                    waku_lightpush::client::Event::Refused {
-                        request,
-                        status,
-                        description,
-                        ..
-                    } => (
-                        request,
-                        Err(LightpushError {
-                            code: status.map_or(500, |s| s.0),
-                            description: description.unwrap_or_default(),
-                        }),
-                    ),
-                    waku_lightpush::client::Event::Failed { request, error, .. } => (
-                        request,
-                        Err(LightpushError {
-                            code: 503,
-                            description: error.to_string(),
-                        }),
-                    ),
-                    other => {
-                        debug!(?other, "lightpush client");
-                        return;
-                    }
-                };
-                if let Some(reply) = self.pending_lightpushes.remove(&request) {
-                    let _ = reply.send(result);
-                }
+                self.on_lightpush_client(*event);
             }
             SwarmEvent::Behaviour(NodeEvent::FilterClient(event)) => self.on_filter_client(*event),
             SwarmEvent::Behaviour(event) => debug!(?event, "behaviour event"),
@@ -1212,211 +618,7 @@ impl Node {
     }
 }
 
-impl Node {
-    /// The store node to ask: `peer` when given, else `--storenode`, with a
-    /// connection to it up or being set up.
-    fn store_peer(&mut self, peer: Option<(PeerId, Multiaddr)>) -> Result<PeerId, RequestError> {
-        let (peer_id, addr) = peer
-            .or_else(|| self.config.storenode.clone())
-            .ok_or(RequestError::NoPeer)?;
-        self.ensure_dialing(peer_id, addr)
-            .map_err(|e| RequestError::Dial(e.to_string()))?;
-        Ok(peer_id)
-    }
-
-    /// Whether identify told us `peer` serves the legacy store and not v3.
-    fn serves_only_legacy_store(&self, peer: &PeerId) -> bool {
-        self.peers.get(peer).is_some_and(|info| {
-            let serves = |p: &str| info.protocols.iter().any(|q| q == p);
-            serves(waku_core::protocol_id::STORE_V2)
-                && !serves(waku_core::protocol_id::STORE_QUERY_V3)
-        })
-    }
-
-    /// Asks a v3 query of a store node that serves only the legacy store.
-    fn store_v3_over_legacy(&mut self, pending: PendingV3) {
-        let query = match self.store_requests.legacy_query_for(&pending.query) {
-            Ok(query) => query,
-            Err(e) => {
-                let _ = pending.reply.send(Err(e));
-                return;
-            }
-        };
-        let Some(legacy) = self.swarm.behaviour_mut().legacy_store.as_mut() else {
-            let _ = pending.reply.send(Err(RequestError::Store(
-                "the store node does not serve store v3".into(),
-            )));
-            return;
-        };
-        let peer_id = pending.peer_id;
-        debug!(peer = %peer_id, "store node serves only legacy: asking over legacy");
-        let id = legacy.send_query(&peer_id, &query);
-        self.store_requests.legacy.insert(
-            id,
-            PendingLegacy::ForV3 {
-                query: pending.query,
-                reply: pending.reply,
-            },
-        );
-    }
-
-    /// Answers the legacy query `request_id`.
-    fn on_legacy_store_result(
-        &mut self,
-        request_id: OutboundRequestId,
-        result: Result<waku_store::legacy::Page, waku_store::QueryError>,
-    ) {
-        let Some(pending) = self.store_requests.legacy.remove(&request_id) else {
-            return;
-        };
-        let result = result.map_err(|e| RequestError::Store(e.to_string()));
-        match pending {
-            PendingLegacy::Legacy(reply) => {
-                let _ = reply.send(result);
-            }
-            PendingLegacy::ForV3 { query, reply } => {
-                let _ = reply.send(
-                    result.map(|page| self.store_requests.store_response_from_legacy(&query, page)),
-                );
-            }
-        }
-    }
-
-    /// Counts what the filter service reports.
-    fn on_filter_service(&mut self, event: waku_filter::service::Event) {
-        let subscribers = self
-            .swarm
-            .behaviour()
-            .filter
-            .as_ref()
-            .map_or(0, waku_filter::service::Behaviour::subscriber_count);
-        match event {
-            waku_filter::service::Event::Request { kind, .. } => {
-                self.node_metrics.filter_request(kind, subscribers);
-            }
-            waku_filter::service::Event::SubscriberRemoved { peer, reason } => {
-                debug!(%peer, ?reason, "filter subscriber removed");
-                self.node_metrics.filter_subscribers(subscribers);
-            }
-            waku_filter::service::Event::PushFailed { peer, reason } => {
-                debug!(%peer, %reason, "filter push failed");
-                self.node_metrics
-                    .filter_error(crate::metrics::FILTER_PUSH_FAILURE);
-            }
-            other => debug!(?other, "filter service"),
-        }
-    }
-
-    /// Answers filter requests and hands pushed messages to the handles.
-    fn on_filter_client(&mut self, event: waku_filter::client::Event) {
-        match event {
-            waku_filter::client::Event::Response {
-                request, result, ..
-            } => {
-                let result = result.map_err(|e| crate::filter_requests::failure(&e));
-                self.filter_requests.answer(&request, result);
-            }
-            waku_filter::client::Event::Message {
-                pubsub_topic,
-                message,
-                ..
-            } => {
-                let hash = waku_core::message_hash(&pubsub_topic, &message);
-                debug!(%pubsub_topic, %hash, "filter push received");
-                let _ = self.handle.filter_pushes.send(ReceivedMessage {
-                    pubsub_topic,
-                    message: *message,
-                    hash,
-                });
-            }
-            waku_filter::client::Event::PushDropped { peer, reason } => {
-                debug!(%peer, ?reason, "filter push dropped");
-            }
-            other => debug!(?other, "filter client"),
-        }
-    }
-}
-
-/// The lightpush answer for a relay publish failure.
-fn lightpush_failure(e: &waku_relay::PublishError) -> waku_lightpush::PublishFailure {
-    use waku_lightpush::PublishFailure;
-    use waku_relay::PublishError;
-    match e {
-        PublishError::NoPeers(_) => PublishFailure::NoPeers,
-        PublishError::Invalid(v) => PublishFailure::InvalidMessage(v.to_string()),
-        PublishError::Rejected(r) => PublishFailure::InvalidMessage((*r).to_owned()),
-        PublishError::Duplicate => {
-            PublishFailure::InvalidMessage("Dropping already-seen message".into())
-        }
-        PublishError::Ignored(r) => PublishFailure::ServiceUnavailable((*r).to_owned()),
-        PublishError::QueuesFull(_) => PublishFailure::ServiceUnavailable(e.to_string()),
-        PublishError::Gossipsub(g) => PublishFailure::Internal(g.clone()),
-        _ => PublishFailure::Internal(e.to_string()),
-    }
-}
-
-/// Store v3 service/client settings: nwaku defaults plus the per-peer
-/// `--rate-limit storev3:` (falling back to `store:`, then the global one).
-fn store_config(config: &NodeConfig) -> waku_store::Config {
-    store_config_for(config, "storev3")
-}
-
-/// Legacy store service settings: like [`store_config`] with
-/// `--rate-limit storev2:`.
-fn legacy_store_config(config: &NodeConfig) -> waku_store::Config {
-    store_config_for(config, "storev2")
-}
-
-/// Store settings with the rate limit `--rate-limit` gives `protocol`.
-fn store_config_for(config: &NodeConfig, protocol: &str) -> waku_store::Config {
-    waku_store::Config::default().with_rate_limit(
-        config
-            .rate_limits
-            .for_protocol(protocol)
-            .unwrap_or(waku_core::RateLimit::UNLIMITED),
-    )
-}
-
-/// Filter service settings from the flags.
-fn filter_config(
-    config: &NodeConfig,
-    f: crate::config::FilterSettings,
-) -> waku_filter::service::Config {
-    waku_filter::service::Config::default()
-        .with_max_peers(f.max_peers)
-        .with_max_criteria_per_peer(f.max_criteria)
-        .with_subscription_timeout(f.subscription_timeout)
-        .with_rate_limit(
-            config
-                .rate_limits
-                .for_protocol("filter")
-                .unwrap_or(waku_filter::service::DEFAULT_RATE_LIMIT),
-        )
-}
-
-/// Lightpush service settings: our size and timestamp limits, the topics
-/// relay serves, autosharding when configured, `--rate-limit lightpush:`.
-fn lightpush_config(
-    config: &NodeConfig,
-    served: waku_lightpush::ServedTopics,
-) -> waku_lightpush::service::Config {
-    let mut lightpush = waku_lightpush::service::Config::default()
-        .with_validator(waku_core::MessageValidator {
-            max_message_size: config.max_message_size,
-            ..waku_core::MessageValidator::default()
-        })
-        .with_served_topics(served)
-        .with_rate_limit(
-            config
-                .rate_limits
-                .for_protocol("lightpush")
-                .unwrap_or(waku_core::RateLimit::UNLIMITED),
-        );
-    if let Some(network) = config.autosharding {
-        lightpush = lightpush.with_shard_mapper(Arc::new(waku_sharding::AutoSharding(network)));
-    }
-    lightpush
-}
+impl Node {}
 
 fn count_peers(swarm: &Swarm<NodeBehaviour>) -> i64 {
     i64::try_from(swarm.connected_peers().count()).unwrap_or(i64::MAX)

@@ -18,7 +18,7 @@ use waku_core::{MessageHash, message_hash};
 use waku_store::legacy::{Cursor, Page, Query};
 use waku_store::{ResponseEntry, StoreQuery, StoreResponse};
 
-use crate::handle::RequestError;
+use crate::handle::{RequestError, StoreFailure};
 
 /// Legacy cursors remembered for v3 queries answered through legacy.
 pub(crate) const REMEMBERED_CURSORS: usize = 1024;
@@ -67,21 +67,13 @@ impl StoreRequests {
     /// The legacy form of a v3 `query`.
     pub(crate) fn legacy_query_for(&self, query: &StoreQuery) -> Result<Query, RequestError> {
         if !query.message_hashes.is_empty() {
-            return Err(RequestError::Store(
-                "the store node serves only the legacy store, which cannot look up message hashes"
-                    .into(),
-            ));
+            return Err(StoreFailure::NoLegacyHashLookup.into());
         }
         let cursor = match &query.cursor {
             None => None,
             Some(hash) => match self.cursors.get(hash) {
                 Some(cursor) => Some(cursor.clone()),
-                None => {
-                    return Err(RequestError::Store(
-                        "cursor not found: legacy store pages continue only from a cursor this node handed out"
-                            .into(),
-                    ));
-                }
+                None => return Err(StoreFailure::UnknownLegacyCursor.into()),
             },
         };
         let mut legacy = Query::default()

@@ -35,6 +35,7 @@
 //! ```
 
 mod archive;
+mod archive_writer;
 mod backend;
 mod behaviour;
 mod codec;
@@ -50,6 +51,7 @@ mod retention;
 mod service;
 
 pub use archive::{Archive, IngestError, Ingested, MAX_TIMESTAMP_SKEW};
+pub use archive_writer::{ArchiveSendError, ArchiveWriter, IngestObserver};
 #[cfg(feature = "postgres")]
 pub use backend::PostgresStore;
 #[cfg(feature = "sqlite")]

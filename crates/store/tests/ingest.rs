@@ -153,3 +153,55 @@ async fn ingested_messages_are_served_with_their_topic() {
         assert_eq!(m.payload.as_ref(), format!("{i}").as_bytes());
     }
 }
+
+// spec: STORE-036
+#[tokio::test]
+async fn the_writer_writes_everything_queued_before_shutdown_returns() {
+    let store = sqlite();
+    let stored = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = Arc::clone(&stored);
+    let writer = waku_store::ArchiveWriter::spawn_with(
+        Archive::new(Arc::clone(&store)),
+        5_000,
+        Box::new(move |r| {
+            if matches!(r, Ok(Ingested::Stored(_))) {
+                seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }),
+    );
+    let now = now_nanos();
+    for i in 0..3_000 {
+        writer
+            .try_send(TOPIC, &msg(now + i, CT, &format!("w{i}")))
+            .unwrap();
+    }
+    // An ephemeral message is taken and refused by the archive's rules.
+    let mut ephemeral = msg(now, CT, "e");
+    ephemeral.ephemeral = Some(true);
+    writer.try_send(TOPIC, &ephemeral).unwrap();
+    writer.shutdown().await;
+    assert_eq!(store.count().await.unwrap(), 3_000);
+    assert_eq!(stored.load(std::sync::atomic::Ordering::Relaxed), 3_000);
+}
+
+// spec: STORE-036
+#[tokio::test(flavor = "current_thread")]
+async fn a_full_queue_refuses_without_waiting() {
+    let store = sqlite();
+    let writer = waku_store::ArchiveWriter::spawn_with(
+        Archive::new(Arc::clone(&store)),
+        2,
+        Box::new(|_| {}),
+    );
+    // The writer task cannot run until this task yields.
+    let now = now_nanos();
+    assert_eq!(writer.try_send(TOPIC, &msg(now, CT, "a")), Ok(()));
+    assert_eq!(writer.try_send(TOPIC, &msg(now + 1, CT, "b")), Ok(()));
+    assert_eq!(writer.queued(), 2);
+    assert_eq!(
+        writer.try_send(TOPIC, &msg(now + 2, CT, "c")),
+        Err(waku_store::ArchiveSendError::Full)
+    );
+    writer.shutdown().await;
+    assert_eq!(store.count().await.unwrap(), 2);
+}

@@ -32,14 +32,10 @@ use serde_json::json;
 use super::RestState;
 use super::json::MessageOut;
 use super::status::text;
-use crate::handle::{FilterFailure, FilterRequest};
-
-/// How long the node's filter client waits for the service node (nwaku's
-/// 5 s); its own timeout answers 503 and takes the request's criteria back.
-pub const FILTER_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+use crate::handle::{FilterFailure, FilterFailureKind, FilterRequest};
 
 /// How long a REST filter request waits for the node: a little longer than
-/// [`FILTER_REQUEST_TIMEOUT`], so that the client's answer (even a timeout)
+/// [`FILTER_REQUEST_TIMEOUT`](crate::handle::FILTER_REQUEST_TIMEOUT), so that the client's answer (even a timeout)
 /// is the one the caller sees.
 const REST_FILTER_TIMEOUT: Duration = Duration::from_secs(6);
 
@@ -59,14 +55,27 @@ struct RequestIdBody {
     request_id: String,
 }
 
+/// The HTTP status nwaku's REST API answers a filter failure with.
+fn http_status(kind: FilterFailureKind) -> StatusCode {
+    match kind {
+        FilterFailureKind::Refused(status) => u16::try_from(status.0)
+            .ok()
+            .and_then(|c| StatusCode::from_u16(c).ok())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        FilterFailureKind::BadRequest => StatusCode::BAD_REQUEST,
+        FilterFailureKind::NoServiceNode | FilterFailureKind::TimedOut => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+        FilterFailureKind::Unreachable => StatusCode::GATEWAY_TIMEOUT,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
 /// `{requestId, statusDesc}` with the status of `result`.
 fn answer(request_id: &str, result: Result<(), FilterFailure>) -> Response {
     let (status, description) = match result {
         Ok(()) => (StatusCode::OK, "OK".to_owned()),
-        Err(f) => (
-            StatusCode::from_u16(f.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            f.description,
-        ),
+        Err(f) => (http_status(f.kind), f.description),
     };
     (
         status,
@@ -79,10 +88,10 @@ fn answer(request_id: &str, result: Result<(), FilterFailure>) -> Response {
 fn undecodable(error: &serde_json::Error) -> Response {
     answer(
         "unknown",
-        Err(FilterFailure {
-            code: 400,
-            description: format!("Failed to decode request: {error}"),
-        }),
+        Err(FilterFailure::new(
+            FilterFailureKind::BadRequest,
+            format!("Failed to decode request: {error}"),
+        )),
     )
 }
 
@@ -90,9 +99,11 @@ fn undecodable(error: &serde_json::Error) -> Response {
 async fn send(state: &RestState, request: FilterRequest) -> Result<(), FilterFailure> {
     tokio::time::timeout(REST_FILTER_TIMEOUT, state.node.filter(request))
         .await
-        .map_err(|_| FilterFailure {
-            code: 503,
-            description: "Subscription request timed out".into(),
+        .map_err(|_| {
+            FilterFailure::new(
+                FilterFailureKind::TimedOut,
+                "Subscription request timed out",
+            )
         })?
 }
 
@@ -161,7 +172,8 @@ pub(crate) async fn ping(
 ) -> Response {
     let result = send(&state, FilterRequest::Ping).await;
     // A 404 means the service forgot us; so did our client.
-    if matches!(&result, Err(f) if f.code == 404) {
+    if matches!(&result, Err(f) if f.kind == FilterFailureKind::Refused(waku_filter::StatusCode::NOT_FOUND))
+    {
         state.filter_cache().clear();
     }
     answer(&request_id, result)
@@ -183,5 +195,26 @@ pub(crate) async fn messages(
             StatusCode::BAD_REQUEST,
             format!("Not subscribed to topic: {content_topic}"),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_get_nwaku_http_statuses() {
+        use waku_filter::StatusCode as Filter;
+        for code in [400, 404, 429, 503] {
+            assert_eq!(
+                http_status(FilterFailureKind::Refused(Filter(code))).as_u16(),
+                u16::try_from(code).unwrap()
+            );
+        }
+        assert_eq!(http_status(FilterFailureKind::Failed).as_u16(), 500);
+        assert_eq!(http_status(FilterFailureKind::BadRequest).as_u16(), 400);
+        assert_eq!(http_status(FilterFailureKind::NoServiceNode).as_u16(), 503);
+        assert_eq!(http_status(FilterFailureKind::TimedOut).as_u16(), 503);
+        assert_eq!(http_status(FilterFailureKind::Unreachable).as_u16(), 504);
     }
 }

@@ -12,6 +12,8 @@ use serde_json::json;
 use super::RestState;
 use super::json::MessageIn;
 use super::status::{NODE_TIMEOUT, text};
+use waku_lightpush::StatusCode as LightpushStatus;
+
 use crate::handle::{LightpushError, LightpushOk};
 
 /// The request body of both versions.
@@ -24,10 +26,7 @@ struct PushBody {
 
 /// Parses the body, or the lightpush error for it.
 fn parse(body: &str) -> Result<(Option<String>, waku_core::WakuMessage), LightpushError> {
-    let bad = |description: String| LightpushError {
-        code: 400,
-        description,
-    };
+    let bad = |description: String| LightpushError::new(LightpushStatus::BAD_REQUEST, description);
     let push: PushBody =
         serde_json::from_str(body).map_err(|e| bad(format!("Invalid push request! {e}")))?;
     let message = push
@@ -41,15 +40,17 @@ async fn push(state: &RestState, body: &str) -> Result<LightpushOk, LightpushErr
     let (topic, message) = parse(body)?;
     tokio::time::timeout(NODE_TIMEOUT, state.node.lightpush(topic, message))
         .await
-        .map_err(|_| LightpushError {
-            code: 503,
-            description: "Push request timed out".into(),
+        .map_err(|_| {
+            LightpushError::new(
+                LightpushStatus::SERVICE_UNAVAILABLE,
+                "Push request timed out",
+            )
         })?
 }
 
-/// HTTP status for a lightpush code; 420 (no HTTP meaning) becomes 500, as in nwaku.
-fn http_status(code: u32) -> StatusCode {
-    u16::try_from(code)
+/// HTTP status for a lightpush status; 420 (no HTTP meaning) becomes 500, as in nwaku.
+fn http_status(status: LightpushStatus) -> StatusCode {
+    u16::try_from(status.0)
         .ok()
         .filter(|c| *c != 420)
         .and_then(|c| StatusCode::from_u16(c).ok())
@@ -74,7 +75,7 @@ pub(crate) async fn v3(State(state): State<RestState>, body: String) -> Response
         }) => Json(json!({ "statusDesc": description.unwrap_or_else(|| "OK".to_owned()) }))
             .into_response(),
         Err(e) => (
-            http_status(e.code),
+            http_status(e.status),
             Json(json!({ "statusDesc": e.description })),
         )
             .into_response(),
@@ -85,10 +86,12 @@ pub(crate) async fn v3(State(state): State<RestState>, body: String) -> Response
 pub(crate) async fn v1(State(state): State<RestState>, body: String) -> Response {
     match push(&state, &body).await {
         Ok(_) => text(StatusCode::OK, "OK"),
-        Err(e) if e.code == 429 => {
+        Err(e) if e.status == LightpushStatus::TOO_MANY_REQUESTS => {
             text(StatusCode::TOO_MANY_REQUESTS, "Request rate limmit reached")
         }
-        Err(e) if e.code == 400 => text(StatusCode::BAD_REQUEST, e.description),
+        Err(e) if e.status == LightpushStatus::BAD_REQUEST => {
+            text(StatusCode::BAD_REQUEST, e.description)
+        }
         Err(e) => text(
             StatusCode::SERVICE_UNAVAILABLE,
             format!("Failed to request a message push: {}", e.description),

@@ -25,7 +25,6 @@ use tracing::{info, warn};
 use waku_sharding::NetworkConfig;
 
 pub use cache::{DEFAULT_CAPACITY, MessageCache};
-pub use filter::FILTER_REQUEST_TIMEOUT;
 
 use crate::NodeHandle;
 use crate::handle::PeerSet;

@@ -21,8 +21,6 @@ use crate::message_store::{
     MessageQuery, MessageStore, QueryPage, StoreError, StoreFuture, StoredMessage,
 };
 
-/// Connections the pool opens at most, unless told otherwise.
-
 /// How long to wait for a connection (new or from the pool).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Key of the advisory lock held while migrating.

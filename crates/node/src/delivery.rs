@@ -1,0 +1,50 @@
+//! Local delivery: every message this node relays or publishes itself goes
+//! to the archive, to matching filter subscribers and to the handles'
+//! message stream, in one place.
+
+use tracing::warn;
+use waku_core::{MessageHash, WakuMessage};
+
+use crate::handle::ReceivedMessage;
+use crate::node::Node;
+
+/// Where a locally delivered message comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// Received from a relay peer (counted as nwaku's
+    /// `waku_node_messages_total{type="relay"}`).
+    Relayed,
+    /// Published by this node (REST, lightpush service): nwaku's
+    /// `triggerSelf` delivers those locally too.
+    Own,
+}
+
+impl Node {
+    /// Hands `message` (hash `hash`) on `pubsub_topic` to the archive, the
+    /// filter service and the handles.
+    pub(crate) fn deliver_locally(
+        &mut self,
+        pubsub_topic: String,
+        message: WakuMessage,
+        hash: MessageHash,
+        origin: Origin,
+    ) {
+        if origin == Origin::Relayed {
+            self.node_metrics.relay_message();
+        }
+        if let Some(archive) = &self.archive
+            && let Err(e) = archive.try_send(&pubsub_topic, &message)
+        {
+            warn!(%hash, %e, "message not archived");
+        }
+        if let Some(filter) = self.swarm.behaviour_mut().filter.as_mut() {
+            filter.push(&pubsub_topic, &message);
+        }
+        // No receiver is fine: nobody is listening yet.
+        let _ = self.handle.messages.send(ReceivedMessage {
+            pubsub_topic,
+            message,
+            hash,
+        });
+    }
+}

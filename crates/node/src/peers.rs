@@ -1,0 +1,221 @@
+//! What the node knows about its peers ([`PeerBook`], bounded under
+//! churn) and the admin views built from it and from relay.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use libp2p::{Multiaddr, PeerId};
+use waku_sharding::RelayShard;
+
+use crate::handle::{PeerInfo, PeerSet, RequestError, ScoredPeer, ShardPeers};
+use crate::node::Node;
+
+/// How long a disconnected peer (not a static node) is remembered.
+pub(crate) const FORGET_AFTER: Duration = Duration::from_secs(30 * 60);
+/// Most disconnected peers remembered at once; the longest gone go first.
+pub(crate) const MAX_DISCONNECTED: usize = 1024;
+
+/// One peer's record and since when it is disconnected.
+#[derive(Debug)]
+struct Entry {
+    info: PeerInfo,
+    gone_since: Option<Instant>,
+}
+
+/// Every connected peer, and disconnected ones for a while: a peer that
+/// left is forgotten after [`FORGET_AFTER`], or sooner when more than
+/// [`MAX_DISCONNECTED`] have left; static nodes are never forgotten.
+#[derive(Debug, Default)]
+pub(crate) struct PeerBook {
+    peers: HashMap<PeerId, Entry>,
+}
+
+impl PeerBook {
+    /// `peer` is connected; `dialled` is the address we reached it at.
+    pub(crate) fn connected(&mut self, peer: PeerId, dialled: Option<Multiaddr>, is_static: bool) {
+        let entry = self.peers.entry(peer).or_insert_with(|| Entry {
+            info: PeerInfo {
+                peer_id: peer,
+                addrs: Vec::new(),
+                protocols: Vec::new(),
+                shards: Vec::new(),
+                agent: String::new(),
+                connected: true,
+                is_static,
+            },
+            gone_since: None,
+        });
+        entry.info.connected = true;
+        entry.gone_since = None;
+        if let Some(addr) = dialled
+            && !entry.info.addrs.contains(&addr)
+        {
+            entry.info.addrs.insert(0, addr);
+        }
+    }
+
+    /// `peer`'s last connection closed at `now`; old records are pruned.
+    pub(crate) fn disconnected(&mut self, peer: PeerId, now: Instant) {
+        if let Some(entry) = self.peers.get_mut(&peer) {
+            entry.info.connected = false;
+            entry.gone_since = Some(now);
+        }
+        self.prune(now);
+    }
+
+    /// What identify told us about `peer`.
+    pub(crate) fn identified(&mut self, peer: &PeerId, info: libp2p::identify::Info) {
+        let Some(entry) = self.peers.get_mut(peer) else {
+            return;
+        };
+        entry.info.protocols = info.protocols.iter().map(ToString::to_string).collect();
+        entry.info.agent = info.agent_version;
+        for addr in info.listen_addrs {
+            if !entry.info.addrs.contains(&addr) {
+                entry.info.addrs.push(addr);
+            }
+        }
+    }
+
+    /// The record of `peer`, if any.
+    pub(crate) fn get(&self, peer: &PeerId) -> Option<&PeerInfo> {
+        self.peers.get(peer).map(|e| &e.info)
+    }
+
+    /// Every peer with a record.
+    pub(crate) fn ids(&self) -> impl Iterator<Item = &PeerId> {
+        self.peers.keys()
+    }
+
+    /// Forgets peers gone for longer than [`FORGET_AFTER`], then the
+    /// longest gone beyond [`MAX_DISCONNECTED`]; never static nodes.
+    fn prune(&mut self, now: Instant) {
+        self.peers.retain(|_, e| {
+            e.info.is_static
+                || e.gone_since
+                    .is_none_or(|since| now.saturating_duration_since(since) < FORGET_AFTER)
+        });
+        let mut gone: Vec<(Instant, PeerId)> = self
+            .peers
+            .iter()
+            .filter(|(_, e)| !e.info.is_static)
+            .filter_map(|(p, e)| e.gone_since.map(|t| (t, *p)))
+            .collect();
+        if gone.len() > MAX_DISCONNECTED {
+            gone.sort();
+            for (_, peer) in &gone[..gone.len() - MAX_DISCONNECTED] {
+                self.peers.remove(peer);
+            }
+        }
+    }
+}
+
+impl Node {
+    /// What we know of `peer_id`, with the shards its metadata reported
+    /// (a bare entry for a peer we have no record of).
+    pub(crate) fn peer_info(&self, peer_id: &PeerId) -> PeerInfo {
+        let mut info = self
+            .peers
+            .get(peer_id)
+            .cloned()
+            .unwrap_or_else(|| PeerInfo {
+                peer_id: *peer_id,
+                addrs: Vec::new(),
+                protocols: Vec::new(),
+                shards: Vec::new(),
+                agent: String::new(),
+                connected: self.swarm.is_connected(peer_id),
+                is_static: false,
+            });
+        if let Some(meta) = self.swarm.behaviour().metadata.peer_metadata(peer_id) {
+            info.shards = meta
+                .shards
+                .iter()
+                .filter_map(|s| u16::try_from(*s).ok())
+                .collect();
+        }
+        info
+    }
+
+    /// The relay or mesh peers, with their scores, of each shard relay is
+    /// subscribed to (`shard` `None`) or of one shard of our cluster.
+    pub(crate) fn shard_peers(
+        &self,
+        set: PeerSet,
+        shard: Option<u16>,
+    ) -> Result<Vec<ShardPeers>, RequestError> {
+        let relay = self
+            .swarm
+            .behaviour()
+            .relay
+            .as_ref()
+            .ok_or(RequestError::RelayDisabled)?;
+        let shards: Vec<RelayShard> = match shard {
+            Some(shard) => vec![RelayShard::new(self.config.cluster_id, shard)],
+            None => relay
+                .subscriptions()
+                .iter()
+                .filter_map(|t| t.parse().ok())
+                .collect(),
+        };
+        Ok(shards
+            .iter()
+            .map(|shard| {
+                let topic = shard.to_string();
+                let peers: Vec<PeerId> = match set {
+                    PeerSet::Mesh => relay.mesh_peers(&topic),
+                    PeerSet::Relay => relay
+                        .gossipsub()
+                        .all_peers()
+                        .filter(|(_, topics)| topics.iter().any(|t| t.as_str() == topic))
+                        .map(|(p, _)| *p)
+                        .collect(),
+                };
+                ShardPeers {
+                    shard: shard.shard,
+                    peers: peers
+                        .iter()
+                        .map(|p| ScoredPeer {
+                            info: self.peer_info(p),
+                            score: relay.peer_score(p),
+                        })
+                        .collect(),
+                }
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn departed_peers_are_forgotten_and_bounded_but_static_ones_stay() {
+        let mut book = PeerBook::default();
+        let start = Instant::now();
+        let fixed = PeerId::random();
+        book.connected(fixed, None, true);
+        book.disconnected(fixed, start);
+        let early = PeerId::random();
+        book.connected(early, None, false);
+        book.disconnected(early, start);
+        // Churn: many peers come and go.
+        for i in 0..(MAX_DISCONNECTED + 10) {
+            let peer = PeerId::random();
+            book.connected(peer, None, false);
+            book.disconnected(peer, start + Duration::from_millis(i as u64 + 1));
+        }
+        let stay = PeerId::random();
+        book.connected(stay, None, false);
+        assert_eq!(book.ids().count(), MAX_DISCONNECTED + 2);
+        assert!(book.get(&early).is_none(), "the longest gone went first");
+        assert!(book.get(&fixed).is_some());
+        // Later, every departed non-static peer is forgotten.
+        let later = start + FORGET_AFTER + Duration::from_secs(10);
+        book.disconnected(PeerId::random(), later);
+        assert_eq!(book.ids().count(), 2);
+        assert!(book.get(&stay).is_some_and(|p| p.connected));
+        assert!(book.get(&fixed).is_some_and(|p| !p.connected));
+    }
+}

@@ -1,0 +1,381 @@
+//! Requests this node sends to service nodes for its REST API (lightpush,
+//! filter and store clients), and the bookkeeping of their answers.
+
+use libp2p::request_response::OutboundRequestId;
+use libp2p::{Multiaddr, PeerId};
+use tokio::sync::oneshot;
+use tracing::debug;
+use waku_core::WakuMessage;
+use waku_lightpush::StatusCode as LightpushStatus;
+
+use crate::filter_requests::{FilterReply, split_by_shard};
+use crate::handle::{
+    FilterFailure, FilterFailureKind, FilterRequest, LightpushError, LightpushOk, ReceivedMessage,
+    RequestError, StoreFailure,
+};
+use crate::node::Node;
+use crate::store_requests::{LegacyReply, PendingLegacy, PendingV3, V3Reply};
+
+impl Node {
+    /// Makes sure a connection to the service node `peer` is up or being
+    /// set up at `addr`, without opening a second one while a dial is under
+    /// way (requests to it wait for the connection).
+    pub(crate) fn ensure_dialing(
+        &mut self,
+        peer: PeerId,
+        addr: Multiaddr,
+    ) -> Result<(), libp2p::swarm::DialError> {
+        use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
+        let opts = DialOpts::peer_id(peer)
+            .addresses(vec![addr])
+            .condition(PeerCondition::DisconnectedAndNotDialing)
+            .build();
+        match self.swarm.dial(opts) {
+            Ok(()) | Err(libp2p::swarm::DialError::DialPeerConditionFalse(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The REST lightpush: through our own relay when we serve lightpush,
+    /// else through `--lightpushnode`.
+    pub(crate) fn lightpush_command(
+        &mut self,
+        pubsub_topic: Option<String>,
+        message: WakuMessage,
+        reply: oneshot::Sender<Result<LightpushOk, LightpushError>>,
+    ) {
+        if self.swarm.behaviour().lightpush.is_enabled() {
+            let topic = match pubsub_topic {
+                Some(t) if !t.is_empty() => Ok(t),
+                _ => match self.config.autosharding {
+                    Some(net) => net
+                        .autoshard(&message.content_topic)
+                        .map(|s| s.to_string())
+                        .map_err(|e| {
+                            LightpushError::new(
+                                LightpushStatus::BAD_REQUEST,
+                                format!("Autosharding error: {e}"),
+                            )
+                        }),
+                    None => Err(LightpushError::new(
+                        LightpushStatus::INVALID_MESSAGE,
+                        "Pubsub topic must be specified when static sharding is enabled",
+                    )),
+                },
+            };
+            let result = topic.and_then(|topic| {
+                self.relay_for_lightpush(topic, message)
+                    .map(|peers| LightpushOk {
+                        relay_peer_count: Some(peers),
+                        description: None,
+                    })
+                    .map_err(|f| LightpushError::new(f.status(), f.to_string()))
+            });
+            self.node_metrics.lightpush_request(
+                waku_lightpush::Version::V3,
+                result.as_ref().err().map(|e| e.status.0),
+            );
+            let _ = reply.send(result);
+            return;
+        }
+        let Some((peer, addr)) = self.config.lightpushnode.clone() else {
+            let _ = reply.send(Err(LightpushError::new(
+                LightpushStatus::SERVICE_UNAVAILABLE,
+                "No suitable service peer & no discovery method",
+            )));
+            return;
+        };
+        if let Err(e) = self.ensure_dialing(peer, addr) {
+            let _ = reply.send(Err(LightpushError::new(
+                LightpushStatus::SERVICE_UNAVAILABLE,
+                e.to_string(),
+            )));
+            return;
+        }
+        if let Some(client) = self.swarm.behaviour_mut().lightpush_client.as_mut() {
+            let id = client.push(&peer, pubsub_topic.filter(|t| !t.is_empty()), message);
+            self.pending_lightpushes.insert(id, reply);
+        }
+    }
+
+    /// Sends a filter request to `--filternode` (split by autoshard when it
+    /// names no pubsub topic); `reply` gets the combined answer.
+    pub(crate) fn filter_command(&mut self, request: FilterRequest, reply: FilterReply) {
+        let Some((peer, addr)) = self.config.filternode.clone() else {
+            let _ = reply.send(Err(FilterFailure::new(
+                FilterFailureKind::NoServiceNode,
+                "No suitable service peer & no discovery method",
+            )));
+            return;
+        };
+        let autosharding = self.config.autosharding;
+        let parts = match &request {
+            FilterRequest::Subscribe {
+                pubsub_topic,
+                content_topics,
+            }
+            | FilterRequest::Unsubscribe {
+                pubsub_topic,
+                content_topics,
+            } => match split_by_shard(pubsub_topic.clone(), content_topics.clone(), autosharding) {
+                Ok(parts) => parts,
+                Err(failure) => {
+                    let _ = reply.send(Err(failure));
+                    return;
+                }
+            },
+            FilterRequest::UnsubscribeAll | FilterRequest::Ping => Vec::new(),
+        };
+        if let Err(e) = self.ensure_dialing(peer, addr) {
+            let _ = reply.send(Err(FilterFailure::new(
+                FilterFailureKind::Unreachable,
+                format!("cannot dial the filter service node: {e}"),
+            )));
+            return;
+        }
+        let Some(client) = self.swarm.behaviour_mut().filter_client.as_mut() else {
+            let _ = reply.send(Err(FilterFailure::new(
+                FilterFailureKind::NoServiceNode,
+                "the filter client is not running",
+            )));
+            return;
+        };
+        let ids = match request {
+            FilterRequest::Subscribe { .. } => parts
+                .into_iter()
+                .map(|(topic, contents)| client.subscribe(&peer, topic, contents))
+                .collect(),
+            FilterRequest::Unsubscribe { .. } => parts
+                .into_iter()
+                .map(|(topic, contents)| client.unsubscribe(&peer, topic, contents))
+                .collect(),
+            FilterRequest::UnsubscribeAll => vec![client.unsubscribe_all(&peer)],
+            FilterRequest::Ping => vec![client.ping(&peer)],
+        };
+        self.filter_requests.start(ids, reply);
+    }
+
+    /// The store node to ask: `peer` when given, else `--storenode`, with a
+    /// connection to it up or being set up.
+    pub(crate) fn store_peer(
+        &mut self,
+        peer: Option<(PeerId, Multiaddr)>,
+    ) -> Result<PeerId, RequestError> {
+        let (peer_id, addr) = peer
+            .or_else(|| self.config.storenode.clone())
+            .ok_or(RequestError::NoPeer)?;
+        self.ensure_dialing(peer_id, addr)
+            .map_err(RequestError::from)?;
+        Ok(peer_id)
+    }
+
+    /// Whether identify told us `peer` serves the legacy store and not v3.
+    pub(crate) fn serves_only_legacy_store(&self, peer: &PeerId) -> bool {
+        self.peers.get(peer).is_some_and(|info| {
+            let serves = |p: &str| info.protocols.iter().any(|q| q == p);
+            serves(waku_core::protocol_id::STORE_V2)
+                && !serves(waku_core::protocol_id::STORE_QUERY_V3)
+        })
+    }
+
+    /// Asks a v3 query of a store node that serves only the legacy store.
+    pub(crate) fn store_v3_over_legacy(&mut self, pending: PendingV3) {
+        let query = match self.store_requests.legacy_query_for(&pending.query) {
+            Ok(query) => query,
+            Err(e) => {
+                let _ = pending.reply.send(Err(e));
+                return;
+            }
+        };
+        let Some(legacy) = self.swarm.behaviour_mut().legacy_store.as_mut() else {
+            let _ = pending.reply.send(Err(StoreFailure::NoV3.into()));
+            return;
+        };
+        let peer_id = pending.peer_id;
+        debug!(peer = %peer_id, "store node serves only legacy: asking over legacy");
+        let id = legacy.send_query(&peer_id, &query);
+        self.store_requests.legacy.insert(
+            id,
+            PendingLegacy::ForV3 {
+                query: pending.query,
+                reply: pending.reply,
+            },
+        );
+    }
+
+    /// Answers the legacy query `request_id`.
+    pub(crate) fn on_legacy_store_result(
+        &mut self,
+        request_id: OutboundRequestId,
+        result: Result<waku_store::legacy::Page, waku_store::QueryError>,
+    ) {
+        let Some(pending) = self.store_requests.legacy.remove(&request_id) else {
+            return;
+        };
+        let result = result.map_err(|e| StoreFailure::from(e).into());
+        match pending {
+            PendingLegacy::Legacy(reply) => {
+                let _ = reply.send(result);
+            }
+            PendingLegacy::ForV3 { query, reply } => {
+                let _ = reply.send(
+                    result.map(|page| self.store_requests.store_response_from_legacy(&query, page)),
+                );
+            }
+        }
+    }
+
+    /// Answers filter requests and hands pushed messages to the handles.
+    pub(crate) fn on_filter_client(&mut self, event: waku_filter::client::Event) {
+        match event {
+            waku_filter::client::Event::Response {
+                request, result, ..
+            } => {
+                let result = result.map_err(|e| crate::filter_requests::failure(&e));
+                self.filter_requests.answer(&request, result);
+            }
+            waku_filter::client::Event::Message {
+                pubsub_topic,
+                message,
+                ..
+            } => {
+                let hash = waku_core::message_hash(&pubsub_topic, &message);
+                debug!(%pubsub_topic, %hash, "filter push received");
+                let _ = self.handle.filter_pushes.send(ReceivedMessage {
+                    pubsub_topic,
+                    message: *message,
+                    hash,
+                });
+            }
+            waku_filter::client::Event::PushDropped { peer, reason } => {
+                debug!(%peer, ?reason, "filter push dropped");
+            }
+            other => debug!(?other, "filter client"),
+        }
+    }
+
+    /// Sends a v3 store query for the REST API to `peer` (or
+    /// `--storenode`), over legacy when that node serves only legacy.
+    pub(crate) fn store_query(
+        &mut self,
+        peer: Option<(PeerId, Multiaddr)>,
+        query: waku_store::StoreQuery,
+        reply: V3Reply,
+    ) {
+        let peer_id = match self.store_peer(peer) {
+            Ok(peer_id) => peer_id,
+            Err(e) => {
+                let _ = reply.send(Err(e));
+                return;
+            }
+        };
+        let pending = PendingV3 {
+            peer_id,
+            query,
+            reply,
+        };
+        if self.serves_only_legacy_store(&peer_id) {
+            self.store_v3_over_legacy(pending);
+            return;
+        }
+        let Some(store) = self.swarm.behaviour_mut().store.as_mut() else {
+            let _ = pending.reply.send(Err(RequestError::NoPeer));
+            return;
+        };
+        let id = store.send_query(&peer_id, &pending.query);
+        self.store_requests.v3.insert(id, pending);
+    }
+
+    /// Sends a legacy store query for the REST API to `peer` (or
+    /// `--storenode`).
+    pub(crate) fn legacy_store_query(
+        &mut self,
+        peer: Option<(PeerId, Multiaddr)>,
+        query: waku_store::legacy::Query,
+        reply: LegacyReply,
+    ) {
+        let peer_id = match self.store_peer(peer) {
+            Ok(peer_id) => peer_id,
+            Err(e) => {
+                let _ = reply.send(Err(e));
+                return;
+            }
+        };
+        let Some(legacy) = self.swarm.behaviour_mut().legacy_store.as_mut() else {
+            let _ = reply.send(Err(RequestError::NoPeer));
+            return;
+        };
+        let id = legacy.send_query(&peer_id, &query);
+        self.store_requests
+            .legacy
+            .insert(id, PendingLegacy::Legacy(reply));
+    }
+
+    /// Answers the v3 query `request_id`; a store node that turns out to
+    /// serve only legacy is asked again over legacy.
+    pub(crate) fn on_store_result(
+        &mut self,
+        request_id: OutboundRequestId,
+        result: Result<waku_store::StoreResponse, waku_store::QueryError>,
+    ) {
+        if let Some(pending) = self.store_requests.v3.remove(&request_id) {
+            match result {
+                // The store node serves only the legacy store.
+                Err(waku_store::QueryError::UnsupportedProtocol)
+                    if self.swarm.behaviour().legacy_store.is_enabled() =>
+                {
+                    self.store_v3_over_legacy(pending);
+                }
+                other => {
+                    let _ = pending
+                        .reply
+                        .send(other.map_err(|e| StoreFailure::from(e).into()));
+                }
+            }
+        }
+    }
+
+    /// Answers the REST lightpush the lightpush client's `event` is about.
+    pub(crate) fn on_lightpush_client(&mut self, event: waku_lightpush::client::Event) {
+        let (request, result) = match event {
+            waku_lightpush::client::Event::Pushed {
+                request,
+                relay_peer_count,
+                description,
+                ..
+            } => (
+                request,
+                Ok(LightpushOk {
+                    relay_peer_count,
+                    description,
+                }),
+            ),
+            waku_lightpush::client::Event::Refused {
+                request,
+                status,
+                description,
+                ..
+            } => (
+                request,
+                Err(LightpushError::new(
+                    status.unwrap_or(LightpushStatus::INTERNAL_SERVER_ERROR),
+                    description.unwrap_or_default(),
+                )),
+            ),
+            waku_lightpush::client::Event::Failed { request, error, .. } => (
+                request,
+                Err(LightpushError::new(
+                    LightpushStatus::SERVICE_UNAVAILABLE,
+                    error.to_string(),
+                )),
+            ),
+            other => {
+                debug!(?other, "lightpush client");
+                return;
+            }
+        };
+        if let Some(reply) = self.pending_lightpushes.remove(&request) {
+            let _ = reply.send(result);
+        }
+    }
+}
