@@ -13,6 +13,7 @@ const BENCHED: &[&str] = &[
     "waku-store",
     "waku-filter",
     "waku-lightpush",
+    "waku-metadata",
     "waku-node",
 ];
 

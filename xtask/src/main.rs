@@ -7,6 +7,7 @@
 
 mod bench;
 mod catalog;
+mod examples;
 mod markers;
 mod spec_check;
 
@@ -23,6 +24,8 @@ tasks:
   bench [--quick] [PACKAGE...]
                         run the criterion benches (all benched crates by
                         default; --quick: 1 s warm-up, 3 s measurement)
+  examples              run the protocol crates' plain-Swarm examples
+                        (exit code 1 when one of them fails)
 ";
 
 /// Shows `path` relative to `root` with forward slashes, for messages.
@@ -72,6 +75,14 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Some("examples") => match workspace_root().and_then(|root| examples::run(&root)) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(err) => {
+                eprintln!("examples: {err:#}");
+                ExitCode::FAILURE
+            }
+        },
         Some("bench") => {
             let quick = args[1..].iter().any(|a| a == "--quick");
             let packages: Vec<String> = args[1..]

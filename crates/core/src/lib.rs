@@ -1,21 +1,4 @@
-//! # waku-core
-//!
-//! The pieces every Waku v2 protocol crate shares:
-//!
-//! - [`WakuMessage`]: the 14/WAKU2-MESSAGE domain type over the generated wire
-//!   type in [`proto`], with decoding that rejects malformed input with a typed
-//!   [`MessageError`];
-//! - [`MessageHash`] and [`message_hash`]: the deterministic message hash;
-//! - [`ContentTopic`]: parsing and formatting of 23/WAKU2-TOPICS content topics
-//!   (with the autosharding generation prefix);
-//! - [`MessageValidator`]: size, `meta` and timestamp checks used by relay,
-//!   store and lightpush;
-//! - [`codec`]: the unsigned-varint length-prefixed protobuf framing that every
-//!   request/response protocol uses;
-//! - [`protocol_id`]: the protocol ids of every Waku protocol;
-//! - [`rate_limit`]: nwaku's `--rate-limit` settings and the per-peer token
-//!   buckets ([`PeerRateLimiter`]) the store, lightpush and filter services
-//!   limit requests with.
+#![doc = include_str!("../README.md")]
 
 #[cfg(feature = "behaviour")]
 mod behaviour_forward;

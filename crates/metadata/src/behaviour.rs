@@ -114,7 +114,7 @@ impl Behaviour {
 
     /// Our own metadata as sent in requests: the shards in both field 2
     /// (unpacked, read by js-waku) and field 3 (packed, read by go-waku).
-    pub fn local_request(&self) -> WakuMetadataRequest {
+    pub(crate) fn local_request(&self) -> WakuMetadataRequest {
         let shards = self.local_shards();
         WakuMetadataRequest {
             cluster_id: Some(u32::from(self.config.cluster_id)),
@@ -124,7 +124,7 @@ impl Behaviour {
     }
 
     /// Our own metadata as sent in responses.
-    pub fn local_response(&self) -> WakuMetadataResponse {
+    pub(crate) fn local_response(&self) -> WakuMetadataResponse {
         let shards = self.local_shards();
         WakuMetadataResponse {
             cluster_id: Some(u32::from(self.config.cluster_id)),

@@ -165,6 +165,17 @@ impl Config {
         self.enforce_cluster
     }
 
+    /// How long a metadata request may take before it fails (also how long
+    /// an inbound stream may stay silent).
+    pub fn request_timeout(&self) -> Duration {
+        self.request_timeout
+    }
+
+    /// Upper bound on concurrent metadata streams per connection.
+    pub fn max_concurrent_streams(&self) -> usize {
+        self.max_concurrent_streams
+    }
+
     /// How long a peer's metadata is considered fresh.
     pub fn metadata_ttl(&self) -> Duration {
         self.metadata_ttl

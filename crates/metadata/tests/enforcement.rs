@@ -6,20 +6,21 @@ mod common;
 
 use std::time::Duration;
 
+use common::fake_codec::FakeCodec;
 use common::{Ev, drive, fast_ping, is_ping_ok, listen, metadata_event, node, swarm};
 use libp2p::request_response::{self, ProtocolSupport, ResponseChannel};
 use libp2p::swarm::SwarmEvent;
 use libp2p::{PeerId, Swarm};
 use waku_metadata::proto::{WakuMetadataRequest, WakuMetadataResponse};
-use waku_metadata::{Config, Event, MetadataCodec, PROTOCOL, QueryError, RejectReason};
+use waku_metadata::{Config, Event, PROTOCOL, QueryError, RejectReason};
 
-type Fake = request_response::Behaviour<MetadataCodec>;
+type Fake = request_response::Behaviour<FakeCodec>;
 type FakeEvent = request_response::Event<WakuMetadataRequest, WakuMetadataResponse>;
 
 /// A peer that speaks the metadata protocol but is driven by the test.
 fn fake() -> Swarm<Fake> {
     swarm(Fake::with_codec(
-        MetadataCodec,
+        FakeCodec,
         [(PROTOCOL, ProtocolSupport::Full)],
         request_response::Config::default(),
     ))

@@ -254,117 +254,163 @@ fn parse_protected_shard(cluster: ClusterId, text: &str) -> Result<ProtectedShar
     Ok(ProtectedShard { shard, public_key })
 }
 
-impl TryFrom<&Cli> for NodeConfig {
-    type Error = ConfigError;
-
-    fn try_from(cli: &Cli) -> Result<Self, Self::Error> {
-        let keypair = parse_nodekey(cli.nodekey.as_deref())?;
-        // As nwaku: cluster 1 is The Waku Network, always autosharded over
-        // its 8 shards (another `--num-shards-in-network` is ignored, with a
-        // warning from `Cli`); elsewhere autosharding unless
-        // `--num-shards-in-network 0`, over 1 shard without a count.
-        let autosharding = match cli.num_shards_in_network {
-            _ if cli.cluster_id == NetworkConfig::TWN.cluster_id => Some(NetworkConfig::TWN),
-            Some(0) => None,
-            count => Some(
-                NetworkConfig::for_cluster(cli.cluster_id, count)
-                    .map_err(|e| bad("num-shards-in-network", e.to_string()))?,
-            ),
+/// The autosharding network (none with static sharding) and the shards to
+/// subscribe to, from `--cluster-id`, `--num-shards-in-network`, `--shard`
+/// and `--content-topic`.
+fn sharding(cli: &Cli) -> Result<(Option<NetworkConfig>, BTreeSet<ShardId>), ConfigError> {
+    // As nwaku: cluster 1 is The Waku Network, always autosharded over
+    // its 8 shards (another `--num-shards-in-network` is ignored, with a
+    // warning from `Cli`); elsewhere autosharding unless
+    // `--num-shards-in-network 0`, over 1 shard without a count.
+    let autosharding = match cli.num_shards_in_network {
+        _ if cli.cluster_id == NetworkConfig::TWN.cluster_id => Some(NetworkConfig::TWN),
+        Some(0) => None,
+        count => Some(
+            NetworkConfig::for_cluster(cli.cluster_id, count)
+                .map_err(|e| bad("num-shards-in-network", e.to_string()))?,
+        ),
+    };
+    let mut shards = BTreeSet::new();
+    for shard in &cli.shards {
+        let in_range = match autosharding {
+            Some(net) => *shard < net.num_shards,
+            None => *shard <= MAX_SHARD_INDEX,
         };
-        let mut shards = BTreeSet::new();
-        for shard in &cli.shards {
-            let in_range = match autosharding {
-                Some(net) => *shard < net.num_shards,
-                None => *shard <= MAX_SHARD_INDEX,
-            };
-            if !in_range {
-                return Err(bad(
-                    "shard",
-                    match autosharding {
-                        Some(net) => format!(
-                            "{shard} is outside 0..={} (autosharding over {} shards; \
-                             --num-shards-in-network 0 selects static sharding)",
-                            net.num_shards - 1,
-                            net.num_shards
-                        ),
-                        None => format!("{shard} is outside 0..={MAX_SHARD_INDEX}"),
-                    },
-                ));
-            }
-            shards.insert(*shard);
+        if !in_range {
+            return Err(bad(
+                "shard",
+                match autosharding {
+                    Some(net) => format!(
+                        "{shard} is outside 0..={} (autosharding over {} shards; \
+                         --num-shards-in-network 0 selects static sharding)",
+                        net.num_shards - 1,
+                        net.num_shards
+                    ),
+                    None => format!("{shard} is outside 0..={MAX_SHARD_INDEX}"),
+                },
+            ));
         }
-        if autosharding.is_none() && !cli.content_topics.is_empty() {
+        shards.insert(*shard);
+    }
+    let Some(net) = autosharding else {
+        if !cli.content_topics.is_empty() {
             return Err(bad(
                 "content-topic",
                 "content topics are mapped to shards by autosharding, which --num-shards-in-network 0 turns off",
             ));
         }
-        if let Some(net) = autosharding {
-            for topic in &cli.content_topics {
-                let shard = net
-                    .autoshard(topic)
-                    .map_err(|e| bad("content-topic", e.to_string()))?;
-                shards.insert(shard.shard);
-            }
+        return Ok((None, shards));
+    };
+    for topic in &cli.content_topics {
+        let shard = net
+            .autoshard(topic)
+            .map_err(|e| bad("content-topic", e.to_string()))?;
+        shards.insert(shard.shard);
+    }
+    // Without `--shard`, every autoshard (content topics add nothing new).
+    if cli.shards.is_empty() {
+        shards.extend(0..net.num_shards);
+    }
+    Ok((autosharding, shards))
+}
+
+/// Refuses services that cannot run as configured: lightpush and filter
+/// without relay, filter limits of 0.
+fn check_services(cli: &Cli) -> Result<(), ConfigError> {
+    if cli.lightpush && !cli.relay {
+        return Err(bad(
+            "lightpush",
+            "the lightpush service needs relay (--relay=true)",
+        ));
+    }
+    if !cli.filter {
+        return Ok(());
+    }
+    if !cli.relay {
+        return Err(bad(
+            "filter",
+            "the filter service pushes what relay receives: it needs relay (--relay=true)",
+        ));
+    }
+    for (flag, value) in [
+        (
+            "filter-subscription-timeout",
+            usize::try_from(cli.filter_subscription_timeout).unwrap_or(usize::MAX),
+        ),
+        ("filter-max-peers-to-serve", cli.filter_max_peers_to_serve),
+        ("filter-max-criteria", cli.filter_max_criteria),
+    ] {
+        if value == 0 {
+            return Err(bad(flag, "must be at least 1"));
         }
-        // Without `--shard`, every autoshard (content topics add nothing new).
-        if let Some(net) = autosharding
-            && cli.shards.is_empty()
-        {
-            shards.extend(0..net.num_shards);
+    }
+    Ok(())
+}
+
+/// The WSS key and certificate, read now so that an unusable file is a bad
+/// flag (exit code 2) rather than a failure to start.
+fn wss_files(cli: &Cli) -> Result<Option<WssFiles>, ConfigError> {
+    if !cli.websocket_secure_support {
+        return Ok(None);
+    }
+    let required = |flag: &'static str, path: &Option<PathBuf>| {
+        path.clone()
+            .ok_or_else(|| bad(flag, "required with --websocket-secure-support"))
+    };
+    let files = WssFiles {
+        key: required("websocket-secure-key-path", &cli.websocket_secure_key_path)?,
+        cert: required(
+            "websocket-secure-cert-path",
+            &cli.websocket_secure_cert_path,
+        )?,
+    };
+    crate::transport::load_tls(Some(&files), &[]).map_err(|e| match e {
+        crate::transport::TransportError::TlsFile { flag, path, reason } => {
+            bad(flag, format!("{path}: {reason}"))
         }
-        if cli.lightpush && !cli.relay {
-            return Err(bad(
-                "lightpush",
-                "the lightpush service needs relay (--relay=true)",
-            ));
-        }
-        if cli.filter && !cli.relay {
-            return Err(bad(
-                "filter",
-                "the filter service pushes what relay receives: it needs relay (--relay=true)",
-            ));
-        }
-        for (flag, value) in [
-            (
-                "filter-subscription-timeout",
-                usize::try_from(cli.filter_subscription_timeout).unwrap_or(usize::MAX),
-            ),
-            ("filter-max-peers-to-serve", cli.filter_max_peers_to_serve),
-            ("filter-max-criteria", cli.filter_max_criteria),
-        ] {
-            if cli.filter && value == 0 {
-                return Err(bad(flag, "must be at least 1"));
-            }
-        }
-        let wss = if cli.websocket_secure_support {
-            let key = cli.websocket_secure_key_path.clone().ok_or_else(|| {
-                bad(
-                    "websocket-secure-key-path",
-                    "required with --websocket-secure-support",
-                )
-            })?;
-            let cert = cli.websocket_secure_cert_path.clone().ok_or_else(|| {
-                bad(
-                    "websocket-secure-cert-path",
-                    "required with --websocket-secure-support",
-                )
-            })?;
-            let files = WssFiles { key, cert };
-            // Read the files now, so an unusable key or certificate is a bad
-            // flag (exit code 2) rather than a failure to start.
-            crate::transport::load_tls(Some(&files), &[]).map_err(|e| match e {
-                crate::transport::TransportError::TlsFile { flag, path, reason } => {
-                    bad(flag, format!("{path}: {reason}"))
-                }
-                other => bad("websocket-secure-support", other.to_string()),
-            })?;
-            Some(files)
-        } else {
-            None
-        };
-        let websocket_port =
-            (cli.websocket_support || cli.websocket_secure_support).then_some(cli.websocket_port);
+        other => bad("websocket-secure-support", other.to_string()),
+    })?;
+    Ok(Some(files))
+}
+
+/// The archive's settings with `--store`.
+fn store_settings(cli: &Cli) -> Result<Option<StoreSettings>, ConfigError> {
+    if !cli.store {
+        return Ok(None);
+    }
+    cli.store_message_db_url
+        .parse::<waku_store::StoreUrl>()
+        .map_err(|e| bad("store-message-db-url", e.to_string()))?;
+    let max_db_connections = match cli.store_max_num_db_connections {
+        0 => return Err(bad("store-max-num-db-connections", "must be at least 1")),
+        n => usize::try_from(n).unwrap_or(usize::MAX),
+    };
+    Ok(Some(StoreSettings {
+        db_url: cli.store_message_db_url.clone(),
+        retention: cli
+            .store_message_retention_policy
+            .parse()
+            .map_err(|e| bad("store-message-retention-policy", format!("{e}")))?,
+        legacy: cli.legacy_store,
+        max_db_connections,
+    }))
+}
+
+/// An optional `--<flag> <multiaddr>/p2p/<peer id>`.
+fn optional_peer(
+    flag: &'static str,
+    text: Option<&str>,
+) -> Result<Option<(PeerId, Multiaddr)>, ConfigError> {
+    text.map(|s| parse_peer_addr(flag, s)).transpose()
+}
+
+impl TryFrom<&Cli> for NodeConfig {
+    type Error = ConfigError;
+
+    fn try_from(cli: &Cli) -> Result<Self, Self::Error> {
+        let keypair = parse_nodekey(cli.nodekey.as_deref())?;
+        let (autosharding, shards) = sharding(cli)?;
+        check_services(cli)?;
         let staticnodes = cli
             .staticnodes
             .iter()
@@ -379,8 +425,9 @@ impl TryFrom<&Cli> for NodeConfig {
             keypair,
             listen_address: cli.listen_address,
             tcp_port: cli.tcp_port,
-            websocket_port,
-            wss,
+            websocket_port: (cli.websocket_support || cli.websocket_secure_support)
+                .then_some(cli.websocket_port),
+            wss: wss_files(cli)?,
             wss_trust: Vec::new(),
             cluster_id: cli.cluster_id,
             autosharding,
@@ -391,27 +438,7 @@ impl TryFrom<&Cli> for NodeConfig {
                 .map_err(|reason| bad("max-msg-size", reason))?,
             protected_shards,
             relay: cli.relay,
-            store: if cli.store {
-                cli.store_message_db_url
-                    .parse::<waku_store::StoreUrl>()
-                    .map_err(|e| bad("store-message-db-url", e.to_string()))?;
-                Some(StoreSettings {
-                    db_url: cli.store_message_db_url.clone(),
-                    retention: cli
-                        .store_message_retention_policy
-                        .parse()
-                        .map_err(|e| bad("store-message-retention-policy", format!("{e}")))?,
-                    legacy: cli.legacy_store,
-                    max_db_connections: match cli.store_max_num_db_connections {
-                        0 => {
-                            return Err(bad("store-max-num-db-connections", "must be at least 1"));
-                        }
-                        n => usize::try_from(n).unwrap_or(usize::MAX),
-                    },
-                })
-            } else {
-                None
-            },
+            store: store_settings(cli)?,
             filter: cli.filter.then_some(FilterSettings {
                 subscription_timeout: std::time::Duration::from_secs(
                     cli.filter_subscription_timeout,
@@ -419,24 +446,12 @@ impl TryFrom<&Cli> for NodeConfig {
                 max_peers: cli.filter_max_peers_to_serve,
                 max_criteria: cli.filter_max_criteria,
             }),
-            filternode: cli
-                .filternode
-                .as_deref()
-                .map(|s| parse_peer_addr("filternode", s))
-                .transpose()?,
+            filternode: optional_peer("filternode", cli.filternode.as_deref())?,
             lightpush: cli.lightpush,
-            lightpushnode: cli
-                .lightpushnode
-                .as_deref()
-                .map(|s| parse_peer_addr("lightpushnode", s))
-                .transpose()?,
+            lightpushnode: optional_peer("lightpushnode", cli.lightpushnode.as_deref())?,
             rate_limits: crate::rate_limits::RateLimitSettings::parse(&cli.rate_limits)
                 .map_err(|e| bad("rate-limit", e.to_string()))?,
-            storenode: cli
-                .storenode
-                .as_deref()
-                .map(|s| parse_peer_addr("storenode", s))
-                .transpose()?,
+            storenode: optional_peer("storenode", cli.storenode.as_deref())?,
             rest: cli
                 .rest
                 .then_some(std::net::SocketAddr::new(cli.rest_address, cli.rest_port)),

@@ -1,10 +1,4 @@
-//! # waku-node
-//!
-//! The thin composition of the Waku protocol crates into a node: validated
-//! configuration from nwaku-compatible flags ([`cli`], [`config`]), the
-//! transport stack ([`transport`]), the composed libp2p behaviour
-//! ([`behaviour`]) and the event loop ([`node`]). The `wakunode` binary
-//! drives it.
+#![doc = include_str!("../README.md")]
 
 pub mod behaviour;
 pub mod cli;

@@ -15,7 +15,6 @@ use crate::query::StoreQuery;
 use crate::query_service::{QueryService, StoreFlavour};
 use crate::response::{StoreResponse, error_response, status};
 use crate::service::answer_request;
-use waku_core::new_request_id;
 
 /// The 13/WAKU2-STORE v3 behaviour.
 ///
@@ -36,9 +35,10 @@ use waku_core::new_request_id;
 pub type Behaviour = QueryService<StoreCodec>;
 
 impl QueryService<StoreCodec> {
-    /// Sends `query` to `peer` with a fresh request id.
+    /// Sends `query` to `peer` with a fresh request id: 10 random bytes in
+    /// hex, the form nwaku's store client and REST API use.
     pub fn send_query(&mut self, peer: &PeerId, query: &StoreQuery) -> OutboundRequestId {
-        let request_id = new_request_id();
+        let request_id = hex::encode(rand::random::<[u8; 10]>());
         self.send_with_id(peer, request_id.clone(), query.to_request(request_id))
     }
 }

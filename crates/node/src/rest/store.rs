@@ -276,8 +276,9 @@ pub(crate) async fn messages(State(state): State<RestState>, RawQuery(raw): RawQ
     if peer.is_none()
         && let Some(store) = &state.store
     {
-        let request_id = waku_core::new_request_id();
-        return match waku_store::answer_query(store.as_ref(), request_id, &query).await {
+        // A local query has no request on the wire: its id stays empty,
+        // as in nwaku's answer from its own archive.
+        return match waku_store::answer_query(store.as_ref(), String::new(), &query).await {
             Ok(r) => ok(r),
             Err(ResponseError::Status { code, desc }) => text(
                 u16::try_from(code)

@@ -1,19 +1,29 @@
 //! The wire format against the js-waku vectors, and the codec's framing.
+//! Unit tests: what we announce and the codec are not public API.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{vector, vector_bytes};
 use futures::executor::block_on;
 use futures::io::Cursor;
 use libp2p::request_response::Codec;
 use proptest::prelude::*;
 use prost::Message;
+use serde_json::Value;
 use waku_core::codec::encode_frame;
-use waku_metadata::proto::{WakuMetadataRequest, WakuMetadataResponse};
-use waku_metadata::{
-    Behaviour, Config, MAX_FRAME_SIZE, MetadataCodec, PROTOCOL, PeerMetadata, ShardSet,
-};
+
+use crate::codec::MetadataCodec;
+use crate::proto::{WakuMetadataRequest, WakuMetadataResponse};
+use crate::{Behaviour, Config, MAX_FRAME_SIZE, PROTOCOL, PeerMetadata, ShardSet};
+
+/// The metadata vectors copied from the js-waku run.
+const VECTORS: &str = include_str!("../tests/vectors/metadata.json");
+
+fn vector(name: &str) -> Value {
+    waku_testkit::vectors::case(VECTORS, "metadata", name)
+}
+
+fn vector_bytes(name: &str, field: &str) -> Vec<u8> {
+    waku_testkit::vectors::case_bytes(VECTORS, "metadata", name, field)
+}
 
 /// The packed form of `shards` (field 2, wire type 2), after `cluster_id`.
 fn packed(cluster: u32, shards: &[u32]) -> Vec<u8> {
