@@ -1,10 +1,19 @@
 //! Command-line flags of `wakunode`, named as nwaku names them so operators'
 //! scripts keep working.
 
+mod preset;
+pub mod sources;
+
+use std::collections::BTreeSet;
+use std::ffi::OsString;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use clap::{ArgAction, Parser};
+use clap::error::ErrorKind;
+use clap::parser::ValueSource;
+use clap::{ArgAction, ArgMatches, CommandFactory, FromArgMatches, Parser};
+
+pub use preset::Preset;
 
 /// `wakunode` command-line flags (nwaku names and defaults).
 ///
@@ -12,6 +21,23 @@ use clap::{ArgAction, Parser};
 #[derive(Debug, Clone, Parser)]
 #[command(name = "wakunode", version, about = "A Waku v2 node")]
 pub struct Cli {
+    /// TOML file of flags, keyed by their long names (`cluster-id = 42`,
+    /// `shard = [0, 1]`); flags on the command line and `WAKUNODE2_*`
+    /// environment variables take precedence.
+    #[arg(long)]
+    pub config_file: Option<PathBuf>,
+
+    /// A network's settings: `twn` (The Waku Network: cluster 1, 8
+    /// autoshards, 150 KiB messages). Overrides the flags it sets, with a
+    /// warning.
+    #[arg(long, default_value = "")]
+    pub preset: String,
+
+    /// Added to every listening port (TCP, WebSocket, REST, metrics) that is
+    /// not 0, to run several nodes on one host.
+    #[arg(long, default_value_t = 0)]
+    pub ports_shift: u16,
+
     /// P2P node private key as 64 hex characters (secp256k1); random when absent.
     #[arg(long)]
     pub nodekey: Option<String>,
@@ -65,6 +91,14 @@ pub struct Cli {
     #[arg(long = "content-topic")]
     pub content_topics: Vec<String>,
 
+    /// A content topic's or application's dedicated shard, as
+    /// `/app/1/name/proto=3` or `app=3` (repeatable; not an nwaku flag).
+    /// Consulted before autosharding for REST, lightpush and filter requests
+    /// without a pubsub topic, and for `--content-topic`; the shards it names
+    /// may lie beyond the autosharded ones.
+    #[arg(long = "content-topic-shard")]
+    pub content_topic_shards: Vec<String>,
+
     /// Peer multiaddr (with /p2p/<peer id>) to connect to and keep connected (repeatable).
     #[arg(long = "staticnode")]
     pub staticnodes: Vec<String>,
@@ -77,6 +111,13 @@ pub struct Cli {
     /// secp256k1) that signs its messages, as `shard:pubkey` (repeatable).
     #[arg(long = "protected-shard")]
     pub protected_shards: Vec<String>,
+
+    /// Relay rate limit of one shard, `<shard>:<volume>/<period>` (e.g.
+    /// `3:10/1s`; repeatable; not an nwaku flag): messages beyond it are
+    /// ignored, never forwarded, without penalising their sender. For a
+    /// project's dedicated shards, next to `--protected-shard`.
+    #[arg(long = "relay-shard-rate-limit")]
+    pub relay_shard_rate_limits: Vec<String>,
 
     /// NAT traversal: `any`, `none`, `upnp`, `pmp` (all without effect here:
     /// the ENR carries the listen address) or `extip:IP` (advertise IP in the ENR).
@@ -208,9 +249,7 @@ const DEPENDENT_FLAGS: &[(&str, &str)] = &[
 /// (`--flag=v` or `--flag v`) or is a boolean (`--flag`, `--flag=false`).
 /// They are accepted and ignored with a warning, so that command lines,
 /// compose files and test suites written for nwaku start this node; flags
-/// nwaku does not know either stay an error. Left out on purpose:
-/// `--config-file`, `--preset` and `--ports-shift`, which decide what node
-/// runs and must not be ignored.
+/// nwaku does not know either stay an error.
 const NWAKU_FLAGS_NOT_YET: &[(&str, bool)] = &[
     ("agent-string", true),
     ("discv5-bits-per-hop", true),
@@ -305,40 +344,98 @@ fn strip_flags_not_yet(args: Vec<std::ffi::OsString>) -> (Vec<std::ffi::OsString
 }
 
 impl Cli {
-    /// Parses the process arguments like [`Parser::try_parse`], also
-    /// returning a warning for each flag given on the command line that has
-    /// no effect because the flag it depends on is off (for example
-    /// `--legacy-store` without `--store`; nwaku accepts such flags
-    /// silently, an operator should at least be told), and for each nwaku
-    /// flag of a feature this node does not have yet, which is ignored
-    /// rather than refused.
+    /// Parses the process arguments, the `WAKUNODE2_*` environment
+    /// variables and the `--config-file` like [`Parser::try_parse`], also
+    /// returning warnings: a flag given that has no effect because the flag
+    /// it depends on is off (for example `--legacy-store` without `--store`;
+    /// nwaku accepts such flags silently, an operator should at least be
+    /// told), an nwaku flag of a feature this node does not have yet (ignored
+    /// rather than refused), an environment variable that names no flag, and
+    /// a value a preset overrides.
     pub fn try_parse_with_warnings() -> Result<(Self, Vec<String>), clap::Error> {
-        Self::try_parse_from_with_warnings(std::env::args_os())
+        Self::try_parse_from_sources(std::env::args_os(), std::env::vars())
     }
 
     /// [`Cli::try_parse_with_warnings`] over the given arguments (the first
-    /// one is the program name).
+    /// one is the program name), without environment variables.
     pub fn try_parse_from_with_warnings<I, T>(args: I) -> Result<(Self, Vec<String>), clap::Error>
     where
         I: IntoIterator<Item = T>,
-        T: Into<std::ffi::OsString> + Clone,
+        T: Into<OsString> + Clone,
     {
-        let (args, ignored) = strip_flags_not_yet(args.into_iter().map(Into::into).collect());
-        let matches = <Self as clap::CommandFactory>::command().try_get_matches_from(args)?;
-        let cli = <Self as clap::FromArgMatches>::from_arg_matches(&matches)?;
+        Self::try_parse_from_sources(args, std::iter::empty())
+    }
+
+    /// [`Cli::try_parse_with_warnings`] over the given arguments and
+    /// environment variables.
+    pub fn try_parse_from_sources<I, T>(
+        args: I,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<(Self, Vec<String>), clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        let program = args.first().cloned().unwrap_or_else(|| "wakunode".into());
+        let (command_line, mut ignored) = strip_flags_not_yet(args);
+        let given = parse(command_line.clone(), "")?;
+        let mut higher = flags_given(&given);
+        higher.extend(flags_named(&ignored));
+
+        let (env, env_file, mut warnings) = sources::env_layer(env, is_flag, &higher);
+        let (env_args, env_ignored) = strip_flags_not_yet(with_program(&program, env.args));
+        parse(env_args.clone(), "environment: ")?;
+        higher.extend(env.flags);
+
+        let file_path = given
+            .get_one::<PathBuf>("config_file")
+            .cloned()
+            .or(env_file.map(PathBuf::from));
+        let mut file_args = vec![program];
+        let mut file_ignored = Vec::new();
+        if let Some(path) = &file_path {
+            let file = sources::file_layer(path, is_flag, &higher)
+                .map_err(|e| clap::Error::raw(ErrorKind::ValueValidation, format!("{e}\n")))?;
+            let (kept, dropped) =
+                strip_flags_not_yet(with_program(&file_args[0], file.args));
+            parse(kept.clone(), &format!("config file {}: ", path.display()))?;
+            (file_args, file_ignored) = (kept, dropped);
+        }
+
+        // Lowest first: no flag is in two layers, so the order only keeps
+        // the command line's arguments together at the end.
+        let mut merged = file_args;
+        merged.extend(env_args.into_iter().skip(1));
+        merged.extend(command_line.into_iter().skip(1));
+        if let Some(path) = file_path.filter(|_| !higher_has_file(&given)) {
+            merged.push(format!("--config-file={}", path.display()).into());
+        }
+        let matches = parse(merged, "")?;
+        let mut cli = <Self as FromArgMatches>::from_arg_matches(&matches)?;
+
         // A boolean dependent set to false asks for nothing: no warning.
-        let given = |id: &str| {
-            matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+        let set = |id: &str| {
+            matches.value_source(id) == Some(ValueSource::CommandLine)
                 && !matches!(matches.try_get_one::<bool>(id), Ok(Some(false)))
         };
         let on = |id: &str| matches.get_one::<bool>(id).copied().unwrap_or(false);
         let flag = |id: &str| format!("--{}", id.replace('_', "-"));
-        let mut warnings: Vec<String> = DEPENDENT_FLAGS
-            .iter()
-            .filter(|(id, needs)| given(id) && !on(needs))
-            .map(|(id, needs)| format!("{} has no effect without {}", flag(id), flag(needs)))
-            .collect();
+        warnings.extend(
+            DEPENDENT_FLAGS
+                .iter()
+                .filter(|(id, needs)| set(id) && !on(needs))
+                .map(|(id, needs)| format!("{} has no effect without {}", flag(id), flag(needs))),
+        );
+        ignored.extend(env_ignored);
+        ignored.extend(file_ignored);
         warnings.extend(ignored);
+        let preset: Preset = cli
+            .preset
+            .parse()
+            .map_err(|e: preset::UnknownPreset| clap::Error::raw(ErrorKind::InvalidValue, format!("{e}\n")))?;
+        let explicit = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
+        warnings.extend(preset.apply(&mut cli, explicit));
         let twn = waku_sharding::NetworkConfig::TWN;
         if cli.cluster_id == twn.cluster_id
             && let Some(count) = cli.num_shards_in_network
@@ -351,6 +448,57 @@ impl Cli {
         }
         Ok((cli, warnings))
     }
+}
+
+/// Whether the command line named the config file itself.
+fn higher_has_file(given: &ArgMatches) -> bool {
+    given.value_source("config_file") == Some(ValueSource::CommandLine)
+}
+
+/// `args` after the program name `program`.
+fn with_program(program: &OsString, args: Vec<OsString>) -> Vec<OsString> {
+    std::iter::once(program.clone()).chain(args).collect()
+}
+
+/// Parses `args` with the flags' rules; an error's first line gets `source`
+/// in front, so that it says where the bad value came from.
+fn parse(args: Vec<OsString>, source: &str) -> Result<ArgMatches, clap::Error> {
+    Cli::command().try_get_matches_from(args).map_err(|e| {
+        if source.is_empty() || e.kind() == ErrorKind::DisplayHelp {
+            return e;
+        }
+        let rendered = e.to_string();
+        let first = rendered.lines().next().unwrap_or_default();
+        let detail = first.strip_prefix("error: ").unwrap_or(first);
+        clap::Error::raw(e.kind(), format!("{source}{detail}\n"))
+    })
+}
+
+/// Whether `name` is the long name of one of our flags or of an nwaku flag
+/// we accept and ignore.
+fn is_flag(name: &str) -> bool {
+    Cli::command()
+        .get_arguments()
+        .any(|arg| arg.get_long() == Some(name))
+        || NWAKU_FLAGS_NOT_YET.iter().any(|(flag, _)| *flag == name)
+}
+
+/// The long names of the flags `matches` got from its arguments.
+fn flags_given(matches: &ArgMatches) -> BTreeSet<String> {
+    Cli::command()
+        .get_arguments()
+        .filter(|arg| matches.value_source(arg.get_id().as_str()) == Some(ValueSource::CommandLine))
+        .filter_map(|arg| arg.get_long().map(str::to_owned))
+        .collect()
+}
+
+/// The flag names in the "ignored" warnings of [`strip_flags_not_yet`].
+fn flags_named(warnings: &[String]) -> BTreeSet<String> {
+    warnings
+        .iter()
+        .filter_map(|w| w.split_whitespace().next()?.strip_prefix("--"))
+        .map(str::to_owned)
+        .collect()
 }
 
 #[cfg(test)]
@@ -421,9 +569,8 @@ mod tests {
             warnings[0].ends_with("does not have yet: ignored"),
             "{warnings:?}"
         );
-        // A flag nwaku does not know either stays an error, and so do the
-        // nwaku flags that decide what node runs.
-        for refused in ["--no-such-flag", "--config-file=x.toml", "--preset=twn"] {
+        // A flag nwaku does not know either stays an error.
+        for refused in ["--no-such-flag", "--preset=nope"] {
             assert!(
                 Cli::try_parse_from_with_warnings(["wakunode", refused]).is_err(),
                 "{refused}"
@@ -482,5 +629,105 @@ mod tests {
         let (_, warnings) =
             Cli::try_parse_from_with_warnings(["wakunode", "--store=false"]).unwrap();
         assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    fn env(vars: &[(&str, &str)]) -> Vec<(String, String)> {
+        vars.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn a_flag_comes_from_the_command_line_then_the_environment_then_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("node.toml");
+        std::fs::write(
+            &file,
+            "cluster-id = 5\nshard = [1, 2]\nrelay = false\nrest-port = 9000\n",
+        )
+        .unwrap();
+        let file = file.to_str().unwrap().to_owned();
+        let parse = |args: &[&str], vars: &[(&str, &str)]| {
+            let mut all = vec!["wakunode", "--config-file", &file];
+            all.extend_from_slice(args);
+            Cli::try_parse_from_sources(all, env(vars)).unwrap().0
+        };
+        let cli = parse(&[], &[]);
+        assert_eq!((cli.cluster_id, cli.shards.clone(), cli.relay), (5, vec![1, 2], false));
+        assert_eq!(cli.rest_port, 9000);
+        let cli = parse(&[], &[("WAKUNODE2_CLUSTER_ID", "6"), ("WAKUNODE2_SHARD", "3")]);
+        assert_eq!((cli.cluster_id, cli.shards.clone()), (6, vec![3]));
+        let cli = parse(
+            &["--cluster-id=7", "--shard=4", "--shard=5", "--relay"],
+            &[("WAKUNODE2_CLUSTER_ID", "6")],
+        );
+        assert_eq!((cli.cluster_id, cli.shards, cli.relay), (7, vec![4, 5], true));
+        // The environment can name the file.
+        let (cli, _) = Cli::try_parse_from_sources(
+            ["wakunode"],
+            env(&[("WAKUNODE2_CONFIG_FILE", &file)]),
+        )
+        .unwrap();
+        assert_eq!(cli.cluster_id, 5);
+    }
+
+    #[test]
+    fn a_bad_value_says_which_source_it_came_from() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("node.toml");
+        std::fs::write(&file, "cluster-id = \"x\"\n").unwrap();
+        let from_file = Cli::try_parse_from_with_warnings([
+            "wakunode",
+            &format!("--config-file={}", file.display()),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            from_file.starts_with(&format!("error: config file {}: invalid value 'x' for '--cluster-id", file.display())),
+            "{from_file}"
+        );
+        let from_env =
+            Cli::try_parse_from_sources(["wakunode"], env(&[("WAKUNODE2_TCP_PORT", "-1")]))
+                .unwrap_err()
+                .to_string();
+        assert!(
+            from_env.starts_with("error: environment: invalid value '-1' for '--tcp-port"),
+            "{from_env}"
+        );
+        // A flag on the command line hides a bad value below it.
+        Cli::try_parse_from_sources(
+            ["wakunode", "--tcp-port=1"],
+            env(&[("WAKUNODE2_TCP_PORT", "-1")]),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn unknown_environment_variables_are_warned_about() {
+        let (_, warnings) =
+            Cli::try_parse_from_sources(["wakunode"], env(&[("WAKUNODE2_NO_SUCH", "1")])).unwrap();
+        assert_eq!(
+            warnings,
+            ["environment variable WAKUNODE2_NO_SUCH names no wakunode flag: ignored"]
+        );
+    }
+
+    #[test]
+    fn the_twn_preset_wins_over_the_flags_it_sets() {
+        let (cli, warnings) = Cli::try_parse_from_with_warnings([
+            "wakunode",
+            "--preset=TWN",
+            "--cluster-id=3",
+            "--max-msg-size=1MiB",
+        ])
+        .unwrap();
+        assert_eq!(cli.cluster_id, 1);
+        assert_eq!(cli.num_shards_in_network, Some(8));
+        assert_eq!(cli.max_msg_size, "150KiB");
+        assert!(warnings[0].starts_with("--cluster-id 3 is overridden by --preset twn"));
+        assert!(warnings[1].starts_with("--max-msg-size 1MiB is overridden by --preset twn"));
+        assert!(warnings.iter().any(|w| w.contains("RLN rate limiting is not implemented yet")));
+        let (cli, _) = Cli::try_parse_from_with_warnings(["wakunode"]).unwrap();
+        assert_eq!(cli.cluster_id, 0);
     }
 }

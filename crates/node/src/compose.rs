@@ -110,6 +110,16 @@ pub(crate) async fn protocols(
 /// Logs, for each protocol this node runs, the line nwaku logs when it
 /// mounts it (operators' tooling greps for them).
 pub(crate) fn log_mounted(config: &NodeConfig) {
+    for topic in &config.content_topics {
+        if let Err(crate::topic_shards::TopicShardError::Disabled) = config.topic_shards.shard(topic)
+        {
+            tracing::warn!(
+                "--content-topic {topic} is not subscribed: static sharding \
+                 (--num-shards-in-network 0) gives content topics no shard unless \
+                 --content-topic-shard maps them"
+            );
+        }
+    }
     let mut lines = vec![
         "Created WakuMetadata protocol",
         "mounting libp2p ping protocol",
@@ -166,6 +176,13 @@ fn relay(
             );
         }
         relay_config = relay_config.with_protected_shard(protected.shard, key);
+    }
+    for (shard, limit) in &config.shard_rate_limits {
+        let per_second = f64::from(limit.volume) / limit.period.as_secs_f64();
+        relay_config = relay_config.with_validator(
+            waku_relay::ValidatorScope::shard(shard),
+            waku_relay::RateLimitValidator::messages_per_second(per_second, limit.volume),
+        );
     }
     let relay = match registry {
         Some(registry) => waku_relay::Behaviour::new_with_metrics(relay_config, registry),
@@ -235,8 +252,8 @@ fn lightpush_config(
                 .for_protocol("lightpush")
                 .unwrap_or(waku_core::RateLimit::UNLIMITED),
         );
-    if let Some(network) = config.autosharding {
-        lightpush = lightpush.with_shard_mapper(Arc::new(waku_sharding::AutoSharding(network)));
+    if !config.topic_shards.is_off() {
+        lightpush = lightpush.with_shard_mapper(Arc::new(config.topic_shards.clone()));
     }
     lightpush
 }

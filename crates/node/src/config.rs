@@ -5,10 +5,11 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use libp2p::{Multiaddr, PeerId, identity::Keypair, multiaddr::Protocol};
-use waku_core::DEFAULT_MAX_MESSAGE_SIZE;
+use waku_core::{DEFAULT_MAX_MESSAGE_SIZE, RateLimit};
 use waku_sharding::{ClusterId, MAX_SHARD_INDEX, NetworkConfig, RelayShard, ShardId};
 
 use crate::cli::Cli;
+use crate::topic_shards::{TopicShardEntry, TopicShardError, TopicShards};
 
 /// A flag whose value cannot be used, with the reason.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -92,6 +93,9 @@ pub struct NodeConfig {
     /// ([`NetworkConfig::for_cluster`]: without a count 8 shards on cluster
     /// 1, 1 elsewhere, as nwaku).
     pub autosharding: Option<NetworkConfig>,
+    /// Which shard carries a content topic (`--content-topic-shard`, then
+    /// autosharding).
+    pub topic_shards: TopicShards,
     /// Shards relay subscribes to.
     pub shards: BTreeSet<ShardId>,
     /// Content topics given with `--content-topic`.
@@ -102,6 +106,8 @@ pub struct NodeConfig {
     pub max_message_size: usize,
     /// Shards whose messages must be signed.
     pub protected_shards: Vec<ProtectedShard>,
+    /// Per-shard relay rate limits (`--relay-shard-rate-limit`).
+    pub shard_rate_limits: Vec<(RelayShard, RateLimit)>,
     /// Whether relay runs.
     pub relay: bool,
     /// The store service, when `--store` is set.
@@ -233,6 +239,26 @@ fn parse_peer_addr(flag: &'static str, text: &str) -> Result<(PeerId, Multiaddr)
     }
 }
 
+/// One `--relay-shard-rate-limit <shard>:<volume>/<period>`.
+fn parse_shard_rate_limit(
+    cluster: ClusterId,
+    text: &str,
+) -> Result<(RelayShard, RateLimit), ConfigError> {
+    const FLAG: &str = "relay-shard-rate-limit";
+    let (shard, limit) = text
+        .split_once(':')
+        .ok_or_else(|| bad(FLAG, format!("{text:?} is not <shard>:<volume>/<period>")))?;
+    let shard: ShardId = shard
+        .parse()
+        .map_err(|_| bad(FLAG, format!("{shard:?} is not a shard index")))?;
+    let shard = RelayShard::try_new(cluster, shard).map_err(|e| bad(FLAG, e.to_string()))?;
+    let limit: RateLimit = limit.parse().map_err(|e| bad(FLAG, format!("{e}")))?;
+    if limit.is_unlimited() {
+        return Err(bad(FLAG, format!("{text:?}: volume and period must be above 0")));
+    }
+    Ok((shard, limit))
+}
+
 fn parse_protected_shard(cluster: ClusterId, text: &str) -> Result<ProtectedShard, ConfigError> {
     let (shard, key) = text
         .split_once(':')
@@ -254,10 +280,13 @@ fn parse_protected_shard(cluster: ClusterId, text: &str) -> Result<ProtectedShar
     Ok(ProtectedShard { shard, public_key })
 }
 
-/// The autosharding network (none with static sharding) and the shards to
-/// subscribe to, from `--cluster-id`, `--num-shards-in-network`, `--shard`
-/// and `--content-topic`.
-fn sharding(cli: &Cli) -> Result<(Option<NetworkConfig>, BTreeSet<ShardId>), ConfigError> {
+/// The autosharding network (none with static sharding), the content topic
+/// policy and the shards to subscribe to, from `--cluster-id`,
+/// `--num-shards-in-network`, `--content-topic-shard`, `--shard` and
+/// `--content-topic`.
+fn sharding(
+    cli: &Cli,
+) -> Result<(Option<NetworkConfig>, TopicShards, BTreeSet<ShardId>), ConfigError> {
     // As nwaku: cluster 1 is The Waku Network, always autosharded over
     // its 8 shards (another `--num-shards-in-network` is ignored, with a
     // warning from `Cli`); elsewhere autosharding unless
@@ -270,10 +299,21 @@ fn sharding(cli: &Cli) -> Result<(Option<NetworkConfig>, BTreeSet<ShardId>), Con
                 .map_err(|e| bad("num-shards-in-network", e.to_string()))?,
         ),
     };
+    let entries = cli
+        .content_topic_shards
+        .iter()
+        .map(|e| e.parse::<TopicShardEntry>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|reason| bad("content-topic-shard", reason))?;
+    let dedicated: BTreeSet<ShardId> = entries.iter().map(|e| e.shard).collect();
+    let topic_shards = TopicShards::new(
+        autosharding,
+        crate::topic_shards::table(cli.cluster_id, &entries),
+    );
     let mut shards = BTreeSet::new();
     for shard in &cli.shards {
         let in_range = match autosharding {
-            Some(net) => *shard < net.num_shards,
+            Some(net) => *shard < net.num_shards || dedicated.contains(shard),
             None => *shard <= MAX_SHARD_INDEX,
         };
         if !in_range {
@@ -282,7 +322,8 @@ fn sharding(cli: &Cli) -> Result<(Option<NetworkConfig>, BTreeSet<ShardId>), Con
                 match autosharding {
                     Some(net) => format!(
                         "{shard} is outside 0..={} (autosharding over {} shards; \
-                         --num-shards-in-network 0 selects static sharding)",
+                         --num-shards-in-network 0 selects static sharding, \
+                         --content-topic-shard names dedicated shards)",
                         net.num_shards - 1,
                         net.num_shards
                     ),
@@ -292,26 +333,24 @@ fn sharding(cli: &Cli) -> Result<(Option<NetworkConfig>, BTreeSet<ShardId>), Con
         }
         shards.insert(*shard);
     }
-    let Some(net) = autosharding else {
-        if !cli.content_topics.is_empty() {
-            return Err(bad(
-                "content-topic",
-                "content topics are mapped to shards by autosharding, which --num-shards-in-network 0 turns off",
-            ));
-        }
-        return Ok((None, shards));
-    };
+    // As nwaku, static sharding leaves content topics without a shard out
+    // (the node logs a warning for each, see `compose::log_mounted`).
     for topic in &cli.content_topics {
-        let shard = net
-            .autoshard(topic)
-            .map_err(|e| bad("content-topic", e.to_string()))?;
-        shards.insert(shard.shard);
+        match topic_shards.shard(topic) {
+            Ok(shard) => {
+                shards.insert(shard.shard);
+            }
+            Err(TopicShardError::Disabled) => {}
+            Err(TopicShardError::Mapping(e)) => return Err(bad("content-topic", e.to_string())),
+        }
     }
     // Without `--shard`, every autoshard (content topics add nothing new).
-    if cli.shards.is_empty() {
+    if let Some(net) = autosharding
+        && cli.shards.is_empty()
+    {
         shards.extend(0..net.num_shards);
     }
-    Ok((autosharding, shards))
+    Ok((autosharding, topic_shards, shards))
 }
 
 /// Refuses services that cannot run as configured: lightpush and filter
@@ -396,6 +435,19 @@ fn store_settings(cli: &Cli) -> Result<Option<StoreSettings>, ConfigError> {
     }))
 }
 
+/// `port` moved by `--ports-shift`; 0 (a free port) stays 0.
+fn shifted(flag: &'static str, port: u16, shift: u16) -> Result<u16, ConfigError> {
+    if port == 0 {
+        return Ok(0);
+    }
+    port.checked_add(shift).ok_or_else(|| {
+        bad(
+            "ports-shift",
+            format!("--{flag} {port} shifted by {shift} is above 65535"),
+        )
+    })
+}
+
 /// An optional `--<flag> <multiaddr>/p2p/<peer id>`.
 fn optional_peer(
     flag: &'static str,
@@ -409,8 +461,9 @@ impl TryFrom<&Cli> for NodeConfig {
 
     fn try_from(cli: &Cli) -> Result<Self, Self::Error> {
         let keypair = parse_nodekey(cli.nodekey.as_deref())?;
-        let (autosharding, shards) = sharding(cli)?;
+        let (autosharding, topic_shards, shards) = sharding(cli)?;
         check_services(cli)?;
+        let shift = cli.ports_shift;
         let staticnodes = cli
             .staticnodes
             .iter()
@@ -421,22 +474,30 @@ impl TryFrom<&Cli> for NodeConfig {
             .iter()
             .map(|s| parse_protected_shard(cli.cluster_id, s))
             .collect::<Result<_, _>>()?;
+        let shard_rate_limits = cli
+            .relay_shard_rate_limits
+            .iter()
+            .map(|s| parse_shard_rate_limit(cli.cluster_id, s))
+            .collect::<Result<_, _>>()?;
         Ok(Self {
             keypair,
             listen_address: cli.listen_address,
-            tcp_port: cli.tcp_port,
+            tcp_port: shifted("tcp-port", cli.tcp_port, shift)?,
             websocket_port: (cli.websocket_support || cli.websocket_secure_support)
-                .then_some(cli.websocket_port),
+                .then(|| shifted("websocket-port", cli.websocket_port, shift))
+                .transpose()?,
             wss: wss_files(cli)?,
             wss_trust: Vec::new(),
             cluster_id: cli.cluster_id,
             autosharding,
+            topic_shards,
             shards,
             content_topics: cli.content_topics.clone(),
             staticnodes,
             max_message_size: parse_msg_size(&cli.max_msg_size)
                 .map_err(|reason| bad("max-msg-size", reason))?,
             protected_shards,
+            shard_rate_limits,
             relay: cli.relay,
             store: store_settings(cli)?,
             filter: cli.filter.then_some(FilterSettings {
@@ -454,13 +515,16 @@ impl TryFrom<&Cli> for NodeConfig {
             storenode: optional_peer("storenode", cli.storenode.as_deref())?,
             rest: cli
                 .rest
-                .then_some(std::net::SocketAddr::new(cli.rest_address, cli.rest_port)),
+                .then(|| shifted("rest-port", cli.rest_port, shift))
+                .transpose()?
+                .map(|port| std::net::SocketAddr::new(cli.rest_address, port)),
             rest_admin: cli.rest_admin,
             rest_relay_cache_capacity: cli.rest_relay_cache_capacity,
-            metrics: cli.metrics_server.then_some(std::net::SocketAddr::new(
-                cli.metrics_server_address,
-                cli.metrics_server_port,
-            )),
+            metrics: cli
+                .metrics_server
+                .then(|| shifted("metrics-server-port", cli.metrics_server_port, shift))
+                .transpose()?
+                .map(|port| std::net::SocketAddr::new(cli.metrics_server_address, port)),
             ext_ip: parse_nat(&cli.nat).map_err(|reason| bad("nat", reason))?,
             log_filter: log_filter(&cli.log_level).map_err(|reason| bad("log-level", reason))?,
             log_control: None,
@@ -475,6 +539,8 @@ impl NodeConfig {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
 
     #[test]
@@ -486,5 +552,28 @@ mod tests {
         assert!(parse_msg_size("abc").is_err());
         assert!(parse_msg_size("10GB").is_err());
         assert!(parse_msg_size("0").is_err());
+    }
+
+    #[test]
+    fn ports_shift_moves_every_listening_port_but_free_ones() {
+        let config = |args: &[&str]| {
+            let mut all = vec!["wakunode"];
+            all.extend_from_slice(args);
+            let (cli, _) = Cli::try_parse_from_with_warnings(all).unwrap();
+            NodeConfig::try_from(&cli)
+        };
+        let shifted = config(&[
+            "--ports-shift=2",
+            "--websocket-support",
+            "--metrics-server",
+            "--rest-port=0",
+        ])
+        .unwrap();
+        assert_eq!(shifted.tcp_port, 60002);
+        assert_eq!(shifted.websocket_port, Some(8002));
+        assert_eq!(shifted.rest.map(|a| a.port()), Some(0));
+        assert_eq!(shifted.metrics.map(|a| a.port()), Some(8010));
+        let err = config(&["--ports-shift=10", "--tcp-port=65530"]).unwrap_err();
+        assert!(err.to_string().contains("--tcp-port 65530 shifted by 10 is above 65535"), "{err}");
     }
 }

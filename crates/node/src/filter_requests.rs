@@ -8,9 +8,8 @@ use std::hash::Hash;
 use libp2p::request_response::OutboundFailure;
 use tokio::sync::oneshot;
 
-use waku_sharding::NetworkConfig;
-
 use crate::handle::{FilterFailure, FilterFailureKind};
+use crate::topic_shards::TopicShards;
 
 /// Answer channel of one filter request.
 pub(crate) type FilterReply = oneshot::Sender<Result<(), FilterFailure>>;
@@ -21,22 +20,24 @@ pub(crate) type FilterReply = oneshot::Sender<Result<(), FilterFailure>>;
 pub(crate) fn split_by_shard(
     pubsub_topic: Option<String>,
     content_topics: Vec<String>,
-    autosharding: Option<NetworkConfig>,
+    topic_shards: &TopicShards,
 ) -> Result<Vec<(String, Vec<String>)>, FilterFailure> {
     let bad = |description: String| FilterFailure::new(FilterFailureKind::BadRequest, description);
     if let Some(topic) = pubsub_topic.filter(|t| !t.is_empty()) {
         return Ok(vec![(topic, content_topics)]);
     }
-    let network = autosharding.ok_or_else(|| {
-        bad("a pubsub topic is required when the node does not use autosharding".into())
-    })?;
+    if topic_shards.is_off() {
+        return Err(bad(
+            "a pubsub topic is required when the node does not use autosharding".into(),
+        ));
+    }
     if content_topics.is_empty() {
         return Err(bad("contentFilters is empty".into()));
     }
     let mut parts: Vec<(String, Vec<String>)> = Vec::new();
     for content_topic in content_topics {
-        let shard = network
-            .autoshard(&content_topic)
+        let shard = topic_shards
+            .shard(&content_topic)
             .map_err(|e| bad(format!("cannot autoshard {content_topic}: {e}")))?
             .to_string();
         match parts.iter_mut().find(|(topic, _)| *topic == shard) {
@@ -154,13 +155,14 @@ impl<K: Hash + Eq> FilterRequests<K> {
 mod tests {
     use super::*;
     use waku_filter::StatusCode;
+    use waku_sharding::NetworkConfig;
 
     #[test]
     fn an_explicit_pubsub_topic_is_one_request() {
         let parts = split_by_shard(
             Some("/waku/2/rs/1/3".into()),
             vec!["/a/1/b/c".into(), "/x/1/y/z".into()],
-            None,
+            &TopicShards::default(),
         )
         .unwrap();
         assert_eq!(parts.len(), 1);
@@ -171,7 +173,7 @@ mod tests {
     fn autosharding_groups_content_topics_by_shard() {
         let net = NetworkConfig::TWN;
         let topics: Vec<String> = (0..20).map(|i| format!("/app{i}/1/chat/proto")).collect();
-        let parts = split_by_shard(None, topics.clone(), Some(net)).unwrap();
+        let parts = split_by_shard(None, topics.clone(), &TopicShards::new(Some(net), None)).unwrap();
         assert!(parts.len() > 1);
         let mut all: Vec<String> = parts.iter().flat_map(|(_, t)| t.clone()).collect();
         all.sort();
@@ -187,11 +189,11 @@ mod tests {
 
     #[test]
     fn no_pubsub_topic_without_autosharding_or_with_a_bad_topic_is_400() {
-        let e = split_by_shard(None, vec!["/a/1/b/c".into()], None).unwrap_err();
+        let e = split_by_shard(None, vec!["/a/1/b/c".into()], &TopicShards::default()).unwrap_err();
         assert_eq!(e.kind, FilterFailureKind::BadRequest);
-        let e = split_by_shard(None, vec!["junk".into()], Some(NetworkConfig::TWN)).unwrap_err();
+        let e = split_by_shard(None, vec!["junk".into()], &TopicShards::new(Some(NetworkConfig::TWN), None)).unwrap_err();
         assert_eq!(e.kind, FilterFailureKind::BadRequest);
-        let e = split_by_shard(None, vec![], Some(NetworkConfig::TWN)).unwrap_err();
+        let e = split_by_shard(None, vec![], &TopicShards::new(Some(NetworkConfig::TWN), None)).unwrap_err();
         assert_eq!(e.kind, FilterFailureKind::BadRequest);
     }
 

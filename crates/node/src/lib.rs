@@ -18,6 +18,7 @@ mod remote_requests;
 pub mod rest;
 mod services;
 mod store_requests;
+pub mod topic_shards;
 pub mod transport;
 
 pub use cli::Cli;

@@ -261,7 +261,7 @@ impl Node {
         let settings = crate::rest::RestSettings {
             admin: config.rest_admin,
             cache_capacity: config.rest_relay_cache_capacity,
-            autosharding: config.autosharding,
+            topic_shards: config.topic_shards.clone(),
             relay: config.relay,
             pubsub_topics: config
                 .shards

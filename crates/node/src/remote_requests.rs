@@ -14,6 +14,7 @@ use crate::handle::{
     RequestError, StoreFailure,
 };
 use crate::node::Node;
+use crate::topic_shards::TopicShardError;
 use crate::store_requests::{LegacyReply, PendingLegacy, PendingV3, V3Reply};
 
 impl Node {
@@ -47,19 +48,15 @@ impl Node {
         if self.swarm.behaviour().lightpush.is_enabled() {
             let topic = match pubsub_topic {
                 Some(t) if !t.is_empty() => Ok(t),
-                _ => match self.config.autosharding {
-                    Some(net) => net
-                        .autoshard(&message.content_topic)
-                        .map(|s| s.to_string())
-                        .map_err(|e| {
-                            LightpushError::new(
-                                LightpushStatus::BAD_REQUEST,
-                                format!("Autosharding error: {e}"),
-                            )
-                        }),
-                    None => Err(LightpushError::new(
+                _ => match self.config.topic_shards.shard(&message.content_topic) {
+                    Ok(shard) => Ok(shard.to_string()),
+                    Err(TopicShardError::Disabled) => Err(LightpushError::new(
                         LightpushStatus::INVALID_MESSAGE,
                         "Pubsub topic must be specified when static sharding is enabled",
+                    )),
+                    Err(e) => Err(LightpushError::new(
+                        LightpushStatus::BAD_REQUEST,
+                        e.to_string(),
                     )),
                 },
             };
@@ -108,7 +105,7 @@ impl Node {
             )));
             return;
         };
-        let autosharding = self.config.autosharding;
+        let topic_shards = &self.config.topic_shards;
         let parts = match &request {
             FilterRequest::Subscribe {
                 pubsub_topic,
@@ -117,7 +114,7 @@ impl Node {
             | FilterRequest::Unsubscribe {
                 pubsub_topic,
                 content_topics,
-            } => match split_by_shard(pubsub_topic.clone(), content_topics.clone(), autosharding) {
+            } => match split_by_shard(pubsub_topic.clone(), content_topics.clone(), topic_shards) {
                 Ok(parts) => parts,
                 Err(failure) => {
                     let _ = reply.send(Err(failure));

@@ -22,7 +22,7 @@ use axum::routing::{delete, get, post};
 use tokio::net::TcpListener;
 use tokio::sync::broadcast::error::RecvError;
 use tracing::{info, warn};
-use waku_sharding::NetworkConfig;
+use crate::topic_shards::TopicShards;
 
 pub use cache::{DEFAULT_CAPACITY, MessageCache};
 
@@ -34,7 +34,7 @@ use crate::handle::PeerSet;
 pub(crate) struct RestState {
     pub(crate) node: NodeHandle,
     pub(crate) cache: Arc<Mutex<MessageCache>>,
-    pub(crate) autosharding: Option<NetworkConfig>,
+    pub(crate) topic_shards: TopicShards,
     pub(crate) relay: bool,
     pub(crate) store: Option<std::sync::Arc<dyn waku_store::MessageStore>>,
     pub(crate) lightpush: bool,
@@ -87,8 +87,8 @@ pub struct RestSettings {
     pub admin: bool,
     /// Relay REST cache capacity.
     pub cache_capacity: usize,
-    /// Autosharding network, for `/relay/v1/auto`.
-    pub autosharding: Option<NetworkConfig>,
+    /// Which shard carries a content topic, for `/relay/v1/auto`.
+    pub topic_shards: TopicShards,
     /// Whether relay runs (its routes are served only then).
     pub relay: bool,
     /// Pubsub topics registered in the cache at start.
@@ -221,7 +221,7 @@ pub fn serve(
     let state = RestState {
         node: node.clone(),
         cache: Arc::new(Mutex::new(cache)),
-        autosharding: settings.autosharding,
+        topic_shards: settings.topic_shards.clone(),
         relay: settings.relay,
         store: settings.store.clone(),
         lightpush: settings.lightpush,

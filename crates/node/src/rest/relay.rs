@@ -168,12 +168,10 @@ pub(crate) async fn post_message(
 }
 
 fn autoshard(state: &RestState, content_topic: &str) -> Result<RelayShard, String> {
-    let network = state
-        .autosharding
-        .ok_or_else(|| "Autosharding is disabled".to_owned())?;
-    network
-        .autoshard(content_topic)
-        .map_err(|e| format!("Autosharding error: {e}"))
+    state
+        .topic_shards
+        .shard(content_topic)
+        .map_err(|e| e.to_string())
 }
 
 /// `POST /relay/v1/auto/subscriptions`: a JSON list of content topics.

@@ -40,6 +40,12 @@ impl NodeProcess {
     /// Starts `wakunode` on loopback with free ports and DEBUG logs, plus
     /// `args`, and waits until it has logged every listen address.
     pub fn spawn(args: &[&str]) -> Self {
+        Self::spawn_with_env(args, &[])
+    }
+
+    /// Like [`NodeProcess::spawn`], with environment variables `env` set
+    /// (every other `WAKUNODE2_*` variable removed).
+    pub fn spawn_with_env(args: &[&str], env: &[(&str, &str)]) -> Self {
         let websocket = args.iter().any(|a| a.starts_with("--websocket-support"));
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_wakunode"));
         if !args.iter().any(|a| a.starts_with("--listen-address")) {
@@ -56,10 +62,16 @@ impl NodeProcess {
         ])
         .args(args)
         .env_remove("RUST_LOG")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
         if websocket {
             cmd.args(["--websocket-port", "0"]);
+        }
+        for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("WAKUNODE2_")) {
+            if !env.iter().any(|(set, _)| *set == name) {
+                cmd.env_remove(name);
+            }
         }
         let mut child = cmd.spawn().expect("spawn wakunode");
         let lines = Arc::new(Mutex::new(Vec::new()));
