@@ -1,5 +1,7 @@
 //! `cargo xtask examples`: runs the plain-`Swarm` examples of the protocol
-//! crates, each of which exits 0 only when its exchange happened.
+//! crates, each of which exits 0 only when its exchange happened, then the
+//! deployment examples under `examples/` (`run.sh` scripts starting local
+//! `wakunode` networks).
 
 use std::path::Path;
 use std::process::Command;
@@ -28,8 +30,47 @@ pub fn run(root: &Path) -> anyhow::Result<bool> {
             failed.push(format!("{package}/{example} ({status})"));
         }
     }
+    println!("== cargo build -p waku-node -p waku-cli --bins");
+    let built = Command::new(&cargo)
+        .current_dir(root)
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "waku-node",
+            "-p",
+            "waku-cli",
+            "--bins",
+        ])
+        .status()?;
+    if !built.success() {
+        anyhow::bail!("building wakunode and waku failed ({built})");
+    }
+    for script in scripts(&root.join("examples"))? {
+        println!("== {}", crate::display_path(root, &script));
+        let status = Command::new("bash")
+            .current_dir(root)
+            .arg(&script)
+            .status()?;
+        if !status.success() {
+            failed.push(format!("{} ({status})", crate::display_path(root, &script)));
+        }
+    }
     if !failed.is_empty() {
         eprintln!("examples failed: {}", failed.join(", "));
     }
     Ok(failed.is_empty())
+}
+
+/// The `run.sh` of every directory under `examples`, sorted.
+fn scripts(examples: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(examples)? {
+        let script = entry?.path().join("run.sh");
+        if script.is_file() {
+            found.push(script);
+        }
+    }
+    found.sort();
+    Ok(found)
 }

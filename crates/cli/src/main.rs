@@ -1,10 +1,12 @@
-//! `waku`: a small tool to compute message hashes, content-topic shards and
-//! to encode and decode Waku ENRs. It links only the foundation crates, not
-//! the node.
+//! `waku`: a small tool to compute message hashes, content-topic shards, to
+//! encode and decode Waku ENRs and to sign messages for protected shards. It
+//! links the foundation crates and relay (for the protected-shard
+//! signature), not the node.
 
 mod enr_cmd;
 mod hash_cmd;
 mod shard_cmd;
+mod sign_cmd;
 
 use std::process::ExitCode;
 
@@ -18,7 +20,7 @@ const EXIT_INVALID: u8 = 2;
 #[command(
     name = "waku",
     version,
-    about = "Waku v2 debugging tool: message hashes, shards, ENRs"
+    about = "Waku v2 debugging tool: message hashes, shards, ENRs, protected-shard signatures"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -36,6 +38,9 @@ enum Command {
         #[command(subcommand)]
         command: enr_cmd::EnrCommand,
     },
+    /// Sign a message for a protected shard and print it as nwaku's REST
+    /// publish body (or print a key's public key with --public-key).
+    Sign(sign_cmd::SignArgs),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +49,7 @@ fn main() -> ExitCode {
         Command::Hash(args) => hash_cmd::run(&args),
         Command::Shard(args) => shard_cmd::run(&args),
         Command::Enr { command } => enr_cmd::run(&command),
+        Command::Sign(args) => sign_cmd::run(&args),
     };
     match result {
         Ok(output) => {

@@ -397,8 +397,7 @@ impl Cli {
         if let Some(path) = &file_path {
             let file = sources::file_layer(path, is_flag, &higher)
                 .map_err(|e| clap::Error::raw(ErrorKind::ValueValidation, format!("{e}\n")))?;
-            let (kept, dropped) =
-                strip_flags_not_yet(with_program(&file_args[0], file.args));
+            let (kept, dropped) = strip_flags_not_yet(with_program(&file_args[0], file.args));
             parse(kept.clone(), &format!("config file {}: ", path.display()))?;
             (file_args, file_ignored) = (kept, dropped);
         }
@@ -430,10 +429,9 @@ impl Cli {
         ignored.extend(env_ignored);
         ignored.extend(file_ignored);
         warnings.extend(ignored);
-        let preset: Preset = cli
-            .preset
-            .parse()
-            .map_err(|e: preset::UnknownPreset| clap::Error::raw(ErrorKind::InvalidValue, format!("{e}\n")))?;
+        let preset: Preset = cli.preset.parse().map_err(|e: preset::UnknownPreset| {
+            clap::Error::raw(ErrorKind::InvalidValue, format!("{e}\n"))
+        })?;
         let explicit = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
         warnings.extend(preset.apply(&mut cli, explicit));
         let twn = waku_sharding::NetworkConfig::TWN;
@@ -653,21 +651,28 @@ mod tests {
             Cli::try_parse_from_sources(all, env(vars)).unwrap().0
         };
         let cli = parse(&[], &[]);
-        assert_eq!((cli.cluster_id, cli.shards.clone(), cli.relay), (5, vec![1, 2], false));
+        assert_eq!(
+            (cli.cluster_id, cli.shards.clone(), cli.relay),
+            (5, vec![1, 2], false)
+        );
         assert_eq!(cli.rest_port, 9000);
-        let cli = parse(&[], &[("WAKUNODE2_CLUSTER_ID", "6"), ("WAKUNODE2_SHARD", "3")]);
+        let cli = parse(
+            &[],
+            &[("WAKUNODE2_CLUSTER_ID", "6"), ("WAKUNODE2_SHARD", "3")],
+        );
         assert_eq!((cli.cluster_id, cli.shards.clone()), (6, vec![3]));
         let cli = parse(
             &["--cluster-id=7", "--shard=4", "--shard=5", "--relay"],
             &[("WAKUNODE2_CLUSTER_ID", "6")],
         );
-        assert_eq!((cli.cluster_id, cli.shards, cli.relay), (7, vec![4, 5], true));
+        assert_eq!(
+            (cli.cluster_id, cli.shards, cli.relay),
+            (7, vec![4, 5], true)
+        );
         // The environment can name the file.
-        let (cli, _) = Cli::try_parse_from_sources(
-            ["wakunode"],
-            env(&[("WAKUNODE2_CONFIG_FILE", &file)]),
-        )
-        .unwrap();
+        let (cli, _) =
+            Cli::try_parse_from_sources(["wakunode"], env(&[("WAKUNODE2_CONFIG_FILE", &file)]))
+                .unwrap();
         assert_eq!(cli.cluster_id, 5);
     }
 
@@ -683,7 +688,10 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(
-            from_file.starts_with(&format!("error: config file {}: invalid value 'x' for '--cluster-id", file.display())),
+            from_file.starts_with(&format!(
+                "error: config file {}: invalid value 'x' for '--cluster-id",
+                file.display()
+            )),
             "{from_file}"
         );
         let from_env =
@@ -726,7 +734,11 @@ mod tests {
         assert_eq!(cli.max_msg_size, "150KiB");
         assert!(warnings[0].starts_with("--cluster-id 3 is overridden by --preset twn"));
         assert!(warnings[1].starts_with("--max-msg-size 1MiB is overridden by --preset twn"));
-        assert!(warnings.iter().any(|w| w.contains("RLN rate limiting is not implemented yet")));
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("RLN rate limiting is not implemented yet"))
+        );
         let (cli, _) = Cli::try_parse_from_with_warnings(["wakunode"]).unwrap();
         assert_eq!(cli.cluster_id, 0);
     }

@@ -111,7 +111,8 @@ pub(crate) async fn protocols(
 /// mounts it (operators' tooling greps for them).
 pub(crate) fn log_mounted(config: &NodeConfig) {
     for topic in &config.content_topics {
-        if let Err(crate::topic_shards::TopicShardError::Disabled) = config.topic_shards.shard(topic)
+        if let Err(crate::topic_shards::TopicShardError::Disabled) =
+            config.topic_shards.shard(topic)
         {
             tracing::warn!(
                 "--content-topic {topic} is not subscribed: static sharding \

@@ -254,7 +254,10 @@ fn parse_shard_rate_limit(
     let shard = RelayShard::try_new(cluster, shard).map_err(|e| bad(FLAG, e.to_string()))?;
     let limit: RateLimit = limit.parse().map_err(|e| bad(FLAG, format!("{e}")))?;
     if limit.is_unlimited() {
-        return Err(bad(FLAG, format!("{text:?}: volume and period must be above 0")));
+        return Err(bad(
+            FLAG,
+            format!("{text:?}: volume and period must be above 0"),
+        ));
     }
     Ok((shard, limit))
 }
@@ -574,6 +577,10 @@ mod tests {
         assert_eq!(shifted.rest.map(|a| a.port()), Some(0));
         assert_eq!(shifted.metrics.map(|a| a.port()), Some(8010));
         let err = config(&["--ports-shift=10", "--tcp-port=65530"]).unwrap_err();
-        assert!(err.to_string().contains("--tcp-port 65530 shifted by 10 is above 65535"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("--tcp-port 65530 shifted by 10 is above 65535"),
+            "{err}"
+        );
     }
 }

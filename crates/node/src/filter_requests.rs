@@ -173,7 +173,8 @@ mod tests {
     fn autosharding_groups_content_topics_by_shard() {
         let net = NetworkConfig::TWN;
         let topics: Vec<String> = (0..20).map(|i| format!("/app{i}/1/chat/proto")).collect();
-        let parts = split_by_shard(None, topics.clone(), &TopicShards::new(Some(net), None)).unwrap();
+        let parts =
+            split_by_shard(None, topics.clone(), &TopicShards::new(Some(net), None)).unwrap();
         assert!(parts.len() > 1);
         let mut all: Vec<String> = parts.iter().flat_map(|(_, t)| t.clone()).collect();
         all.sort();
@@ -191,9 +192,19 @@ mod tests {
     fn no_pubsub_topic_without_autosharding_or_with_a_bad_topic_is_400() {
         let e = split_by_shard(None, vec!["/a/1/b/c".into()], &TopicShards::default()).unwrap_err();
         assert_eq!(e.kind, FilterFailureKind::BadRequest);
-        let e = split_by_shard(None, vec!["junk".into()], &TopicShards::new(Some(NetworkConfig::TWN), None)).unwrap_err();
+        let e = split_by_shard(
+            None,
+            vec!["junk".into()],
+            &TopicShards::new(Some(NetworkConfig::TWN), None),
+        )
+        .unwrap_err();
         assert_eq!(e.kind, FilterFailureKind::BadRequest);
-        let e = split_by_shard(None, vec![], &TopicShards::new(Some(NetworkConfig::TWN), None)).unwrap_err();
+        let e = split_by_shard(
+            None,
+            vec![],
+            &TopicShards::new(Some(NetworkConfig::TWN), None),
+        )
+        .unwrap_err();
         assert_eq!(e.kind, FilterFailureKind::BadRequest);
     }
 

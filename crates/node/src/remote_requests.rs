@@ -14,8 +14,8 @@ use crate::handle::{
     RequestError, StoreFailure,
 };
 use crate::node::Node;
-use crate::topic_shards::TopicShardError;
 use crate::store_requests::{LegacyReply, PendingLegacy, PendingV3, V3Reply};
+use crate::topic_shards::TopicShardError;
 
 impl Node {
     /// Makes sure a connection to the service node `peer` is up or being

@@ -91,7 +91,9 @@ impl FromStr for TopicShardEntry {
                 .map_err(|e| format!("{key:?}: {e}"))?;
             ShardTableKey::ContentTopic(key.to_owned())
         } else if key.is_empty() || key.contains('/') {
-            return Err(format!("{key:?} is neither a content topic nor an application name"));
+            return Err(format!(
+                "{key:?} is neither a content topic nor an application name"
+            ));
         } else {
             ShardTableKey::Application(key.to_owned())
         };
@@ -142,7 +144,10 @@ mod tests {
         assert_eq!(shards.shard("/app/1/chat/proto").unwrap().shard, 4);
 
         let static_only = TopicShards::new(None, table(42, &entries));
-        assert_eq!(static_only.shard("/myapp/1/x/proto").unwrap().to_string(), "/waku/2/rs/42/4");
+        assert_eq!(
+            static_only.shard("/myapp/1/x/proto").unwrap().to_string(),
+            "/waku/2/rs/42/4"
+        );
         assert_eq!(
             static_only.shard("/app/1/chat/proto").unwrap_err(),
             TopicShardError::Disabled

@@ -107,7 +107,10 @@ fn bad_config_files_exit_2_with_one_line_naming_file_and_key() {
     for (toml, expected) in [
         ("cluster-id = \"abc\"", "--cluster-id"),
         ("clusterid = 1", "unknown key `clusterid`"),
-        ("shard = [[1]]", "key `shard` must be a value or a list of values"),
+        (
+            "shard = [[1]]",
+            "key `shard` must be a value or a list of values",
+        ),
         ("cluster-id = ", "is not valid TOML"),
         ("rest-port = 70000", "--rest-port"),
     ] {
@@ -136,7 +139,10 @@ fn nwaku_keys_of_features_not_here_yet_are_warned_about_in_files_too() {
     .unwrap();
     let node = NodeProcess::spawn(&["--config-file", file.to_str().unwrap()]);
     assert!(
-        node.wait_for("--discv5-udp-port is an nwaku flag", Duration::from_secs(10)),
+        node.wait_for(
+            "--discv5-udp-port is an nwaku flag",
+            Duration::from_secs(10)
+        ),
         "{}",
         node.log()
     );

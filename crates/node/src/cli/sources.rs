@@ -113,10 +113,12 @@ pub fn file_layer(
         path: shown.clone(),
         reason,
     })?;
-    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| SourceError::Syntax {
-        path: shown.clone(),
-        reason: e.message().to_owned(),
-    })?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| SourceError::Syntax {
+            path: shown.clone(),
+            reason: e.message().to_owned(),
+        })?;
     let mut layer = Layer::default();
     for (key, value) in &table {
         if key == "config-file" {
@@ -215,7 +217,9 @@ mod tests {
                 .to_string()
         };
         assert!(error("clusterid = 1").ends_with("unknown key `clusterid`"));
-        assert!(error("shard = [[1]]").ends_with("key `shard` must be a value or a list of values"));
+        assert!(
+            error("shard = [[1]]").ends_with("key `shard` must be a value or a list of values")
+        );
         assert!(error("cluster-id = ").contains("is not valid TOML"));
         let missing = file_layer(&dir.path().join("none.toml"), known, &BTreeSet::new());
         assert!(matches!(missing, Err(SourceError::Read { .. })));

@@ -17,12 +17,12 @@ mod store;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::topic_shards::TopicShards;
 use axum::Router;
 use axum::routing::{delete, get, post};
 use tokio::net::TcpListener;
 use tokio::sync::broadcast::error::RecvError;
 use tracing::{info, warn};
-use crate::topic_shards::TopicShards;
 
 pub use cache::{DEFAULT_CAPACITY, MessageCache};
 
