@@ -43,6 +43,10 @@ pub struct ServiceConfig {
     pub(crate) max_concurrent_streams: usize,
     /// Concurrent push streams per connection.
     pub(crate) max_concurrent_pushes: usize,
+    /// A message whose deterministic hash was seen by
+    /// [`push`](crate::service::Behaviour::push) less than this long ago is
+    /// not pushed again (nwaku's message cache); zero pushes every message.
+    pub(crate) duplicate_window: Duration,
 }
 
 impl ServiceConfig {
@@ -60,6 +64,9 @@ impl ServiceConfig {
     pub const DEFAULT_UNREACHABLE_TIMEOUT: Duration = Duration::from_secs(60);
     /// Default [`ServiceConfig::request_timeout`].
     pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+    /// nwaku's [`ServiceConfig::duplicate_window`] (its message cache TTL):
+    /// 2 minutes.
+    pub const DEFAULT_DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
 
     /// Most subscribers served at once.
     pub fn max_peers(&self) -> usize {
@@ -94,6 +101,13 @@ impl ServiceConfig {
     /// The per-peer rate of subscribe-protocol requests.
     pub fn rate_limit(&self) -> RateLimit {
         self.rate_limit
+    }
+
+    /// How long a pushed message's hash is remembered: the same message
+    /// given to [`push`](crate::service::Behaviour::push) again within this
+    /// window is not pushed. Zero switches the check off.
+    pub fn duplicate_window(&self) -> Duration {
+        self.duplicate_window
     }
 
     /// Sets [`ServiceConfig::max_peers`].
@@ -155,6 +169,13 @@ impl ServiceConfig {
         self.max_concurrent_pushes = max;
         self
     }
+
+    /// Sets [`ServiceConfig::duplicate_window`]; [`Duration::ZERO`] pushes
+    /// every message, duplicates included.
+    pub fn with_duplicate_window(mut self, window: Duration) -> Self {
+        self.duplicate_window = window;
+        self
+    }
 }
 
 impl Default for ServiceConfig {
@@ -170,6 +191,7 @@ impl Default for ServiceConfig {
             request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
             max_concurrent_streams: 100,
             max_concurrent_pushes: 256,
+            duplicate_window: Self::DEFAULT_DUPLICATE_WINDOW,
         }
     }
 }

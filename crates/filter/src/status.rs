@@ -27,6 +27,20 @@ impl StatusCode {
     pub fn is_success(self) -> bool {
         (200..300).contains(&self.0)
     }
+
+    /// The name nwaku gives the code (`"NOT_FOUND"` for 404), which starts
+    /// its `status_desc` (`"NOT_FOUND: peer has no subscriptions"`); `None`
+    /// for codes nwaku's filter does not answer with.
+    pub(crate) fn name(self) -> Option<&'static str> {
+        match self {
+            Self::OK => Some("OK"),
+            Self::BAD_REQUEST => Some("BAD_REQUEST"),
+            Self::NOT_FOUND => Some("NOT_FOUND"),
+            Self::TOO_MANY_REQUESTS => Some("TOO_MANY_REQUESTS"),
+            Self::SERVICE_UNAVAILABLE => Some("SERVICE_UNAVAILABLE"),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for StatusCode {

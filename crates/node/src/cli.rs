@@ -87,7 +87,9 @@ pub struct Cli {
     #[arg(long)]
     pub num_shards_in_network: Option<u16>,
 
-    /// Content topic whose autoshard the node subscribes to (repeatable).
+    /// Content topic whose shard the node subscribes to (repeatable): from
+    /// `--content-topic-shard`, else its autoshard; skipped with a warning
+    /// under static sharding.
     #[arg(long = "content-topic")]
     pub content_topics: Vec<String>,
 
@@ -182,8 +184,9 @@ pub struct Cli {
     pub lightpushnode: Option<String>,
 
     /// Per-peer request rate limit, `[protocol:]volume/period` (e.g.
-    /// `lightpush:10/1s`, `store:100/1m`; protocols store, lightpush,
-    /// filter, px; repeatable; without a protocol it applies to all but filter).
+    /// `lightpush:10/1s`, `store:100/1m`; protocols store, storev2, storev3,
+    /// lightpush, filter, px, global; repeatable; without a protocol it
+    /// applies to all but filter).
     #[arg(long = "rate-limit")]
     pub rate_limits: Vec<String>,
 
@@ -225,7 +228,7 @@ pub struct Cli {
 }
 
 /// Flags that only matter together with another flag that is off: for each,
-/// the flag given on the command line and the one it needs.
+/// the flag given (from any source) and the one it needs.
 const DEPENDENT_FLAGS: &[(&str, &str)] = &[
     ("legacy_store", "store"),
     ("store_message_db_url", "store"),

@@ -179,6 +179,12 @@ fn relay(
         relay_config = relay_config.with_protected_shard(protected.shard, key);
     }
     for (shard, limit) in &config.shard_rate_limits {
+        if !config.shards.contains(&shard.shard) {
+            warn!(
+                %shard,
+                "--relay-shard-rate-limit names a shard this node does not subscribe to: it only limits messages it relays"
+            );
+        }
         let per_second = f64::from(limit.volume) / limit.period.as_secs_f64();
         relay_config = relay_config.with_validator(
             waku_relay::ValidatorScope::shard(shard),

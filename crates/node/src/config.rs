@@ -353,6 +353,21 @@ fn sharding(
     {
         shards.extend(0..net.num_shards);
     }
+    // Dedicated shards come on top: a relay node of The Waku Network still
+    // relays at least one of its shards (64/WAKU2-NETWORK).
+    let twn = NetworkConfig::TWN;
+    if cli.relay
+        && cli.cluster_id == twn.cluster_id
+        && !shards.iter().any(|s| *s < twn.num_shards)
+    {
+        return Err(bad(
+            "shard",
+            format!(
+                "a relay node of The Waku Network relays at least one of its shards 0..={}",
+                twn.num_shards - 1
+            ),
+        ));
+    }
     Ok((autosharding, topic_shards, shards))
 }
 

@@ -119,9 +119,34 @@ fn a_relay_node_of_the_waku_network_needs_one_of_its_shards() {
         assert_eq!(code, Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains("outside 0..=7"), "{args:?}: {stderr}");
     }
-    // With a shard of the network it starts.
+    // A dedicated shard does not replace the network's own.
+    let (code, stderr) = run_with(&[
+        "--cluster-id",
+        "1",
+        "--content-topic-shard",
+        "myapp=32",
+        "--shard",
+        "32",
+    ]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("at least one of its shards 0..=7"), "{stderr}");
+    // With a shard of the network it starts, dedicated shards on top.
     let node = NodeProcess::spawn(&["--cluster-id", "1", "--shard", "3"]);
     assert_eq!(node.addrs.len(), 1);
+    let node = NodeProcess::spawn(&[
+        "--cluster-id",
+        "1",
+        "--content-topic-shard",
+        "myapp=32",
+        "--shard",
+        "3",
+        "--shard",
+        "32",
+    ]);
+    assert_eq!(
+        logged_enr(&node).shards().map(|s| s.shards.into_iter().collect::<Vec<_>>()),
+        Some(vec![3, 32])
+    );
 }
 
 // nwaku's default is autosharding (`--num-shards-in-network 1`, The Waku
