@@ -12,9 +12,9 @@ use libp2p::request_response::{
     self, Message, OutboundFailure, OutboundRequestId, ProtocolSupport, ResponseChannel,
 };
 use libp2p::swarm::{FromSwarm, NetworkBehaviour, THandler, THandlerInEvent, ToSwarm};
-use waku_core::WakuMessage;
 use waku_core::codec::encode_frame;
 use waku_core::rate_limit::PeerRateLimiter;
+use waku_core::{WakuMessage, message_hash};
 
 use crate::codec::{
     InboundSubscribe, PUSH_PROTOCOL, PushSendCodec, SUBSCRIBE_PROTOCOL, SubscribeServiceCodec,
@@ -22,6 +22,7 @@ use crate::codec::{
 use crate::config::ServiceConfig;
 use crate::keep_alive::KeepAlive;
 use crate::proto::{FilterSubscribeRequest, FilterSubscribeResponse, MessagePush};
+use crate::service::recent::{self, RecentPushes};
 use crate::subscriptions::Subscriptions;
 use crate::{RequestKind, StatusCode};
 use waku_core::forward_connection_setup;
@@ -29,6 +30,10 @@ use waku_core::forward_connection_setup;
 /// Request id put in answers to requests that could not be decoded, as
 /// nwaku does.
 pub const UNKNOWN_REQUEST_ID: &str = "N/A";
+
+/// nwaku's cause for a 404: a ping, UNSUBSCRIBE or UNSUBSCRIBE_ALL from a
+/// peer without a live subscription.
+const NO_SUBSCRIPTIONS: &str = "peer has no subscriptions";
 
 /// Shortest and longest pause between two sweeps for expired subscriptions
 /// and unreachable subscribers.
@@ -126,11 +131,47 @@ pub struct Behaviour {
     failing: HashMap<PeerId, Instant>,
     /// When dialling a subscriber back last failed.
     dial_failed: HashMap<PeerId, Instant>,
+    /// Hashes of the messages pushed within
+    /// [`ServiceConfig::duplicate_window`].
+    recent: RecentPushes,
     events: VecDeque<Event>,
     sweep: Option<tokio::time::Interval>,
 }
 
-type Answer = Result<(), (StatusCode, String)>;
+/// Why a request was refused: the code and nwaku's cause.
+#[derive(Debug)]
+struct Refusal {
+    status: StatusCode,
+    cause: String,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, cause: impl Into<String>) -> Self {
+        Self {
+            status,
+            cause: cause.into(),
+        }
+    }
+
+    fn bad_request(cause: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, cause)
+    }
+
+    fn not_found(cause: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, cause)
+    }
+
+    /// The `status_desc` nwaku writes: `"KIND: cause"`, the kind being the
+    /// code's name (`"NOT_FOUND: peer has no subscriptions"`).
+    fn description(&self) -> String {
+        match self.status.name() {
+            Some(kind) => format!("{kind}: {}", self.cause),
+            None => self.cause.clone(),
+        }
+    }
+}
+
+type Answer = Result<(), Refusal>;
 
 impl Behaviour {
     /// A service with `config`.
@@ -166,6 +207,7 @@ impl Behaviour {
             pushes: HashMap::new(),
             failing: HashMap::new(),
             dial_failed: HashMap::new(),
+            recent: RecentPushes::new(config_window(&config), recent::CAPACITY),
             events: VecDeque::new(),
             sweep: None,
         }

@@ -2,6 +2,7 @@
 //! pushes matching messages on `/vac/waku/filter-push/2.0.0-beta1`.
 
 mod behaviour;
+mod recent;
 
 pub use crate::config::{DEFAULT_RATE_LIMIT, ServiceConfig as Config};
 pub use behaviour::{
