@@ -15,8 +15,9 @@ pub const DEFAULT_MAX_TIMESTAMP_SKEW: Duration = Duration::from_secs(20);
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ValidationError {
-    /// The serialized message exceeds the configured limit.
-    #[error("message is {size} bytes, the limit is {max}")]
+    /// The serialized message exceeds the configured limit (nwaku's words,
+    /// which operators' tests match).
+    #[error("Message size exceeded maximum of {max} bytes")]
     TooLarge {
         /// Serialized size of the message.
         size: usize,

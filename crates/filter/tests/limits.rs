@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{CONTENT, TOPIC, feed, message, request, service, status, unlimited};
+use common::{CONTENT, TOPIC, feed, message, refusal, request, service, status, unlimited};
 use waku_filter::RateLimit;
 
 // spec: FILTER-028
@@ -22,7 +22,13 @@ async fn the_subscriber_beyond_the_limit_gets_503() {
     let mut fourth = common::client(server.id, addr).await;
     let to = server.id;
     let result = request(&mut fourth, move |c| c.subscribe(&to, TOPIC, [CONTENT])).await;
-    assert_eq!(status(&result), 503);
+    assert_eq!(
+        refusal(&result),
+        (
+            503,
+            "SERVICE_UNAVAILABLE: the service serves its maximum of 3 subscribers"
+        )
+    );
     // Existing subscribers may still refresh and extend.
     let result = request(&mut clients[0], move |c| {
         c.subscribe(&to, TOPIC, ["/app/1/more/proto"])
@@ -47,7 +53,13 @@ async fn criteria_beyond_the_per_peer_limit_get_503() {
     assert_eq!(status(&result), 200);
     let two = ["/app/1/x/proto", "/app/1/y/proto"];
     let result = request(&mut client, move |c| c.subscribe(&to, TOPIC, two)).await;
-    assert_eq!(status(&result), 503);
+    assert_eq!(
+        refusal(&result),
+        (
+            503,
+            "SERVICE_UNAVAILABLE: a subscriber may hold at most 5 criteria"
+        )
+    );
     // Nothing of the refused request was added; one more fits.
     let result = request(&mut client, move |c| {
         c.subscribe(&to, "/waku/2/rs/1/5", ["/app/1/x/proto"])
@@ -88,7 +100,7 @@ async fn subscriptions_expire_without_a_refresh() {
     );
     assert_eq!(feed(&server, TOPIC, message(CONTENT, b"x")).await, 0);
     let result = request(&mut client, move |c| c.ping(&to)).await;
-    assert_eq!(status(&result), 404);
+    assert_eq!(refusal(&result), common::NO_SUBSCRIPTIONS);
     // Defaults are nwaku's.
     let d = waku_filter::service::Config::default();
     assert_eq!(d.subscription_timeout(), Duration::from_secs(300));
@@ -178,7 +190,13 @@ async fn a_peer_over_its_rate_gets_429_while_others_are_served() {
         assert_eq!(status(&result), 200);
     }
     let result = request(&mut greedy, move |c| c.ping(&to)).await;
-    assert_eq!(status(&result), 429);
+    assert_eq!(
+        refusal(&result),
+        (
+            429,
+            "TOO_MANY_REQUESTS: filter request rejected: rate limit exceeded"
+        )
+    );
     let result = request(&mut greedy, move |c| {
         c.subscribe(&to, TOPIC, ["/app/1/x/proto"])
     })

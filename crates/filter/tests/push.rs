@@ -121,6 +121,72 @@ async fn a_listening_subscriber_whose_connection_dropped_is_dialled_back() {
     assert!(server.with(move |s| s.is_connected(&client_id)).await);
 }
 
+/// Whether `events` hold a delivered message.
+fn any_message(events: &[waku_filter::client::Event]) -> bool {
+    events
+        .iter()
+        .any(|e| matches!(e, waku_filter::client::Event::Message { .. }))
+}
+
+// As in nwaku, a message the node hands over twice (from relay and from
+// lightpush, say) reaches each subscriber once: the service remembers the
+// hashes of the messages it pushed for `duplicate_window` (2 minutes).
+// spec: FILTER-020
+#[tokio::test]
+async fn a_message_given_twice_is_pushed_once() {
+    let (server, addr) = service(unlimited()).await;
+    let mut client = common::client(server.id, addr).await;
+    let sent = message(CONTENT, b"once");
+    // Nobody subscribed yet: nothing pushed, and nothing remembered.
+    assert_eq!(feed(&server, TOPIC, sent.clone()).await, 0);
+    common::subscribe(&mut client, server.id).await;
+    assert_eq!(feed(&server, TOPIC, sent.clone()).await, 1);
+    assert_eq!(next_message(&mut client).await.2, sent);
+    // The same message again is not pushed.
+    assert_eq!(feed(&server, TOPIC, sent.clone()).await, 0);
+    // A different one is.
+    let other = message(CONTENT, b"another");
+    assert_eq!(feed(&server, TOPIC, other.clone()).await, 1);
+    assert_eq!(next_message(&mut client).await.2, other);
+    let events = client.drain_for(Duration::from_millis(200)).await;
+    assert!(!any_message(&events), "{events:?}");
+    assert_eq!(
+        waku_filter::service::Config::default().duplicate_window(),
+        Duration::from_secs(120)
+    );
+}
+
+// spec: FILTER-020
+#[tokio::test]
+async fn duplicates_are_pushed_again_without_a_window_or_after_it() {
+    // A zero window switches the check off.
+    let config = unlimited().with_duplicate_window(Duration::ZERO);
+    let (server, addr) = service(config).await;
+    let mut client = common::client(server.id, addr).await;
+    common::subscribe(&mut client, server.id).await;
+    let sent = message(CONTENT, b"twice");
+    for _ in 0..2 {
+        assert_eq!(feed(&server, TOPIC, sent.clone()).await, 1);
+        assert_eq!(next_message(&mut client).await.2, sent);
+    }
+
+    // A short window: the duplicate is pushed again once it has passed.
+    let window = Duration::from_millis(300);
+    let config = unlimited().with_duplicate_window(window);
+    assert_eq!(config.duplicate_window(), window);
+    let (server, addr) = service(config).await;
+    let mut client = common::client(server.id, addr).await;
+    common::subscribe(&mut client, server.id).await;
+    assert_eq!(feed(&server, TOPIC, sent.clone()).await, 1);
+    assert_eq!(next_message(&mut client).await.2, sent);
+    assert_eq!(feed(&server, TOPIC, sent.clone()).await, 0);
+    tokio::time::sleep(window * 2).await;
+    assert_eq!(feed(&server, TOPIC, sent.clone()).await, 1);
+    assert_eq!(next_message(&mut client).await.2, sent);
+    let events = client.drain_for(Duration::from_millis(200)).await;
+    assert!(!any_message(&events), "{events:?}");
+}
+
 /// A raw peer that pushes arbitrary bytes to a client.
 async fn rogue_pusher(client: &mut Peer<waku_filter::client::Behaviour>) -> Peer<Raw> {
     // It reads each stream to its end, to see what the client writes back.

@@ -98,6 +98,10 @@ async fn js_waku_subscribe_and_ping_get_the_vector_answers() {
     let r = decode(&answer);
     assert_eq!(r.status_code, 404);
     assert_eq!(
+        r.status_desc.as_deref(),
+        Some("NOT_FOUND: peer has no subscriptions")
+    );
+    assert_eq!(
         r.request_id,
         vector("filter_subscribe")["object"]["requestId"]
     );
@@ -198,7 +202,10 @@ async fn js_waku_unsubscribe_all_with_a_pubsub_topic_is_honoured() {
     let answer = send(&mut js, server.id, lp("filter_unsubscribe_all")).await;
     let r = decode(&answer);
     assert_eq!(r.status_code, 404);
-    assert!(r.status_desc.is_some());
+    assert_eq!(
+        r.status_desc.as_deref(),
+        Some("NOT_FOUND: peer has no subscriptions")
+    );
 }
 
 // spec: FILTER-009, FILTER-029
@@ -212,6 +219,11 @@ async fn undecodable_and_unknown_requests_get_400() {
         (r.status_code, r.request_id.as_str()),
         (400, waku_filter::service::UNKNOWN_REQUEST_ID)
     );
+    let description = r.status_desc.unwrap_or_default();
+    assert!(
+        description.starts_with("BAD_REQUEST: undecodable request"),
+        "{description}"
+    );
     let unknown = FilterSubscribeRequest {
         request_id: "x".into(),
         filter_subscribe_type: 9,
@@ -221,6 +233,10 @@ async fn undecodable_and_unknown_requests_get_400() {
     .encode_length_delimited_to_vec();
     let r = decode(&send(&mut js, server.id, unknown).await);
     assert_eq!((r.status_code, r.request_id.as_str()), (400, "x"));
+    assert_eq!(
+        r.status_desc.as_deref(),
+        Some("BAD_REQUEST: unknown request type 9")
+    );
     // The same shape js-waku decodes as a bad request.
     let shape =
         FilterSubscribeResponse::decode(&vector_bytes("filter_response_bad_request", "hex")[..])

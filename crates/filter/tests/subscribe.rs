@@ -6,7 +6,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{CONTENT, TOPIC, feed, message, next_message, request, service, status, unlimited};
+use common::{
+    CONTENT, NO_SUBSCRIPTIONS, TOPIC, feed, message, next_message, refusal, request, service,
+    status, unlimited,
+};
 use waku_filter::{RequestKind, StatusCode};
 
 // spec: FILTER-001, FILTER-003, FILTER-004, FILTER-005, FILTER-006, FILTER-012
@@ -64,7 +67,8 @@ async fn ping_is_200_with_a_subscription_and_404_without() {
     let mut client = common::client(server.id, addr).await;
     let to = server.id;
     let result = request(&mut client, move |c| c.ping(&to)).await;
-    assert_eq!(status(&result), 404);
+    // nwaku's words: "KIND: cause".
+    assert_eq!(refusal(&result), NO_SUBSCRIPTIONS);
     common::subscribe(&mut client, to).await;
     let result = request(&mut client, move |c| c.ping(&to)).await;
     assert_eq!(status(&result), 200);
@@ -85,20 +89,28 @@ async fn invalid_criteria_are_refused_with_400_and_change_nothing() {
             (0..101).map(|i| format!("/app/1/t{i}/proto")).collect(),
         ),
     ] {
+        let too_many = contents.len() > 100;
         let c2 = contents.clone();
         let result = request(&mut client, move |c| c.subscribe(&to, pubsub, c2)).await;
-        match &result {
-            Err(waku_filter::client::FilterError::Refused {
-                status,
+        let (code, description) = refusal(&result);
+        assert_eq!(code, 400, "{pubsub:?} {contents:?}");
+        assert!(description.starts_with("BAD_REQUEST: "), "{description}");
+        if too_many {
+            // nwaku's exact words.
+            assert_eq!(
                 description,
-            }) => {
-                assert_eq!(status.0, 400, "{pubsub:?} {contents:?}");
-                assert!(description.is_some());
-            }
-            other => panic!("{other:?}"),
+                "BAD_REQUEST: exceeds maximum content topics: 100"
+            );
         }
         let result = request(&mut client, move |c| c.unsubscribe(&to, pubsub, contents)).await;
-        assert_eq!(status(&result), 400);
+        let (code, description) = refusal(&result);
+        assert_eq!(code, 400);
+        if too_many {
+            assert_eq!(
+                description,
+                "BAD_REQUEST: exceeds maximum content topics: 100"
+            );
+        }
     }
     // Nothing was subscribed.
     assert_eq!(server.with(|s| s.behaviour().subscriber_count()).await, 0);
@@ -159,11 +171,15 @@ async fn subscriptions_grow_refresh_and_shrink() {
     assert_eq!(&next_message(&mut client).await.2.payload[..], b"6");
     // Unsubscribing what is not held is 404.
     let result = request(&mut client, move |c| c.unsubscribe(&to, TOPIC, [other])).await;
-    assert_eq!(status(&result), 404);
+    assert_eq!(
+        refusal(&result),
+        (404, "NOT_FOUND: peer is not subscribed to these criteria")
+    );
     let result = request(&mut client, move |c| c.unsubscribe(&to, TOPIC, [CONTENT])).await;
     assert_eq!(status(&result), 200);
+    // Now the peer holds nothing at all: nwaku's answer.
     let result = request(&mut client, move |c| c.unsubscribe(&to, TOPIC, [CONTENT])).await;
-    assert_eq!(status(&result), 404);
+    assert_eq!(refusal(&result), NO_SUBSCRIPTIONS);
 }
 
 // spec: FILTER-018
@@ -173,7 +189,7 @@ async fn unsubscribe_all_removes_everything() {
     let mut client = common::client(server.id, addr).await;
     let to = server.id;
     let result = request(&mut client, move |c| c.unsubscribe_all(&to)).await;
-    assert_eq!(status(&result), 404);
+    assert_eq!(refusal(&result), NO_SUBSCRIPTIONS);
     common::subscribe(&mut client, to).await;
     let result = request(&mut client, move |c| {
         c.subscribe(&to, "/waku/2/rs/1/5", [CONTENT])
@@ -188,7 +204,7 @@ async fn unsubscribe_all_removes_everything() {
         0
     );
     let result = request(&mut client, move |c| c.ping(&to)).await;
-    assert_eq!(status(&result), 404);
+    assert_eq!(refusal(&result), NO_SUBSCRIPTIONS);
     assert!(
         !client
             .with(move |s| s.behaviour().is_subscribed(&to, TOPIC, CONTENT))
@@ -204,7 +220,12 @@ async fn a_failed_subscribe_is_taken_back_locally() {
     let mut client = common::client(server.id, addr).await;
     let to = server.id;
     let result = request(&mut client, move |c| c.subscribe(&to, TOPIC, [CONTENT])).await;
-    assert_eq!(status(&result), 503);
+    let (code, description) = refusal(&result);
+    assert_eq!(code, 503);
+    assert!(
+        description.starts_with("SERVICE_UNAVAILABLE: "),
+        "{description}"
+    );
     assert!(
         !client
             .with(move |s| s.behaviour().is_subscribed(&to, TOPIC, CONTENT))

@@ -11,5 +11,5 @@ mod validate;
 
 pub use codec::{PROTOCOL_V2, PROTOCOL_V3, Version};
 pub use served::ServedTopics;
-pub use status::{PublishFailure, StatusCode};
+pub use status::{NOT_PUBLISHED_TO_ANY_PEER, PublishFailure, StatusCode};
 pub use waku_core::RateLimit;

@@ -52,14 +52,18 @@ impl From<StatusCode> for u32 {
     }
 }
 
+/// nwaku's legacy lightpush answer when relay reached no peer.
+pub const NOT_PUBLISHED_TO_ANY_PEER: &str = "not_published_to_any_peer";
+
 /// Why the node could not publish a message handed to it by
 /// [`Event::PublishRequest`](crate::service::Event::PublishRequest); passed to
 /// [`Service::publish_result`](crate::service::Behaviour::publish_result).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PublishFailure {
-    /// Relay has no peer on the topic (answered 505).
-    #[error("no peers to relay")]
+    /// Relay has no peer on the topic (answered 505, with nwaku's text:
+    /// see [`PublishFailure::description`]).
+    #[error("No peers for topic, skipping publish")]
     NoPeers,
     /// Relay's validation refused the message (answered 420).
     #[error("invalid message: {0}")]
@@ -79,6 +83,15 @@ pub enum PublishFailure {
 }
 
 impl PublishFailure {
+    /// The text answered over `version`: nwaku's words, which differ for
+    /// the legacy protocol's "no peers" (`not_published_to_any_peer`).
+    pub fn description(&self, version: crate::Version) -> String {
+        match (self, version) {
+            (Self::NoPeers, crate::Version::V2) => NOT_PUBLISHED_TO_ANY_PEER.to_owned(),
+            _ => self.to_string(),
+        }
+    }
+
     /// The status code this failure is answered with.
     pub fn status(&self) -> StatusCode {
         match self {

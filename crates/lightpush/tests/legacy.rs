@@ -70,7 +70,7 @@ async fn legacy_failures_carry_is_success_false_and_the_reason() {
         } => {
             assert_eq!(version, Version::V2);
             assert_eq!(status, None);
-            assert_eq!(description.as_deref(), Some("no peers to relay"));
+            assert_eq!(description.as_deref(), Some("not_published_to_any_peer"));
         }
         other => panic!("{other:?}"),
     }

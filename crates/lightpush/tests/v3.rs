@@ -231,7 +231,10 @@ async fn publish_failures_map_to_their_codes() {
         if code == 505 {
             match outcome {
                 waku_lightpush::client::Event::Refused { description, .. } => {
-                    assert_eq!(description.as_deref(), Some("no peers to relay"));
+                    assert_eq!(
+                        description.as_deref(),
+                        Some("No peers for topic, skipping publish")
+                    );
                 }
                 other => panic!("{other:?}"),
             }

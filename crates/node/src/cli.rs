@@ -225,6 +225,11 @@ pub struct Cli {
     /// Log level: TRACE, DEBUG, INFO, NOTICE, WARN, ERROR or FATAL.
     #[arg(long, default_value = "INFO")]
     pub log_level: String,
+
+    /// Log line format: TEXT (`INF <time> <message> topics=... key=value`,
+    /// as nwaku) or JSON (one object a line), in any letter case.
+    #[arg(long, default_value = "TEXT")]
+    pub log_format: String,
 }
 
 /// Flags that only matter together with another flag that is off: for each,
@@ -270,7 +275,6 @@ const NWAKU_FLAGS_NOT_YET: &[(&str, bool)] = &[
     ("ext-multiaddr-only", false),
     ("ip-colocation-limit", true),
     ("keep-alive", false),
-    ("log-format", true),
     ("max-connections", true),
     ("max-relay-peers", true),
     ("metrics-logging", false),

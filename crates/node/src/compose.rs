@@ -139,6 +139,9 @@ pub(crate) fn log_mounted(config: &NodeConfig) {
     }
     if config.filter.is_some() {
         lines.push("mounting filter protocol");
+        if !config.relay {
+            warn!("--filter without relay: the filter service has nothing to push");
+        }
     }
     if config.filternode.is_some() {
         lines.push("mounting filter client");

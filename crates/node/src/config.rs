@@ -356,9 +356,7 @@ fn sharding(
     // Dedicated shards come on top: a relay node of The Waku Network still
     // relays at least one of its shards (64/WAKU2-NETWORK).
     let twn = NetworkConfig::TWN;
-    if cli.relay
-        && cli.cluster_id == twn.cluster_id
-        && !shards.iter().any(|s| *s < twn.num_shards)
+    if cli.relay && cli.cluster_id == twn.cluster_id && !shards.iter().any(|s| *s < twn.num_shards)
     {
         return Err(bad(
             "shard",
@@ -371,8 +369,9 @@ fn sharding(
     Ok((autosharding, topic_shards, shards))
 }
 
-/// Refuses services that cannot run as configured: lightpush and filter
-/// without relay, filter limits of 0.
+/// Refuses services that cannot run as configured: lightpush without relay
+/// (nwaku refuses it too), filter limits of 0. The filter service starts
+/// without relay, as in nwaku, though it then has nothing to push.
 fn check_services(cli: &Cli) -> Result<(), ConfigError> {
     if cli.lightpush && !cli.relay {
         return Err(bad(
@@ -382,12 +381,6 @@ fn check_services(cli: &Cli) -> Result<(), ConfigError> {
     }
     if !cli.filter {
         return Ok(());
-    }
-    if !cli.relay {
-        return Err(bad(
-            "filter",
-            "the filter service pushes what relay receives: it needs relay (--relay=true)",
-        ));
     }
     for (flag, value) in [
         (

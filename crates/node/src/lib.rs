@@ -10,6 +10,7 @@ mod filter_requests;
 mod handle;
 pub mod http_server;
 mod log_control;
+pub mod log_format;
 pub mod metrics;
 pub mod node;
 mod peers;

@@ -6,6 +6,7 @@ use clap::error::ErrorKind;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
+use waku_node::log_format::{LogFormat, NwakuFormat};
 use waku_node::{Cli, LogControl, Node, NodeConfig};
 
 /// Exit code for unusable flags, as clap uses for parse errors.
@@ -33,6 +34,13 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_BAD_FLAG);
         }
     };
+    let log_format = match cli.log_format.parse::<LogFormat>() {
+        Ok(format) => format,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(EXIT_BAD_FLAG);
+        }
+    };
     let mut config = match NodeConfig::try_from(&cli) {
         Ok(config) => config,
         Err(err) => {
@@ -44,11 +52,17 @@ fn main() -> ExitCode {
         EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new(&config.log_filter));
     // A reloadable filter, so that `POST /admin/v1/log-level` can change it.
     let (filter, reload) = tracing_subscriber::reload::Layer::new(filter);
+    // nwaku's log lines on stdout; the level tags coloured on a terminal,
+    // unless NO_COLOR is set.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stdout())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     tracing_subscriber::registry()
         .with(filter)
         .with(
             tracing_subscriber::fmt::layer()
-                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())),
+                .event_format(NwakuFormat::new(log_format))
+                .with_writer(std::io::stdout)
+                .with_ansi(colour),
         )
         .init();
     config.log_control = Some(LogControl::new(move |directive| {

@@ -42,6 +42,11 @@ impl Node {
                     let peers = u32::try_from(relay.relay_peers(&pubsub_topic)).unwrap_or(u32::MAX);
                     Ok((hash, peers))
                 }
+                // No relay peer: still delivered locally below (archive,
+                // filter, REST cache), then answered 505, as nwaku does.
+                Err(waku_relay::PublishError::NoPeers(_)) => {
+                    Ok((waku_core::message_hash(&pubsub_topic, &copy), 0))
+                }
                 Err(e) => Err(lightpush_failure(&e)),
             },
         };

@@ -68,7 +68,6 @@ fn bad_flag_values_exit_2_with_one_line_naming_the_flag() {
             &["--store", "--store-max-num-db-connections", "0"],
             "--store-max-num-db-connections",
         ),
-        (&["--filter", "--relay=false"], "--filter"),
         (
             &["--filter", "--filter-subscription-timeout", "0"],
             "--filter-subscription-timeout",
@@ -129,7 +128,10 @@ fn a_relay_node_of_the_waku_network_needs_one_of_its_shards() {
         "32",
     ]);
     assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("at least one of its shards 0..=7"), "{stderr}");
+    assert!(
+        stderr.contains("at least one of its shards 0..=7"),
+        "{stderr}"
+    );
     // With a shard of the network it starts, dedicated shards on top.
     let node = NodeProcess::spawn(&["--cluster-id", "1", "--shard", "3"]);
     assert_eq!(node.addrs.len(), 1);
@@ -144,7 +146,9 @@ fn a_relay_node_of_the_waku_network_needs_one_of_its_shards() {
         "32",
     ]);
     assert_eq!(
-        logged_enr(&node).shards().map(|s| s.shards.into_iter().collect::<Vec<_>>()),
+        logged_enr(&node)
+            .shards()
+            .map(|s| s.shards.into_iter().collect::<Vec<_>>()),
         Some(vec![3, 32])
     );
 }
@@ -330,6 +334,14 @@ fn logs_nwakus_mount_lines_and_setup_complete() {
         assert!(node.count(line) >= 1, "{line}\n{}", node.log());
     }
     assert_eq!(node.count("mounting filter client"), 0);
+    // The filter service starts without relay too, as in nwaku.
+    let light = NodeProcess::spawn(&["--relay=false", "--filter"]);
+    assert!(
+        light.wait_for("mounting filter protocol", Duration::from_secs(10)),
+        "{}",
+        light.log()
+    );
+    assert!(light.count("the filter service has nothing to push") >= 1);
 }
 
 #[test]
@@ -413,9 +425,9 @@ fn logged_enr(node: &NodeProcess) -> waku_enr::WakuEnr {
     let log = node.log();
     let text = log
         .lines()
-        .find_map(|l| l.split("ENR ").nth(1))
+        .find_map(|l| common::word_after(l, "ENR "))
         .unwrap_or_else(|| panic!("no ENR logged:\n{log}"));
-    waku_enr::WakuEnr::decode(text.trim()).unwrap()
+    waku_enr::WakuEnr::decode(text).unwrap()
 }
 
 // spec: SHARD-018, SHARD-017

@@ -19,9 +19,9 @@ fn logged_enr(node: &NodeProcess) -> waku_enr::WakuEnr {
     let log = node.log();
     let text = log
         .lines()
-        .find_map(|l| l.split("ENR ").nth(1))
+        .find_map(|l| common::word_after(l, "ENR "))
         .unwrap_or_else(|| panic!("no ENR logged:\n{log}"));
-    waku_enr::WakuEnr::decode(text.trim()).unwrap()
+    waku_enr::WakuEnr::decode(text).unwrap()
 }
 
 fn cluster_and_shards(node: &NodeProcess) -> (u16, Vec<u16>) {

@@ -29,6 +29,8 @@ async fn debug_info_version_and_health() {
 
     let (status, body) = http(rest, "GET", "/debug/v1/version", None).await;
     assert_eq!((status, body.starts_with('v')), (200, true), "{body}");
+    let (status, same) = http(rest, "GET", "/version", None).await;
+    assert_eq!((status, same), (200, body));
 
     let (status, body) = http(rest, "GET", "/health", None).await;
     assert_eq!(status, 200);
@@ -42,8 +44,35 @@ async fn debug_info_version_and_health() {
 
     let (status, body) = http(rest, "GET", "/nope", None).await;
     assert_eq!(status, 400, "{body}");
-    // Admin routes are off by default.
-    assert_eq!(http(rest, "GET", "/admin/v1/peers", None).await.0, 400);
+    // Admin routes are off by default: nwaku's 404 naming the flag.
+    assert_eq!(
+        http(rest, "GET", "/admin/v1/peers", None).await,
+        (
+            404,
+            "/admin endpoints are not available. Please check your configuration: --rest-admin=true"
+                .to_owned()
+        )
+    );
+    // A body beyond nwaku's 16 MiB is a bad request, not 413.
+    let huge = "x".repeat(16 * 1024 * 1024 + 1);
+    assert_eq!(
+        http(rest, "POST", "/relay/v1/auto/messages", Some(&huge)).await,
+        (400, "Invalid content body".to_owned())
+    );
+    // Without relay its routes are not available either.
+    let no_relay = NodeProcess::spawn(&["--relay=false"]);
+    let (status, body) = http(
+        no_relay.rest_addr(),
+        "POST",
+        "/relay/v1/auto/messages",
+        Some("{}"),
+    )
+    .await;
+    assert_eq!(status, 404, "{body}");
+    assert!(
+        body.starts_with("/relay endpoints are not available"),
+        "{body}"
+    );
 }
 
 /// The `/health` entries of the node at `rest`, by protocol name.
@@ -586,11 +615,11 @@ async fn the_log_level_changes_at_run_time() {
     let a_tcp = a.tcp_addr().to_string();
     let (status, body) = http(rest, "POST", "/admin/v1/log-level/error", None).await;
     assert_eq!(status, 200, "{body}");
-    let before = a.count("DEBUG");
+    let before = a.count("DBG ");
     let b = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "0", "--staticnode", &a_tcp]);
     assert!(relay_ready(b.rest_addr(), Duration::from_secs(30)).await);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(a.count("DEBUG"), before, "{}", a.log());
+    assert_eq!(a.count("DBG "), before, "{}", a.log());
 
     let (status, body) = http(rest, "POST", "/admin/v1/log-level/DEBUG", None).await;
     assert_eq!(status, 200, "{body}");

@@ -202,12 +202,12 @@ impl Behaviour {
                 config.subscription_timeout,
             ),
             limiter: PeerRateLimiter::new(config.rate_limit),
+            recent: RecentPushes::new(config.duplicate_window, recent::CAPACITY),
             config,
             connected: HashMap::new(),
             pushes: HashMap::new(),
             failing: HashMap::new(),
             dial_failed: HashMap::new(),
-            recent: RecentPushes::new(config_window(&config), recent::CAPACITY),
             events: VecDeque::new(),
             sweep: None,
         }
@@ -259,6 +259,11 @@ impl Behaviour {
     /// dialled (js-waku does not listen) fails the push, and is not dialled
     /// again for [`REDIAL_BACKOFF`]. The message is encoded once for all
     /// subscribers.
+    ///
+    /// As in nwaku, a message is pushed once: if one with the same
+    /// deterministic hash (`waku_core::message_hash`) had subscribers and
+    /// was given to `push` less than [`ServiceConfig::duplicate_window`]
+    /// ago, it is skipped (0 pushes), and the window starts afresh for it.
     pub fn push(&mut self, pubsub_topic: &str, message: &WakuMessage) -> usize {
         let now = Instant::now();
         let peers = self
@@ -266,6 +271,19 @@ impl Behaviour {
             .matching(pubsub_topic, &message.content_topic, now);
         if peers.is_empty() {
             return 0;
+        }
+        if self.recent.is_enabled() {
+            let hash = message_hash(pubsub_topic, message);
+            if self.recent.seen_again(hash, now) {
+                tracing::debug!(
+                    %hash,
+                    pubsub_topic,
+                    content_topic = %message.content_topic,
+                    subscribers = peers.len(),
+                    "duplicate message found, not pushing it"
+                );
+                return 0;
+            }
         }
         let frame = Bytes::from(encode_frame(&MessagePush {
             waku_message: Some(message.clone().into()),
@@ -323,25 +341,25 @@ impl Behaviour {
     fn criteria(
         &self,
         request: &FilterSubscribeRequest,
-    ) -> Result<(String, HashSet<String>), (StatusCode, String)> {
-        let bad = |why: String| (StatusCode::BAD_REQUEST, why);
+    ) -> Result<(String, HashSet<String>), Refusal> {
         let pubsub_topic = request
             .pubsub_topic
             .as_deref()
             .filter(|t| !t.trim().is_empty())
-            .ok_or_else(|| bad("a pubsub topic is required".into()))?;
-        let count = request.content_topics.len();
-        if count == 0 {
-            return Err(bad("at least one content topic is required".into()));
+            .ok_or_else(|| Refusal::bad_request("a pubsub topic is required"))?;
+        if request.content_topics.is_empty() {
+            return Err(Refusal::bad_request(
+                "at least one content topic is required",
+            ));
         }
         let max = self.config.max_content_topics_per_request;
-        if count > max {
-            return Err(bad(format!(
-                "{count} content topics exceed the maximum of {max} per request"
+        if request.content_topics.len() > max {
+            return Err(Refusal::bad_request(format!(
+                "exceeds maximum content topics: {max}"
             )));
         }
         if request.content_topics.iter().any(|t| t.trim().is_empty()) {
-            return Err(bad("content topics must not be empty".into()));
+            return Err(Refusal::bad_request("content topics must not be empty"));
         }
         Ok((
             pubsub_topic.to_owned(),
@@ -356,35 +374,30 @@ impl Behaviour {
         request: &FilterSubscribeRequest,
         now: Instant,
     ) -> Answer {
-        let not_found = || {
-            (
-                StatusCode::NOT_FOUND,
-                "peer has no subscriptions".to_owned(),
-            )
-        };
         match kind {
             RequestKind::Ping => self
                 .subscriptions
                 .refresh(&peer, now)
                 .then_some(())
-                .ok_or_else(not_found),
+                .ok_or_else(|| Refusal::not_found(NO_SUBSCRIPTIONS)),
             RequestKind::Subscribe => {
                 let (pubsub, contents) = self.criteria(request)?;
                 self.subscriptions
                     .subscribe(peer, &pubsub, &contents, now)
-                    .map_err(|full| (StatusCode::SERVICE_UNAVAILABLE, full.to_string()))
+                    .map_err(|full| Refusal::new(StatusCode::SERVICE_UNAVAILABLE, full.to_string()))
             }
             RequestKind::Unsubscribe => {
                 let (pubsub, contents) = self.criteria(request)?;
-                if self
+                if !self.subscriptions.is_subscribed(&peer, now) {
+                    Err(Refusal::not_found(NO_SUBSCRIPTIONS))
+                } else if self
                     .subscriptions
                     .unsubscribe(&peer, &pubsub, &contents, now)
                 {
                     Ok(())
                 } else {
-                    Err((
-                        StatusCode::NOT_FOUND,
-                        "peer is not subscribed to these criteria".to_owned(),
+                    Err(Refusal::not_found(
+                        "peer is not subscribed to these criteria",
                     ))
                 }
             }
@@ -393,7 +406,7 @@ impl Behaviour {
                     self.subscriptions.remove_peer(&peer);
                     Ok(())
                 } else {
-                    Err(not_found())
+                    Err(Refusal::not_found(NO_SUBSCRIPTIONS))
                 }
             }
         }
@@ -412,25 +425,24 @@ impl Behaviour {
             InboundSubscribe::Malformed(reason) => (
                 UNKNOWN_REQUEST_ID.to_owned(),
                 None,
-                Err((
-                    StatusCode::BAD_REQUEST,
-                    format!("undecodable request: {reason}"),
-                )),
+                Err(Refusal::bad_request(format!(
+                    "undecodable request: {reason}"
+                ))),
             ),
             InboundSubscribe::Request(r) => {
                 let kind = RequestKind::from_wire(r.filter_subscribe_type);
                 let answer = if !self.limiter.try_acquire(&peer, now) {
-                    Err((
+                    Err(Refusal::new(
                         StatusCode::TOO_MANY_REQUESTS,
-                        "filter request rejected: rate limit exceeded".to_owned(),
+                        "filter request rejected: rate limit exceeded",
                     ))
                 } else {
                     match kind {
                         Some(kind) => self.handle(peer, kind, &r, now),
-                        None => Err((
-                            StatusCode::BAD_REQUEST,
-                            format!("unknown request type {}", r.filter_subscribe_type),
-                        )),
+                        None => Err(Refusal::bad_request(format!(
+                            "unknown request type {}",
+                            r.filter_subscribe_type
+                        ))),
                     }
                 };
                 (r.request_id, kind, answer)
@@ -441,7 +453,7 @@ impl Behaviour {
         self.inner.keep_alive.set(peer, subscribed);
         let (status, desc) = match answer {
             Ok(()) => (StatusCode::OK, "OK".to_owned()),
-            Err(e) => e,
+            Err(refusal) => (refusal.status, refusal.description()),
         };
         tracing::debug!(%peer, ?kind, %status, %desc, "filter request answered");
         let response = FilterSubscribeResponse {
@@ -558,6 +570,7 @@ impl Behaviour {
             self.remove(peer, RemovalReason::Unreachable);
         }
         self.limiter.prune(now);
+        self.recent.prune(now);
     }
 }
 

@@ -91,6 +91,22 @@ pub fn status(result: &Result<(), waku_filter::client::FilterError>) -> u32 {
     }
 }
 
+/// The code and the description (`status_desc`) of a refusal; panics on
+/// anything else.
+pub fn refusal(result: &Result<(), waku_filter::client::FilterError>) -> (u32, &str) {
+    match result {
+        Err(waku_filter::client::FilterError::Refused {
+            status,
+            description,
+        }) => (status.0, description.as_deref().unwrap_or_default()),
+        other => panic!("not a refusal: {other:?}"),
+    }
+}
+
+/// nwaku's answer to a ping, UNSUBSCRIBE or UNSUBSCRIBE_ALL from a peer
+/// without subscriptions.
+pub const NO_SUBSCRIPTIONS: (u32, &str) = (404, "NOT_FOUND: peer has no subscriptions");
+
 /// Subscribes `client` at `server` to `CONTENT` on `TOPIC`, expecting 200.
 pub async fn subscribe(client: &mut Peer<waku_filter::client::Behaviour>, server: PeerId) {
     let result = request(client, move |c| c.subscribe(&server, TOPIC, [CONTENT])).await;

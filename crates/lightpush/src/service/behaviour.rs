@@ -165,7 +165,11 @@ impl Behaviour {
         self.by_inbound.remove(&pending.inbound);
         let (status, description, count) = match result {
             Ok(count) => (StatusCode::SUCCESS, None, Some(count)),
-            Err(failure) => (failure.status(), Some(failure.to_string()), None),
+            Err(failure) => (
+                failure.status(),
+                Some(failure.description(pending.version)),
+                None,
+            ),
         };
         tracing::debug!(peer = %pending.peer, %id, %status, "lightpush answered");
         let response = build_response(

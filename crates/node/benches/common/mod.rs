@@ -59,11 +59,18 @@ impl Wakunode {
             let line = rx
                 .recv_timeout(deadline.saturating_duration_since(Instant::now()))
                 .expect("wakunode did not log its addresses");
-            if let Some(addr) = line.split("Listening on ").nth(1) {
-                listen = Some(addr.trim().to_owned());
+            // The first word after the marker: fields follow the message.
+            let word = |marker: &str| {
+                line.split(marker)
+                    .nth(1)
+                    .and_then(|rest| rest.split_whitespace().next())
+                    .map(str::to_owned)
+            };
+            if let Some(addr) = word("Listening on ") {
+                listen = Some(addr);
             }
-            if let Some(addr) = line.split("REST API listening on http://").nth(1) {
-                rest = Some(addr.trim().parse().unwrap());
+            if let Some(addr) = word("REST API listening on http://") {
+                rest = Some(addr.parse().unwrap());
             }
         }
         // Keep draining the log so the child never blocks on a full pipe.

@@ -4,8 +4,10 @@
 //!
 //! One bounded store for all topics. A message is kept when its pubsub topic
 //! or its content topic is registered (and then the other one becomes
-//! registered too); when full, the message with the oldest timestamp goes.
-//! Reading a topic drains its messages.
+//! registered too, as in nwaku, unless a client unsubscribed from that
+//! content topic: then its messages are no longer found by content topic);
+//! when full, the message with the oldest timestamp goes. Reading a topic
+//! drains its messages.
 
 use std::collections::HashSet;
 
@@ -13,6 +15,9 @@ use waku_core::WakuMessage;
 
 /// nwaku's default `--rest-relay-cache-capacity`.
 pub const DEFAULT_CAPACITY: usize = 50;
+
+/// Content-topic unsubscriptions remembered at most.
+const MAX_UNSUBSCRIBED: usize = 4096;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Cached {
@@ -26,6 +31,9 @@ pub struct MessageCache {
     capacity: usize,
     pubsub_topics: HashSet<String>,
     content_topics: HashSet<String>,
+    /// Content topics a client unsubscribed from: not registered again by
+    /// messages arriving on a registered pubsub topic.
+    unsubscribed: HashSet<String>,
     messages: Vec<Cached>,
 }
 
@@ -36,6 +44,7 @@ impl MessageCache {
             capacity,
             pubsub_topics: HashSet::new(),
             content_topics: HashSet::new(),
+            unsubscribed: HashSet::new(),
             messages: Vec::new(),
         }
     }
@@ -47,6 +56,7 @@ impl MessageCache {
 
     /// Registers a content topic; `false` when it already was.
     pub fn add_content_topic(&mut self, topic: &str) -> bool {
+        self.unsubscribed.remove(topic);
         self.content_topics.insert(topic.to_owned())
     }
 
@@ -64,6 +74,12 @@ impl MessageCache {
     /// Unregisters a content topic and drops messages no registered topic indexes.
     pub fn remove_content_topic(&mut self, topic: &str) {
         self.content_topics.remove(topic);
+        // Bounded: a client cannot grow it without end (forgetting old
+        // unsubscriptions only lets their topics be registered again).
+        if self.unsubscribed.len() >= MAX_UNSUBSCRIBED {
+            self.unsubscribed.clear();
+        }
+        self.unsubscribed.insert(topic.to_owned());
         self.prune();
     }
 
@@ -71,6 +87,7 @@ impl MessageCache {
     pub fn clear(&mut self) {
         self.pubsub_topics.clear();
         self.content_topics.clear();
+        self.unsubscribed.clear();
         self.messages.clear();
     }
 
@@ -95,7 +112,9 @@ impl MessageCache {
             return;
         }
         if by_pubsub {
-            self.content_topics.insert(message.content_topic.clone());
+            if !self.unsubscribed.contains(&message.content_topic) {
+                self.content_topics.insert(message.content_topic.clone());
+            }
         } else {
             self.pubsub_topics.insert(pubsub_topic.to_owned());
         }
@@ -193,5 +212,20 @@ mod tests {
         c.remove_content_topic("/a/1/b/c");
         c.add_pubsub_topic("t");
         assert_eq!(c.take_pubsub("t"), Some(vec![]));
+    }
+
+    #[test]
+    fn an_unsubscribed_content_topic_is_not_registered_again_by_its_shard() {
+        let mut c = MessageCache::new(5);
+        c.add_pubsub_topic("t");
+        c.add_content_topic("/a/1/b/c");
+        c.remove_content_topic("/a/1/b/c");
+        c.insert("t", &msg("/a/1/b/c", 1));
+        assert_eq!(c.take_content("/a/1/b/c"), None);
+        assert_eq!(c.take_pubsub("t").map(|m| m.len()), Some(1));
+        // Subscribing again brings it back.
+        c.add_content_topic("/a/1/b/c");
+        c.insert("t", &msg("/a/1/b/c", 2));
+        assert_eq!(c.take_content("/a/1/b/c").map(|m| m.len()), Some(1));
     }
 }

@@ -35,6 +35,8 @@ pub(crate) struct RestState {
     pub(crate) node: NodeHandle,
     pub(crate) cache: Arc<Mutex<MessageCache>>,
     pub(crate) topic_shards: TopicShards,
+    /// Whether `/admin` is served (`--rest-admin`).
+    pub(crate) admin: bool,
     pub(crate) relay: bool,
     pub(crate) store: Option<std::sync::Arc<dyn waku_store::MessageStore>>,
     pub(crate) lightpush: bool,
@@ -194,7 +196,12 @@ fn router(state: RestState, admin: bool, filter: bool) -> Router {
             .route("/filter/v2/subscriptions/{request_id}", get(filter::ping))
             .route("/filter/v2/messages/{content_topic}", get(filter::messages));
     }
-    app.fallback(status::fallback).with_state(state)
+    app.fallback(status::fallback)
+        .layer(axum::middleware::map_response(
+            status::oversized_body_as_400,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(status::MAX_BODY_SIZE))
+        .with_state(state)
 }
 
 /// Binds the REST listener; the server itself runs in [`serve`].
@@ -222,6 +229,7 @@ pub fn serve(
         node: node.clone(),
         cache: Arc::new(Mutex::new(cache)),
         topic_shards: settings.topic_shards.clone(),
+        admin: settings.admin,
         relay: settings.relay,
         store: settings.store.clone(),
         lightpush: settings.lightpush,

@@ -115,15 +115,14 @@ pub(crate) async fn get_messages(
 
 /// Maps a publish failure to nwaku's answer; `None` means "answer 200 OK"
 /// (nwaku's pubsub route does not fail on a publish that reached no peer).
-fn publish_failure(e: &RequestError, strict: bool) -> Option<Response> {
+fn publish_failure(e: &RequestError) -> Option<Response> {
     let response = match e {
         RequestError::Publish(
             PublishError::Invalid(_) | PublishError::Rejected(_) | PublishError::Ignored(_),
         ) => text(StatusCode::BAD_REQUEST, format!("Failed to publish: {e}")),
-        RequestError::Publish(_) if !strict => return None,
-        RequestError::Publish(_) => {
-            text(StatusCode::BAD_REQUEST, format!("Failed to publish: {e}"))
-        }
+        // No peers, a duplicate, full queues: nwaku answers OK (the message
+        // still reached this node's archive, REST cache and filter).
+        RequestError::Publish(_) => return None,
         other => text(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("Failed to publish: {other}"),
@@ -132,19 +131,14 @@ fn publish_failure(e: &RequestError, strict: bool) -> Option<Response> {
     Some(response)
 }
 
-async fn publish(
-    state: &RestState,
-    topic: String,
-    message: waku_core::WakuMessage,
-    strict: bool,
-) -> Response {
+async fn publish(state: &RestState, topic: String, message: waku_core::WakuMessage) -> Response {
     match tokio::time::timeout(NODE_TIMEOUT, state.node.publish(topic, message)).await {
         Err(_) => text(
             StatusCode::INTERNAL_SERVER_ERROR,
             "Failed to publish: timedout",
         ),
         Ok(Ok(_)) => text(StatusCode::OK, "OK"),
-        Ok(Err(e)) => publish_failure(&e, strict).unwrap_or_else(|| text(StatusCode::OK, "OK")),
+        Ok(Err(e)) => publish_failure(&e).unwrap_or_else(|| text(StatusCode::OK, "OK")),
     }
 }
 
@@ -162,7 +156,7 @@ pub(crate) async fn post_message(
         );
     }
     match parse_message(&body) {
-        Ok(message) => publish(&state, topic, message, false).await,
+        Ok(message) => publish(&state, topic, message).await,
         Err(r) => refused(r),
     }
 }
@@ -240,7 +234,7 @@ pub(crate) async fn auto_post_message(State(state): State<RestState>, body: Stri
         Ok(s) => s,
         Err(e) => return text(StatusCode::BAD_REQUEST, format!("Failed to publish. {e}")),
     };
-    publish(&state, shard.to_string(), message, true).await
+    publish(&state, shard.to_string(), message).await
 }
 
 /// `GET /relay/v1/auto/messages/{contentTopic}`: drains the cached messages.

@@ -254,10 +254,37 @@ pub(crate) async fn admin_connect(State(state): State<RestState>, body: String) 
     text(StatusCode::OK, "OK")
 }
 
-/// Unknown paths and methods, as nwaku answers them.
-pub(crate) async fn fallback() -> Response {
+/// Unknown paths and methods, as nwaku answers them: the routes of a
+/// feature that is off are "not available" (404, naming the flag), the rest
+/// a bad request.
+pub(crate) async fn fallback(State(state): State<RestState>, uri: axum::http::Uri) -> Response {
+    let path = uri.path();
+    if path.starts_with("/admin/") && !state.admin {
+        return text(
+            StatusCode::NOT_FOUND,
+            "/admin endpoints are not available. Please check your configuration: --rest-admin=true",
+        );
+    }
+    if path.starts_with("/relay/") && !state.relay {
+        return text(
+            StatusCode::NOT_FOUND,
+            "/relay endpoints are not available. Please check your configuration: --relay",
+        );
+    }
     text(
         StatusCode::BAD_REQUEST,
         "Bad request initiated. Invalid path or method used.",
     )
 }
+
+/// A request body over [`MAX_BODY_SIZE`] is answered as nwaku answers a
+/// body it cannot read: 400, not axum's 413.
+pub(crate) async fn oversized_body_as_400(response: Response) -> Response {
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return text(StatusCode::BAD_REQUEST, "Invalid content body");
+    }
+    response
+}
+
+/// nwaku's largest REST request body: 16 MiB.
+pub(crate) const MAX_BODY_SIZE: usize = 16 * 1024 * 1024;

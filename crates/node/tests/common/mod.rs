@@ -108,8 +108,8 @@ impl NodeProcess {
                 .lock()
                 .unwrap()
                 .iter()
-                .filter_map(|l| l.split("Listening on ").nth(1))
-                .map(|a| a.trim().parse().unwrap())
+                .filter_map(|l| word_after(l, "Listening on "))
+                .map(|a| a.parse().unwrap())
                 .collect();
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -150,8 +150,8 @@ impl NodeProcess {
             .lock()
             .unwrap()
             .iter()
-            .find_map(|l| l.split(prefix).nth(1))
-            .map(|a| a.trim().parse().unwrap())
+            .find_map(|l| word_after(l, prefix))
+            .map(|a| a.parse().unwrap())
             .unwrap()
     }
 
@@ -239,6 +239,14 @@ impl Drop for NodeProcess {
             self.terminate();
         }
     }
+}
+
+/// The word right after the first `marker` in a log line: up to the next
+/// space (the text format's padding or fields follow the message) or `"`
+/// (the end of a JSON line's message).
+pub fn word_after<'a>(line: &'a str, marker: &str) -> Option<&'a str> {
+    let rest = line.split(marker).nth(1)?;
+    rest.split(|c: char| c.is_whitespace() || c == '"').next()
 }
 
 /// Flags for a node on loopback with a free libp2p port and a free REST port.
