@@ -46,7 +46,7 @@ impl ServiceConfig {
     /// Default [`ServiceConfig::max_concurrent_streams`].
     pub const DEFAULT_MAX_CONCURRENT_STREAMS: usize = 100;
 
-    /// Sets [`ServiceConfig::validator`].
+    /// Sets the size, `meta` and timestamp checks applied before publishing.
     pub fn with_validator(mut self, validator: MessageValidator) -> Self {
         self.validator = validator;
         self

@@ -160,6 +160,11 @@ pub(crate) fn log_mounted(config: &NodeConfig) {
     }
 }
 
+/// The timestamp window of relay and lightpush: none, as in nwaku, whose
+/// relay takes any timestamp (only the archive keeps its 20 s window; see
+/// NET-027's deviation). The crates default to the RFC's 20 s.
+const NO_TIMESTAMP_WINDOW: std::time::Duration = std::time::Duration::MAX;
+
 /// Relay with our size limit, protected shards and shard subscriptions.
 fn relay(
     config: &NodeConfig,
@@ -168,8 +173,9 @@ fn relay(
     if !config.relay {
         return Ok(None);
     }
-    let mut relay_config =
-        waku_relay::Config::default().with_max_message_size(config.max_message_size);
+    let mut relay_config = waku_relay::Config::default()
+        .with_max_message_size(config.max_message_size)
+        .with_max_timestamp_skew(NO_TIMESTAMP_WINDOW);
     for protected in &config.protected_shards {
         let key = k256::ecdsa::VerifyingKey::from_sec1_bytes(&protected.public_key)
             .map_err(NodeError::ProtectedShardKey)?;
@@ -253,7 +259,7 @@ fn lightpush_config(
     let mut lightpush = waku_lightpush::service::Config::default()
         .with_validator(waku_core::MessageValidator {
             max_message_size: config.max_message_size,
-            ..waku_core::MessageValidator::default()
+            max_timestamp_skew: NO_TIMESTAMP_WINDOW,
         })
         .with_served_topics(served)
         .with_rate_limit(

@@ -35,6 +35,10 @@ use prometheus_client::registry::Registry;
 /// How often disconnected static peers are dialled again.
 const STATICNODE_REDIAL: Duration = Duration::from_secs(10);
 
+/// Peers kept connected (static nodes and peers added through the admin
+/// API) at most.
+const MAX_KEPT_PEERS: usize = 1024;
+
 /// How soon a static node that disconnected is dialled again (then every
 /// [`STATICNODE_REDIAL`] while it stays away).
 const STATICNODE_REDIAL_AFTER_LOSS: Duration = Duration::from_secs(1);
@@ -113,7 +117,11 @@ pub struct Node {
     pub(crate) store: Option<Arc<dyn waku_store::MessageStore>>,
     /// The pubsub topics the lightpush service accepts (relay's subscriptions).
     pub(crate) served_topics: Option<waku_lightpush::ServedTopics>,
-    /// A static node disconnected: dial it again soon.
+    /// Peers kept connected: the static nodes, then peers added through
+    /// `POST /admin/v1/peers` (at most [`MAX_KEPT_PEERS`]); dialled again
+    /// when they drop or restart.
+    pub(crate) kept_peers: Vec<(PeerId, Multiaddr)>,
+    /// A kept peer disconnected: dial it again soon.
     pub(crate) static_node_lost: bool,
     /// Remote lightpushes waiting for their answer.
     pub(crate) pending_lightpushes:
@@ -167,6 +175,7 @@ impl Node {
             messages,
             filter_pushes,
         };
+        let config_staticnodes = config.staticnodes.clone();
         let mut node = Self {
             swarm,
             config,
@@ -182,6 +191,7 @@ impl Node {
             served_topics,
             store,
             store_requests: StoreRequests::default(),
+            kept_peers: config_staticnodes,
             static_node_lost: false,
             pending_lightpushes: HashMap::new(),
             filter_requests: FilterRequests::default(),
@@ -304,7 +314,7 @@ impl Node {
     }
 
     fn dial_staticnodes(&mut self) {
-        for (peer, addr) in &self.config.staticnodes {
+        for (peer, addr) in &self.kept_peers {
             if self.swarm.is_connected(peer) {
                 continue;
             }
@@ -312,6 +322,24 @@ impl Node {
                 warn!(%addr, %err, "cannot dial static node");
             }
         }
+    }
+
+    /// Whether `peer` is a static node or a peer added through the admin API.
+    fn is_kept(&self, peer: &PeerId) -> bool {
+        self.kept_peers.iter().any(|(p, _)| p == peer)
+    }
+
+    /// Keeps `peer` at `addr` connected from now on (a peer added through
+    /// `POST /admin/v1/peers`), unless the list is full.
+    fn keep(&mut self, peer: PeerId, addr: Multiaddr) {
+        if self.is_kept(&peer) {
+            return;
+        }
+        if self.kept_peers.len() >= MAX_KEPT_PEERS {
+            warn!(%peer, "{MAX_KEPT_PEERS} peers are kept already: {peer} is not dialled again if it drops");
+            return;
+        }
+        self.kept_peers.push((peer, addr));
     }
 
     /// Runs until SIGINT or SIGTERM.
@@ -435,6 +463,8 @@ impl Node {
                     let _ = reply.send(Err(RequestError::NoPeerId(addr)));
                     return;
                 };
+                // As nwaku, an added peer is dialled again when it drops.
+                self.keep(peer, addr.clone());
                 if self.swarm.is_connected(&peer) {
                     let _ = reply.send(Ok(peer));
                     return;
@@ -509,7 +539,7 @@ impl Node {
                 let addr = endpoint.get_remote_address().clone();
                 info!(peer = %peer_id, %addr, "connected");
                 self.node_metrics.peers.set(count_peers(&self.swarm));
-                let is_static = self.config.staticnodes.iter().any(|(p, _)| *p == peer_id);
+                let is_static = self.is_kept(&peer_id);
                 let dialled = endpoint.is_dialer().then_some(addr);
                 self.peers.connected(peer_id, dialled, is_static);
                 for reply in self.pending_connects.remove(&peer_id).unwrap_or_default() {
@@ -525,7 +555,7 @@ impl Node {
                 info!(peer = %peer_id, ?cause, "disconnected");
                 self.node_metrics.peers.set(count_peers(&self.swarm));
                 self.peers.disconnected(peer_id, std::time::Instant::now());
-                if self.config.staticnodes.iter().any(|(p, _)| *p == peer_id) {
+                if self.is_kept(&peer_id) {
                     self.static_node_lost = true;
                 }
             }

@@ -110,6 +110,26 @@ async fn publishing_without_relay_peers_is_ok_and_delivered_locally() {
         )
     );
 
+    // Any timestamp is published, as nwaku relays it (NET-027's
+    // deviation); only the archive keeps its 20 s window.
+    let old = json!({"payload": "b2xkIHRpbWU=", "contentTopic": CT, "timestamp": 1}).to_string();
+    let (status, body) = http(rest, "POST", "/relay/v1/auto/messages", Some(&old)).await;
+    assert_eq!((status, body.as_str()), (200, "OK"));
+    let push = json!({"message": {"payload": "b2xk", "contentTopic": CT, "timestamp": 1}});
+    let (status, body) = http(
+        rest,
+        "POST",
+        "/lightpush/v3/message",
+        Some(&push.to_string()),
+    )
+    .await;
+    assert_eq!(
+        status, 505,
+        "an old timestamp is no invalid message: {body}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!archived(rest, "b2xkIHRpbWU=").await);
+
     // Too large: nwaku's text.
     let big = json!({"payload": "A".repeat(210_000), "contentTopic": CT}).to_string();
     let (status, body) = http(rest, "POST", "/relay/v1/auto/messages", Some(&big)).await;

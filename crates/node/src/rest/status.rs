@@ -115,7 +115,14 @@ pub(super) fn waku_peer(p: &PeerInfo, score: Option<f64>) -> Value {
     let multiaddr = p
         .addrs
         .first()
-        .map(|a| a.clone().with(Protocol::P2p(p.peer_id)).to_string())
+        .map(|a| {
+            // A dialled address may already end with `/p2p/<id>`.
+            let mut addr = a.clone();
+            if matches!(addr.iter().last(), Some(Protocol::P2p(_))) {
+                addr.pop();
+            }
+            addr.with(Protocol::P2p(p.peer_id)).to_string()
+        })
         .unwrap_or_default();
     let mut peer = json!({
         "multiaddr": multiaddr,

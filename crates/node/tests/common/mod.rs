@@ -52,19 +52,17 @@ impl NodeProcess {
             cmd.args(["--listen-address", "127.0.0.1"]);
         }
         cmd.args(static_sharding(args));
-        cmd.args([
-            "--tcp-port",
-            "0",
-            "--log-level",
-            "DEBUG",
-            "--rest-port",
-            "0",
-        ])
-        .args(args)
-        .env_remove("RUST_LOG")
-        .envs(env.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        for (flag, free) in [("--tcp-port", "0"), ("--rest-port", "0")] {
+            if !args.iter().any(|a| a.starts_with(flag)) {
+                cmd.args([flag, free]);
+            }
+        }
+        cmd.args(["--log-level", "DEBUG"])
+            .args(args)
+            .env_remove("RUST_LOG")
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         if websocket {
             cmd.args(["--websocket-port", "0"]);
         }
