@@ -51,21 +51,21 @@ pub(crate) async fn protocols(
         }
         None => None,
     };
-    let store_behaviour = match (&store, &config.storenode) {
-        (Some(db), _) => Some(waku_store::Behaviour::new(db.clone(), store_config(config))),
-        (None, Some(_)) => Some(waku_store::Behaviour::client(store_config(config))),
-        (None, None) => None,
-    };
+    // The store clients are always there (as nwaku mounts them): without
+    // `--storenode`, REST queries go to a known peer that serves the store.
+    let store_behaviour = Some(match &store {
+        Some(db) => waku_store::Behaviour::new(db.clone(), store_config(config)),
+        None => waku_store::Behaviour::client(store_config(config)),
+    });
     let legacy_store = match (&store, &config.store) {
         (Some(db), Some(settings)) if settings.legacy => Some(waku_store::legacy::Behaviour::new(
             db.clone(),
             legacy_store_config(config),
         )),
         // A client for store nodes that serve only legacy (go-waku).
-        _ if config.storenode.is_some() => Some(waku_store::legacy::Behaviour::client(
-            legacy_store_config(config),
-        )),
-        _ => None,
+        _ => Some(waku_store::legacy::Behaviour::client(legacy_store_config(
+            config,
+        ))),
     };
     let served_topics = config.lightpush.then(|| {
         waku_lightpush::ServedTopics::only(

@@ -82,6 +82,30 @@ impl PeerBook {
         self.peers.get(peer).map(|e| &e.info)
     }
 
+    /// A peer that reported one of `protocols` over identify (the first
+    /// protocol first), connected peers before the others, with an address
+    /// to dial (none needed while connected).
+    pub(crate) fn serving(&self, protocols: &[&str]) -> Option<(PeerId, Multiaddr)> {
+        for protocol in protocols {
+            let serves = |e: &&Entry| e.info.protocols.iter().any(|p| p == protocol);
+            let mut candidates: Vec<&Entry> = self.peers.values().filter(serves).collect();
+            candidates.sort_by_key(|e| (!e.info.connected, e.info.peer_id));
+            if let Some(e) = candidates
+                .into_iter()
+                .find(|e| e.info.connected || !e.info.addrs.is_empty())
+            {
+                let addr = e
+                    .info
+                    .addrs
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(Multiaddr::empty);
+                return Some((e.info.peer_id, addr));
+            }
+        }
+        None
+    }
+
     /// Every peer with a record.
     pub(crate) fn ids(&self) -> impl Iterator<Item = &PeerId> {
         self.peers.keys()

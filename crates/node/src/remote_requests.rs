@@ -37,15 +37,16 @@ impl Node {
         }
     }
 
-    /// The REST lightpush: through our own relay when we serve lightpush,
-    /// else through `--lightpushnode`.
+    /// The REST lightpush: through `--lightpushnode` when one is given (as
+    /// nwaku, whose REST lightpush always goes through its client), else
+    /// through our own relay when we serve lightpush.
     pub(crate) fn lightpush_command(
         &mut self,
         pubsub_topic: Option<String>,
         message: WakuMessage,
         reply: oneshot::Sender<Result<LightpushOk, LightpushError>>,
     ) {
-        if self.swarm.behaviour().lightpush.is_enabled() {
+        if self.config.lightpushnode.is_none() && self.swarm.behaviour().lightpush.is_enabled() {
             let topic = match pubsub_topic {
                 Some(t) if !t.is_empty() => Ok(t),
                 _ => match self.config.topic_shards.shard(&message.content_topic) {
@@ -152,14 +153,23 @@ impl Node {
         self.filter_requests.start(ids, reply);
     }
 
-    /// The store node to ask: `peer` when given, else `--storenode`, with a
-    /// connection to it up or being set up.
+    /// The store node to ask: `peer` when given, else `--storenode`, else a
+    /// known peer that serves the store, with a connection to it up or being
+    /// set up.
     pub(crate) fn store_peer(
         &mut self,
         peer: Option<(PeerId, Multiaddr)>,
     ) -> Result<PeerId, RequestError> {
         let (peer_id, addr) = peer
             .or_else(|| self.config.storenode.clone())
+            .or_else(|| {
+                // As nwaku: a store peer from the peer store (connected
+                // ones first).
+                self.peers.serving(&[
+                    waku_core::protocol_id::STORE_QUERY_V3,
+                    waku_core::protocol_id::STORE_V2,
+                ])
+            })
             .ok_or(RequestError::NoPeer)?;
         self.ensure_dialing(peer_id, addr)
             .map_err(RequestError::from)?;

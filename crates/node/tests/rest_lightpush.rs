@@ -46,6 +46,25 @@ async fn lightpush_over_rest_self_hosted_and_via_lightpushnode() {
     let (status, text) = http(ra, "POST", "/lightpush/v1/message", Some(&body)).await;
     assert_eq!((status, text.as_str()), (200, "OK"));
 
+    // Serving lightpush itself (on shard 5 only) and given a lightpush
+    // node, D pushes through the lightpush node, as nwaku does: A takes
+    // shard 1, which D's own service would refuse with 421.
+    let d = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--shard",
+        "5",
+        "--lightpush",
+        "--lightpushnode",
+        &a_tcp,
+    ]);
+    let (status, text) = http(d.rest_addr(), "POST", "/lightpush/v3/message", Some(&body)).await;
+    assert_eq!(status, 200, "{text}\n{}", d.log());
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).unwrap()["relayPeerCount"],
+        1
+    );
+
     // Static sharding needs a pubsub topic: code 420, served as HTTP 500.
     let no_topic =
         json!({"message": {"payload": "cHVzaA==", "contentTopic": "/lp/1/rest/proto"}}).to_string();

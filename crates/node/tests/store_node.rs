@@ -409,3 +409,25 @@ async fn legacy_store_flag_serves_the_archive_to_legacy_clients() {
         "{refused:?}"
     );
 }
+
+// Without --storenode and without an archive, a REST store query goes to a
+// connected peer that serves the store, as nwaku picks one from its peer
+// store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_storenode_a_connected_store_peer_is_asked() {
+    let a = NodeProcess::spawn_with_store(&["--cluster-id", "7", "--shard", "1"]);
+    let a_tcp = a.tcp_addr().to_string();
+    let b = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "1", "--staticnode", &a_tcp]);
+    let (ra, rb) = (a.rest_addr(), b.rest_addr());
+    assert!(relay_ready(rb, Duration::from_secs(30)).await);
+    publish(rb, "cGVlcg==", None).await;
+    let params = format!(
+        "pubsubTopic={}&contentTopics={}&includeData=true",
+        enc(TOPIC),
+        enc(CT)
+    );
+    assert!(wait_archived(ra, &params, 1).await, "A:\n{}", a.log());
+    let remote = query(rb, &params).await;
+    assert_eq!(remote["statusCode"], 200, "{remote}");
+    assert_eq!(remote["messages"].as_array().unwrap().len(), 1, "{remote}");
+}
