@@ -31,6 +31,7 @@ impl Node {
     ) {
         if origin == Origin::Relayed {
             self.node_metrics.relay_message();
+            self.network_metrics.message_size(message.encoded_len());
         }
         if let Some(archive) = &self.archive
             && let Err(e) = archive.try_send(&pubsub_topic, &message)

@@ -12,6 +12,7 @@ pub mod http_server;
 mod log_control;
 pub mod log_format;
 pub mod metrics;
+pub mod network_metrics;
 pub mod node;
 mod peers;
 pub mod rate_limits;
@@ -30,6 +31,12 @@ pub use handle::{
 };
 pub use log_control::LogControl;
 pub use node::{Node, NodeError};
+
+/// The version `/version`, `/debug/v1/version` and the `waku_version`
+/// metric report: the nwaku release whose behaviour this node follows, with
+/// our own version as semver build metadata (`v0.36.0+waku-rs.0.1.0`), so
+/// that tools which parse nwaku's `vMAJOR.MINOR.PATCH[-...]` accept it.
+pub const VERSION: &str = concat!("v0.36.0+waku-rs.", env!("CARGO_PKG_VERSION"));
 
 /// The agent string the node reports over identify.
 pub const AGENT_VERSION: &str = concat!("waku-rs/v", env!("CARGO_PKG_VERSION"));

@@ -67,14 +67,24 @@ pub struct NodeMetrics {
 }
 
 impl NodeMetrics {
-    /// Registers the node metrics (and `waku_version`) in `registry`.
+    /// Registers the node metrics (and `waku_version`) in `registry`. The
+    /// label sets nwaku's dashboards query are there from the start, at 0.
     pub fn register(&self, registry: &mut Registry) {
+        for kind in [
+            "SUBSCRIBE",
+            "SUBSCRIBER_PING",
+            "UNSUBSCRIBE",
+            "UNSUBSCRIBE_ALL",
+        ] {
+            drop(self.filter_requests.get_or_create(&label("type", kind)));
+        }
+        drop(self.messages.get_or_create(&label("type", "relay")));
+        for family in [&self.lightpush_messages, &self.legacy_lightpush_messages] {
+            drop(family.get_or_create(&label("type", "PushRequest")));
+        }
         let version: Family<Vec<(String, String)>, Gauge> = Family::default();
         version
-            .get_or_create(&vec![(
-                "version".to_owned(),
-                concat!("v", env!("CARGO_PKG_VERSION")).to_owned(),
-            )])
+            .get_or_create(&vec![("version".to_owned(), crate::VERSION.to_owned())])
             .set(1);
         registry.register("waku_version", "Version of the running node", version);
         registry.register("libp2p_peers", "Connected peers", self.peers.clone());

@@ -27,6 +27,7 @@ use crate::handle::{
     Command, LightpushError, LightpushOk, MESSAGE_BUFFER, NodeHandle, RequestError,
 };
 use crate::metrics::NodeMetrics;
+use crate::network_metrics::{NetworkMetrics, NetworkSnapshot};
 use crate::peers::PeerBook;
 use crate::store_requests::StoreRequests;
 use crate::transport::{self, TransportError};
@@ -45,6 +46,9 @@ const STATICNODE_REDIAL_AFTER_LOSS: Duration = Duration::from_secs(1);
 
 /// How long an idle connection stays open (Waku peers keep connections).
 const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// How often the peer and process gauges are refreshed.
+const METRICS_REFRESH: Duration = Duration::from_secs(5);
 
 /// How often the archived-messages gauge is recounted from the store (only
 /// with a metrics server; nwaku recounts every 30 minutes).
@@ -109,6 +113,8 @@ pub struct Node {
     pub(crate) tasks: Vec<tokio::task::JoinHandle<()>>,
     /// nwaku-named node metrics (updated even without a metrics server).
     pub(crate) node_metrics: NodeMetrics,
+    /// nwaku's peer, libp2p and process families.
+    pub(crate) network_metrics: NetworkMetrics,
     /// rust-libp2p's swarm metrics, when the metrics server runs.
     pub(crate) libp2p_metrics: Option<libp2p::metrics::Metrics>,
     /// Writes relayed (and own) messages to the store, with `--store`.
@@ -140,10 +146,24 @@ impl Node {
         let transport = transport::build(&config.keypair, tls)?;
         let mut registry = config.metrics.map(|_| Registry::default());
         let node_metrics = NodeMetrics::default();
+        let network_metrics = NetworkMetrics::default();
         let libp2p_metrics = registry.as_mut().map(|r| {
             node_metrics.register(r);
+            network_metrics.register(r);
             libp2p::metrics::Metrics::new(r)
         });
+        for (protocol, node) in [
+            (waku_core::protocol_id::STORE_QUERY_V3, &config.storenode),
+            (
+                waku_core::protocol_id::FILTER_SUBSCRIBE_V2,
+                &config.filternode,
+            ),
+            (waku_core::protocol_id::LIGHTPUSH_V3, &config.lightpushnode),
+        ] {
+            if let Some((_, addr)) = node {
+                network_metrics.service_peer(protocol, addr);
+            }
+        }
         let Composed {
             protocols,
             announced_shards,
@@ -186,6 +206,7 @@ impl Node {
             pending_connects: HashMap::new(),
             tasks: Vec::new(),
             node_metrics,
+            network_metrics,
             libp2p_metrics,
             archive: None,
             served_topics,
@@ -324,6 +345,28 @@ impl Node {
         }
     }
 
+    /// Sets the peer and process gauges from what the node knows now.
+    fn refresh_network_metrics(&self) {
+        let mut snapshot = NetworkSnapshot {
+            known_peers: self.peers.len(),
+            connected: self.peers.connected_protocols(),
+            ..NetworkSnapshot::default()
+        };
+        let metadata = &self.swarm.behaviour().metadata;
+        for peer in self.swarm.connected_peers() {
+            if let Some(meta) = metadata.peer_metadata(peer) {
+                for shard in meta.shards.iter().filter_map(|s| u16::try_from(*s).ok()) {
+                    *snapshot.per_shard.entry(shard).or_default() += 1;
+                }
+            }
+        }
+        if let Some(relay) = self.swarm.behaviour().relay.as_ref() {
+            snapshot.pubsub_peers = relay.gossipsub().all_peers().count();
+            snapshot.pubsub_topics = relay.subscriptions().len();
+        }
+        self.network_metrics.refresh(&snapshot);
+    }
+
     /// Whether `peer` is a static node or a peer added through the admin API.
     fn is_kept(&self, peer: &PeerId) -> bool {
         self.kept_peers.iter().any(|(p, _)| p == peer)
@@ -353,11 +396,13 @@ impl Node {
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) {
         let mut redial = tokio::time::interval(STATICNODE_REDIAL);
         redial.tick().await;
+        let mut metrics_refresh = tokio::time::interval(METRICS_REFRESH);
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
                 _ = &mut shutdown => break,
                 _ = redial.tick() => self.dial_staticnodes(),
+                _ = metrics_refresh.tick() => self.refresh_network_metrics(),
                 Some(command) = self.commands.recv() => self.execute(command),
                 event = self.swarm.select_next_some() => self.handle_event(event),
             }
@@ -536,6 +581,9 @@ impl Node {
             SwarmEvent::ConnectionEstablished {
                 peer_id, endpoint, ..
             } => {
+                if endpoint.is_dialer() {
+                    self.network_metrics.dial_outcome(true);
+                }
                 let addr = endpoint.get_remote_address().clone();
                 info!(peer = %peer_id, %addr, "connected");
                 self.node_metrics.peers.set(count_peers(&self.swarm));
@@ -559,7 +607,9 @@ impl Node {
                     self.static_node_lost = true;
                 }
             }
+            SwarmEvent::Dialing { .. } => self.network_metrics.dial_attempt(),
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
+                self.network_metrics.dial_outcome(false);
                 debug!(?peer_id, %error, "dial failed");
                 if let Some(peer) = peer_id {
                     let error = std::sync::Arc::new(error);

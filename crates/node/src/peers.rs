@@ -20,6 +20,8 @@ pub(crate) const MAX_DISCONNECTED: usize = 1024;
 struct Entry {
     info: PeerInfo,
     gone_since: Option<Instant>,
+    /// Whether we dialled the peer (its latest connection).
+    outbound: bool,
 }
 
 /// Every connected peer, and disconnected ones for a while: a peer that
@@ -44,8 +46,10 @@ impl PeerBook {
                 is_static,
             },
             gone_since: None,
+            outbound: false,
         });
         entry.info.connected = true;
+        entry.outbound = dialled.is_some();
         entry.gone_since = None;
         if let Some(addr) = dialled
             && !entry.info.addrs.contains(&addr)
@@ -104,6 +108,21 @@ impl PeerBook {
             }
         }
         None
+    }
+
+    /// How many peers have a record.
+    pub(crate) fn len(&self) -> usize {
+        self.peers.len()
+    }
+
+    /// Whether we dialled each connected peer, and the protocols it
+    /// reported over identify.
+    pub(crate) fn connected_protocols(&self) -> Vec<(bool, Vec<String>)> {
+        self.peers
+            .values()
+            .filter(|e| e.info.connected)
+            .map(|e| (e.outbound, e.info.protocols.clone()))
+            .collect()
     }
 
     /// Every peer with a record.

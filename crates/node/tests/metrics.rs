@@ -117,3 +117,75 @@ async fn service_metrics_count_filter_lightpush_store_and_the_archive() {
     let body = http(metrics, "GET", "/metrics", None).await.1;
     assert!(all_there, "{body}");
 }
+
+/// The names in `tests/data/nwaku_dashboard_metrics.txt`.
+fn dashboard_names() -> Vec<&'static str> {
+    include_str!("data/nwaku_dashboard_metrics.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+}
+
+// Every family nwaku's dashboard queries for a feature we have has samples
+// on a service node with a peer, so the dashboard's panels resolve.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_nwaku_dashboards_families_have_samples() {
+    let service = NodeProcess::spawn_with_store(&[
+        "--cluster-id",
+        "7",
+        "--shard",
+        "0",
+        "--filter",
+        "--lightpush",
+        "--metrics-server",
+        "--metrics-server-port",
+        "0",
+    ]);
+    let metrics = service.metrics_addr();
+    let tcp = service.tcp_addr().to_string();
+    let peer = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--shard",
+        "0",
+        "--staticnode",
+        &tcp,
+        "--store",
+        "--store-message-db-url",
+        "memory://",
+    ]);
+    assert!(relay_ready(peer.rest_addr(), Duration::from_secs(30)).await);
+    // A relayed message, a store query and a filter subscription later, the
+    // gauges are refreshed within 5 s.
+    let msg = json!({"payload": "ZGFzaA==", "contentTopic": "/dash/1/board/proto"}).to_string();
+    let topic = "%2Fwaku%2F2%2Frs%2F7%2F0";
+    let (status, _) = http(
+        peer.rest_addr(),
+        "POST",
+        &format!("/relay/v1/messages/{topic}"),
+        Some(&msg),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let names = dashboard_names();
+    let missing = |body: &str| -> Vec<&str> {
+        names
+            .iter()
+            .copied()
+            .filter(|name| {
+                !body.lines().any(|l| {
+                    l.strip_prefix(name)
+                        .is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('{'))
+                })
+            })
+            .collect()
+    };
+    let found = eventually(Duration::from_secs(15), || async {
+        let (_, body) = http(metrics, "GET", "/metrics", None).await;
+        missing(&body).is_empty()
+    })
+    .await;
+    let (_, body) = http(metrics, "GET", "/metrics", None).await;
+    assert!(found, "families without samples: {:?}", missing(&body));
+}

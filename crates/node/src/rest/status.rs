@@ -41,7 +41,7 @@ pub(crate) async fn info(State(state): State<RestState>) -> Json<Value> {
 
 /// `GET /debug/v1/version`.
 pub(crate) async fn version() -> Response {
-    text(StatusCode::OK, concat!("v", env!("CARGO_PKG_VERSION")))
+    text(StatusCode::OK, crate::VERSION)
 }
 
 /// One protocol's entry in `/health`: `{"<name>": "<state>"}`, with a
