@@ -431,3 +431,44 @@ async fn without_storenode_a_connected_store_peer_is_asked() {
     assert_eq!(remote["statusCode"], 200, "{remote}");
     assert_eq!(remote["messages"].as_array().unwrap().len(), 1, "{remote}");
 }
+
+// A store node's refusal reaches the REST client as nwaku shows it: 200
+// with the node's statusCode and statusDesc, or 429 for its rate limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_nodes_refusals_are_answered_like_nwaku() {
+    let a = NodeProcess::spawn_with_store(&[
+        "--cluster-id",
+        "7",
+        "--shard",
+        "1",
+        "--rate-limit",
+        "store:2/1m",
+    ]);
+    let a_tcp = a.tcp_addr().to_string();
+    let b = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "1", "--storenode", &a_tcp]);
+    let rb = b.rest_addr();
+    let unknown = format!("0x{}", "ab".repeat(32));
+    let (status, body) = http(
+        rb,
+        "GET",
+        &format!(
+            "/store/v3/messages?pubsubTopic={}&cursor={unknown}",
+            enc(TOPIC)
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let answer: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(answer["statusCode"], 400, "{body}");
+    assert!(
+        answer["statusDesc"].as_str().unwrap().contains("cursor"),
+        "{body}"
+    );
+    assert_eq!(answer["messages"], json!([]), "{body}");
+    // The second query of the minute is over A's limit of 2.
+    let (status, _) = http(rb, "GET", "/store/v3/messages?pubsubTopic=x", None).await;
+    assert_eq!(status, 200);
+    let (status, body) = http(rb, "GET", "/store/v3/messages?pubsubTopic=x", None).await;
+    assert_eq!((status, body.as_str()), (429, "Request rate limit reached"));
+}

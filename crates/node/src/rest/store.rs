@@ -263,7 +263,7 @@ pub(crate) async fn messages(State(state): State<RestState>, RawQuery(raw): RawQ
         Ok(r) => r,
         Err(e) => return text(StatusCode::BAD_REQUEST, e),
     };
-    let ok = |r: waku_store::StoreResponse| {
+    let answer = |r: waku_store::StoreResponse| {
         let entries = r.entries.into_iter().map(|e| (e.hash, e.value)).collect();
         response_json(
             &r.request_id,
@@ -273,13 +273,15 @@ pub(crate) async fn messages(State(state): State<RestState>, RawQuery(raw): RawQ
             r.cursor,
         )
     };
+    let ok =
+        |r: Result<waku_store::StoreResponse, Response>| r.map_or_else(|refusal| refusal, answer);
     if peer.is_none()
         && let Some(store) = &state.store
     {
         // A local query has no request on the wire: its id stays empty,
         // as in nwaku's answer from its own archive.
         return match waku_store::answer_query(store.as_ref(), String::new(), &query).await {
-            Ok(r) => ok(r),
+            Ok(r) => answer(r),
             Err(ResponseError::Status { code, desc }) => text(
                 u16::try_from(code)
                     .ok()
@@ -290,7 +292,30 @@ pub(crate) async fn messages(State(state): State<RestState>, RawQuery(raw): RawQ
             Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         };
     }
-    remote(state.node.store_query(peer, query), ok).await
+    let query = state.node.store_query(peer, query);
+    remote(refusals_as_answers(query), ok).await
+}
+
+/// A store node's error status as nwaku's REST API shows it: a 200 answer
+/// carrying the node's `statusCode` and `statusDesc` (no messages), except
+/// the rate limit, which is a 429.
+async fn refusals_as_answers(
+    query: impl Future<Output = Result<waku_store::StoreResponse, RequestError>>,
+) -> Result<Result<waku_store::StoreResponse, Response>, RequestError> {
+    use crate::handle::StoreFailure;
+    match query.await {
+        Ok(r) => Ok(Ok(r)),
+        Err(RequestError::Store(StoreFailure::Query(e))) => match &*e {
+            waku_store::QueryError::Response(ResponseError::Status { code: 429, .. }) => Ok(Err(
+                text(StatusCode::TOO_MANY_REQUESTS, "Request rate limit reached"),
+            )),
+            waku_store::QueryError::Response(ResponseError::Status { code, desc }) => {
+                Ok(Err(response_json("", *code, desc, Vec::new(), None)))
+            }
+            _ => Err(RequestError::Store(StoreFailure::Query(e))),
+        },
+        Err(other) => Err(other),
+    }
 }
 
 #[cfg(test)]
