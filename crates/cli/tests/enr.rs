@@ -2,7 +2,9 @@
 //! built by js-waku (`@waku/enr@0.0.33`, from the shared vectors).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::{Command, Output};
+mod common;
+
+use common::waku;
 
 use base64::Engine as _;
 use serde_json::{Value, json};
@@ -14,13 +16,6 @@ use waku_enr::{MAX_ENR_SIZE, SigningKey};
 const JS_ENR: &str = "enr:-Mi4QLTWgWwDIhCmaVa6h9_5FCkwmRHDa_X_cFnzyO4XBx2yahBNAxigMRUMg2b3wRT7Sc9vRMWVN151BdA0VzU-vmwGgmlkgnY0gmlwhMCoAQqKbXVsdGlhZGRyc6gAGjYTbm9kZS0wMS5leGFtcGxlLm9yZwYBu94DAAoEwKgBCgYfQN0DgnJzhQABAQADiXNlY3AyNTZrMaEDymNMrg1JrLQB2KTGtv6MVbcNEVv0AHacwUAPMljNMTiDdGNwgupghXdha3UyCw";
 const JS_KEY: &str = "b71c71a67e1177ad4e901695e1b4b9ee17ae16c6668d313eac2f96dbcda3f291";
 const PEER: &str = "16Uiu2HAmSH2XVgZqYHWucap5kuPzLnt2TsNQkoppVxB5eJGvaXwm";
-
-fn waku(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_waku"))
-        .args(args)
-        .output()
-        .expect("run waku")
-}
 
 fn decode(enr: &str) -> Value {
     let o = waku(&["enr", "decode", enr]);

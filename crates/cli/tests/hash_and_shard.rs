@@ -1,14 +1,11 @@
 //! `waku hash` and `waku shard` as a user runs them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::process::{Command, Output};
 
-fn waku(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_waku"))
-        .args(args)
-        .output()
-        .expect("run waku")
-}
+use common::waku;
 
 fn stdout(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()

@@ -2,7 +2,11 @@
 //! goes into `--protected-shard`, the printed body into a REST publish.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::{Command, Output};
+mod common;
+
+use std::process::Output;
+
+use common::waku;
 
 use base64::Engine as _;
 use serde_json::Value;
@@ -11,13 +15,6 @@ use waku_relay::{ProtectedShardValidator, Verdict, parse_public_key_hex};
 use waku_sharding::RelayShard;
 
 const KEY: &str = "0101010101010101010101010101010101010101010101010101010101010101";
-
-fn waku(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_waku"))
-        .args(args)
-        .output()
-        .expect("run waku")
-}
 
 fn stdout(o: &Output) -> String {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

@@ -6,38 +6,50 @@ mod common;
 
 use std::time::Duration;
 
-use common::fake_codec::FakeCodec;
 use common::{Ev, drive, fast_ping, is_ping_ok, listen, metadata_event, node, swarm};
 use libp2p::request_response::{self, ProtocolSupport, ResponseChannel};
 use libp2p::swarm::SwarmEvent;
 use libp2p::{PeerId, Swarm};
+use prost::Message as _;
+use waku_core::codec::encode_frame;
 use waku_metadata::proto::{WakuMetadataRequest, WakuMetadataResponse};
 use waku_metadata::{Config, Event, PROTOCOL, QueryError, RejectReason};
+use waku_testkit::raw::{Raw, RawCodec, RawRequest, raw};
 
-type Fake = request_response::Behaviour<FakeCodec>;
-type FakeEvent = request_response::Event<WakuMetadataRequest, WakuMetadataResponse>;
+type FakeEvent = request_response::Event<RawRequest, Vec<u8>>;
 
-/// A peer that speaks the metadata protocol but is driven by the test.
-fn fake() -> Swarm<Fake> {
-    swarm(Fake::with_codec(
-        FakeCodec,
+/// A peer that speaks the metadata protocol but is driven by the test: it
+/// writes and reads the frames itself, as a foreign implementation would.
+fn fake() -> Swarm<Raw> {
+    swarm(raw(
         [(PROTOCOL, ProtocolSupport::Full)],
-        request_response::Config::default(),
+        RawCodec::default(),
+        Duration::from_secs(10),
     ))
+}
+
+/// `request` as the fake writes it.
+fn ask(request: &WakuMetadataRequest) -> RawRequest {
+    RawRequest::Bytes(encode_frame(request))
 }
 
 /// The inbound request inside a fake peer's swarm event.
 fn fake_request(
     ev: SwarmEvent<FakeEvent>,
-) -> Option<(WakuMetadataRequest, ResponseChannel<WakuMetadataResponse>)> {
+) -> Option<(WakuMetadataRequest, ResponseChannel<Vec<u8>>)> {
     match ev {
         SwarmEvent::Behaviour(request_response::Event::Message {
             message:
                 request_response::Message::Request {
-                    request, channel, ..
+                    request: RawRequest::Bytes(bytes),
+                    channel,
+                    ..
                 },
             ..
-        }) => Some((request, channel)),
+        }) => Some((
+            WakuMetadataRequest::decode_length_delimited(bytes.as_slice()).unwrap(),
+            channel,
+        )),
         _ => None,
     }
 }
@@ -141,7 +153,9 @@ async fn a_peer_answering_without_cluster_id_is_disconnected() {
                 if let Some((request, channel)) = fake_request(e) {
                     our_request = Some(request);
                     let empty = WakuMetadataResponse::default();
-                    f.behaviour_mut().send_response(channel, empty).unwrap();
+                    f.behaviour_mut()
+                        .send_response(channel, encode_frame(&empty))
+                        .unwrap();
                 }
             }
             Ev::Tick => {}
@@ -182,12 +196,16 @@ async fn a_peer_requesting_without_cluster_id_is_answered_then_disconnected() {
                 Ev::B(SwarmEvent::ConnectionEstablished { .. }) if !asked => {
                     asked = true;
                     f.behaviour_mut()
-                        .send_request(&pa, WakuMetadataRequest::default());
+                        .send_request(&pa, ask(&WakuMetadataRequest::default()));
                 }
                 Ev::B(SwarmEvent::Behaviour(request_response::Event::Message {
                     message: request_response::Message::Response { response, .. },
                     ..
-                })) => answer = Some(response),
+                })) => {
+                    answer = Some(
+                        WakuMetadataResponse::decode_length_delimited(response.as_slice()).unwrap(),
+                    );
+                }
                 Ev::B(e) => {
                     // The fake answers A's own request correctly: the request
                     // it sent is what gets it rejected.
@@ -196,7 +214,9 @@ async fn a_peer_requesting_without_cluster_id_is_answered_then_disconnected() {
                             cluster_id: Some(1),
                             ..Default::default()
                         };
-                        f.behaviour_mut().send_response(channel, good).unwrap();
+                        f.behaviour_mut()
+                            .send_response(channel, encode_frame(&good))
+                            .unwrap();
                     }
                 }
                 Ev::Tick => {}
@@ -351,14 +371,14 @@ async fn a_peer_that_showed_our_cluster_is_kept_when_our_request_fails() {
                     error: QueryError::Timeout,
                 }) if peer_id == pf => {
                     failed = true;
-                    f.behaviour_mut().send_request(&pa, good.clone());
+                    f.behaviour_mut().send_request(&pa, ask(&good));
                 }
                 Some(e @ Event::Rejected { .. }) => panic!("{e:?}"),
                 _ => {}
             },
             // The fake tells A its cluster first...
             Ev::B(SwarmEvent::ConnectionEstablished { .. }) => {
-                f.behaviour_mut().send_request(&pa, good.clone());
+                f.behaviour_mut().send_request(&pa, ask(&good));
             }
             // ...keeps A's request unanswered...
             Ev::B(SwarmEvent::Behaviour(request_response::Event::Message {
@@ -372,7 +392,7 @@ async fn a_peer_that_showed_our_cluster_is_kept_when_our_request_fails() {
             })) if failed => {
                 answers_after += 1;
                 if answers_after < 3 {
-                    f.behaviour_mut().send_request(&pa, good.clone());
+                    f.behaviour_mut().send_request(&pa, ask(&good));
                 }
             }
             _ => {}

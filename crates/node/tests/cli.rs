@@ -146,7 +146,7 @@ fn a_relay_node_of_the_waku_network_needs_one_of_its_shards() {
         "32",
     ]);
     assert_eq!(
-        logged_enr(&node)
+        node.logged_enr()
             .shards()
             .map(|s| s.shards.into_iter().collect::<Vec<_>>()),
         Some(vec![3, 32])
@@ -160,7 +160,7 @@ fn a_relay_node_of_the_waku_network_needs_one_of_its_shards() {
 fn without_shard_flags_the_node_relays_every_autoshard_as_nwaku() {
     let shards = |args: &[&str]| {
         let node = NodeProcess::spawn(args);
-        logged_enr(&node).shards().map(|s| (s.cluster, s.shards))
+        node.logged_enr().shards().map(|s| (s.cluster, s.shards))
     };
     assert_eq!(
         shards(&["--cluster-id", "42"]),
@@ -178,7 +178,7 @@ fn without_shard_flags_the_node_relays_every_autoshard_as_nwaku() {
     // On cluster 1 a shard count is ignored (with a warning), as in nwaku.
     let twn = NodeProcess::spawn(&["--cluster-id", "1", "--num-shards-in-network", "0"]);
     assert_eq!(
-        logged_enr(&twn).shards().map(|s| (s.cluster, s.shards)),
+        twn.logged_enr().shards().map(|s| (s.cluster, s.shards)),
         Some((1, (0..8).collect()))
     );
     assert!(
@@ -208,7 +208,7 @@ fn without_shard_flags_the_node_relays_every_autoshard_as_nwaku() {
         "{}",
         node.log()
     );
-    assert_eq!(logged_enr(&node).shards(), None);
+    assert_eq!(node.logged_enr().shards(), None);
 }
 
 #[test]
@@ -386,7 +386,7 @@ async fn listening_on_every_interface_keeps_every_listener() {
         .collect();
     assert!(addrs.iter().any(|a| a.contains("/ws/p2p/")), "{addrs:?}");
     assert!(addrs.iter().any(|a| !a.contains("/ws")), "{addrs:?}");
-    let enr = logged_enr(&node);
+    let enr = node.logged_enr();
     assert!(
         enr.multiaddrs()
             .iter()
@@ -421,27 +421,18 @@ fn nodekey_fixes_the_peer_id() {
     assert_eq!(peer(&a), peer(&b));
 }
 
-fn logged_enr(node: &NodeProcess) -> waku_enr::WakuEnr {
-    let log = node.log();
-    let text = log
-        .lines()
-        .find_map(|l| common::word_after(l, "ENR "))
-        .unwrap_or_else(|| panic!("no ENR logged:\n{log}"));
-    waku_enr::WakuEnr::decode(text).unwrap()
-}
-
 // spec: SHARD-018, SHARD-017
 #[test]
 fn content_topics_without_a_shard_count_use_the_networks_default() {
     // /app/1/chat/proto is shard 4 of 8, so shard 0 shows the single shard.
     let other = NodeProcess::spawn(&["--cluster-id", "7", "--content-topic", "/app/1/chat/proto"]);
-    let shards = logged_enr(&other).shards().unwrap();
+    let shards = other.logged_enr().shards().unwrap();
     assert_eq!(shards.cluster, 7);
     assert_eq!(shards.shards.iter().copied().collect::<Vec<_>>(), vec![0]);
     // Cluster 1 is The Waku Network: 8 shards, all relayed without
     // `--shard` (as nwaku); with one, the content topic's shard is added.
     let twn = NodeProcess::spawn(&["--cluster-id", "1", "--content-topic", "/app/1/chat/proto"]);
-    let shards = logged_enr(&twn).shards().unwrap();
+    let shards = twn.logged_enr().shards().unwrap();
     assert_eq!(shards.cluster, 1);
     assert_eq!(shards.shards, (0..8).collect());
     let picked = NodeProcess::spawn(&[
@@ -452,7 +443,7 @@ fn content_topics_without_a_shard_count_use_the_networks_default() {
         "--content-topic",
         "/app/1/chat/proto",
     ]);
-    let shards = logged_enr(&picked).shards().unwrap();
+    let shards = picked.logged_enr().shards().unwrap();
     assert_eq!(
         shards.shards.iter().copied().collect::<Vec<_>>(),
         vec![0, 4]
@@ -471,7 +462,7 @@ fn the_logged_enr_describes_the_node() {
         "--websocket-support",
         "--nat=extip:203.0.113.9",
     ]);
-    let enr = logged_enr(&node);
+    let enr = node.logged_enr();
     let tcp = node.tcp_addr();
     let peer = tcp.iter().last().unwrap();
     assert_eq!(libp2p::multiaddr::Protocol::P2p(enr.peer_id()), peer);

@@ -15,17 +15,8 @@ const SERVICE_NODE: &str = concat!(
     "/../../examples/service-node/wakunode.toml"
 );
 
-fn logged_enr(node: &NodeProcess) -> waku_enr::WakuEnr {
-    let log = node.log();
-    let text = log
-        .lines()
-        .find_map(|l| common::word_after(l, "ENR "))
-        .unwrap_or_else(|| panic!("no ENR logged:\n{log}"));
-    waku_enr::WakuEnr::decode(text).unwrap()
-}
-
 fn cluster_and_shards(node: &NodeProcess) -> (u16, Vec<u16>) {
-    let shards = logged_enr(node).shards().unwrap();
+    let shards = node.logged_enr().shards().unwrap();
     (shards.cluster, shards.shards.iter().copied().collect())
 }
 

@@ -42,17 +42,7 @@ fn metrics_server_is_off_by_default() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn service_metrics_count_filter_lightpush_store_and_the_archive() {
-    let service = NodeProcess::spawn_with_store(&[
-        "--cluster-id",
-        "7",
-        "--shard",
-        "0",
-        "--filter",
-        "--lightpush",
-        "--metrics-server",
-        "--metrics-server-port",
-        "0",
-    ]);
+    let service = NodeProcess::spawn_service(&["--metrics-server", "--metrics-server-port", "0"]);
     let metrics = service.metrics_addr();
     let tcp = service.tcp_addr().to_string();
     let _relay_peer =
@@ -131,17 +121,7 @@ fn dashboard_names() -> Vec<&'static str> {
 // on a service node with a peer, so the dashboard's panels resolve.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_nwaku_dashboards_families_have_samples() {
-    let service = NodeProcess::spawn_with_store(&[
-        "--cluster-id",
-        "7",
-        "--shard",
-        "0",
-        "--filter",
-        "--lightpush",
-        "--metrics-server",
-        "--metrics-server-port",
-        "0",
-    ]);
+    let service = NodeProcess::spawn_service(&["--metrics-server", "--metrics-server-port", "0"]);
     let metrics = service.metrics_addr();
     let tcp = service.tcp_addr().to_string();
     let peer = NodeProcess::spawn(&[

@@ -104,15 +104,7 @@ async fn health_of(rest: std::net::SocketAddr) -> std::collections::HashMap<Stri
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_reports_what_runs_and_whether_it_is_ready() {
-    let service = NodeProcess::spawn_with_store(&[
-        "--cluster-id",
-        "7",
-        "--shard",
-        "0",
-        "--filter",
-        "--lightpush",
-        "--legacy-store",
-    ]);
+    let service = NodeProcess::spawn_service(&["--legacy-store"]);
     let s = service.rest_addr();
     let h = health_of(s).await;
     assert_eq!(

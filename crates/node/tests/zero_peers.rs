@@ -147,32 +147,17 @@ async fn after_unsubscribing_a_content_topic_its_messages_are_not_found() {
     let node = NodeProcess::spawn(&["--cluster-id", "42", "--num-shards-in-network", "8"]);
     let rest = node.rest_addr();
     let topics = json!([CT]).to_string();
-    let (status, _) = http(rest, "POST", "/relay/v1/auto/subscriptions", Some(&topics)).await;
-    assert_eq!(status, 200);
-    let (status, _) = http(
-        rest,
-        "POST",
-        "/relay/v1/auto/messages",
-        Some(&message("b25l").to_string()),
-    )
-    .await;
-    assert_eq!(status, 200);
-    let (status, _) = http(
-        rest,
-        "DELETE",
-        "/relay/v1/auto/subscriptions",
-        Some(&topics),
-    )
-    .await;
-    assert_eq!(status, 200);
-    let (status, _) = http(
-        rest,
-        "POST",
-        "/relay/v1/auto/messages",
-        Some(&message("dHdv").to_string()),
-    )
-    .await;
-    assert_eq!(status, 200);
+    let one = message("b25l").to_string();
+    let two = message("dHdv").to_string();
+    for (method, path, body) in [
+        ("POST", "/relay/v1/auto/subscriptions", &topics),
+        ("POST", "/relay/v1/auto/messages", &one),
+        ("DELETE", "/relay/v1/auto/subscriptions", &topics),
+        ("POST", "/relay/v1/auto/messages", &two),
+    ] {
+        let (status, answer) = http(rest, method, path, Some(body)).await;
+        assert_eq!(status, 200, "{method} {path}: {answer}");
+    }
     let (status, body) = http(
         rest,
         "GET",

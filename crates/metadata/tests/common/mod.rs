@@ -3,8 +3,6 @@
 //! until a condition holds (20 s at most).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-pub mod fake_codec;
-
 use std::time::Duration;
 
 use futures::StreamExt;

@@ -126,6 +126,31 @@ impl NodeProcess {
         node
     }
 
+    /// The ENR the node logged at start.
+    pub fn logged_enr(&self) -> waku_enr::WakuEnr {
+        let log = self.log();
+        let text = log
+            .lines()
+            .find_map(|l| word_after(l, "ENR "))
+            .unwrap_or_else(|| panic!("no ENR logged:\n{log}"));
+        waku_enr::WakuEnr::decode(text).unwrap()
+    }
+
+    /// A service node on cluster 7, shard 0: relay, a SQLite archive,
+    /// filter, lightpush, plus `args`.
+    pub fn spawn_service(args: &[&str]) -> Self {
+        let mut all = vec![
+            "--cluster-id",
+            "7",
+            "--shard",
+            "0",
+            "--filter",
+            "--lightpush",
+        ];
+        all.extend_from_slice(args);
+        Self::spawn_with_store(&all)
+    }
+
     /// The REST API address, once logged.
     pub fn rest_addr(&self) -> std::net::SocketAddr {
         self.logged_addr("REST API listening on http://")
