@@ -173,7 +173,7 @@ async fn subscriptions_grow_refresh_and_shrink() {
     let result = request(&mut client, move |c| c.unsubscribe(&to, TOPIC, [other])).await;
     assert_eq!(
         refusal(&result),
-        (404, "NOT_FOUND: peer is not subscribed to these criteria")
+        (404, "NOT_FOUND: peer has no subscriptions")
     );
     let result = request(&mut client, move |c| c.unsubscribe(&to, TOPIC, [CONTENT])).await;
     assert_eq!(status(&result), 200);

@@ -46,6 +46,19 @@ impl Node {
         message: WakuMessage,
         reply: oneshot::Sender<Result<LightpushOk, LightpushError>>,
     ) {
+        // Too large for relay anywhere: refused before any stream opens,
+        // in nwaku's words (420, served as HTTP 500 or the legacy 503).
+        let limit = waku_core::MessageValidator {
+            max_message_size: self.config.max_message_size,
+            ..waku_core::MessageValidator::default()
+        };
+        if let Err(e) = limit.check_size(message.encoded_len()) {
+            let _ = reply.send(Err(LightpushError::new(
+                LightpushStatus::INVALID_MESSAGE,
+                e.to_string(),
+            )));
+            return;
+        }
         if self.config.lightpushnode.is_none() && self.swarm.behaviour().lightpush.is_enabled() {
             let topic = match pubsub_topic {
                 Some(t) if !t.is_empty() => Ok(t),
@@ -369,13 +382,24 @@ impl Node {
                     description.unwrap_or_default(),
                 )),
             ),
-            waku_lightpush::client::Event::Failed { request, error, .. } => (
-                request,
-                Err(LightpushError::new(
-                    LightpushStatus::SERVICE_UNAVAILABLE,
-                    error.to_string(),
-                )),
-            ),
+            waku_lightpush::client::Event::Failed { request, error, .. } => {
+                use libp2p::request_response::OutboundFailure;
+                // nwaku's client words for a service node it cannot reach
+                // or that does not speak lightpush.
+                let description = match error {
+                    OutboundFailure::DialFailure | OutboundFailure::UnsupportedProtocols => {
+                        "dial_failure".to_owned()
+                    }
+                    other => other.to_string(),
+                };
+                (
+                    request,
+                    Err(LightpushError::new(
+                        LightpushStatus::SERVICE_UNAVAILABLE,
+                        description,
+                    )),
+                )
+            }
             other => {
                 debug!(?other, "lightpush client");
                 return;

@@ -94,9 +94,9 @@ fn lightpush_failure(e: &waku_relay::PublishError) -> waku_lightpush::PublishFai
         PublishError::NoPeers(_) => PublishFailure::NoPeers,
         PublishError::Invalid(v) => PublishFailure::InvalidMessage(v.to_string()),
         PublishError::Rejected(r) => PublishFailure::InvalidMessage((*r).to_owned()),
-        PublishError::Duplicate => {
-            PublishFailure::InvalidMessage("Dropping already-seen message".into())
-        }
+        // A message relay has seen reaches nobody new: nwaku answers it as
+        // published to no peer.
+        PublishError::Duplicate => PublishFailure::NoPeers,
         PublishError::Ignored(r) => PublishFailure::ServiceUnavailable((*r).to_owned()),
         PublishError::QueuesFull(_) => PublishFailure::ServiceUnavailable(e.to_string()),
         PublishError::Gossipsub(g) => PublishFailure::Internal(g.clone()),

@@ -130,6 +130,23 @@ async fn publishing_without_relay_peers_is_ok_and_delivered_locally() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!archived(rest, "b2xkIHRpbWU=").await);
 
+    // Too large for lightpush: refused before sending, in nwaku's words.
+    let big_push = json!({"message": {"payload": "A".repeat(210_000), "contentTopic": CT}});
+    let (status, body) = http(
+        rest,
+        "POST",
+        "/lightpush/v1/message",
+        Some(&big_push.to_string()),
+    )
+    .await;
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            503,
+            "Failed to request a message push: Message size exceeded maximum of 153600 bytes"
+        )
+    );
+
     // Too large: nwaku's text.
     let big = json!({"payload": "A".repeat(210_000), "contentTopic": CT}).to_string();
     let (status, body) = http(rest, "POST", "/relay/v1/auto/messages", Some(&big)).await;
@@ -166,4 +183,46 @@ async fn after_unsubscribing_a_content_topic_its_messages_are_not_found() {
     )
     .await;
     assert_eq!((status, body.as_str()), (404, CT));
+}
+
+// A lightpush node that cannot be reached, and filter requests a node
+// refuses before sending, answered in the words nwaku's REST clients (and
+// the upstream interop suite) expect.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_service_nodes_and_bad_filter_bodies() {
+    let gone = "/ip4/127.0.0.1/tcp/9/p2p/16Uiu2HAm4v86W3bmT1BiH6oSPzcsSr24iDQpSN5Qa992BCjjwgrD";
+    let node = NodeProcess::spawn(&[
+        "--cluster-id",
+        "42",
+        "--relay=false",
+        "--lightpushnode",
+        gone,
+        "--filternode",
+        gone,
+    ]);
+    let rest = node.rest_addr();
+    let push = json!({"pubsubTopic": "/waku/2/rs/42/0", "message": message("ZGlhbA==")});
+    let (status, body) = http(
+        rest,
+        "POST",
+        "/lightpush/v1/message",
+        Some(&push.to_string()),
+    )
+    .await;
+    assert_eq!(
+        (status, body.as_str()),
+        (503, "Failed to request a message push: dial_failure")
+    );
+    let extra = json!({"requestId": "1", "pubsubTopic": "/waku/2/rs/42/0",
+        "contentFilters": [CT], "extra": 1});
+    let (status, body) = http(
+        rest,
+        "POST",
+        "/filter/v2/subscriptions",
+        Some(&extra.to_string()),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = http(rest, "GET", "/filter/v2/subscriptions/", None).await;
+    assert_eq!((status, body.as_str()), (400, "bad request id"));
 }

@@ -396,9 +396,9 @@ impl Behaviour {
                 {
                     Ok(())
                 } else {
-                    Err(Refusal::not_found(
-                        "peer is not subscribed to these criteria",
-                    ))
+                    // nwaku's words for criteria the peer does not hold,
+                    // which the upstream interop suite checks.
+                    Err(Refusal::not_found(NO_SUBSCRIPTIONS))
                 }
             }
             RequestKind::UnsubscribeAll => {

@@ -41,7 +41,7 @@ const REST_FILTER_TIMEOUT: Duration = Duration::from_secs(6);
 
 /// The body of subscribe and unsubscribe requests.
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct SubscriptionBody {
     request_id: String,
     pubsub_topic: Option<String>,
@@ -50,7 +50,7 @@ struct SubscriptionBody {
 
 /// The body of unsubscribe-all.
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RequestIdBody {
     request_id: String,
 }
@@ -177,6 +177,12 @@ pub(crate) async fn ping(
         state.filter_cache().clear();
     }
     answer(&request_id, result)
+}
+
+/// `GET /filter/v2/subscriptions/` (a ping without its request id): 400,
+/// in the words the upstream interop suite expects.
+pub(crate) async fn ping_without_id() -> Response {
+    text(StatusCode::BAD_REQUEST, "bad request id")
 }
 
 /// `GET /filter/v2/messages/{contentTopic}`: the pushed messages since the

@@ -92,14 +92,20 @@ pub(crate) async fn v1(State(state): State<RestState>, body: String) -> Response
         Err(e) if e.status == LightpushStatus::BAD_REQUEST => {
             text(StatusCode::BAD_REQUEST, e.description)
         }
-        // nwaku's legacy words for a message that reached no relay peer.
-        Err(e) if e.status == LightpushStatus::NO_PEERS_TO_RELAY => text(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!(
-                "Failed to request a message push: {}",
-                waku_lightpush::NOT_PUBLISHED_TO_ANY_PEER
-            ),
-        ),
+        // nwaku's legacy words for a message that reached no relay peer
+        // (nwaku publishes on a topic it does not serve, reaching nobody).
+        Err(e)
+            if e.status == LightpushStatus::NO_PEERS_TO_RELAY
+                || e.status == LightpushStatus::UNSUPPORTED_PUBSUB_TOPIC =>
+        {
+            text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "Failed to request a message push: {}",
+                    waku_lightpush::NOT_PUBLISHED_TO_ANY_PEER
+                ),
+            )
+        }
         Err(e) => text(
             StatusCode::SERVICE_UNAVAILABLE,
             format!("Failed to request a message push: {}", e.description),

@@ -194,6 +194,7 @@ fn router(state: RestState, admin: bool, filter: bool) -> Router {
                 delete(filter::unsubscribe_all),
             )
             .route("/filter/v2/subscriptions/{request_id}", get(filter::ping))
+            .route("/filter/v2/subscriptions/", get(filter::ping_without_id))
             .route("/filter/v2/messages/{content_topic}", get(filter::messages));
     }
     app.fallback(status::fallback)
