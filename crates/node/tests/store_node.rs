@@ -462,7 +462,10 @@ async fn a_store_nodes_refusals_are_answered_like_nwaku() {
     let answer: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(answer["statusCode"], 400, "{body}");
     assert!(
-        answer["statusDesc"].as_str().unwrap().contains("cursor"),
+        answer["statusDesc"]
+            .as_str()
+            .unwrap()
+            .contains("cursor not found"),
         "{body}"
     );
     assert_eq!(answer["messages"], json!([]), "{body}");

@@ -41,8 +41,9 @@ pub enum BadRequest {
     /// The cursor is not 32 bytes.
     #[error("invalid cursor: {0} bytes, not 32")]
     BadCursorLength(usize),
-    /// The cursor is not the hash of a stored message.
-    #[error("invalid cursor: no stored message has hash {0}")]
+    /// The cursor is not the hash of a stored message ("cursor not found",
+    /// nwaku's words, which its REST clients look for).
+    #[error("cursor not found: no stored message has hash {0}")]
     UnknownCursor(MessageHash),
 }
 

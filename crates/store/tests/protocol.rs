@@ -419,8 +419,9 @@ async fn unknown_or_malformed_cursor_gets_400() {
         let q = StoreQuery::content(TOPIC, [CT]).with_cursor(Some(MessageHash([0xab; 32])));
         let (code, desc) = status_of(p.query(&q).await);
         assert_eq!(code, 400);
+        // nwaku's words ("cursor not found"), which its REST clients check.
         assert!(
-            desc.contains("invalid cursor") && desc.contains(&"ab".repeat(32)),
+            desc.contains("cursor not found") && desc.contains(&"ab".repeat(32)),
             "{desc}"
         );
         let short = StoreQueryRequest {

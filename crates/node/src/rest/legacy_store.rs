@@ -158,10 +158,9 @@ mod tests {
                 .unwrap_err()
                 .starts_with("Problem parsing page size")
         );
-        assert!(
-            build_query(Some("peerAddr=nonsense"))
-                .unwrap_err()
-                .starts_with("Failed parsing remote peer info")
+        assert_eq!(
+            build_query(Some("peerAddr=nonsense")).unwrap_err(),
+            "Failed parsing remote peer info: MultiAddress.init [multiaddress: Invalid MultiAddress, must start with `/`]"
         );
         assert!(
             build_query(Some("peerAddr=/ip4/127.0.0.1/tcp/1"))

@@ -127,6 +127,10 @@ pub(super) fn peer_param(
     let Some(text) = single(params, "peeraddr") else {
         return Ok(None);
     };
+    // nwaku's words for an address without its leading `/`.
+    if !text.starts_with('/') {
+        return Err("Failed parsing remote peer info: MultiAddress.init [multiaddress: Invalid MultiAddress, must start with `/`]".into());
+    }
     let addr = text
         .parse::<Multiaddr>()
         .map_err(|e| format!("Failed parsing remote peer info: {e}"))?;
