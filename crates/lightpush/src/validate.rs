@@ -56,15 +56,10 @@ pub(crate) fn admit(
     }
     let message = WakuMessage::try_from(wire)
         .map_err(|e| Refusal::new(StatusCode::INVALID_MESSAGE, e.to_string()))?;
-    // A content topic that is not /app/version/name/encoding (23/WAKU2-TOPICS)
-    // is refused whether or not the request names a pubsub topic: relaying it
-    // would only spread a message no subscriber can address.
-    if let Err(e) = message.content_topic.parse::<waku_core::ContentTopic>() {
-        return Err(Refusal::new(
-            StatusCode::BAD_REQUEST,
-            format!("invalid content topic: {e}"),
-        ));
-    }
+    // With a pubsub topic, any content topic goes, as nwaku publishes it
+    // (relay publishes free-form content topics too, and the upstream
+    // interop suite pushes such); only a request that needs the content
+    // topic to find its shard refuses one that does not parse (below).
     let pubsub_topic = match pubsub_topic {
         Some(topic) if topic.trim().is_empty() => {
             return Err(Refusal::new(
@@ -126,13 +121,19 @@ mod tests {
     }
 
     #[test]
-    fn malformed_content_topics_are_refused_even_with_a_pubsub_topic() {
-        let config = ServiceConfig::default();
+    fn malformed_content_topics_pass_with_a_pubsub_topic_and_fail_without() {
+        let with_topic = ServiceConfig::default();
+        let autosharded = ServiceConfig::default()
+            .with_shard_mapper(std::sync::Arc::new(AutoSharding(NetworkConfig::TWN)));
         let now = now_nanos();
-        for topic in ["invalid", "/app//x/y", "x/app/1/n/e", "/0abc/app/1/n/e"] {
-            let refusal = admit(&config, Some("t".into()), Some(wire(topic)), now)
+        for topic in ["invalid", "/app//x/y", "x/app/1/n/e", "Hello World!"] {
+            assert!(
+                admit(&with_topic, Some("t".into()), Some(wire(topic)), now).is_ok(),
+                "{topic} refused with a pubsub topic"
+            );
+            let refusal = admit(&autosharded, None, Some(wire(topic)), now)
                 .err()
-                .unwrap_or_else(|| panic!("{topic} accepted"));
+                .unwrap_or_else(|| panic!("{topic} autosharded"));
             assert_eq!(refusal.status.0, 400, "{topic}");
         }
     }

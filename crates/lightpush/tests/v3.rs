@@ -108,6 +108,13 @@ async fn bad_requests_get_400() {
         }
         other => panic!("{other:?}"),
     }
+    // With a pubsub topic, a free-form content topic is published, as nwaku
+    // does.
+    let outcome = push(&mut c2, auto.id, Some(TOPIC), message("Hello World!", b"x")).await;
+    assert!(
+        matches!(outcome, waku_lightpush::client::Event::Pushed { .. }),
+        "{outcome:?}"
+    );
     // Nothing reached the node.
     let events = server.drain_for(Duration::from_millis(200)).await;
     assert!(
