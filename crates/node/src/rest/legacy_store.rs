@@ -162,6 +162,10 @@ mod tests {
             build_query(Some("peerAddr=nonsense")).unwrap_err(),
             "Failed parsing remote peer info: MultiAddress.init [multiaddress: Invalid MultiAddress, must start with `/`]"
         );
+        assert_eq!(
+            build_query(Some("peerAddr=/ip4/127.0.0.1/41568/p2p/x")).unwrap_err(),
+            "Failed parsing remote peer info: MultiAddress.init [multiaddress: Unsupported protocol '41568']"
+        );
         assert!(
             build_query(Some("peerAddr=/ip4/127.0.0.1/tcp/1"))
                 .unwrap_err()

@@ -131,9 +131,13 @@ pub(super) fn peer_param(
     if !text.starts_with('/') {
         return Err("Failed parsing remote peer info: MultiAddress.init [multiaddress: Invalid MultiAddress, must start with `/`]".into());
     }
-    let addr = text
-        .parse::<Multiaddr>()
-        .map_err(|e| format!("Failed parsing remote peer info: {e}"))?;
+    let addr = text.parse::<Multiaddr>().map_err(|e| match e {
+        // nwaku's words for a protocol name it does not know.
+        libp2p::multiaddr::Error::UnknownProtocolString(name) => format!(
+            "Failed parsing remote peer info: MultiAddress.init [multiaddress: Unsupported protocol '{name}']"
+        ),
+        other => format!("Failed parsing remote peer info: {other}"),
+    })?;
     match addr.iter().last() {
         Some(Protocol::P2p(id)) => Ok(Some((id, addr))),
         _ => {
