@@ -138,8 +138,11 @@ async fn js_waku_lightpush_reports_peers_and_survives_a_413() {
     );
 }
 
+// js-waku names the pubsub topic, so a content topic that is not
+// /app/version/name/encoding is published anyway, as nwaku publishes it
+// (the upstream interop suite pushes free-form content topics).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn js_waku_lightpush_with_an_invalid_content_topic_gets_a_4xx() {
+async fn js_waku_lightpush_with_a_free_form_content_topic_is_published() {
     let Some(dir) = interop_dir() else { return };
     let (a, _b) = service_pair().await;
     let ws = a.ws_addr().to_string();
@@ -159,9 +162,8 @@ async fn js_waku_lightpush_with_an_invalid_content_topic_gets_a_4xx() {
     let _ = child.wait().await;
     let pushed: Vec<&Value> = events.iter().filter(|e| e["event"] == "pushed").collect();
     assert_eq!(pushed.len(), 1, "{events:?}");
-    assert_eq!(pushed[0]["success"], false, "{events:?}");
-    let code = pushed[0]["status_code"].as_u64().unwrap();
-    assert!((400..500).contains(&code), "{events:?}");
+    assert_eq!(pushed[0]["success"], true, "{events:?}");
+    assert_eq!(pushed[0]["status_code"], 200, "{events:?}");
 }
 
 // spec: FILTER-019, FILTER-030
