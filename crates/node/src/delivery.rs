@@ -2,10 +2,10 @@
 //! to the archive, to matching filter subscribers and to the handles'
 //! message stream, in one place.
 
-use tracing::warn;
+use tracing::{debug, warn};
 use waku_core::{MessageHash, WakuMessage};
 
-use crate::handle::ReceivedMessage;
+use crate::handle::{ReceivedMessage, RequestError};
 use crate::node::Node;
 
 /// Where a locally delivered message comes from.
@@ -20,6 +20,33 @@ pub(crate) enum Origin {
 }
 
 impl Node {
+    /// Publishes this node's own `message` through relay and delivers it
+    /// locally (nwaku's `triggerSelf`: the REST cache, the archive and
+    /// filter subscribers), also when relay had no peer for it; relay's
+    /// answer is returned as is.
+    pub(crate) fn publish_own(
+        &mut self,
+        pubsub_topic: String,
+        message: WakuMessage,
+    ) -> Result<MessageHash, RequestError> {
+        let copy = message.clone();
+        let result = self
+            .relay()
+            .and_then(|r| r.publish(&pubsub_topic, message).map_err(Into::into));
+        let local = match &result {
+            Ok(hash) => Some(*hash),
+            Err(RequestError::Publish(waku_relay::PublishError::NoPeers(_))) => {
+                Some(waku_core::message_hash(&pubsub_topic, &copy))
+            }
+            Err(_) => None,
+        };
+        if let Some(hash) = local {
+            debug!(%pubsub_topic, %hash, "own message published");
+            self.deliver_locally(pubsub_topic, copy, hash, Origin::Own);
+        }
+        result
+    }
+
     /// Hands `message` (hash `hash`) on `pubsub_topic` to the archive, the
     /// filter service and the handles.
     pub(crate) fn deliver_locally(

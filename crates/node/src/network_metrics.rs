@@ -34,7 +34,7 @@ pub struct NetworkSnapshot {
     pub connected: Vec<(bool, Vec<String>)>,
     /// Connected peers per shard they reported over metadata.
     pub per_shard: BTreeMap<u16, usize>,
-    /// Peers gossipsub knows, and the topics relay is subscribed to.
+    /// Peers gossipsub knows.
     pub pubsub_peers: usize,
     /// Topics relay is subscribed to.
     pub pubsub_topics: usize,

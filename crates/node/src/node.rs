@@ -440,24 +440,7 @@ impl Node {
                 message,
                 reply,
             } => {
-                let copy = (*message).clone();
-                let result = self
-                    .relay()
-                    .and_then(|r| r.publish(&pubsub_topic, *message).map_err(Into::into));
-                // Our own messages reach local consumers too (nwaku's
-                // triggerSelf): the REST cache, the archive and filter
-                // subscribers, even when no relay peer took them.
-                let local = match &result {
-                    Ok(hash) => Some(*hash),
-                    Err(RequestError::Publish(waku_relay::PublishError::NoPeers(_))) => {
-                        Some(waku_core::message_hash(&pubsub_topic, &copy))
-                    }
-                    Err(_) => None,
-                };
-                if let Some(hash) = local {
-                    debug!(%pubsub_topic, %hash, "relay message published");
-                    self.deliver_locally(pubsub_topic, copy, hash, Origin::Own);
-                }
+                let result = self.publish_own(pubsub_topic, *message);
                 let _ = reply.send(result);
             }
             Command::Subscribe {

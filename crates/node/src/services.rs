@@ -4,7 +4,7 @@
 use tracing::debug;
 use waku_core::WakuMessage;
 
-use crate::delivery::Origin;
+use crate::handle::RequestError;
 use crate::node::Node;
 
 impl Node {
@@ -32,31 +32,22 @@ impl Node {
         message: WakuMessage,
     ) -> Result<u32, waku_lightpush::PublishFailure> {
         use waku_lightpush::PublishFailure;
-        let copy = message.clone();
-        let outcome = match self.relay() {
+        // Delivered locally even without a relay peer, then answered 505,
+        // as nwaku does.
+        match self.publish_own(pubsub_topic.clone(), message) {
+            Ok(_) => {
+                let peers = self
+                    .relay()
+                    .map_or(0, |relay| relay.relay_peers(&pubsub_topic));
+                match u32::try_from(peers).unwrap_or(u32::MAX) {
+                    0 => Err(PublishFailure::NoPeers),
+                    peers => Ok(peers),
+                }
+            }
+            Err(RequestError::Publish(e)) => Err(lightpush_failure(&e)),
             Err(_) => Err(PublishFailure::ServiceUnavailable(
                 "relay is not enabled".into(),
             )),
-            Ok(relay) => match relay.publish(&pubsub_topic, message) {
-                Ok(hash) => {
-                    let peers = u32::try_from(relay.relay_peers(&pubsub_topic)).unwrap_or(u32::MAX);
-                    Ok((hash, peers))
-                }
-                // No relay peer: still delivered locally below (archive,
-                // filter, REST cache), then answered 505, as nwaku does.
-                Err(waku_relay::PublishError::NoPeers(_)) => {
-                    Ok((waku_core::message_hash(&pubsub_topic, &copy), 0))
-                }
-                Err(e) => Err(lightpush_failure(&e)),
-            },
-        };
-        let (hash, peers) = outcome?;
-        debug!(%pubsub_topic, %hash, peers, "lightpush message relayed");
-        self.deliver_locally(pubsub_topic, copy, hash, Origin::Own);
-        if peers == 0 {
-            Err(PublishFailure::NoPeers)
-        } else {
-            Ok(peers)
         }
     }
 
