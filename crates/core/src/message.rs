@@ -16,7 +16,7 @@ pub enum MessageError {
     #[error("undecodable WakuMessage: {0}")]
     Decode(String),
     /// The `meta` attribute is longer than [`MAX_META_SIZE`].
-    #[error("meta is {0} bytes, at most {MAX_META_SIZE} are allowed")]
+    #[error("invalid length for Meta field: {0} bytes, at most {MAX_META_SIZE} are allowed")]
     MetaTooLong(usize),
 }
 

@@ -2,9 +2,14 @@
 //! filter services: every service takes one [`RateLimit`] (`volume` requests
 //! per `period`, parsed from `10/1s`).
 //!
-//! [`PeerRateLimiter`] keeps one token bucket per peer: a bucket holds at
-//! most `volume` tokens, refills continuously at `volume` per `period`, and
-//! every request takes one token. A zero volume or period means no limit.
+//! [`PeerRateLimiter`] keeps one budget per peer, counted as nwaku counts it
+//! (`waku/common/rate_limit/token_bucket.nim`, compensating mode): a peer
+//! starts with `volume` requests; the period starts with the first request
+//! taken from a full budget; once a whole period has passed, the budget is
+//! full again, plus a bonus of at most a quarter of `volume` for a peer
+//! that had used up its budget. Budgets do not trickle back during the
+//! period: the 31st subscribe of a minute is refused however slowly the 30
+//! before it came. A zero volume or period means no limit.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -83,14 +88,50 @@ impl FromStr for RateLimit {
     }
 }
 
-/// One peer's token bucket.
+/// One peer's budget.
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
-    tokens: f64,
-    updated: Instant,
+    /// Requests left in this period.
+    budget: u32,
+    /// When the period started: the last request taken from a full budget,
+    /// or the last refill.
+    period_start: Instant,
+    /// When a request last came (for pruning).
+    last_seen: Instant,
 }
 
-/// Token buckets keyed by peer (or any other key).
+impl Bucket {
+    fn full(limit: RateLimit, now: Instant) -> Self {
+        Self {
+            budget: limit.volume,
+            period_start: now,
+            last_seen: now,
+        }
+    }
+
+    /// Refills the budget once a whole period has passed since it started;
+    /// a peer that used much of its budget over the periods gets up to a
+    /// quarter of `volume` on top (nwaku's compensation).
+    fn refill(&mut self, limit: RateLimit, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.period_start);
+        if elapsed < limit.period {
+            return;
+        }
+        let cap = f64::from(limit.volume);
+        let periods = elapsed.as_secs_f64() / limit.period.as_secs_f64();
+        let left = f64::from(self.budget) / cap / periods;
+        let bonus = if left >= 1.0 {
+            0.0
+        } else {
+            ((1.0 - left) * cap).min(cap * 0.25).trunc()
+        };
+        // Bounded by 1.25 * volume, which fits a u32 volume's range.
+        self.budget = limit.volume.saturating_add(bonus as u32);
+        self.period_start = now;
+    }
+}
+
+/// Request budgets keyed by peer (or any other key).
 #[derive(Debug, Clone)]
 pub struct PeerRateLimiter<K> {
     limit: Option<RateLimit>,
@@ -117,8 +158,8 @@ impl<K: Hash + Eq + Clone> PeerRateLimiter<K> {
         self.limit
     }
 
-    /// Takes one token from `key`'s bucket at time `now`; `false` when the
-    /// bucket is empty (the request must be refused).
+    /// Takes one request from `key`'s budget at time `now`; `false` when
+    /// the budget is spent for this period (the request must be refused).
     pub fn try_acquire(&mut self, key: &K, now: Instant) -> bool {
         let Some(limit) = self.limit else {
             return true;
@@ -127,32 +168,34 @@ impl<K: Hash + Eq + Clone> PeerRateLimiter<K> {
         if self.calls.is_multiple_of(PRUNE_EVERY) {
             self.prune(now);
         }
-        let capacity = f64::from(limit.volume);
-        let rate = capacity / limit.period.as_secs_f64();
-        let bucket = self.buckets.entry(key.clone()).or_insert(Bucket {
-            tokens: capacity,
-            updated: now,
-        });
-        let elapsed = now.saturating_duration_since(bucket.updated).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * rate).min(capacity);
-        bucket.updated = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
+        let bucket = self
+            .buckets
+            .entry(key.clone())
+            .or_insert_with(|| Bucket::full(limit, now));
+        bucket.last_seen = now;
+        if bucket.budget >= limit.volume {
+            bucket.period_start = now;
+        }
+        if bucket.budget == 0 {
+            bucket.refill(limit, now);
+        }
+        if bucket.budget > 0 {
+            bucket.budget -= 1;
             true
         } else {
             false
         }
     }
 
-    /// Forgets buckets that have refilled completely (they behave exactly
-    /// like a new one).
+    /// Forgets the budgets of keys not seen for a whole period (their
+    /// budget would be full again at their next request).
     pub fn prune(&mut self, now: Instant) {
         let Some(limit) = self.limit else {
             self.buckets.clear();
             return;
         };
         self.buckets
-            .retain(|_, b| now.saturating_duration_since(b.updated) < limit.period);
+            .retain(|_, b| now.saturating_duration_since(b.last_seen) < limit.period);
     }
 
     /// Number of keys with a bucket.
@@ -187,18 +230,40 @@ mod tests {
     }
 
     #[test]
-    fn bucket_allows_volume_then_refills() {
+    fn budget_allows_volume_then_refills_after_the_period() {
         let mut limiter = PeerRateLimiter::new(RateLimit::new(3, Duration::from_secs(3)));
         let t0 = Instant::now();
         assert!((0..3).all(|_| limiter.try_acquire(&"a", t0)));
         assert!(!limiter.try_acquire(&"a", t0));
-        // Another key has its own bucket.
+        // Another key has its own budget.
         assert!(limiter.try_acquire(&"b", t0));
-        // One token per second comes back.
-        assert!(limiter.try_acquire(&"a", t0 + Duration::from_millis(1000)));
-        assert!(!limiter.try_acquire(&"a", t0 + Duration::from_millis(1100)));
-        limiter.prune(t0 + Duration::from_secs(10));
+        // Nothing trickles back within the period.
+        assert!(!limiter.try_acquire(&"a", t0 + Duration::from_millis(2900)));
+        // After it, the budget is full again, with a bonus of a quarter of
+        // the volume (truncated: 0 here) for the peer that used it up.
+        let t1 = t0 + Duration::from_secs(3);
+        assert!((0..3).all(|_| limiter.try_acquire(&"a", t1)));
+        assert!(!limiter.try_acquire(&"a", t1));
+        limiter.prune(t1 + Duration::from_secs(10));
         assert_eq!(limiter.tracked(), 0);
+    }
+
+    #[test]
+    fn slow_requests_do_not_earn_tokens_back_within_the_period() {
+        // nwaku's filter default: 30 a minute; the 31st is refused even
+        // when the 30 came one per second.
+        let mut limiter = PeerRateLimiter::new(RateLimit::new(30, Duration::from_secs(60)));
+        let t0 = Instant::now();
+        for i in 0..30 {
+            assert!(limiter.try_acquire(&"a", t0 + Duration::from_secs(i)));
+        }
+        assert!(!limiter.try_acquire(&"a", t0 + Duration::from_secs(45)));
+        // A peer that used it all gets a quarter more next period.
+        let next = t0 + Duration::from_secs(61);
+        assert_eq!(
+            (0..40).filter(|_| limiter.try_acquire(&"a", next)).count(),
+            37
+        );
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub enum ValidationError {
         max: usize,
     },
     /// `meta` exceeds [`MAX_META_SIZE`].
-    #[error("meta is {0} bytes, at most {MAX_META_SIZE} are allowed")]
+    #[error("invalid length for Meta field: {0} bytes, at most {MAX_META_SIZE} are allowed")]
     MetaTooLong(usize),
     /// The timestamp is further from the node's clock than allowed.
     #[error(

@@ -87,3 +87,35 @@ async fn ten_processes_deliver_to_every_shard_subscriber_once_and_to_nobody_else
         }
     }
 }
+
+/// Tooling adds a peer with `POST /admin/v1/peers` and publishes at once: the
+/// answer comes only when the new peer's relay subscriptions are known, so
+/// the first message is not lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_published_right_after_adding_a_peer_reaches_it() {
+    use common::http;
+    let args = ["--cluster-id", CLUSTER, "--shard", "0", "--rest-admin"];
+    for round in 0..3 {
+        let a = NodeProcess::spawn(&args);
+        let b = NodeProcess::spawn(&args);
+        let body = serde_json::json!([b.tcp_addr().to_string()]).to_string();
+        let (status, answer) = http(a.rest_addr(), "POST", "/admin/v1/peers", Some(&body)).await;
+        assert_eq!(status, 200, "{answer}");
+        let topic = "%2Fwaku%2F2%2Frs%2F7%2F0";
+        let publish = serde_json::json!({
+            "payload": "Zmlyc3Q=",
+            "contentTopic": "/test/1/relay/proto",
+            "timestamp": now_nanos(),
+        })
+        .to_string();
+        let path = format!("/relay/v1/messages/{topic}");
+        let (status, answer) = http(a.rest_addr(), "POST", &path, Some(&publish)).await;
+        assert_eq!(status, 200, "{answer}");
+        let arrived = eventually(Duration::from_secs(5), || async {
+            let (_, got) = http(b.rest_addr(), "GET", &path, None).await;
+            got.contains("Zmlyc3Q=")
+        })
+        .await;
+        assert!(arrived, "round {round}: first message lost\n{}", b.log());
+    }
+}

@@ -626,3 +626,37 @@ async fn the_log_level_changes_at_run_time() {
     assert_eq!(status, 400);
     assert!(body.starts_with("Invalid log-level: LOUD."), "{body}");
 }
+
+// Every REST request is logged as nwaku's server logs it: a DBG line when it
+// arrives and an INF line when it is answered, so tooling that counts level
+// tags after a few requests sees both, and only what the level lets through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rest_requests_are_logged_at_debug_and_info() {
+    let a = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "0", "--rest-admin"]);
+    let rest = a.rest_addr();
+    let (status, _) = http(rest, "GET", "/debug/v1/version", None).await;
+    assert_eq!(status, 200);
+    assert!(
+        a.wait_for("REST request served", Duration::from_secs(5)),
+        "{}",
+        a.log()
+    );
+    let lines = |tag: &str| {
+        a.log()
+            .lines()
+            .filter(|l| l.starts_with(tag) && l.contains("/debug/v1/version"))
+            .count()
+    };
+    assert_eq!((lines("DBG "), lines("INF ")), (1, 1), "{}", a.log());
+
+    let (status, _) = http(rest, "POST", "/admin/v1/log-level/INFO", None).await;
+    assert_eq!(status, 200);
+    let (status, _) = http(rest, "GET", "/debug/v1/version", None).await;
+    assert_eq!(status, 200);
+    assert!(
+        eventually(Duration::from_secs(5), || async { lines("INF ") == 2 }).await,
+        "{}",
+        a.log()
+    );
+    assert_eq!(lines("DBG "), 1, "{}", a.log());
+}

@@ -161,6 +161,25 @@ async fn without_store_or_storenode_rest_queries_get_412() {
     );
 }
 
+/// A `peerAddr` that does not serve the store protocol is nwaku's dial
+/// failure (500, `PEER_DIAL_FAILURE: <peer>`), on v3 and legacy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_without_store_is_a_peer_dial_failure() {
+    let relay_only = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "1"]);
+    let a = NodeProcess::spawn_with_store(&["--cluster-id", "7", "--shard", "1"]);
+    let peer = relay_only.tcp_addr().to_string();
+    let peer_id = peer.rsplit('/').next().unwrap().to_owned();
+    for route in ["/store/v3/messages", "/store/v1/messages"] {
+        let path = format!("{route}?peerAddr={}&pubsubTopic={}", enc(&peer), enc(TOPIC));
+        let (status, body) = http(a.rest_addr(), "GET", &path, None).await;
+        assert_eq!(status, 500, "{route}: {body}");
+        assert!(
+            body.contains(&format!("PEER_DIAL_FAILURE: {peer_id}")),
+            "{route}: {body}"
+        );
+    }
+}
+
 #[test]
 fn bad_store_flags_exit_2() {
     for (args, flag) in [

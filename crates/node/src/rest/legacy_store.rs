@@ -118,7 +118,13 @@ pub(crate) async fn messages(State(state): State<RestState>, RawQuery(raw): RawQ
             Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         };
     }
-    remote(state.node.legacy_store_query(peer, query), response_json).await
+    let peer_id = peer.as_ref().map(|(id, _)| *id);
+    remote(
+        peer_id,
+        state.node.legacy_store_query(peer, query),
+        response_json,
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -201,8 +201,31 @@ fn router(state: RestState, admin: bool, filter: bool) -> Router {
         .layer(axum::middleware::map_response(
             status::oversized_body_as_400,
         ))
+        .layer(axum::middleware::from_fn(access_log))
         .layer(axum::extract::DefaultBodyLimit::max(status::MAX_BODY_SIZE))
         .with_state(state)
+}
+
+/// One DEBUG line when a request arrives and one INFO line with its status
+/// when it is answered, as operators of nwaku see its REST server log each
+/// request (and its log-level tests count them).
+async fn access_log(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    tracing::debug!(%method, %path, "Received REST request");
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    info!(
+        %method,
+        %path,
+        status = response.status().as_u16(),
+        elapsed_ms = started.elapsed().as_millis(),
+        "REST request served"
+    );
+    response
 }
 
 /// Binds the REST listener; the server itself runs in [`serve`].

@@ -228,8 +228,15 @@ pub(crate) async fn admin_filter_subscriptions(State(state): State<RestState>) -
     }
 }
 
+/// How long `POST /admin/v1/peers` waits for a new peer's relay
+/// subscriptions once it is connected.
+const RELAY_READY_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// `POST /admin/v1/peers`: connects to each multiaddr in turn, stopping at
-/// the first failure.
+/// the first failure. With relay on, the answer waits (at most
+/// [`RELAY_READY_TIMEOUT`]) until each new peer is known to relay one of our
+/// shards or not to relay at all, so a message published right after the
+/// answer reaches it: tooling adds a peer and publishes at once.
 pub(crate) async fn admin_connect(State(state): State<RestState>, body: String) -> Response {
     let addrs: Vec<String> = match serde_json::from_str(&body) {
         Ok(a) => a,
@@ -240,6 +247,7 @@ pub(crate) async fn admin_connect(State(state): State<RestState>, body: String) 
             );
         }
     };
+    let mut added = Vec::new();
     for (i, addr) in addrs.iter().enumerate() {
         let parsed: Multiaddr = match addr.parse() {
             Ok(a) => a,
@@ -251,14 +259,51 @@ pub(crate) async fn admin_connect(State(state): State<RestState>, body: String) 
             }
         };
         let connected = tokio::time::timeout(NODE_TIMEOUT * 2, state.node.connect(parsed)).await;
-        if !matches!(connected, Ok(Ok(_))) {
-            return text(
-                StatusCode::BAD_REQUEST,
-                format!("Failed to connect to peer at index: {i} - {addr}"),
-            );
+        match connected {
+            Ok(Ok(peer)) => added.push(peer),
+            _ => {
+                return text(
+                    StatusCode::BAD_REQUEST,
+                    format!("Failed to connect to peer at index: {i} - {addr}"),
+                );
+            }
         }
     }
+    if state.relay {
+        let _ = tokio::time::timeout(RELAY_READY_TIMEOUT, relay_ready(&state, &added)).await;
+    }
     text(StatusCode::OK, "OK")
+}
+
+/// Returns once every peer of `peers` relays one of our shards, has told
+/// identify that it does not relay, or is gone.
+async fn relay_ready(state: &RestState, peers: &[libp2p::PeerId]) {
+    loop {
+        let relaying: Vec<libp2p::PeerId> = state
+            .node
+            .shard_peers(PeerSet::Relay, None)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .flat_map(|s| s.peers.into_iter().map(|p| p.info.peer_id))
+            .collect();
+        let known = state.node.peers().await.unwrap_or_default();
+        let settled = |peer: &libp2p::PeerId| {
+            relaying.contains(peer)
+                || known.iter().find(|p| p.peer_id == *peer).is_none_or(|p| {
+                    !p.connected
+                        || (!p.protocols.is_empty()
+                            && !p
+                                .protocols
+                                .iter()
+                                .any(|x| x == waku_relay::RELAY_PROTOCOL_ID))
+                })
+        };
+        if peers.iter().all(settled) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// Unknown paths and methods, as nwaku answers them: the routes of a

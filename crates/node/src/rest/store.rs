@@ -98,8 +98,14 @@ fn parse_bool(text: &str) -> Option<bool> {
 }
 
 fn parse_hash(text: &str) -> Result<MessageHash, String> {
-    let digits = text.strip_prefix("0x").unwrap_or(text);
-    let bytes = hex::decode(percent_decode(digits))
+    let digits = percent_decode(text.strip_prefix("0x").unwrap_or(text));
+    // nwaku's (nim's) words for a character that is not hex.
+    if let Some(c) = digits.chars().find(|c| !c.is_ascii_hexdigit()) {
+        return Err(format!(
+            "Exception converting hex string to bytes: {c} is not a hexadecimal character"
+        ));
+    }
+    let bytes = hex::decode(&digits)
         .map_err(|e| format!("Exception converting hex string to bytes: {e}"))?;
     MessageHash::from_slice(&bytes).ok_or_else(|| {
         format!(
@@ -242,9 +248,12 @@ fn response_json(
     Json(Value::Object(body)).into_response()
 }
 
-/// The answer to a query sent to a store node: `ok` of its response, or
-/// nwaku's 500 (timeout, failure) and 412 (no store peer) texts.
+/// The answer to a query sent to a store node (`peer`, when the request
+/// named one): `ok` of its response, or nwaku's 500 (timeout, failure,
+/// `PEER_DIAL_FAILURE` when the peer cannot be reached over the store
+/// protocol) and 412 (no store peer) texts.
 pub(super) async fn remote<T>(
+    peer: Option<PeerId>,
     query: impl Future<Output = Result<T, RequestError>>,
     ok: impl FnOnce(T) -> Response,
 ) -> Response {
@@ -257,11 +266,32 @@ pub(super) async fn remote<T>(
             StatusCode::PRECONDITION_FAILED,
             "No suitable service peer & no discovery method",
         ),
+        Ok(Err(e)) if unreachable(&e) => {
+            let peer = peer.map_or_else(|| "store peer".to_owned(), |p| p.to_string());
+            text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("Error occurred in queryFut.read() [PEER_DIAL_FAILURE: {peer}]"),
+            )
+        }
         Ok(Err(e)) => text(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("Error occurred in queryFut.read() [{e}]"),
         ),
         Ok(Ok(r)) => ok(r),
+    }
+}
+
+/// Whether `e` means the store peer could not be reached over the store
+/// protocol: nwaku reports all of these as a dial failure.
+fn unreachable(e: &RequestError) -> bool {
+    use crate::handle::StoreFailure;
+    match e {
+        RequestError::Dial(_) => true,
+        RequestError::Store(StoreFailure::Query(q)) => matches!(
+            **q,
+            waku_store::QueryError::UnsupportedProtocol | waku_store::QueryError::ConnectionClosed
+        ),
+        _ => false,
     }
 }
 
@@ -300,8 +330,9 @@ pub(crate) async fn messages(State(state): State<RestState>, RawQuery(raw): RawQ
             Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         };
     }
+    let peer_id = peer.as_ref().map(|(id, _)| *id);
     let query = state.node.store_query(peer, query);
-    remote(refusals_as_answers(query), ok).await
+    remote(peer_id, refusals_as_answers(query), ok).await
 }
 
 /// A store node's error status as nwaku's REST API shows it: a 200 answer
@@ -329,6 +360,21 @@ async fn refusals_as_answers(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hashes_that_are_not_hex_get_nwakus_words() {
+        assert_eq!(
+            parse_hash("test").err().as_deref(),
+            Some("Exception converting hex string to bytes: t is not a hexadecimal character")
+        );
+        let e = parse_hash("%23%23%23%20INVALID").err().unwrap_or_default();
+        assert!(e.ends_with("# is not a hexadecimal character"), "{e}");
+        assert!(parse_hash(&"ab".repeat(32)).is_ok());
+        assert_eq!(
+            parse_hash("abcd").err().as_deref(),
+            Some("waku message hash parsing error: invalid hash length: 2")
+        );
+    }
 
     #[test]
     fn page_size_as_nwaku_reads_it() {
