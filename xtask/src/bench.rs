@@ -14,6 +14,7 @@ const BENCHED: &[&str] = &[
     "waku-filter",
     "waku-lightpush",
     "waku-metadata",
+    "waku-discovery",
     "waku-node",
 ];
 

@@ -1,0 +1,13 @@
+//! Generates the peer-exchange wire types from `proto/` with prost, using
+//! protox as the protobuf compiler so that no system `protoc` is needed.
+
+use std::path::PathBuf;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let proto_root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    let file = proto_root.join("waku/peer_exchange/v2alpha1/peer_exchange.proto");
+    println!("cargo:rerun-if-changed={}", file.display());
+    let descriptors = protox::compile([&file], [&proto_root])?;
+    prost_build::Config::new().compile_fds(descriptors)?;
+    Ok(())
+}
