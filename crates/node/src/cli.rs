@@ -105,6 +105,23 @@ pub struct Cli {
     #[arg(long = "staticnode")]
     pub staticnodes: Vec<String>,
 
+    /// Find peers through discv5 (33/WAKU2-DISCV5) and dial those of our
+    /// cluster and shards.
+    #[arg(long = "discv5-discovery", default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
+    pub discv5_discovery: bool,
+
+    /// UDP port of discv5 (shifted by `--ports-shift`).
+    #[arg(long = "discv5-udp-port", default_value_t = 9000)]
+    pub discv5_udp_port: u16,
+
+    /// ENR (`enr:...`) of a discv5 bootstrap node (repeatable).
+    #[arg(long = "discv5-bootstrap-node")]
+    pub discv5_bootstrap_nodes: Vec<String>,
+
+    /// Let the addresses peers see us at update our ENR's ip and udp.
+    #[arg(long = "discv5-enr-auto-update", default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
+    pub discv5_enr_auto_update: bool,
+
     /// Maximum size of a serialized message, e.g. 150KiB, 1MiB, 2048.
     #[arg(long, default_value = "150KiB")]
     pub max_msg_size: String,
@@ -261,12 +278,8 @@ const DEPENDENT_FLAGS: &[(&str, &str)] = &[
 const NWAKU_FLAGS_NOT_YET: &[(&str, bool)] = &[
     ("agent-string", true),
     ("discv5-bits-per-hop", true),
-    ("discv5-bootstrap-node", true),
     ("discv5-bucket-ip-limit", true),
-    ("discv5-discovery", false),
-    ("discv5-enr-auto-update", false),
     ("discv5-table-ip-limit", true),
-    ("discv5-udp-port", true),
     ("dns-addrs-name-server", true),
     ("dns-discovery", false),
     ("dns-discovery-url", true),
@@ -537,13 +550,12 @@ mod tests {
     fn nwaku_flags_of_missing_features_are_ignored_with_a_warning() {
         let (cli, warnings) = Cli::try_parse_from_with_warnings([
             "wakunode",
-            "--discv5-discovery",
-            "--discv5-udp-port",
-            "9000",
+            "--discv5-bits-per-hop",
+            "1",
             "--cluster-id",
             "42",
             "--peer-exchange=true",
-            "--discv5-bootstrap-node=enr:-abc",
+            "--discv5-table-ip-limit=10",
             "--rln-relay-eth-client-address",
             "http://127.0.0.1:8545",
             "--metrics-logging=false",
@@ -561,10 +573,9 @@ mod tests {
         assert_eq!(
             named,
             [
-                "--discv5-discovery",
-                "--discv5-udp-port",
+                "--discv5-bits-per-hop",
                 "--peer-exchange",
-                "--discv5-bootstrap-node",
+                "--discv5-table-ip-limit",
                 "--rln-relay-eth-client-address",
                 "--metrics-logging",
                 "--store-sync",

@@ -27,10 +27,12 @@ pub(crate) struct Composed {
 }
 
 /// Builds every protocol `config` asks for; relay's metrics go into
-/// `registry` when there is one.
+/// `registry` when there is one. The store services query through stores
+/// that time their queries into `timings`.
 pub(crate) async fn protocols(
     config: &NodeConfig,
     registry: Option<&mut Registry>,
+    timings: &crate::service_metrics::ServiceTimings,
 ) -> Result<Composed, NodeError> {
     let relay = relay(config, registry)?;
     let announced_shards = ShardSet::new();
@@ -54,12 +56,15 @@ pub(crate) async fn protocols(
     // The store clients are always there (as nwaku mounts them): without
     // `--storenode`, REST queries go to a known peer that serves the store.
     let store_behaviour = Some(match &store {
-        Some(db) => waku_store::Behaviour::new(db.clone(), store_config(config)),
+        Some(db) => waku_store::Behaviour::new(
+            timings.archive_store(db.clone(), config.store.as_ref().is_some_and(|s| s.legacy)),
+            store_config(config),
+        ),
         None => waku_store::Behaviour::client(store_config(config)),
     });
     let legacy_store = match (&store, &config.store) {
         (Some(db), Some(settings)) if settings.legacy => Some(waku_store::legacy::Behaviour::new(
-            db.clone(),
+            timings.legacy_store(db.clone()),
             legacy_store_config(config),
         )),
         // A client for store nodes that serve only legacy (go-waku).

@@ -102,6 +102,8 @@ pub struct NodeConfig {
     pub content_topics: Vec<String>,
     /// Peers to dial and keep connected.
     pub staticnodes: Vec<(PeerId, Multiaddr)>,
+    /// discv5 discovery, with `--discv5-discovery`.
+    pub discv5: Option<Discv5Settings>,
     /// Largest serialized message.
     pub max_message_size: usize,
     /// Shards whose messages must be signed.
@@ -505,6 +507,7 @@ impl TryFrom<&Cli> for NodeConfig {
             shards,
             content_topics: cli.content_topics.clone(),
             staticnodes,
+            discv5: discv5_settings(cli)?,
             max_message_size: parse_msg_size(&cli.max_msg_size)
                 .map_err(|reason| bad("max-msg-size", reason))?,
             protected_shards,
@@ -541,6 +544,39 @@ impl TryFrom<&Cli> for NodeConfig {
             log_control: None,
         })
     }
+}
+
+/// discv5 settings (`--discv5-*`).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Discv5Settings {
+    /// UDP port (`--discv5-udp-port`, after `--ports-shift`).
+    pub udp_port: u16,
+    /// Records contacted first (`--discv5-bootstrap-node`).
+    pub bootstrap: Vec<waku_enr::WakuEnr>,
+    /// Whether peers' view of our address updates the ENR.
+    pub enr_auto_update: bool,
+}
+
+/// `--discv5-*` into settings: `None` without `--discv5-discovery`; a
+/// bootstrap record that does not decode names the flag.
+fn discv5_settings(cli: &Cli) -> Result<Option<Discv5Settings>, ConfigError> {
+    if !cli.discv5_discovery {
+        return Ok(None);
+    }
+    let bootstrap = cli
+        .discv5_bootstrap_nodes
+        .iter()
+        .map(|text| {
+            waku_enr::WakuEnr::decode(text.trim())
+                .map_err(|e| bad("discv5-bootstrap-node", format!("{text}: {e}")))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Some(Discv5Settings {
+        udp_port: shifted("discv5-udp-port", cli.discv5_udp_port, cli.ports_shift)?,
+        bootstrap,
+        enr_auto_update: cli.discv5_enr_auto_update,
+    }))
 }
 
 impl NodeConfig {

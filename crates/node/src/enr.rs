@@ -40,11 +40,9 @@ fn endpoint(listen_addrs: &[Multiaddr], want_ws: bool) -> Option<(IpAddr, u16)> 
     })
 }
 
-/// Builds and signs the node's ENR from its configuration and the
-/// addresses its listeners actually got: the advertised IP is `--nat=extip`,
-/// else the listen address, else loopback when listening on every interface;
-/// the WebSocket listener goes into `multiaddrs`.
-pub fn build(config: &NodeConfig, listen_addrs: &[Multiaddr]) -> Result<WakuEnr, EnrBuildError> {
+/// The node key as the secp256k1 key that signs the ENR (and discv5's
+/// packets).
+pub(crate) fn signing_key(config: &NodeConfig) -> Result<SigningKey, EnrBuildError> {
     let secret = config
         .keypair
         .clone()
@@ -52,7 +50,15 @@ pub fn build(config: &NodeConfig, listen_addrs: &[Multiaddr]) -> Result<WakuEnr,
         .map_err(|_| EnrBuildError::NotSecp256k1)?
         .secret()
         .to_bytes();
-    let key = SigningKey::from_slice(&secret).map_err(|_| EnrBuildError::NotSecp256k1)?;
+    SigningKey::from_slice(&secret).map_err(|_| EnrBuildError::NotSecp256k1)
+}
+
+/// Builds and signs the node's ENR from its configuration and the
+/// addresses its listeners actually got: the advertised IP is `--nat=extip`,
+/// else the listen address, else loopback when listening on every interface;
+/// the WebSocket listener goes into `multiaddrs`.
+pub fn build(config: &NodeConfig, listen_addrs: &[Multiaddr]) -> Result<WakuEnr, EnrBuildError> {
+    let key = signing_key(config)?;
     let ip = config
         .ext_ip
         .unwrap_or(if config.listen_address.is_unspecified() {
@@ -74,6 +80,12 @@ pub fn build(config: &NodeConfig, listen_addrs: &[Multiaddr]) -> Result<WakuEnr,
             Protocol::Ws("/".into())
         };
         builder = builder.multiaddr(Multiaddr::from(ip).with(Protocol::Tcp(port)).with(scheme));
+    }
+    if let Some(discv5) = &config.discv5 {
+        builder = match ip {
+            IpAddr::V4(_) => builder.udp(discv5.udp_port),
+            IpAddr::V6(_) => builder.udp6(discv5.udp_port),
+        };
     }
     let mut capabilities = Capabilities::empty();
     if config.relay {

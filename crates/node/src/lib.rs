@@ -5,6 +5,7 @@ pub mod cli;
 mod compose;
 pub mod config;
 mod delivery;
+mod discovery;
 pub mod enr;
 mod filter_requests;
 mod handle;
@@ -18,13 +19,14 @@ mod peers;
 pub mod rate_limits;
 mod remote_requests;
 pub mod rest;
+pub mod service_metrics;
 mod services;
 mod store_requests;
 pub mod topic_shards;
 pub mod transport;
 
 pub use cli::Cli;
-pub use config::{ConfigError, NodeConfig};
+pub use config::{ConfigError, Discv5Settings, NodeConfig};
 pub use handle::{
     FilterFailure, FilterRequest, FilterSubscriber, LightpushError, LightpushOk, NodeHandle,
     PeerInfo, PeerSet, ReceivedMessage, RequestError, ScoredPeer, ShardPeers,

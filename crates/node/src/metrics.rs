@@ -64,6 +64,45 @@ pub struct NodeMetrics {
     pub legacy_store_queries: Counter,
     /// `waku_archive_messages{type="stored"}`: messages in the archive.
     pub archive_messages: Family<Labels, Gauge>,
+    /// The archive, store and filter timing histograms.
+    pub timings: crate::service_metrics::ServiceTimings,
+    /// `presto_server_missing_requests_count` and
+    /// `presto_server_invalid_requests_count`: REST requests for no route,
+    /// and with a path nwaku's server refuses (see [`RestRequestMetrics`]).
+    pub rest_requests: RestRequestMetrics,
+}
+
+/// nwaku's REST server (nim-presto) counts, as gauges, the requests it
+/// found no route for and those whose path it cannot split: more than 64
+/// `/`-separated segments, its only structural check of a path. Requests
+/// that are not HTTP at all never reach a handler, there as here, and are
+/// not counted.
+#[derive(Debug, Clone, Default)]
+pub struct RestRequestMetrics {
+    /// `presto_server_missing_requests_count`.
+    pub missing: Gauge,
+    /// `presto_server_invalid_requests_count`.
+    pub invalid: Gauge,
+}
+
+/// nim-presto's limit on the segments of a path (the method counts as the
+/// first one).
+const MAX_PATH_SEGMENTS: usize = 64;
+
+impl RestRequestMetrics {
+    /// Counts a request for `path` that matched no route (or no method of
+    /// its route): invalid when nim-presto could not split its path,
+    /// missing otherwise.
+    pub fn unrouted(&self, path: &str) {
+        // nim-presto splits "METHOD/path" on '/': the method takes the
+        // place of the empty segment before the path's leading '/'.
+        let segments = path.strip_prefix('/').unwrap_or(path).split('/').count() + 1;
+        if segments > MAX_PATH_SEGMENTS {
+            self.invalid.inc();
+        } else {
+            self.missing.inc();
+        }
+    }
 }
 
 impl NodeMetrics {
@@ -142,6 +181,17 @@ impl NodeMetrics {
             "waku_archive_messages",
             "number of historical messages",
             self.archive_messages.clone(),
+        );
+        self.timings.register(registry);
+        registry.register(
+            "presto_server_missing_requests_count",
+            "Number of HTTP(s) requests to unrecognized API endpoints",
+            self.rest_requests.missing.clone(),
+        );
+        registry.register(
+            "presto_server_invalid_requests_count",
+            "Number of HTTP(s) requests invalid API endpoints",
+            self.rest_requests.invalid.clone(),
         );
     }
 

@@ -1,7 +1,8 @@
 //! nwaku's peer, libp2p and process metric families, under nwaku's names
 //! and labels (the ones its Grafana dashboard queries): connected peers by
 //! direction and protocol, per shard, service peers, the peer store's size,
-//! dial counts, gossipsub peers and topics, the relayed message size
+//! dial counts, failed connection upgrades, the peers ever added to the
+//! peer book, gossipsub peers and topics, the relayed message size
 //! histogram, and the process's memory, file descriptors and start time.
 //!
 //! Gauges are refreshed from the node's state every few seconds
@@ -55,6 +56,9 @@ pub struct NetworkMetrics {
     failed_dials: Counter,
     pubsub_peers: Gauge,
     pubsub_topics: Gauge,
+    unique_peers: Gauge,
+    failed_upgrades_incoming: Counter,
+    failed_upgrades_outgoing: Counter,
     message_size: Histogram,
     resident_memory: Gauge,
     virtual_memory: Gauge,
@@ -77,6 +81,9 @@ impl Default for NetworkMetrics {
             failed_dials: Counter::default(),
             pubsub_peers: Gauge::default(),
             pubsub_topics: Gauge::default(),
+            unique_peers: Gauge::default(),
+            failed_upgrades_incoming: Counter::default(),
+            failed_upgrades_outgoing: Counter::default(),
             message_size: Histogram::new(MESSAGE_SIZE_BUCKETS_KB),
             resident_memory: Gauge::default(),
             virtual_memory: Gauge::default(),
@@ -154,6 +161,21 @@ impl NetworkMetrics {
             self.pubsub_topics.clone(),
         );
         registry.register(
+            "waku_total_unique_peers",
+            "total number of unique peers",
+            self.unique_peers.clone(),
+        );
+        registry.register(
+            "libp2p_failed_upgrades_incoming",
+            "Incoming connections whose security or multiplexer negotiation failed",
+            self.failed_upgrades_incoming.clone(),
+        );
+        registry.register(
+            "libp2p_failed_upgrades_outgoing",
+            "Dialled connections whose security or multiplexer negotiation failed",
+            self.failed_upgrades_outgoing.clone(),
+        );
+        registry.register(
             "waku_histogram_message_size",
             "Message size histogram in kB",
             self.message_size.clone(),
@@ -209,6 +231,21 @@ impl NetworkMetrics {
             self.successful_dials.inc();
         } else {
             self.failed_dials.inc();
+        }
+    }
+
+    /// A peer entered the peer book (`waku_total_unique_peers`).
+    pub fn peer_added(&self) {
+        self.unique_peers.inc();
+    }
+
+    /// A connection failed during its upgrade (security or multiplexer
+    /// negotiation, or the wrong peer answered): `outbound` when we dialled.
+    pub fn failed_upgrade(&self, outbound: bool) {
+        if outbound {
+            self.failed_upgrades_outgoing.inc();
+        } else {
+            self.failed_upgrades_incoming.inc();
         }
     }
 

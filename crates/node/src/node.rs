@@ -90,6 +90,9 @@ pub enum NodeError {
     /// The message store could not be opened.
     #[error("store: {0}")]
     Store(#[from] waku_store::StoreError),
+    /// discv5 could not start.
+    #[error("discv5: {0}")]
+    Discovery(#[from] waku_discovery::discv5::Discv5Error),
     /// Installing a signal handler failed.
     #[error("signal handler: {0}")]
     Signal(std::io::Error),
@@ -136,12 +139,15 @@ pub struct Node {
     pub(crate) filter_requests: FilterRequests<OutboundRequestId>,
     /// Remote store queries (v3 and legacy) waiting for their answer.
     pub(crate) store_requests: StoreRequests,
+    /// discv5, with `--discv5-discovery`.
+    pub(crate) discovery: Option<crate::discovery::Discovery>,
 }
 
 impl Node {
     /// Builds the swarm, opens the listeners and waits until each reports its
     /// address (logging it as a full multiaddr), then dials the static peers.
-    pub async fn start(config: NodeConfig) -> Result<Self, NodeError> {
+    pub async fn start(mut config: NodeConfig) -> Result<Self, NodeError> {
+        crate::discovery::pick_udp_port(&mut config);
         let tls = transport::load_tls(config.wss.as_ref(), &config.wss_trust)?;
         let transport = transport::build(&config.keypair, tls)?;
         let mut registry = config.metrics.map(|_| Registry::default());
@@ -169,7 +175,7 @@ impl Node {
             announced_shards,
             store,
             served_topics,
-        } = compose::protocols(&config, registry.as_mut()).await?;
+        } = compose::protocols(&config, registry.as_mut(), &node_metrics.timings).await?;
         let behaviour = NodeBehaviour::new(&config.keypair, protocols);
         let mut swarm = SwarmBuilder::with_existing_identity(config.keypair.clone())
             .with_tokio()
@@ -183,6 +189,7 @@ impl Node {
         let listen_addrs = open_listeners(&mut swarm, &config).await?;
         let enr = crate::enr::build(&config, &listen_addrs)?;
         info!("ENR {}", enr.encode());
+        let discovery = crate::discovery::start(&config, &enr).await?;
         let (command_tx, commands) = mpsc::channel(COMMAND_BUFFER);
         let (messages, _) = broadcast::channel(MESSAGE_BUFFER);
         let (filter_pushes, _) = broadcast::channel(MESSAGE_BUFFER);
@@ -213,6 +220,7 @@ impl Node {
             store,
             store_requests: StoreRequests::default(),
             kept_peers: config_staticnodes,
+            discovery,
             static_node_lost: false,
             pending_lightpushes: HashMap::new(),
             filter_requests: FilterRequests::default(),
@@ -246,8 +254,12 @@ impl Node {
         };
         let archived = self.node_metrics.archived();
         let counted = archived.clone();
+        let timed = self
+            .node_metrics
+            .timings
+            .archive_store(store.clone(), settings.legacy);
         self.archive = Some(waku_store::ArchiveWriter::spawn_with(
-            waku_store::Archive::new(store.clone()),
+            waku_store::Archive::new(timed),
             waku_store::ArchiveWriter::DEFAULT_QUEUE,
             Box::new(move |result| {
                 if matches!(result, Ok(waku_store::Ingested::Stored(_))) {
@@ -300,7 +312,15 @@ impl Node {
                 .map(|s| RelayShard::new(config.cluster_id, *s).to_string())
                 .collect(),
             content_topics: config.content_topics.clone(),
-            store: self.store.clone(),
+            store: self.store.clone().map(|s| {
+                let legacy = config.store.as_ref().is_some_and(|s| s.legacy);
+                self.node_metrics.timings.archive_store(s, legacy)
+            }),
+            legacy_store: self
+                .store
+                .clone()
+                .map(|s| self.node_metrics.timings.legacy_store(s)),
+            request_metrics: self.node_metrics.rest_requests.clone(),
             storenode: config.storenode.as_ref().map(|(_, addr)| addr.clone()),
             lightpush: config.lightpush || config.lightpushnode.is_some(),
             mounted: crate::rest::Mounted {
@@ -363,6 +383,7 @@ impl Node {
         if let Some(relay) = self.swarm.behaviour().relay.as_ref() {
             snapshot.pubsub_peers = relay.gossipsub().all_peers().count();
             snapshot.pubsub_topics = relay.subscriptions().len();
+            relay.refresh_metrics();
         }
         self.network_metrics.refresh(&snapshot);
     }
@@ -404,6 +425,9 @@ impl Node {
                 _ = redial.tick() => self.dial_staticnodes(),
                 _ = metrics_refresh.tick() => self.refresh_network_metrics(),
                 Some(command) = self.commands.recv() => self.execute(command),
+                Some(candidate) = crate::discovery::next_candidate(&mut self.discovery) => {
+                    self.on_candidate(candidate);
+                }
                 event = self.swarm.select_next_some() => self.handle_event(event),
             }
             if std::mem::take(&mut self.static_node_lost) {
@@ -572,7 +596,9 @@ impl Node {
                 self.node_metrics.peers.set(count_peers(&self.swarm));
                 let is_static = self.is_kept(&peer_id);
                 let dialled = endpoint.is_dialer().then_some(addr);
-                self.peers.connected(peer_id, dialled, is_static);
+                if self.peers.connected(peer_id, dialled, is_static) {
+                    self.network_metrics.peer_added();
+                }
                 for reply in self.pending_connects.remove(&peer_id).unwrap_or_default() {
                     let _ = reply.send(Ok(peer_id));
                 }
@@ -591,8 +617,17 @@ impl Node {
                 }
             }
             SwarmEvent::Dialing { .. } => self.network_metrics.dial_attempt(),
+            SwarmEvent::IncomingConnectionError { error, .. } => {
+                if crate::transport::incoming_upgrade_failed(&error) {
+                    self.network_metrics.failed_upgrade(false);
+                }
+                debug!(%error, "incoming connection failed");
+            }
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
                 self.network_metrics.dial_outcome(false);
+                if crate::transport::dial_upgrade_failed(&error) {
+                    self.network_metrics.failed_upgrade(true);
+                }
                 debug!(?peer_id, %error, "dial failed");
                 if let Some(peer) = peer_id {
                     let error = std::sync::Arc::new(error);

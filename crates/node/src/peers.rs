@@ -34,7 +34,14 @@ pub(crate) struct PeerBook {
 
 impl PeerBook {
     /// `peer` is connected; `dialled` is the address we reached it at.
-    pub(crate) fn connected(&mut self, peer: PeerId, dialled: Option<Multiaddr>, is_static: bool) {
+    /// Whether the peer is new to the book.
+    pub(crate) fn connected(
+        &mut self,
+        peer: PeerId,
+        dialled: Option<Multiaddr>,
+        is_static: bool,
+    ) -> bool {
+        let new = !self.peers.contains_key(&peer);
         let entry = self.peers.entry(peer).or_insert_with(|| Entry {
             info: PeerInfo {
                 peer_id: peer,
@@ -56,6 +63,7 @@ impl PeerBook {
         {
             entry.info.addrs.insert(0, addr);
         }
+        new
     }
 
     /// `peer`'s last connection closed at `now`; old records are pruned.

@@ -72,6 +72,12 @@ impl Node {
                 self.node_metrics
                     .filter_error(crate::metrics::FILTER_PUSH_FAILURE);
             }
+            waku_filter::service::Event::MessageHandled { elapsed, .. } => {
+                self.node_metrics
+                    .timings
+                    .filter_handle_message
+                    .observe(elapsed.as_secs_f64());
+            }
             other => debug!(?other, "filter service"),
         }
     }

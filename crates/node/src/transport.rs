@@ -6,8 +6,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use libp2p::core::muxing::StreamMuxerBox;
+use libp2p::core::transport::timeout::TransportTimeout;
 use libp2p::core::transport::{Boxed, upgrade::Version};
 use libp2p::core::upgrade::SelectUpgrade;
+// The `Either` libp2p's transport upgrades report errors in (the derive
+// macro's prelude re-exports the very type).
+use libp2p::swarm::derive_prelude::Either;
+use libp2p::swarm::{DialError, ListenError};
 use libp2p::{PeerId, Transport, dns, identity::Keypair, noise, tcp, websocket, yamux};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
@@ -112,11 +117,74 @@ pub fn build(
     let base = dns::tokio::Transport::system(base)?;
     let mut mplex = libp2p_mplex::Config::new();
     mplex.set_max_num_streams(1024);
-    Ok(base
+    let upgraded = base
         .upgrade(Version::V1Lazy)
         .authenticate(noise::Config::new(keypair)?)
         .multiplex(SelectUpgrade::new(yamux::Config::default(), mplex))
-        .timeout(UPGRADE_TIMEOUT)
+        .map_err(mark_upgrade_failure);
+    Ok(TransportTimeout::new(upgraded, UPGRADE_TIMEOUT)
         .map(|(peer, muxer), _| (peer, StreamMuxerBox::new(muxer)))
         .boxed())
+}
+
+/// The error of a connection whose security or multiplexer negotiation
+/// failed, as the transport reports it (inside an `io::Error`), so the
+/// swarm's connection errors can tell it from a failed TCP connect
+/// ([`dial_upgrade_failed`], [`incoming_upgrade_failed`]).
+#[derive(Debug, thiserror::Error)]
+#[error("connection upgrade failed: {0}")]
+pub struct UpgradeFailed(String);
+
+/// The upgraded transport's error: the base transport's (`T`, a failed
+/// connect), or the security (`S`) or multiplexer (`M`) upgrade's.
+fn mark_upgrade_failure<T, S, M>(error: Either<Either<T, S>, M>) -> std::io::Error
+where
+    T: std::error::Error + Send + Sync + 'static,
+    S: std::fmt::Display,
+    M: std::fmt::Display,
+{
+    match error {
+        Either::Left(Either::Left(e)) => std::io::Error::other(e),
+        Either::Left(Either::Right(e)) => std::io::Error::other(UpgradeFailed(e.to_string())),
+        Either::Right(e) => std::io::Error::other(UpgradeFailed(e.to_string())),
+    }
+}
+
+/// Whether `error`, or an error it wraps, is an [`UpgradeFailed`].
+fn is_upgrade_failure(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if e.is::<UpgradeFailed>() {
+            return true;
+        }
+        // An io::Error's `source` skips the error it wraps: look at it.
+        current = match e.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
+    }
+    false
+}
+
+/// Whether a dial failed in the connection's upgrade (nim-libp2p's failed
+/// outgoing upgrade): the security or multiplexer negotiation failed, or
+/// the peer that answered is not the one dialled.
+pub fn dial_upgrade_failed(error: &DialError) -> bool {
+    match error {
+        DialError::WrongPeerId { .. } | DialError::LocalPeerId { .. } => true,
+        DialError::Transport(errors) => errors.iter().any(|(_, e)| is_upgrade_failure(e)),
+        _ => false,
+    }
+}
+
+/// Whether an incoming connection failed in its upgrade (nim-libp2p's
+/// failed incoming upgrade), as [`dial_upgrade_failed`].
+pub fn incoming_upgrade_failed(error: &ListenError) -> bool {
+    match error {
+        ListenError::WrongPeerId { .. } | ListenError::LocalPeerId { .. } => true,
+        ListenError::Transport(e) => is_upgrade_failure(e),
+        _ => false,
+    }
 }

@@ -270,10 +270,9 @@ fn nwaku_flags_of_features_not_here_yet_start_the_node_with_a_warning() {
     let node = NodeProcess::spawn(&[
         "--cluster-id",
         "7",
-        "--discv5-discovery=true",
-        "--discv5-udp-port=9123",
-        "--discv5-bootstrap-node",
-        "enr:-QESuEC1p_s3xJzAC_XlOuuNrhVUETmfhbm1wxRGis0f7DlqGSw2FM-p2Vn7gmfkTTnAe8Ys2cgGBN8ufJnvzKQFZqFMBgmlkgnY0",
+        "--discv5-bits-per-hop=1",
+        "--discv5-table-ip-limit",
+        "10",
         "--peer-exchange",
         "--relay-peer-exchange=false",
         "--metrics-logging=false",
@@ -283,9 +282,8 @@ fn nwaku_flags_of_features_not_here_yet_start_the_node_with_a_warning() {
         "--rest-admin",
     ]);
     for flag in [
-        "--discv5-discovery",
-        "--discv5-udp-port",
-        "--discv5-bootstrap-node",
+        "--discv5-bits-per-hop",
+        "--discv5-table-ip-limit",
         "--peer-exchange",
         "--relay-peer-exchange",
         "--metrics-logging",

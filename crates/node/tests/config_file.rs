@@ -125,13 +125,13 @@ fn nwaku_keys_of_features_not_here_yet_are_warned_about_in_files_too() {
     let file = dir.path().join("node.toml");
     std::fs::write(
         &file,
-        "cluster-id = 7\ndiscv5-discovery = true\ndiscv5-udp-port = 9000\n",
+        "cluster-id = 7\npeer-exchange = true\ndiscv5-table-ip-limit = 10\n",
     )
     .unwrap();
     let node = NodeProcess::spawn(&["--config-file", file.to_str().unwrap()]);
     assert!(
         node.wait_for(
-            "--discv5-udp-port is an nwaku flag",
+            "--discv5-table-ip-limit is an nwaku flag",
             Duration::from_secs(10)
         ),
         "{}",

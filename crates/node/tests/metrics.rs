@@ -169,3 +169,157 @@ async fn the_nwaku_dashboards_families_have_samples() {
     let (_, body) = http(metrics, "GET", "/metrics", None).await;
     assert!(found, "families without samples: {:?}", missing(&body));
 }
+
+/// The metric lines of `body` as the upstream interop suite reads them
+/// (`^(name(?:{labels})?)\s+(number)$`): name with labels, and value.
+fn suite_samples(body: &str) -> std::collections::HashMap<String, f64> {
+    let mut samples = std::collections::HashMap::new();
+    for line in body.lines().filter(|l| !l.starts_with('#')) {
+        let Some((name, value)) = line.rsplit_once(char::is_whitespace) else {
+            continue;
+        };
+        let numeric = value.starts_with(|c: char| c.is_ascii_digit())
+            && value.chars().all(|c| c.is_ascii_digit() || c == '.')
+            && value.matches('.').count() <= 1;
+        if numeric
+            && !name.contains(char::is_whitespace)
+            && let Ok(v) = value.parse::<f64>()
+        {
+            samples.insert(name.to_owned(), v);
+        }
+    }
+    samples
+}
+
+/// The lines of `tests/data/nwaku_initial_zero_metrics.txt`.
+fn initial_zero_metrics() -> Vec<&'static str> {
+    include_str!("data/nwaku_initial_zero_metrics.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+}
+
+// The interop suite's `validate_initial_metrics`: on a node started as the
+// suite starts it, every family it lists (for the features we have) is
+// there from the start, at 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_suites_initial_metrics_are_there_at_zero() {
+    // spawn_with_store adds `--store` (with an SQLite archive).
+    let node = NodeProcess::spawn_with_store(&[
+        "--relay=true",
+        "--filter=true",
+        "--lightpush=true",
+        "--metrics-server",
+        "--metrics-server-port",
+        "0",
+    ]);
+    let (status, body) = http(node.metrics_addr(), "GET", "/metrics", None).await;
+    assert_eq!(status, 200);
+    let samples = suite_samples(&body);
+    let wrong: Vec<String> = initial_zero_metrics()
+        .into_iter()
+        .filter(|name| samples.get(*name) != Some(&0.0))
+        .map(|name| format!("{name} = {:?}", samples.get(name)))
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:#?}\n{body}");
+}
+
+// Traffic moves them: a relayed message (validation, archive insert, filter
+// push), store queries over the network and over REST (v3 and legacy), and
+// REST requests for no route.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_suites_initial_metrics_move_with_traffic() {
+    let service = NodeProcess::spawn_service(&["--metrics-server", "--metrics-server-port", "0"]);
+    let metrics = service.metrics_addr();
+    let tcp = service.tcp_addr().to_string();
+    let relay_peer =
+        NodeProcess::spawn(&["--cluster-id", "7", "--shard", "0", "--staticnode", &tcp]);
+    let light = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--relay=false",
+        "--filternode",
+        &tcp,
+        "--storenode",
+        &tcp,
+    ]);
+    let (s, l, r) = (
+        service.rest_addr(),
+        light.rest_addr(),
+        relay_peer.rest_addr(),
+    );
+    assert!(relay_ready(s, Duration::from_secs(30)).await);
+    assert!(relay_ready(r, Duration::from_secs(30)).await);
+
+    let sub = json!({"requestId": "t1", "pubsubTopic": "/waku/2/rs/7/0", "contentFilters": ["/t/1/x/proto"]});
+    let (status, text) = http(
+        l,
+        "POST",
+        "/filter/v2/subscriptions",
+        Some(&sub.to_string()),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let msg = json!({"payload": "dA==", "contentTopic": "/t/1/x/proto", "timestamp": now as u64});
+    let (status, text) = http(
+        r,
+        "POST",
+        "/relay/v1/messages/%2Fwaku%2F2%2Frs%2F7%2F0",
+        Some(&msg.to_string()),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    let query = "pubsubTopic=%2Fwaku%2F2%2Frs%2F7%2F0&contentTopics=%2Ft%2F1%2Fx%2Fproto";
+    let (status, text) = http(l, "GET", &format!("/store/v3/messages?{query}"), None).await;
+    assert_eq!(status, 200, "{text}");
+    let (status, text) = http(s, "GET", &format!("/store/v1/messages?{query}"), None).await;
+    assert_eq!(status, 200, "{text}");
+    let (status, _) = http(s, "GET", "/no/such/route", None).await;
+    assert_ne!(status, 200);
+    let deep = "/x".repeat(70);
+    let (status, _) = http(s, "GET", &deep, None).await;
+    assert_ne!(status, 200);
+
+    let moved = [
+        "libp2p_pubsub_validation_success_total",
+        "libp2p_gossipsub_received_total",
+        "waku_archive_insert_duration_seconds_count",
+        "waku_archive_query_duration_seconds_count",
+        "waku_legacy_archive_query_duration_seconds_count",
+        "waku_filter_handle_message_duration_seconds_count",
+        "presto_server_missing_requests_count",
+        "presto_server_invalid_requests_count",
+        "waku_total_unique_peers",
+        "libp2p_gossipsub_peers_per_topic_gossipsub{topic=\"other\"}",
+        "libp2p_gossipsub_peers_per_topic_mesh{topic=\"other\"}",
+    ];
+    let still = |samples: &std::collections::HashMap<String, f64>| -> Vec<&str> {
+        moved
+            .iter()
+            .copied()
+            .filter(|name| samples.get(*name).is_none_or(|v| *v <= 0.0))
+            .collect()
+    };
+    let all_moved = eventually(Duration::from_secs(15), || async {
+        let body = http(metrics, "GET", "/metrics", None).await.1;
+        still(&suite_samples(&body)).is_empty()
+    })
+    .await;
+    let body = http(metrics, "GET", "/metrics", None).await.1;
+    let samples = suite_samples(&body);
+    assert!(all_moved, "still at 0: {:?}\n{body}", still(&samples));
+    // Inserts go to the v3 archive's histogram without --legacy-store.
+    assert_eq!(
+        samples.get("waku_legacy_archive_insert_duration_seconds_count"),
+        Some(&0.0)
+    );
+    assert_eq!(
+        samples.get("presto_server_invalid_requests_count"),
+        Some(&1.0)
+    );
+}

@@ -607,6 +607,13 @@ async fn the_log_level_changes_at_run_time() {
     let a_tcp = a.tcp_addr().to_string();
     let (status, body) = http(rest, "POST", "/admin/v1/log-level/error", None).await;
     assert_eq!(status, 200, "{body}");
+    // The POST's own DBG line (logged before the level changed) reaches
+    // the log reader through a pipe: let it arrive before counting.
+    assert!(
+        a.wait_for("/admin/v1/log-level/error", Duration::from_secs(5)),
+        "{}",
+        a.log()
+    );
     let before = a.count("DBG ");
     let b = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "0", "--staticnode", &a_tcp]);
     assert!(relay_ready(b.rest_addr(), Duration::from_secs(30)).await);

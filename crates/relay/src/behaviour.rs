@@ -158,6 +158,9 @@ pub struct Behaviour {
     metrics: Metrics,
     slow_peers: SlowPeers,
     to_close: VecDeque<PeerId>,
+    /// gossipsub's `mesh_n_low`: below it a topic's mesh is "low".
+    #[cfg(feature = "metrics")]
+    mesh_n_low: usize,
 }
 
 impl std::fmt::Debug for Behaviour {
@@ -214,6 +217,8 @@ impl Behaviour {
                 config.gossipsub.heartbeat_interval,
             ),
             to_close: VecDeque::new(),
+            #[cfg(feature = "metrics")]
+            mesh_n_low: config.gossipsub.mesh_n_low,
             limits: config.message_validator(),
             validators: config.validators,
             topic_params,
@@ -248,8 +253,14 @@ impl Behaviour {
 
     /// Leaves a pubsub topic. Returns `false` if not subscribed.
     pub fn unsubscribe<T: PubsubTopicName + ?Sized>(&mut self, topic: &T) -> bool {
-        self.inner
-            .unsubscribe(&IdentTopic::new(topic.topic_name().into_owned()))
+        let left = self
+            .inner
+            .unsubscribe(&IdentTopic::new(topic.topic_name().into_owned()));
+        #[cfg(feature = "metrics")]
+        if left {
+            self.metrics.unsubscribed();
+        }
+        left
     }
 
     /// Whether this node is subscribed to `topic`.
@@ -280,7 +291,12 @@ impl Behaviour {
         #[cfg(feature = "metrics")]
         match &result {
             Ok(_) => self.metrics.published(&topic),
-            Err(e) => self.metrics.publish_failed(e.label()),
+            Err(e) => {
+                self.metrics.publish_failed(e.label());
+                if matches!(e, PublishError::NoPeers(_)) {
+                    self.metrics.publish_without_peers();
+                }
+            }
         }
         result
     }
@@ -350,6 +366,31 @@ impl Behaviour {
     #[cfg(feature = "metrics")]
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// The mesh figures over the topics this node is subscribed to.
+    #[cfg(feature = "metrics")]
+    pub fn topic_health(&self) -> crate::metrics::TopicHealth {
+        let mut health = crate::metrics::TopicHealth::default();
+        let peers: Vec<Vec<&TopicHash>> = self.inner.all_peers().map(|(_, t)| t).collect();
+        for topic in self.inner.topics() {
+            let mesh = self.inner.mesh_peers(topic).count();
+            health.mesh_peers += mesh;
+            health.topic_peers += peers.iter().filter(|t| t.contains(&topic)).count();
+            if mesh >= self.mesh_n_low {
+                health.healthy_peers_topics += 1;
+            } else if mesh > 0 {
+                health.low_peers_topics += 1;
+            }
+        }
+        health
+    }
+
+    /// Sets the mesh gauges of [`Self::metrics`] from [`Self::topic_health`]
+    /// (the caller does it periodically, as nim-libp2p does each heartbeat).
+    #[cfg(feature = "metrics")]
+    pub fn refresh_metrics(&self) {
+        self.metrics.set_topic_health(&self.topic_health());
     }
 
     /// Always keeps a mesh link to `peer` and sends it every message
@@ -426,6 +467,8 @@ impl Behaviour {
         message: gossipsub::Message,
     ) -> Option<Event> {
         let topic = message.topic.into_string();
+        #[cfg(feature = "metrics")]
+        self.metrics.received();
         let outcome = self.validate_received(&topic, message.data, &propagation_source);
         let verdict = match &outcome {
             Ok(_) => Verdict::Accept,
@@ -486,6 +529,8 @@ impl Behaviour {
                 if self.slow_peers.report(peer_id, Instant::now()) {
                     tracing::warn!(peer = %peer_id, ?failed_messages, "relay peer's send queue keeps overflowing: disconnecting it");
                     self.to_close.push_back(peer_id);
+                    #[cfg(feature = "metrics")]
+                    self.metrics.slow_peer_disconnected();
                     Some(Event::SlowPeerDropped { peer: peer_id })
                 } else {
                     tracing::debug!(peer = %peer_id, ?failed_messages, "relay peer is slow");

@@ -18,7 +18,7 @@ pub use config::{
 };
 pub use counts::ValidationCounts;
 #[cfg(feature = "metrics")]
-pub use metrics::Metrics;
+pub use metrics::{Metrics, TopicHealth};
 pub use protected_shard::{
     KeyError, PROTECTED_SHARD_WINDOW, ProtectedShardValidator, SigningKey, VerifyingKey,
     parse_public_key_hex, protected_shard_digest, sign_for_protected_shard,

@@ -89,6 +89,24 @@ pub enum Event {
         /// Why.
         reason: PushFailure,
     },
+    /// Every push of one message given to [`Behaviour::push`] has ended
+    /// (written, failed or timed out): what nwaku times as handling a
+    /// message. Not reported for a message without subscribers, nor for a
+    /// duplicate that was not pushed.
+    MessageHandled {
+        /// The subscribers it was pushed (or failed to be pushed) to.
+        subscribers: usize,
+        /// From the call to [`Behaviour::push`] to the end of the last push.
+        elapsed: Duration,
+    },
+}
+
+/// The pushes of one message still in flight.
+#[derive(Debug)]
+struct PushRound {
+    started: Instant,
+    subscribers: usize,
+    pending: usize,
 }
 
 /// Why a push was not delivered.
@@ -124,8 +142,12 @@ pub struct Behaviour {
     limiter: PeerRateLimiter<PeerId>,
     /// Established connections per peer.
     connected: HashMap<PeerId, usize>,
-    /// Pushes in flight.
-    pushes: HashMap<OutboundRequestId, PeerId>,
+    /// Pushes in flight, with the round (one message) they belong to.
+    pushes: HashMap<OutboundRequestId, (PeerId, u64)>,
+    /// The messages whose pushes are in flight, by round number.
+    rounds: HashMap<u64, PushRound>,
+    /// The next round number.
+    next_round: u64,
     /// Subscribers whose pushes fail, since the first failure after the
     /// last success.
     failing: HashMap<PeerId, Instant>,
@@ -206,6 +228,8 @@ impl Behaviour {
             config,
             connected: HashMap::new(),
             pushes: HashMap::new(),
+            rounds: HashMap::new(),
+            next_round: 0,
             failing: HashMap::new(),
             dial_failed: HashMap::new(),
             events: VecDeque::new(),
@@ -290,6 +314,9 @@ impl Behaviour {
             pubsub_topic: Some(pubsub_topic.to_owned()),
         }));
         let mut started = 0;
+        let round = self.next_round;
+        self.next_round = self.next_round.wrapping_add(1);
+        let subscribers = peers.len();
         for peer in peers {
             let recent_dial_failure = self
                 .dial_failed
@@ -308,12 +335,47 @@ impl Behaviour {
                     // Over the connection the subscriber opened, or a new
                     // one request-response dials.
                     let id = self.inner.push.send_request(&peer, frame.clone());
-                    self.pushes.insert(id, peer);
+                    self.pushes.insert(id, (peer, round));
                     started += 1;
                 }
             }
         }
+        if started == 0 {
+            self.events.push_back(Event::MessageHandled {
+                subscribers,
+                elapsed: now.elapsed(),
+            });
+        } else {
+            self.rounds.insert(
+                round,
+                PushRound {
+                    started: now,
+                    subscribers,
+                    pending: started,
+                },
+            );
+        }
         started
+    }
+
+    /// A push of `request_id` ended; reports its message handled when it
+    /// was the last one.
+    fn push_ended(&mut self, request_id: &OutboundRequestId) {
+        let Some((_, round)) = self.pushes.remove(request_id) else {
+            return;
+        };
+        let Some(state) = self.rounds.get_mut(&round) else {
+            return;
+        };
+        state.pending = state.pending.saturating_sub(1);
+        if state.pending == 0
+            && let Some(done) = self.rounds.remove(&round)
+        {
+            self.events.push_back(Event::MessageHandled {
+                subscribers: done.subscribers,
+                elapsed: done.started.elapsed(),
+            });
+        }
     }
 
     /// Notes a failed push; removes the subscriber once its pushes have been
@@ -500,7 +562,7 @@ impl Behaviour {
                 message: Message::Response { request_id, .. },
                 ..
             }) => {
-                self.pushes.remove(&request_id);
+                self.push_ended(&request_id);
                 self.failing.remove(&peer);
             }
             InnerEvent::Push(request_response::Event::OutboundFailure {
@@ -509,7 +571,7 @@ impl Behaviour {
                 error,
                 ..
             }) => {
-                self.pushes.remove(&request_id);
+                self.push_ended(&request_id);
                 let now = Instant::now();
                 if matches!(error, OutboundFailure::DialFailure) {
                     self.dial_failed.insert(peer, now);

@@ -107,7 +107,7 @@ pub(crate) async fn messages(State(state): State<RestState>, RawQuery(raw): RawQ
         Err(e) => return text(StatusCode::BAD_REQUEST, e),
     };
     if peer.is_none()
-        && let Some(store) = &state.store
+        && let Some(store) = &state.legacy_store
     {
         return match waku_store::legacy::answer_query(store.as_ref(), &query).await {
             Ok(page) => response_json(page),

@@ -39,6 +39,8 @@ pub(crate) struct RestState {
     pub(crate) admin: bool,
     pub(crate) relay: bool,
     pub(crate) store: Option<std::sync::Arc<dyn waku_store::MessageStore>>,
+    /// The same store, timed as the legacy archive, for legacy queries.
+    pub(crate) legacy_store: Option<std::sync::Arc<dyn waku_store::MessageStore>>,
     pub(crate) lightpush: bool,
     /// What `--filternode` pushed, for `GET /filter/v2/messages`.
     pub(crate) filter_cache: Arc<Mutex<MessageCache>>,
@@ -99,6 +101,12 @@ pub struct RestSettings {
     pub content_topics: Vec<String>,
     /// Our own archive, queried when a store query names no peer.
     pub store: Option<std::sync::Arc<dyn waku_store::MessageStore>>,
+    /// The same archive for legacy store queries (its queries are timed
+    /// as nwaku's legacy archive's).
+    pub legacy_store: Option<std::sync::Arc<dyn waku_store::MessageStore>>,
+    /// Counts the requests that match no route (nwaku's REST server's
+    /// `presto_server_*_requests_count`).
+    pub request_metrics: crate::metrics::RestRequestMetrics,
     /// The configured store peer.
     pub storenode: Option<libp2p::Multiaddr>,
     /// Whether lightpush routes are served (a local service with relay, or
@@ -197,13 +205,41 @@ fn router(state: RestState, admin: bool, filter: bool) -> Router {
             .route("/filter/v2/subscriptions/", get(filter::ping_without_id))
             .route("/filter/v2/messages/{content_topic}", get(filter::messages));
     }
-    app.fallback(status::fallback)
+    app.route_layer(axum::middleware::map_response(mark_routed))
+        .fallback(status::fallback)
         .layer(axum::middleware::map_response(
             status::oversized_body_as_400,
         ))
         .layer(axum::middleware::from_fn(access_log))
         .layer(axum::extract::DefaultBodyLimit::max(status::MAX_BODY_SIZE))
         .with_state(state)
+}
+
+/// Marks the responses of the routes (not the fallback's), for
+/// [`count_unrouted`].
+#[derive(Debug, Clone, Copy)]
+struct Routed;
+
+async fn mark_routed(mut response: axum::response::Response) -> axum::response::Response {
+    response.extensions_mut().insert(Routed);
+    response
+}
+
+/// Counts a request no route took (axum's fallback, or a route without
+/// its method: nim-presto looks routes up by method and path) as nwaku's
+/// REST server counts it.
+async fn count_unrouted(
+    metrics: crate::metrics::RestRequestMetrics,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let routed = response.extensions().get::<Routed>().is_some();
+    if !routed || response.status() == axum::http::StatusCode::METHOD_NOT_ALLOWED {
+        metrics.unrouted(&path);
+    }
+    response
 }
 
 /// One DEBUG line when a request arrives and one INFO line with its status
@@ -256,6 +292,7 @@ pub fn serve(
         admin: settings.admin,
         relay: settings.relay,
         store: settings.store.clone(),
+        legacy_store: settings.legacy_store.clone(),
         lightpush: settings.lightpush,
         filter_cache: Arc::new(Mutex::new(MessageCache::new(DEFAULT_CAPACITY))),
         mounted: settings.mounted,
@@ -288,7 +325,12 @@ pub fn serve(
             }
         }
     });
-    let app = router(state, settings.admin, settings.mounted.filter_client);
+    let request_metrics = settings.request_metrics.clone();
+    let app = router(state, settings.admin, settings.mounted.filter_client).layer(
+        axum::middleware::from_fn(move |request, next| {
+            count_unrouted(request_metrics.clone(), request, next)
+        }),
+    );
     let server = tokio::spawn(crate::http_server::serve(
         listener,
         app,

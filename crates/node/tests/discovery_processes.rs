@@ -1,0 +1,100 @@
+//! discv5 between `wakunode` processes on loopback: nodes that know one
+//! bootstrap ENR find and connect to each other; a node of another cluster
+//! is never dialled.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{NodeProcess, eventually, http};
+use serde_json::Value;
+
+/// The connected peers `rest`'s node lists.
+async fn connected(rest: std::net::SocketAddr) -> Vec<String> {
+    let (status, body) = http(rest, "GET", "/admin/v1/peers", None).await;
+    if status != 200 {
+        return Vec::new();
+    }
+    let peers: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    peers
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter(|p| p["connected"] == "Connected")
+                .filter_map(|p| p["multiaddr"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `GET /debug/v1/info`'s `enrUri`.
+async fn enr_uri(rest: std::net::SocketAddr) -> String {
+    let (_, body) = http(rest, "GET", "/debug/v1/info", None).await;
+    let info: Value = serde_json::from_str(&body).unwrap();
+    info["enrUri"].as_str().unwrap().to_owned()
+}
+
+// spec: DISC-002, DISC-003
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn six_nodes_connect_through_one_bootstrap_enr_and_other_clusters_stay_out() {
+    let base = [
+        "--cluster-id",
+        "7",
+        "--shard",
+        "0",
+        "--rest-admin",
+        "--discv5-discovery",
+        "--discv5-udp-port",
+        "0",
+    ];
+    let boot = NodeProcess::spawn(&base);
+    let enr = enr_uri(boot.rest_addr()).await;
+    let waku_enr = waku_enr::WakuEnr::decode(&enr).unwrap();
+    assert!(waku_enr.udp4().is_some_and(|p| p != 0), "{enr}");
+    let mut nodes = vec![boot];
+    for _ in 0..5 {
+        let mut args = base.to_vec();
+        args.extend(["--discv5-bootstrap-node", &enr]);
+        nodes.push(NodeProcess::spawn(&args));
+    }
+    let mut stranger_args: Vec<&str> = base.to_vec();
+    stranger_args[1] = "8";
+    stranger_args.extend(["--discv5-bootstrap-node", &enr]);
+    let stranger = NodeProcess::spawn(&stranger_args);
+
+    for (i, node) in nodes.iter().enumerate() {
+        let rest = node.rest_addr();
+        assert!(
+            eventually(Duration::from_secs(60), || async {
+                connected(rest).await.len() >= 5
+            })
+            .await,
+            "node {i} connected to {:?}\n{}",
+            connected(rest).await,
+            node.log()
+        );
+    }
+    let stranger_id = stranger.tcp_addr().to_string();
+    let stranger_id = stranger_id.rsplit('/').next().unwrap();
+    for node in &nodes {
+        let peers = connected(node.rest_addr()).await;
+        assert!(!peers.iter().any(|p| p.ends_with(stranger_id)), "{peers:?}");
+    }
+    assert!(
+        connected(stranger.rest_addr()).await.is_empty(),
+        "{}",
+        stranger.log()
+    );
+}
+
+#[test]
+fn a_bootstrap_record_that_does_not_decode_names_the_flag() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wakunode"))
+        .args(["--discv5-discovery", "--discv5-bootstrap-node", "enr:-nope"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("discv5-bootstrap-node"), "{stderr}");
+}
