@@ -14,6 +14,7 @@ const EXAMPLES: &[(&str, &str)] = &[
     ("waku-store", "store_node"),
     ("waku-filter", "light_client"),
     ("waku-lightpush", "push_client"),
+    ("waku-discovery", "peer_exchange"),
 ];
 
 /// Runs every example; `Ok(false)` when one of them failed.

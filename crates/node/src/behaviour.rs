@@ -37,6 +37,10 @@ pub struct Protocols {
     pub lightpush: Option<waku_lightpush::service::Behaviour>,
     /// Lightpush client (with `--lightpushnode`).
     pub lightpush_client: Option<waku_lightpush::client::Behaviour>,
+    /// Peer-exchange service (`--peer-exchange`).
+    pub peer_exchange: Option<waku_discovery::peer_exchange::service::Behaviour>,
+    /// Peer-exchange client (with `--peer-exchange-node`).
+    pub peer_exchange_client: Option<waku_discovery::peer_exchange::client::Behaviour>,
 }
 
 /// Every protocol the node speaks.
@@ -60,6 +64,10 @@ pub struct NodeBehaviour {
     pub lightpush: Toggle<waku_lightpush::service::Behaviour>,
     /// Lightpush client towards `--lightpushnode`.
     pub lightpush_client: Toggle<waku_lightpush::client::Behaviour>,
+    /// `/vac/waku/peer-exchange/2.0.0-alpha1` service, with `--peer-exchange`.
+    pub peer_exchange: Toggle<waku_discovery::peer_exchange::service::Behaviour>,
+    /// Peer-exchange client towards `--peer-exchange-node`.
+    pub peer_exchange_client: Toggle<waku_discovery::peer_exchange::client::Behaviour>,
     /// `/ipfs/id/1.0.0`: js-waku picks service peers from the protocols identify reports.
     pub identify: identify::Behaviour,
     /// `/ipfs/ping/1.0.0`.
@@ -78,6 +86,8 @@ impl NodeBehaviour {
             filter_client: Toggle::from(protocols.filter_client),
             lightpush: Toggle::from(protocols.lightpush),
             lightpush_client: Toggle::from(protocols.lightpush_client),
+            peer_exchange: Toggle::from(protocols.peer_exchange),
+            peer_exchange_client: Toggle::from(protocols.peer_exchange_client),
             identify: identify::Behaviour::new(
                 identify::Config::new("/ipfs/id/1.0.0".into(), keypair.public())
                     .with_agent_version(AGENT_VERSION.into())
@@ -107,6 +117,10 @@ pub enum NodeEvent {
     Lightpush(Box<waku_lightpush::service::Event>),
     /// A lightpush client event.
     LightpushClient(Box<waku_lightpush::client::Event>),
+    /// A peer-exchange service event.
+    PeerExchange(Box<waku_discovery::peer_exchange::service::Event>),
+    /// A peer-exchange client event.
+    PeerExchangeClient(Box<waku_discovery::peer_exchange::client::Event>),
     /// An identify event.
     Identify(Box<identify::Event>),
     /// A ping result.
@@ -170,5 +184,17 @@ impl From<waku_lightpush::service::Event> for NodeEvent {
 impl From<waku_lightpush::client::Event> for NodeEvent {
     fn from(event: waku_lightpush::client::Event) -> Self {
         Self::LightpushClient(Box::new(event))
+    }
+}
+
+impl From<waku_discovery::peer_exchange::service::Event> for NodeEvent {
+    fn from(event: waku_discovery::peer_exchange::service::Event) -> Self {
+        Self::PeerExchange(Box::new(event))
+    }
+}
+
+impl From<waku_discovery::peer_exchange::client::Event> for NodeEvent {
+    fn from(event: waku_discovery::peer_exchange::client::Event) -> Self {
+        Self::PeerExchangeClient(Box::new(event))
     }
 }

@@ -200,6 +200,16 @@ pub struct Cli {
     #[arg(long)]
     pub lightpushnode: Option<String>,
 
+    /// Serve peer exchange (34/WAKU2-PEER-EXCHANGE) from the peers discv5
+    /// finds.
+    #[arg(long = "peer-exchange", default_value_t = true, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
+    pub peer_exchange: bool,
+
+    /// Peer exchange service peer to ask for peers (multiaddr with
+    /// /p2p/<peer id>), at start and every minute.
+    #[arg(long = "peer-exchange-node")]
+    pub peer_exchange_node: Option<String>,
+
     /// Per-peer request rate limit, `[protocol:]volume/period` (e.g.
     /// `lightpush:10/1s`, `store:100/1m`; protocols store, storev2, storev3,
     /// lightpush, filter, px, global; repeatable; without a protocol it
@@ -294,8 +304,6 @@ const NWAKU_FLAGS_NOT_YET: &[(&str, bool)] = &[
     ("mix", false),
     ("mixkey", true),
     ("mixnode", true),
-    ("peer-exchange", false),
-    ("peer-exchange-node", true),
     ("peer-persistence", false),
     ("peer-store-capacity", true),
     ("relay-client", false),
@@ -554,7 +562,7 @@ mod tests {
             "1",
             "--cluster-id",
             "42",
-            "--peer-exchange=true",
+            "--keep-alive=true",
             "--discv5-table-ip-limit=10",
             "--rln-relay-eth-client-address",
             "http://127.0.0.1:8545",
@@ -574,7 +582,7 @@ mod tests {
             named,
             [
                 "--discv5-bits-per-hop",
-                "--peer-exchange",
+                "--keep-alive",
                 "--discv5-table-ip-limit",
                 "--rln-relay-eth-client-address",
                 "--metrics-logging",

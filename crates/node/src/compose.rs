@@ -103,6 +103,21 @@ pub(crate) async fn protocols(
         lightpush_client: config.lightpushnode.as_ref().map(|_| {
             waku_lightpush::client::Behaviour::new(waku_lightpush::client::Config::default())
         }),
+        peer_exchange: config.peer_exchange.then(|| {
+            use waku_discovery::peer_exchange::service;
+            service::Behaviour::new(
+                service::Config::default().with_rate_limit(
+                    config
+                        .rate_limits
+                        .for_protocol("px")
+                        .unwrap_or(waku_core::RateLimit::UNLIMITED),
+                ),
+            )
+        }),
+        peer_exchange_client: config.peer_exchange_node.as_ref().map(|_| {
+            use waku_discovery::peer_exchange::client;
+            client::Behaviour::new(client::Config::default())
+        }),
     };
     Ok(Composed {
         protocols,
@@ -132,6 +147,12 @@ pub(crate) fn log_mounted(config: &NodeConfig) {
     ];
     if config.relay {
         lines.push("mounting relay protocol");
+    }
+    if config.peer_exchange {
+        lines.push("mounting waku peer exchange");
+    }
+    if config.peer_exchange_node.is_some() {
+        lines.push("mounting waku peer exchange client");
     }
     if let Some(store) = &config.store {
         lines.push("mounting waku store protocol");

@@ -104,6 +104,10 @@ pub struct NodeConfig {
     pub staticnodes: Vec<(PeerId, Multiaddr)>,
     /// discv5 discovery, with `--discv5-discovery`.
     pub discv5: Option<Discv5Settings>,
+    /// Whether the peer-exchange service runs (`--peer-exchange`).
+    pub peer_exchange: bool,
+    /// The peer-exchange service asked for peers (`--peer-exchange-node`).
+    pub peer_exchange_node: Option<(PeerId, Multiaddr)>,
     /// Largest serialized message.
     pub max_message_size: usize,
     /// Shards whose messages must be signed.
@@ -508,6 +512,11 @@ impl TryFrom<&Cli> for NodeConfig {
             content_topics: cli.content_topics.clone(),
             staticnodes,
             discv5: discv5_settings(cli)?,
+            peer_exchange: cli.peer_exchange,
+            peer_exchange_node: optional_peer(
+                "peer-exchange-node",
+                cli.peer_exchange_node.as_deref(),
+            )?,
             max_message_size: parse_msg_size(&cli.max_msg_size)
                 .map_err(|reason| bad("max-msg-size", reason))?,
             protected_shards,

@@ -141,6 +141,8 @@ pub struct Node {
     pub(crate) store_requests: StoreRequests,
     /// discv5, with `--discv5-discovery`.
     pub(crate) discovery: Option<crate::discovery::Discovery>,
+    /// The last peer-exchange request brought no peer: ask again soon.
+    pub(crate) px_came_back_empty: bool,
 }
 
 impl Node {
@@ -221,6 +223,7 @@ impl Node {
             store_requests: StoreRequests::default(),
             kept_peers: config_staticnodes,
             discovery,
+            px_came_back_empty: false,
             static_node_lost: false,
             pending_lightpushes: HashMap::new(),
             filter_requests: FilterRequests::default(),
@@ -331,6 +334,7 @@ impl Node {
                 lightpush_client: config.lightpushnode.is_some(),
                 filter_client: config.filternode.is_some(),
                 store_client: config.store.is_some() || config.storenode.is_some(),
+                peer_exchange: config.peer_exchange,
             },
             log_control: config.log_control.clone(),
         };
@@ -418,11 +422,13 @@ impl Node {
         let mut redial = tokio::time::interval(STATICNODE_REDIAL);
         redial.tick().await;
         let mut metrics_refresh = tokio::time::interval(METRICS_REFRESH);
+        let mut px_requests = tokio::time::interval(crate::discovery::PEER_EXCHANGE_INTERVAL);
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
                 _ = &mut shutdown => break,
                 _ = redial.tick() => self.dial_staticnodes(),
+                _ = px_requests.tick() => self.request_peer_exchange(),
                 _ = metrics_refresh.tick() => self.refresh_network_metrics(),
                 Some(command) = self.commands.recv() => self.execute(command),
                 Some(candidate) = crate::discovery::next_candidate(&mut self.discovery) => {
@@ -432,6 +438,9 @@ impl Node {
             }
             if std::mem::take(&mut self.static_node_lost) {
                 redial.reset_after(STATICNODE_REDIAL_AFTER_LOSS);
+            }
+            if std::mem::take(&mut self.px_came_back_empty) {
+                px_requests.reset_after(crate::discovery::PEER_EXCHANGE_RETRY);
             }
         }
         // Everything queued for the archive is written before we stop.
@@ -710,6 +719,9 @@ impl Node {
                 self.on_lightpush_client(*event);
             }
             SwarmEvent::Behaviour(NodeEvent::FilterClient(event)) => self.on_filter_client(*event),
+            SwarmEvent::Behaviour(NodeEvent::PeerExchangeClient(event)) => {
+                self.on_peer_exchange_client(*event);
+            }
             SwarmEvent::Behaviour(event) => debug!(?event, "behaviour event"),
             _ => {}
         }

@@ -273,7 +273,6 @@ fn nwaku_flags_of_features_not_here_yet_start_the_node_with_a_warning() {
         "--discv5-bits-per-hop=1",
         "--discv5-table-ip-limit",
         "10",
-        "--peer-exchange",
         "--relay-peer-exchange=false",
         "--metrics-logging=false",
         "--dns-discovery=false",
@@ -284,7 +283,6 @@ fn nwaku_flags_of_features_not_here_yet_start_the_node_with_a_warning() {
     for flag in [
         "--discv5-bits-per-hop",
         "--discv5-table-ip-limit",
-        "--peer-exchange",
         "--relay-peer-exchange",
         "--metrics-logging",
         "--dns-discovery",

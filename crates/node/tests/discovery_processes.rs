@@ -98,3 +98,63 @@ fn a_bootstrap_record_that_does_not_decode_names_the_flag() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("discv5-bootstrap-node"), "{stderr}");
 }
+
+// A node that only knows a peer-exchange node learns the peers that node
+// found through discv5 and connects to them.
+// spec: PX-001, PX-005
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_exchange_client_connects_to_the_peers_discv5_found() {
+    let base = [
+        "--cluster-id",
+        "7",
+        "--shard",
+        "0",
+        "--rest-admin",
+        "--discv5-discovery",
+        "--discv5-udp-port",
+        "0",
+    ];
+    let server = NodeProcess::spawn(&base);
+    let enr = enr_uri(server.rest_addr()).await;
+    let mut others = Vec::new();
+    for _ in 0..2 {
+        let mut args = base.to_vec();
+        args.extend(["--discv5-bootstrap-node", &enr]);
+        others.push(NodeProcess::spawn(&args));
+    }
+    // The server has found both through discv5 (and so cached their records).
+    let sr = server.rest_addr();
+    assert!(
+        eventually(Duration::from_secs(30), || async {
+            connected(sr).await.len() >= 2
+        })
+        .await,
+        "{}",
+        server.log()
+    );
+    let px_node = server.tcp_addr().to_string();
+    let client = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--shard",
+        "0",
+        "--rest-admin",
+        "--peer-exchange-node",
+        &px_node,
+    ]);
+    let cr = client.rest_addr();
+    for other in &others {
+        let id = other.tcp_addr().to_string();
+        let id = id.rsplit('/').next().unwrap().to_owned();
+        assert!(
+            eventually(Duration::from_secs(30), || {
+                let id = id.clone();
+                async move { connected(cr).await.iter().any(|p| p.ends_with(&id)) }
+            })
+            .await,
+            "client:\n{}",
+            client.log()
+        );
+    }
+    assert!(client.count("Retrieved peer info via peer exchange protocol") >= 1);
+}

@@ -716,3 +716,73 @@ async fn go_wakus_enr_reads() {
         "{caps}"
     );
 }
+
+// discv5 with go-waku both ways: go-waku's enrUri bootstraps our node, which
+// then finds and dials it; our enrUri bootstraps go-waku, which finds and
+// dials us. Both sides speak d5waku and read each other's records.
+// spec: DISC-001, DISC-002
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discv5_with_go_waku_both_ways() {
+    if !in_own_namespace("discv5_with_go_waku_both_ways") {
+        return;
+    }
+    let go_args = [
+        "--cluster-id=42",
+        "--pubsub-topic=/waku/2/rs/42/0",
+        "--discv5-discovery",
+        "--discv5-udp-port=9100",
+    ];
+    let our_args = [
+        "--cluster-id",
+        "42",
+        "--shard",
+        "0",
+        "--rest-admin",
+        "--discv5-discovery",
+        "--discv5-udp-port",
+        "0",
+    ];
+
+    // go-waku bootstraps us.
+    let go = GoWaku::spawn(&go_args).await;
+    let go_enr = WakuEnr::decode(&go.enr).unwrap();
+    assert!(go_enr.udp4().is_some(), "{}", go.enr);
+    let mut args = our_args.to_vec();
+    args.extend(["--discv5-bootstrap-node", &go.enr]);
+    let ours = NodeProcess::spawn(&args);
+    let (or, go_id) = (ours.rest_addr(), go.peer_id().to_owned());
+    assert!(
+        eventually(Duration::from_secs(30), || {
+            let go_id = go_id.clone();
+            async move { lists(&connected_peers(or).await, &go_id) }
+        })
+        .await,
+        "ours:\n{}\ngo-waku:\n{}",
+        ours.log(),
+        go.log()
+    );
+    assert!(ours.count("dialling a peer found through discv5") >= 1);
+    drop(ours);
+    drop(go);
+
+    // We bootstrap go-waku.
+    let ours = NodeProcess::spawn(&our_args);
+    let (_, body) = http(ours.rest_addr(), "GET", "/debug/v1/info", None).await;
+    let info: Value = serde_json::from_str(&body).unwrap();
+    let our_enr = info["enrUri"].as_str().unwrap().to_owned();
+    let mut args = go_args.to_vec();
+    let bootstrap = format!("--discv5-bootstrap-node={our_enr}");
+    args.push(&bootstrap);
+    let go = GoWaku::spawn(&args).await;
+    let (gr, ours_id) = (go.rest, our_peer_id(&ours));
+    assert!(
+        eventually(Duration::from_secs(30), || {
+            let ours_id = ours_id.clone();
+            async move { lists(&connected_peers(gr).await, &ours_id) }
+        })
+        .await,
+        "go-waku:\n{}\nours:\n{}",
+        go.log(),
+        ours.log()
+    );
+}

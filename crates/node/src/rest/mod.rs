@@ -67,6 +67,8 @@ pub struct Mounted {
     pub filter_client: bool,
     /// A store client with a service (`--storenode`, or our own store).
     pub store_client: bool,
+    /// The peer-exchange service (`--peer-exchange`).
+    pub peer_exchange: bool,
 }
 
 impl RestState {

@@ -95,7 +95,7 @@ pub(crate) async fn health(State(state): State<RestState>) -> Response {
         ),
         entry("Store", ready(m.store)),
         entry("Legacy Store", ready(m.legacy_store)),
-        entry("Peer Exchange", None),
+        entry("Peer Exchange", ready(m.peer_exchange)),
         entry("Rendezvous", None),
         entry("Mix", None),
         entry("Lightpush Client", ready(m.lightpush_client)),
