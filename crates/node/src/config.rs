@@ -208,8 +208,11 @@ pub fn log_filter(level: &str) -> Result<String, String> {
     let filter = match level.to_ascii_uppercase().as_str() {
         "TRACE" => "trace",
         "DEBUG" => "debug",
-        "INFO" | "NOTICE" => "info",
-        "WARN" => "warn",
+        "INFO" => "info",
+        // chronicles' NOTICE sits between INFO and WARN; nothing of ours
+        // logs at it, so it lets through what WARN does (no INF lines, as
+        // with nwaku at NOTICE).
+        "NOTICE" | "WARN" => "warn",
         "ERROR" | "FATAL" => "error",
         other => {
             return Err(format!(
@@ -598,6 +601,23 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    #[test]
+    fn nwaku_levels_map_to_tracing_levels_with_notice_above_info() {
+        let level_of = |name: &str| {
+            let directive = log_filter(name).unwrap();
+            directive
+                .split(',')
+                .find_map(|d| d.strip_prefix("waku_node="))
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(level_of("info"), "info");
+        assert_eq!(level_of("NOTICE"), "warn");
+        assert_eq!(level_of("Warn"), "warn");
+        assert_eq!(level_of("FATAL"), "error");
+        assert!(log_filter("LOUD").is_err());
+    }
 
     #[test]
     fn message_sizes_in_nwaku_notation() {

@@ -48,7 +48,7 @@ impl Config {
             first_lookups: Duration::from_secs(30),
             enr_auto_update: false,
             ip_limit: false,
-            rediscover_after: Duration::from_secs(300),
+            rediscover_after: Duration::from_secs(30),
         }
     }
 

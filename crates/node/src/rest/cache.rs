@@ -23,6 +23,12 @@ const MAX_UNSUBSCRIBED: usize = 4096;
 struct Cached {
     pubsub_topic: String,
     message: WakuMessage,
+    /// Found by its pubsub topic (until that topic is unregistered).
+    by_pubsub: bool,
+    /// Found by its content topic: false for a message that arrived while
+    /// a client was unsubscribed from its content topic, so subscribing
+    /// again does not bring it back (as nwaku's per-topic indexes).
+    by_content: bool,
 }
 
 /// The cache; see the module documentation.
@@ -68,6 +74,9 @@ impl MessageCache {
     /// Unregisters a pubsub topic and drops messages no registered topic indexes.
     pub fn remove_pubsub_topic(&mut self, topic: &str) {
         self.pubsub_topics.remove(topic);
+        for m in self.messages.iter_mut().filter(|m| m.pubsub_topic == topic) {
+            m.by_pubsub = false;
+        }
         self.prune();
     }
 
@@ -80,6 +89,13 @@ impl MessageCache {
             self.unsubscribed.clear();
         }
         self.unsubscribed.insert(topic.to_owned());
+        for m in self
+            .messages
+            .iter_mut()
+            .filter(|m| m.message.content_topic == topic)
+        {
+            m.by_content = false;
+        }
         self.prune();
     }
 
@@ -91,17 +107,8 @@ impl MessageCache {
         self.messages.clear();
     }
 
-    fn indexed(&self, m: &Cached) -> bool {
-        self.pubsub_topics.contains(&m.pubsub_topic)
-            || self.content_topics.contains(&m.message.content_topic)
-    }
-
     fn prune(&mut self) {
-        let keep: Vec<Cached> = std::mem::take(&mut self.messages)
-            .into_iter()
-            .filter(|m| self.indexed(m))
-            .collect();
-        self.messages = keep;
+        self.messages.retain(|m| m.by_pubsub || m.by_content);
     }
 
     /// Offers a received message to the cache.
@@ -111,20 +118,28 @@ impl MessageCache {
         if !by_pubsub && !by_content {
             return;
         }
+        let mut by_content = by_content;
         if by_pubsub {
             if !self.unsubscribed.contains(&message.content_topic) {
                 self.content_topics.insert(message.content_topic.clone());
+                by_content = true;
             }
         } else {
             self.pubsub_topics.insert(pubsub_topic.to_owned());
         }
+        let seen = self
+            .messages
+            .iter()
+            .any(|m| m.pubsub_topic == pubsub_topic && m.message == *message);
+        if self.capacity == 0 || seen {
+            return;
+        }
         let entry = Cached {
             pubsub_topic: pubsub_topic.to_owned(),
             message: message.clone(),
+            by_pubsub: true,
+            by_content,
         };
-        if self.capacity == 0 || self.messages.contains(&entry) {
-            return;
-        }
         if self.messages.len() >= self.capacity
             && let Some(oldest) = self
                 .messages
@@ -151,7 +166,7 @@ impl MessageCache {
         if !self.pubsub_topics.contains(topic) {
             return None;
         }
-        Some(self.take(|m| m.pubsub_topic == topic))
+        Some(self.take(|m| m.by_pubsub && m.pubsub_topic == topic))
     }
 
     /// Drains the messages of a content topic; `None` when it is not registered.
@@ -159,7 +174,7 @@ impl MessageCache {
         if !self.content_topics.contains(topic) {
             return None;
         }
-        Some(self.take(|m| m.message.content_topic == topic))
+        Some(self.take(|m| m.by_content && m.message.content_topic == topic))
     }
 }
 
@@ -212,6 +227,28 @@ mod tests {
         c.remove_content_topic("/a/1/b/c");
         c.add_pubsub_topic("t");
         assert_eq!(c.take_pubsub("t"), Some(vec![]));
+    }
+
+    #[test]
+    fn what_arrived_while_unsubscribed_stays_hidden_after_subscribing_again() {
+        let mut c = MessageCache::new(10);
+        c.add_pubsub_topic("t");
+        c.add_content_topic("/a/1/b/c");
+        c.remove_content_topic("/a/1/b/c");
+        // Arrives on the still-registered shard while unsubscribed.
+        c.insert("t", &msg("/a/1/b/c", 1));
+        assert_eq!(c.take_content("/a/1/b/c"), None);
+        c.add_content_topic("/a/1/b/c");
+        c.insert("t", &msg("/a/1/b/c", 2));
+        let got: Vec<i64> = c
+            .take_content("/a/1/b/c")
+            .unwrap()
+            .iter()
+            .map(WakuMessage::timestamp_or_zero)
+            .collect();
+        assert_eq!(got, vec![2]);
+        // The shard's own reader still finds the first one.
+        assert_eq!(c.take_pubsub("t").map(|m| m.len()), Some(1));
     }
 
     #[test]
