@@ -200,6 +200,16 @@ pub struct Cli {
     #[arg(long)]
     pub lightpushnode: Option<String>,
 
+    /// EIP-1459 DNS tree of peers, `enrtree://<key>@<domain>` (repeatable):
+    /// its records bootstrap discv5 and are dialled.
+    #[arg(long = "dns-discovery-url")]
+    pub dns_discovery_urls: Vec<String>,
+
+    /// DNS server asked for `--dns-discovery-url` trees, as an IP (port 53)
+    /// or IP:port (repeatable).
+    #[arg(long = "dns-addrs-name-server", default_values_t = ["1.1.1.1".to_owned(), "1.0.0.1".to_owned()])]
+    pub dns_addrs_name_servers: Vec<String>,
+
     /// Serve peer exchange (34/WAKU2-PEER-EXCHANGE) from the peers discv5
     /// finds.
     #[arg(long = "peer-exchange", default_value_t = true, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
@@ -290,9 +300,7 @@ const NWAKU_FLAGS_NOT_YET: &[(&str, bool)] = &[
     ("discv5-bits-per-hop", true),
     ("discv5-bucket-ip-limit", true),
     ("discv5-table-ip-limit", true),
-    ("dns-addrs-name-server", true),
     ("dns-discovery", false),
-    ("dns-discovery-url", true),
     ("dns4-domain-name", true),
     ("ext-multiaddr", true),
     ("ext-multiaddr-only", false),

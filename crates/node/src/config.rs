@@ -104,6 +104,9 @@ pub struct NodeConfig {
     pub staticnodes: Vec<(PeerId, Multiaddr)>,
     /// discv5 discovery, with `--discv5-discovery`.
     pub discv5: Option<Discv5Settings>,
+    /// DNS trees whose records bootstrap discv5 and are dialled
+    /// (`--dns-discovery-url`), and the servers asked for them.
+    pub dns_discovery: Option<DnsDiscoverySettings>,
     /// Whether the peer-exchange service runs (`--peer-exchange`).
     pub peer_exchange: bool,
     /// The peer-exchange service asked for peers (`--peer-exchange-node`).
@@ -515,6 +518,7 @@ impl TryFrom<&Cli> for NodeConfig {
             content_topics: cli.content_topics.clone(),
             staticnodes,
             discv5: discv5_settings(cli)?,
+            dns_discovery: dns_discovery_settings(cli)?,
             peer_exchange: cli.peer_exchange,
             peer_exchange_node: optional_peer(
                 "peer-exchange-node",
@@ -556,6 +560,53 @@ impl TryFrom<&Cli> for NodeConfig {
             log_control: None,
         })
     }
+}
+
+/// DNS discovery settings (`--dns-discovery-url`, `--dns-addrs-name-server`).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct DnsDiscoverySettings {
+    /// The trees to walk.
+    pub urls: Vec<waku_discovery::dns::TreeUrl>,
+    /// The DNS servers asked.
+    pub name_servers: Vec<std::net::SocketAddr>,
+}
+
+/// `--dns-discovery-url` and `--dns-addrs-name-server` into settings;
+/// `None` without a URL. A URL or server that does not parse names its flag.
+fn dns_discovery_settings(cli: &Cli) -> Result<Option<DnsDiscoverySettings>, ConfigError> {
+    if cli.dns_discovery_urls.iter().all(|u| u.trim().is_empty()) {
+        return Ok(None);
+    }
+    let urls = cli
+        .dns_discovery_urls
+        .iter()
+        .filter(|u| !u.trim().is_empty())
+        .map(|u| {
+            u.trim()
+                .parse()
+                .map_err(|e| bad("dns-discovery-url", format!("{u}: {e}")))
+        })
+        .collect::<Result<_, _>>()?;
+    let name_servers = cli
+        .dns_addrs_name_servers
+        .iter()
+        .map(|s| {
+            let s = s.trim();
+            s.parse::<std::net::SocketAddr>()
+                .or_else(|_| {
+                    s.parse::<IpAddr>()
+                        .map(|ip| std::net::SocketAddr::new(ip, 53))
+                })
+                .map_err(|_| {
+                    bad(
+                        "dns-addrs-name-server",
+                        format!("{s}: not an IP or IP:port"),
+                    )
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Some(DnsDiscoverySettings { urls, name_servers }))
 }
 
 /// discv5 settings (`--discv5-*`).

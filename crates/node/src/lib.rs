@@ -26,7 +26,7 @@ pub mod topic_shards;
 pub mod transport;
 
 pub use cli::Cli;
-pub use config::{ConfigError, Discv5Settings, NodeConfig};
+pub use config::{ConfigError, Discv5Settings, DnsDiscoverySettings, NodeConfig};
 pub use handle::{
     FilterFailure, FilterRequest, FilterSubscriber, LightpushError, LightpushOk, NodeHandle,
     PeerInfo, PeerSet, ReceivedMessage, RequestError, ScoredPeer, ShardPeers,

@@ -90,6 +90,9 @@ pub enum NodeError {
     /// The message store could not be opened.
     #[error("store: {0}")]
     Store(#[from] waku_store::StoreError),
+    /// The DNS resolver for `--dns-discovery-url` could not be built.
+    #[error("DNS discovery: {0}")]
+    DnsResolver(#[source] waku_discovery::dns::ResolveError),
     /// discv5 could not start.
     #[error("discv5: {0}")]
     Discovery(#[from] waku_discovery::discv5::Discv5Error),
@@ -141,6 +144,8 @@ pub struct Node {
     pub(crate) store_requests: StoreRequests,
     /// discv5, with `--discv5-discovery`.
     pub(crate) discovery: Option<crate::discovery::Discovery>,
+    /// Records the DNS trees yielded, until the walk is over.
+    pub(crate) dns_found: Option<mpsc::Receiver<waku_enr::WakuEnr>>,
     /// The last peer-exchange request brought no peer: ask again soon.
     pub(crate) px_came_back_empty: bool,
 }
@@ -192,6 +197,7 @@ impl Node {
         let enr = crate::enr::build(&config, &listen_addrs)?;
         info!("ENR {}", enr.encode());
         let discovery = crate::discovery::start(&config, &enr).await?;
+        let dns = crate::discovery::start_dns(&config)?;
         let (command_tx, commands) = mpsc::channel(COMMAND_BUFFER);
         let (messages, _) = broadcast::channel(MESSAGE_BUFFER);
         let (filter_pushes, _) = broadcast::channel(MESSAGE_BUFFER);
@@ -224,11 +230,16 @@ impl Node {
             kept_peers: config_staticnodes,
             discovery,
             px_came_back_empty: false,
+            dns_found: None,
             static_node_lost: false,
             pending_lightpushes: HashMap::new(),
             filter_requests: FilterRequests::default(),
         };
         node.start_archive();
+        if let Some(walk) = dns {
+            node.tasks.push(walk.task);
+            node.dns_found = Some(walk.found);
+        }
         if let (Some(addr), Some(registry)) = (node.config.metrics, registry) {
             let task =
                 crate::metrics::serve(addr, registry)
@@ -431,6 +442,9 @@ impl Node {
                 _ = px_requests.tick() => self.request_peer_exchange(),
                 _ = metrics_refresh.tick() => self.refresh_network_metrics(),
                 Some(command) = self.commands.recv() => self.execute(command),
+                Some(enr) = crate::discovery::next_dns_record(&mut self.dns_found) => {
+                    self.on_dns_record(enr);
+                }
                 Some(candidate) = crate::discovery::next_candidate(&mut self.discovery) => {
                     self.on_candidate(candidate);
                 }

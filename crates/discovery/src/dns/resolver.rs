@@ -165,6 +165,29 @@ mod hickory {
         pub fn new(inner: TokioResolver) -> Self {
             Self { inner }
         }
+
+        /// A resolver asking only `servers` (UDP, then TCP, on each
+        /// server's port), in order: nwaku's `--dns-addrs-name-server`.
+        pub fn with_name_servers(servers: &[std::net::SocketAddr]) -> Result<Self, ResolveError> {
+            use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig};
+            let name_servers = servers
+                .iter()
+                .map(|server| {
+                    let mut udp = ConnectionConfig::udp();
+                    udp.port = server.port();
+                    let mut tcp = ConnectionConfig::tcp();
+                    tcp.port = server.port();
+                    NameServerConfig::new(server.ip(), true, vec![udp, tcp])
+                })
+                .collect();
+            let inner = TokioResolver::builder_with_config(
+                ResolverConfig::from_name_servers(name_servers),
+                hickory_resolver::net::runtime::TokioRuntimeProvider::default(),
+            )
+            .build()
+            .map_err(|e| ResolveError::Other(e.to_string()))?;
+            Ok(Self { inner })
+        }
     }
 
     impl Resolver for HickoryResolver {

@@ -52,7 +52,11 @@ impl NodeProcess {
             cmd.args(["--listen-address", "127.0.0.1"]);
         }
         cmd.args(static_sharding(args));
-        for (flag, free) in [("--tcp-port", "0"), ("--rest-port", "0")] {
+        for (flag, free) in [
+            ("--tcp-port", "0"),
+            ("--rest-port", "0"),
+            ("--discv5-udp-port", "0"),
+        ] {
             if !args.iter().any(|a| a.starts_with(flag)) {
                 cmd.args([flag, free]);
             }
