@@ -210,6 +210,25 @@ pub struct Cli {
     #[arg(long = "dns-addrs-name-server", default_values_t = ["1.1.1.1".to_owned(), "1.0.0.1".to_owned()])]
     pub dns_addrs_name_servers: Vec<String>,
 
+    /// Most connected peers (static nodes and peers added through the
+    /// admin API are never refused).
+    #[arg(long = "max-connections", default_value_t = 50)]
+    pub max_connections: usize,
+
+    /// Split of `--max-connections` between relay and service peers,
+    /// `relay:service` adding up to 100.
+    #[arg(long = "relay-service-ratio", default_value = "60:40")]
+    pub relay_service_ratio: String,
+
+    /// Most relay peers (nwaku's deprecated form of the ratio; wins over it).
+    #[arg(long = "max-relay-peers")]
+    pub max_relay_peers: Option<usize>,
+
+    /// Most peers behind one IP address (0: no limit; loopback is never
+    /// counted).
+    #[arg(long = "ip-colocation-limit", default_value_t = 5)]
+    pub ip_colocation_limit: usize,
+
     /// Serve peer exchange (34/WAKU2-PEER-EXCHANGE) from the peers discv5
     /// finds.
     #[arg(long = "peer-exchange", default_value_t = true, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
@@ -304,10 +323,7 @@ const NWAKU_FLAGS_NOT_YET: &[(&str, bool)] = &[
     ("dns4-domain-name", true),
     ("ext-multiaddr", true),
     ("ext-multiaddr-only", false),
-    ("ip-colocation-limit", true),
     ("keep-alive", false),
-    ("max-connections", true),
-    ("max-relay-peers", true),
     ("metrics-logging", false),
     ("mix", false),
     ("mixkey", true),
@@ -316,7 +332,6 @@ const NWAKU_FLAGS_NOT_YET: &[(&str, bool)] = &[
     ("peer-store-capacity", true),
     ("relay-client", false),
     ("relay-peer-exchange", false),
-    ("relay-service-ratio", true),
     ("relay-shard-manager", false),
     ("reliability", false),
     ("rendezvous", false),

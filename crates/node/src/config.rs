@@ -107,6 +107,9 @@ pub struct NodeConfig {
     /// DNS trees whose records bootstrap discv5 and are dialled
     /// (`--dns-discovery-url`), and the servers asked for them.
     pub dns_discovery: Option<DnsDiscoverySettings>,
+    /// Connection limits (`--max-connections`, `--relay-service-ratio`,
+    /// `--max-relay-peers`, `--ip-colocation-limit`).
+    pub peer_limits: crate::peer_manager::PeerLimits,
     /// Whether the peer-exchange service runs (`--peer-exchange`).
     pub peer_exchange: bool,
     /// The peer-exchange service asked for peers (`--peer-exchange-node`).
@@ -519,6 +522,13 @@ impl TryFrom<&Cli> for NodeConfig {
             staticnodes,
             discv5: discv5_settings(cli)?,
             dns_discovery: dns_discovery_settings(cli)?,
+            peer_limits: crate::peer_manager::PeerLimits::new(
+                cli.max_connections,
+                &cli.relay_service_ratio,
+                cli.max_relay_peers,
+                cli.ip_colocation_limit,
+            )
+            .map_err(|e| bad("relay-service-ratio", e.to_string()))?,
             peer_exchange: cli.peer_exchange,
             peer_exchange_node: optional_peer(
                 "peer-exchange-node",

@@ -17,10 +17,6 @@ use waku_enr::WakuEnr;
 use crate::config::NodeConfig;
 use crate::node::{Node, NodeError};
 
-/// Connections beyond which discovered peers are no longer dialled
-/// (nwaku's `--max-connections` default).
-pub(crate) const MAX_CONNECTIONS: usize = 50;
-
 /// How often `--peer-exchange-node` is asked for peers (nwaku's loop).
 pub(crate) const PEER_EXCHANGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
 
@@ -209,13 +205,20 @@ impl Node {
         if self.swarm.is_connected(&peer) || peer == *self.swarm.local_peer_id() {
             return;
         }
-        if self.swarm.connected_peers().count() >= MAX_CONNECTIONS {
-            debug!(%peer, source, "discovered peer not dialled: at the connection limit");
+        if !self.wants_more_peers() {
+            debug!(%peer, source, "discovered peer not dialled: enough peers");
             return;
         }
+        let now = std::time::Instant::now();
+        if !self.connections.may_dial(&peer, now) {
+            debug!(%peer, source, "discovered peer not dialled now: backing off or dials busy");
+            return;
+        }
+        self.connections.dialling(peer, now);
         info!(%peer, ?addrs, "dialling a peer found through {source}");
         let opts = DialOpts::peer_id(peer).addresses(addrs).build();
         if let Err(e) = self.swarm.dial(opts) {
+            self.connections.dial_failed(peer, now);
             debug!(%peer, %e, source, "discovered peer dial refused");
         }
     }

@@ -15,6 +15,7 @@ pub mod log_format;
 pub mod metrics;
 pub mod network_metrics;
 pub mod node;
+pub mod peer_manager;
 mod peers;
 pub mod rate_limits;
 mod remote_requests;

@@ -144,6 +144,8 @@ pub struct Node {
     pub(crate) store_requests: StoreRequests,
     /// discv5, with `--discv5-discovery`.
     pub(crate) discovery: Option<crate::discovery::Discovery>,
+    /// Connected peers' IPs and discovery's dials (connection limits).
+    pub(crate) connections: crate::peer_manager::ConnectionBook,
     /// Records the DNS trees yielded, until the walk is over.
     pub(crate) dns_found: Option<mpsc::Receiver<waku_enr::WakuEnr>>,
     /// The last peer-exchange request brought no peer: ask again soon.
@@ -231,6 +233,7 @@ impl Node {
             discovery,
             px_came_back_empty: false,
             dns_found: None,
+            connections: crate::peer_manager::ConnectionBook::default(),
             static_node_lost: false,
             pending_lightpushes: HashMap::new(),
             filter_requests: FilterRequests::default(),
@@ -404,7 +407,7 @@ impl Node {
     }
 
     /// Whether `peer` is a static node or a peer added through the admin API.
-    fn is_kept(&self, peer: &PeerId) -> bool {
+    pub(crate) fn is_kept(&self, peer: &PeerId) -> bool {
         self.kept_peers.iter().any(|(p, _)| p == peer)
     }
 
@@ -609,7 +612,10 @@ impl Node {
         }
         match event {
             SwarmEvent::ConnectionEstablished {
-                peer_id, endpoint, ..
+                peer_id,
+                endpoint,
+                num_established,
+                ..
             } => {
                 if endpoint.is_dialer() {
                     self.network_metrics.dial_outcome(true);
@@ -625,6 +631,9 @@ impl Node {
                 for reply in self.pending_connects.remove(&peer_id).unwrap_or_default() {
                     let _ = reply.send(Ok(peer_id));
                 }
+                if num_established.get() == 1 {
+                    self.admit(peer_id, endpoint.get_remote_address());
+                }
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
@@ -634,6 +643,7 @@ impl Node {
             } => {
                 info!(peer = %peer_id, ?cause, "disconnected");
                 self.node_metrics.peers.set(count_peers(&self.swarm));
+                self.connections.disconnected(&peer_id);
                 self.peers.disconnected(peer_id, std::time::Instant::now());
                 if self.is_kept(&peer_id) {
                     self.static_node_lost = true;
@@ -653,6 +663,8 @@ impl Node {
                 }
                 debug!(?peer_id, %error, "dial failed");
                 if let Some(peer) = peer_id {
+                    self.connections
+                        .dial_failed(peer, std::time::Instant::now());
                     let error = std::sync::Arc::new(error);
                     for reply in self.pending_connects.remove(&peer).unwrap_or_default() {
                         let _ = reply.send(Err(RequestError::Dial(error.clone())));
@@ -662,6 +674,7 @@ impl Node {
             SwarmEvent::Behaviour(NodeEvent::Identify(event)) => {
                 if let libp2p::identify::Event::Received { peer_id, info, .. } = *event {
                     self.peers.identified(&peer_id, info);
+                    self.check_slots(peer_id);
                 }
             }
             SwarmEvent::NewListenAddr { address, .. } => {

@@ -118,6 +118,11 @@ impl PeerBook {
         None
     }
 
+    /// Whether we dialled `peer` (its latest connection).
+    pub(crate) fn is_outbound(&self, peer: &PeerId) -> bool {
+        self.peers.get(peer).is_some_and(|e| e.outbound)
+    }
+
     /// How many peers have a record.
     pub(crate) fn len(&self) -> usize {
         self.peers.len()
