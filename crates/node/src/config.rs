@@ -226,7 +226,9 @@ pub fn log_filter(level: &str) -> Result<String, String> {
             ));
         }
     };
-    let mut directive = String::from("warn");
+    // Other crates (libp2p, discv5, ...) log at warn, or less when the
+    // level asked for is stricter: at ERROR no WRN line may appear.
+    let mut directive = String::from(if filter == "error" { "error" } else { "warn" });
     for krate in LOGGED_CRATES {
         directive.push_str(&format!(",{krate}={filter}"));
     }
@@ -677,6 +679,9 @@ mod tests {
         assert_eq!(level_of("NOTICE"), "warn");
         assert_eq!(level_of("Warn"), "warn");
         assert_eq!(level_of("FATAL"), "error");
+        // Dependencies follow a stricter level too.
+        assert!(log_filter("ERROR").unwrap().starts_with("error,"));
+        assert!(log_filter("DEBUG").unwrap().starts_with("warn,"));
         assert!(log_filter("LOUD").is_err());
     }
 

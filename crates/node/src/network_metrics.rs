@@ -212,10 +212,18 @@ impl NetworkMetrics {
     /// `--lightpushnode`): nwaku's gauge at 1, labelled with the protocol
     /// and (as nwaku does) the peer's address.
     pub fn service_peer(&self, protocol: &str, addr: &libp2p::Multiaddr) {
+        // nwaku labels the peer with its address without `/p2p/<id>`.
+        let mut plain = addr.clone();
+        if matches!(
+            plain.iter().last(),
+            Some(libp2p::multiaddr::Protocol::P2p(_))
+        ) {
+            plain.pop();
+        }
         self.service_peers
             .get_or_create(&vec![
                 ("protocol".to_owned(), protocol.to_owned()),
-                ("peerId".to_owned(), addr.to_string()),
+                ("peerId".to_owned(), plain.to_string()),
             ])
             .set(1);
     }

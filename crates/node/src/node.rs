@@ -174,6 +174,7 @@ impl Node {
                 &config.filternode,
             ),
             (waku_core::protocol_id::LIGHTPUSH_V3, &config.lightpushnode),
+            (waku_core::protocol_id::LIGHTPUSH_V2, &config.lightpushnode),
         ] {
             if let Some((_, addr)) = node {
                 network_metrics.service_peer(protocol, addr);

@@ -323,3 +323,40 @@ async fn the_suites_initial_metrics_move_with_traffic() {
         Some(&1.0)
     );
 }
+
+// The suite's after-traffic checks: a configured lightpush service peer is
+// listed under both lightpush protocols with its address without
+// `/p2p/<id>`, and joining shards counts subscriptions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_peers_and_subscriptions_read_as_the_suite_expects() {
+    let service = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "0", "--lightpush"]);
+    let service_addr = service.tcp_addr().to_string();
+    let plain = service_addr.rsplit_once("/p2p/").unwrap().0.to_owned();
+    let node = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--shard",
+        "0",
+        "--shard",
+        "1",
+        "--lightpushnode",
+        &service_addr,
+        "--metrics-server",
+        "--metrics-server-port",
+        "0",
+    ]);
+    let (_, body) = http(node.metrics_addr(), "GET", "/metrics", None).await;
+    let samples = suite_samples(&body);
+    for protocol in [
+        "/vac/waku/lightpush/2.0.0-beta1",
+        "/vac/waku/lightpush/3.0.0",
+    ] {
+        let name = format!("waku_service_peers{{protocol=\"{protocol}\",peerId=\"{plain}\"}}");
+        assert_eq!(samples.get(&name), Some(&1.0), "{name}\n{body}");
+    }
+    assert_eq!(
+        samples.get("libp2p_pubsub_subscriptions_total"),
+        Some(&2.0),
+        "{body}"
+    );
+}

@@ -245,10 +245,15 @@ impl Behaviour {
                     cause: e.to_owned(),
                 })?;
         }
-        self.inner.subscribe(&topic).map_err(|e| SubscribeError {
+        let joined = self.inner.subscribe(&topic).map_err(|e| SubscribeError {
             topic: topic.to_string(),
             cause: format!("{e:?}"),
-        })
+        })?;
+        #[cfg(feature = "metrics")]
+        if joined {
+            self.metrics.subscribed();
+        }
+        Ok(joined)
     }
 
     /// Leaves a pubsub topic. Returns `false` if not subscribed.

@@ -16,7 +16,9 @@
 //!   messages accepted, rejected and ignored by the validation pipeline;
 //! - `libp2p_gossipsub_received_total`: messages gossipsub handed to the
 //!   relay for validation (first copies; duplicates never reach it);
-//! - `libp2p_pubsub_unsubscriptions_total`: topics this node left;
+//! - `libp2p_pubsub_subscriptions_total` and
+//!   `libp2p_pubsub_unsubscriptions_total`: topics this node joined and
+//!   left;
 //! - `libp2p_gossipsub_failed_publish_total`: publications that found no
 //!   peer;
 //! - `libp2p_pubsub_disconnects_over_non_priority_queue_limit_total`: peers
@@ -56,6 +58,7 @@ struct NimMetrics {
     validation_failure: Counter,
     validation_ignore: Counter,
     received: Counter,
+    subscriptions: Counter,
     unsubscriptions: Counter,
     failed_publish: Counter,
     slow_peer_disconnects: Counter,
@@ -178,6 +181,11 @@ impl Metrics {
                 &nim.received,
             ),
             (
+                "libp2p_pubsub_subscriptions",
+                "Topics this node subscribed to",
+                &nim.subscriptions,
+            ),
+            (
                 "libp2p_pubsub_unsubscriptions",
                 "Topics this node unsubscribed from",
                 &nim.unsubscriptions,
@@ -267,6 +275,10 @@ impl Metrics {
             Outcome::Reject => self.nim.validation_failure.inc(),
             Outcome::Ignore => self.nim.validation_ignore.inc(),
         };
+    }
+
+    pub(crate) fn subscribed(&self) {
+        self.nim.subscriptions.inc();
     }
 
     pub(crate) fn unsubscribed(&self) {
