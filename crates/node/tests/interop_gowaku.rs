@@ -786,3 +786,74 @@ async fn discv5_with_go_waku_both_ways() {
         ours.log()
     );
 }
+
+/// `GET /debug/v1/info`'s `enrUri` of our node.
+async fn our_enr(node: &NodeProcess) -> String {
+    let (_, body) = http(node.rest_addr(), "GET", "/debug/v1/info", None).await;
+    let info: Value = serde_json::from_str(&body).unwrap();
+    info["enrUri"].as_str().unwrap().to_owned()
+}
+
+// Peer exchange with go-waku: our node asks go-waku (whose cache its own
+// discv5 fills, bootstrapped from our node) and connects to the peer go-waku
+// found. The other way cannot be driven from go-waku v0.10.3's command line:
+// `--peer-exchange-node` asks for `Relay().Params().D` peers before relay has
+// its parameters, i.e. for 0 (cmd/waku/node.go), and a request for 0 gets
+// none from nwaku, go-waku or us; js-waku's client covers that side
+// (px_interop.rs).
+// spec: PX-001, PX-002
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_peer_exchange_client_learns_peers_from_go_waku() {
+    if !in_own_namespace("our_peer_exchange_client_learns_peers_from_go_waku") {
+        return;
+    }
+    let ours = [
+        "--cluster-id",
+        "42",
+        "--shard",
+        "0",
+        "--rest-admin",
+        "--discv5-discovery",
+        "--discv5-udp-port",
+        "0",
+    ];
+    let server = NodeProcess::spawn(&ours);
+    let server_enr = our_enr(&server).await;
+    let mut args = ours.to_vec();
+    args.extend(["--discv5-bootstrap-node", &server_enr]);
+    let found = NodeProcess::spawn(&args);
+    let go = GoWaku::spawn(&[
+        "--cluster-id=42",
+        "--pubsub-topic=/waku/2/rs/42/0",
+        "--peer-exchange",
+        "--discv5-discovery",
+        "--discv5-udp-port=9100",
+        &format!("--discv5-bootstrap-node={server_enr}"),
+    ])
+    .await;
+    let asker = NodeProcess::spawn(&[
+        "--cluster-id",
+        "42",
+        "--shard",
+        "0",
+        "--rest-admin",
+        "--peer-exchange-node",
+        &go.addr,
+    ]);
+    let ar = asker.rest_addr();
+    let ids = [our_peer_id(&server), our_peer_id(&found)];
+    assert!(
+        eventually(Duration::from_secs(45), || {
+            let ids = ids.clone();
+            async move {
+                let peers = connected_peers(ar).await;
+                ids.iter().any(|id| lists(&peers, id))
+            }
+        })
+        .await,
+        "our node did not reach a peer go-waku's peer exchange named\nours:\n{}\ngo-waku:\n{}",
+        asker.log(),
+        go.log()
+    );
+    assert!(asker.count("Retrieved peer info via peer exchange protocol") >= 1);
+}
