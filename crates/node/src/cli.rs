@@ -229,6 +229,11 @@ pub struct Cli {
     #[arg(long = "ip-colocation-limit", default_value_t = 5)]
     pub ip_colocation_limit: usize,
 
+    /// Most disconnected peers remembered (connected and static ones always
+    /// are); a departed peer is forgotten after 30 minutes anyway.
+    #[arg(long = "peer-store-capacity", default_value_t = 1024)]
+    pub peer_store_capacity: usize,
+
     /// Serve peer exchange (34/WAKU2-PEER-EXCHANGE) from the peers discv5
     /// finds.
     #[arg(long = "peer-exchange", default_value_t = true, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
@@ -329,7 +334,6 @@ const NWAKU_FLAGS_NOT_YET: &[(&str, bool)] = &[
     ("mixkey", true),
     ("mixnode", true),
     ("peer-persistence", false),
-    ("peer-store-capacity", true),
     ("relay-client", false),
     ("relay-peer-exchange", false),
     ("relay-shard-manager", false),

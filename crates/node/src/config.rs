@@ -110,6 +110,8 @@ pub struct NodeConfig {
     /// Connection limits (`--max-connections`, `--relay-service-ratio`,
     /// `--max-relay-peers`, `--ip-colocation-limit`).
     pub peer_limits: crate::peer_manager::PeerLimits,
+    /// Disconnected peers remembered at most (`--peer-store-capacity`).
+    pub peer_store_capacity: usize,
     /// Whether the peer-exchange service runs (`--peer-exchange`).
     pub peer_exchange: bool,
     /// The peer-exchange service asked for peers (`--peer-exchange-node`).
@@ -531,6 +533,7 @@ impl TryFrom<&Cli> for NodeConfig {
                 cli.ip_colocation_limit,
             )
             .map_err(|e| bad("relay-service-ratio", e.to_string()))?,
+            peer_store_capacity: cli.peer_store_capacity,
             peer_exchange: cli.peer_exchange,
             peer_exchange_node: optional_peer(
                 "peer-exchange-node",

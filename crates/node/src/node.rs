@@ -214,13 +214,14 @@ impl Node {
             filter_pushes,
         };
         let config_staticnodes = config.staticnodes.clone();
+        let peers = PeerBook::with_capacity(config.peer_store_capacity);
         let mut node = Self {
             swarm,
             config,
             handle,
             commands,
             announced_shards,
-            peers: PeerBook::default(),
+            peers,
             pending_connects: HashMap::new(),
             tasks: Vec::new(),
             node_metrics,

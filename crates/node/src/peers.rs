@@ -12,7 +12,8 @@ use crate::node::Node;
 
 /// How long a disconnected peer (not a static node) is remembered.
 pub(crate) const FORGET_AFTER: Duration = Duration::from_secs(30 * 60);
-/// Most disconnected peers remembered at once; the longest gone go first.
+/// Most disconnected peers remembered at once by default
+/// (`--peer-store-capacity` changes it); the longest gone go first.
 pub(crate) const MAX_DISCONNECTED: usize = 1024;
 
 /// One peer's record and since when it is disconnected.
@@ -25,14 +26,30 @@ struct Entry {
 }
 
 /// Every connected peer, and disconnected ones for a while: a peer that
-/// left is forgotten after [`FORGET_AFTER`], or sooner when more than
-/// [`MAX_DISCONNECTED`] have left; static nodes are never forgotten.
-#[derive(Debug, Default)]
+/// left is forgotten after [`FORGET_AFTER`], or sooner when more than the
+/// capacity ([`MAX_DISCONNECTED`] by default) have left; static nodes are
+/// never forgotten.
+#[derive(Debug)]
 pub(crate) struct PeerBook {
     peers: HashMap<PeerId, Entry>,
+    capacity: usize,
+}
+
+impl Default for PeerBook {
+    fn default() -> Self {
+        Self::with_capacity(MAX_DISCONNECTED)
+    }
 }
 
 impl PeerBook {
+    /// A book remembering at most `capacity` disconnected peers.
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        Self {
+            peers: HashMap::new(),
+            capacity,
+        }
+    }
+
     /// `peer` is connected; `dialled` is the address we reached it at.
     /// Whether the peer is new to the book.
     pub(crate) fn connected(
@@ -144,7 +161,7 @@ impl PeerBook {
     }
 
     /// Forgets peers gone for longer than [`FORGET_AFTER`], then the
-    /// longest gone beyond [`MAX_DISCONNECTED`]; never static nodes.
+    /// longest gone beyond the capacity; never static nodes.
     fn prune(&mut self, now: Instant) {
         self.peers.retain(|_, e| {
             e.info.is_static
@@ -157,9 +174,9 @@ impl PeerBook {
             .filter(|(_, e)| !e.info.is_static)
             .filter_map(|(p, e)| e.gone_since.map(|t| (t, *p)))
             .collect();
-        if gone.len() > MAX_DISCONNECTED {
+        if gone.len() > self.capacity {
             gone.sort();
-            for (_, peer) in &gone[..gone.len() - MAX_DISCONNECTED] {
+            for (_, peer) in &gone[..gone.len() - self.capacity] {
                 self.peers.remove(peer);
             }
         }
@@ -273,5 +290,19 @@ mod tests {
         assert_eq!(book.ids().count(), 2);
         assert!(book.get(&stay).is_some_and(|p| p.connected));
         assert!(book.get(&fixed).is_some_and(|p| !p.connected));
+    }
+
+    #[test]
+    fn the_capacity_bounds_the_departed_peers_kept() {
+        let mut book = PeerBook::with_capacity(3);
+        let start = Instant::now();
+        let peers: Vec<PeerId> = (0..5).map(|_| PeerId::random()).collect();
+        for (i, p) in peers.iter().enumerate() {
+            book.connected(*p, None, false);
+            book.disconnected(*p, start + Duration::from_millis(i as u64));
+        }
+        assert_eq!(book.ids().count(), 3);
+        assert!(book.get(&peers[0]).is_none() && book.get(&peers[1]).is_none());
+        assert!(book.get(&peers[4]).is_some());
     }
 }
