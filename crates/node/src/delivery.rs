@@ -8,17 +8,6 @@ use waku_core::{MessageHash, WakuMessage};
 use crate::handle::{ReceivedMessage, RequestError};
 use crate::node::Node;
 
-/// Where a locally delivered message comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Origin {
-    /// Received from a relay peer (counted as nwaku's
-    /// `waku_node_messages_total{type="relay"}`).
-    Relayed,
-    /// Published by this node (REST, lightpush service): nwaku's
-    /// `triggerSelf` delivers those locally too.
-    Own,
-}
-
 impl Node {
     /// Publishes this node's own `message` through relay and delivers it
     /// locally (nwaku's `triggerSelf`: the REST cache, the archive and
@@ -42,24 +31,24 @@ impl Node {
         };
         if let Some(hash) = local {
             debug!(%pubsub_topic, %hash, "own message published");
-            self.deliver_locally(pubsub_topic, copy, hash, Origin::Own);
+            self.deliver_locally(pubsub_topic, copy, hash);
         }
         result
     }
 
-    /// Hands `message` (hash `hash`) on `pubsub_topic` to the archive, the
-    /// filter service and the handles.
+    /// Hands `message` (hash `hash`) on `pubsub_topic`, received from a
+    /// relay peer or published by this node, to the archive, the filter
+    /// service and the handles. Both kinds count in nwaku's
+    /// `waku_node_messages_total{type="relay"}` and message-size histogram:
+    /// its relay handler sees its own publications too (`triggerSelf`).
     pub(crate) fn deliver_locally(
         &mut self,
         pubsub_topic: String,
         message: WakuMessage,
         hash: MessageHash,
-        origin: Origin,
     ) {
-        if origin == Origin::Relayed {
-            self.node_metrics.relay_message();
-            self.network_metrics.message_size(message.encoded_len());
-        }
+        self.node_metrics.relay_message();
+        self.network_metrics.message_size(message.payload.len());
         if let Some(archive) = &self.archive
             && let Err(e) = archive.try_send(&pubsub_topic, &message)
         {

@@ -257,11 +257,12 @@ impl NetworkMetrics {
         }
     }
 
-    /// A relayed message of `bytes` (its encoded size).
+    /// A relayed or own message whose payload has `bytes` bytes; nwaku
+    /// observes the payload size in kB of 1000 bytes.
     pub fn message_size(&self, bytes: usize) {
         // Sizes are far below 2^52: the conversion is exact.
         #[allow(clippy::cast_precision_loss)]
-        let kb = bytes as f64 / 1024.0;
+        let kb = bytes as f64 / 1000.0;
         self.message_size.observe(kb);
     }
 

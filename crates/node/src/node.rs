@@ -21,7 +21,6 @@ use waku_sharding::RelayShard;
 use crate::behaviour::{NodeBehaviour, NodeEvent};
 use crate::compose::{self, Composed};
 use crate::config::NodeConfig;
-use crate::delivery::Origin;
 use crate::filter_requests::FilterRequests;
 use crate::handle::{
     Command, LightpushError, LightpushOk, MESSAGE_BUFFER, NodeHandle, RequestError,
@@ -694,7 +693,7 @@ impl Node {
                 } = *event
                 {
                     debug!(%pubsub_topic, %hash, "relay message delivered");
-                    self.deliver_locally(pubsub_topic, message, hash, Origin::Relayed);
+                    self.deliver_locally(pubsub_topic, message, hash);
                 }
             }
             SwarmEvent::Behaviour(NodeEvent::Metadata(event)) => match *event {

@@ -108,13 +108,18 @@ async fn service_metrics_count_filter_lightpush_store_and_the_archive() {
     assert!(all_there, "{body}");
 }
 
-/// The names in `tests/data/nwaku_dashboard_metrics.txt`.
-fn dashboard_names() -> Vec<&'static str> {
-    include_str!("data/nwaku_dashboard_metrics.txt")
-        .lines()
+/// The entries of a test data list: its non-empty lines that are not
+/// `#` comments.
+fn data_lines(text: &'static str) -> Vec<&'static str> {
+    text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .collect()
+}
+
+/// The names in `tests/data/nwaku_dashboard_metrics.txt`.
+fn dashboard_names() -> Vec<&'static str> {
+    data_lines(include_str!("data/nwaku_dashboard_metrics.txt"))
 }
 
 // Every family nwaku's dashboard queries for a feature we have has samples
@@ -193,11 +198,7 @@ fn suite_samples(body: &str) -> std::collections::HashMap<String, f64> {
 
 /// The lines of `tests/data/nwaku_initial_zero_metrics.txt`.
 fn initial_zero_metrics() -> Vec<&'static str> {
-    include_str!("data/nwaku_initial_zero_metrics.txt")
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .collect()
+    data_lines(include_str!("data/nwaku_initial_zero_metrics.txt"))
 }
 
 // The interop suite's `validate_initial_metrics`: on a node started as the
@@ -359,4 +360,54 @@ async fn service_peers_and_subscriptions_read_as_the_suite_expects() {
         Some(&2.0),
         "{body}"
     );
+}
+
+// As nwaku's relay handler sees the node's own publications too, a message
+// published over REST counts in the relay message counter and the size
+// histogram (in kB of 1000 bytes of payload).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn own_publications_count_as_relay_messages() {
+    let node = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--shard",
+        "0",
+        "--metrics-server",
+        "--metrics-server-port",
+        "0",
+    ]);
+    // 2000 bytes of payload: 2.0 kB.
+    let payload = base64_of(&[7u8; 2000]);
+    let body = json!({"payload": payload, "contentTopic": "/metrics/1/own/proto"}).to_string();
+    let (status, answer) = http(
+        node.rest_addr(),
+        "POST",
+        "/relay/v1/messages/%2Fwaku%2F2%2Frs%2F7%2F0",
+        Some(&body),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let (_, text) = http(node.metrics_addr(), "GET", "/metrics", None).await;
+    let samples = suite_samples(&text);
+    assert_eq!(
+        samples.get("waku_histogram_message_size_count"),
+        Some(&1.0),
+        "{text}"
+    );
+    assert_eq!(
+        samples.get("waku_histogram_message_size_sum"),
+        Some(&2.0),
+        "{text}"
+    );
+    assert_eq!(
+        samples.get("waku_node_messages_total{type=\"relay\"}"),
+        Some(&1.0),
+        "{text}"
+    );
+}
+
+/// Standard base64 of `bytes`.
+fn base64_of(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
