@@ -83,17 +83,17 @@ async fn collect(rx: &mut mpsc::Receiver<Candidate>, seen: &mut HashSet<PeerId>,
 
 // spec: DISC-001, DISC-002, DISC-004
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn eight_nodes_find_each_other_from_one_bootstrap_record() {
+async fn twenty_nodes_find_each_other_from_one_bootstrap_record() {
     let filter = RecordFilter::new(7);
     let boot = node(7, &[0], filter.clone(), None).await;
     let mut nodes = vec![boot];
-    for _ in 0..7 {
+    for _ in 0..19 {
         let b = nodes[0].enr.clone();
         nodes.push(node(7, &[0], filter.clone(), Some(&b)).await);
     }
     let all: HashSet<PeerId> = nodes.iter().map(|n| n.enr.peer_id()).collect();
     let mut seen: Vec<HashSet<PeerId>> = vec![HashSet::new(); nodes.len()];
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while tokio::time::Instant::now() < deadline {
         for (n, s) in nodes.iter_mut().zip(seen.iter_mut()) {
             collect(&mut n.candidates, s, Duration::from_millis(50)).await;
@@ -107,7 +107,7 @@ async fn eight_nodes_find_each_other_from_one_bootstrap_record() {
         }
     }
     let counts: Vec<usize> = seen.iter().map(HashSet::len).collect();
-    panic!("not every node found the other 7: {counts:?}");
+    panic!("not every node found the other 19: {counts:?}");
 }
 
 // spec: DISC-003

@@ -231,54 +231,70 @@ fn add_record(discv5: &discv5::Discv5, record: &WakuEnr) -> bool {
 }
 
 /// Runs random lookups and hands out the records that pass the filter,
-/// each at most once per `rediscover_after`.
+/// each at most once per `rediscover_after`: the records discv5 reports as
+/// they arrive (every record in a `NODES` answer, and every node a session
+/// is established with, also while a lookup runs or the loop pauses), and
+/// after each lookup its result and the routing table.
 async fn lookup_loop(
     discv5: Arc<discv5::Discv5>,
     config: Config,
     candidates: mpsc::Sender<Candidate>,
 ) {
     let started = Instant::now();
-    let mut handed_out: HashMap<PeerId, Instant> = HashMap::new();
     let local_peer = WakuEnr::decode(&discv5.local_enr().to_base64())
         .ok()
         .map(|e| e.peer_id());
+    let mut events = match discv5.event_stream().await {
+        Ok(events) => Some(events),
+        Err(e) => {
+            debug!(error = %e, "discv5 event stream unavailable; lookup results only");
+            None
+        }
+    };
+    let mut handout = Handout {
+        filter: config.filter.clone(),
+        local_peer,
+        handed_out: HashMap::new(),
+        candidates,
+    };
     loop {
-        let target = enr::NodeId::random();
-        let found = match discv5.find_node(target).await {
-            Ok(found) => found,
-            Err(e) => {
-                debug!(error = %e, "discv5 lookup failed");
-                Vec::new()
+        // With an empty routing table there is nobody to ask (discv5 would
+        // warn on every lookup); wait for a node to contact us.
+        let has_peers = !discv5.table_entries_id().is_empty();
+        let lookup = async {
+            if has_peers {
+                discv5.find_node(enr::NodeId::random()).await
+            } else {
+                Ok(Vec::new())
             }
         };
+        tokio::pin!(lookup);
+        let found = loop {
+            tokio::select! {
+                found = &mut lookup => break found,
+                Some(event) = next_event(&mut events) => {
+                    if handout.event(event, Instant::now()) == Offer::Closed {
+                        return;
+                    }
+                }
+            }
+        };
+        let found = found.unwrap_or_else(|e| {
+            debug!(error = %e, "discv5 lookup failed");
+            Vec::new()
+        });
         // What the table holds counts too: bootstrap records and nodes
         // that contacted us.
         let table = discv5.table_entries_enr();
         let now = Instant::now();
-        handed_out.retain(|_, at| now.duration_since(*at) < config.rediscover_after);
+        handout
+            .handed_out
+            .retain(|_, at| now.duration_since(*at) < config.rediscover_after);
         for record in found.iter().chain(table.iter()) {
-            let Ok(record) = WakuEnr::decode(&record.to_base64()) else {
-                continue;
-            };
-            let peer_id = record.peer_id();
-            if Some(peer_id) == local_peer || handed_out.contains_key(&peer_id) {
-                continue;
-            }
-            if let Err(why) = config.filter.check(&record) {
-                debug!(peer = %peer_id, %why, "discv5 record skipped");
-                continue;
-            }
-            let candidate = Candidate {
-                peer_id,
-                addrs: record.dial_addresses(),
-                enr: record,
-            };
-            match candidates.try_send(candidate) {
-                Ok(()) => {
-                    handed_out.insert(peer_id, now);
-                }
-                Err(mpsc::error::TrySendError::Full(_)) => break,
-                Err(mpsc::error::TrySendError::Closed(_)) => return,
+            match handout.offer(record, now) {
+                Offer::Full => break,
+                Offer::Closed => return,
+                Offer::Sent | Offer::Skipped => {}
             }
         }
         let pause = if started.elapsed() < config.first_lookups {
@@ -286,6 +302,83 @@ async fn lookup_loop(
         } else {
             config.lookup_interval
         };
-        tokio::time::sleep(pause).await;
+        let pause = tokio::time::sleep(pause);
+        tokio::pin!(pause);
+        loop {
+            tokio::select! {
+                () = &mut pause => break,
+                Some(event) = next_event(&mut events) => {
+                    if handout.event(event, Instant::now()) == Offer::Closed {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The next discv5 event; never, without an event stream.
+async fn next_event(events: &mut Option<mpsc::Receiver<discv5::Event>>) -> Option<discv5::Event> {
+    match events {
+        Some(events) => events.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// What became of one record offered as a candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Offer {
+    Sent,
+    Skipped,
+    /// The channel is full: the record is found again later.
+    Full,
+    /// The receiver is gone.
+    Closed,
+}
+
+/// Hands out the records that pass the filter, each once per
+/// `rediscover_after`.
+struct Handout {
+    filter: RecordFilter,
+    local_peer: Option<PeerId>,
+    handed_out: HashMap<PeerId, Instant>,
+    candidates: mpsc::Sender<Candidate>,
+}
+
+impl Handout {
+    fn event(&mut self, event: discv5::Event, now: Instant) -> Offer {
+        match event {
+            discv5::Event::Discovered(record) | discv5::Event::SessionEstablished(record, _) => {
+                self.offer(&record, now)
+            }
+            _ => Offer::Skipped,
+        }
+    }
+
+    fn offer(&mut self, record: &discv5::Enr, now: Instant) -> Offer {
+        let Ok(record) = WakuEnr::decode(&record.to_base64()) else {
+            return Offer::Skipped;
+        };
+        let peer_id = record.peer_id();
+        if Some(peer_id) == self.local_peer || self.handed_out.contains_key(&peer_id) {
+            return Offer::Skipped;
+        }
+        if let Err(why) = self.filter.check(&record) {
+            debug!(peer = %peer_id, %why, "discv5 record skipped");
+            return Offer::Skipped;
+        }
+        let candidate = Candidate {
+            peer_id,
+            addrs: record.dial_addresses(),
+            enr: record,
+        };
+        match self.candidates.try_send(candidate) {
+            Ok(()) => {
+                self.handed_out.insert(peer_id, now);
+                Offer::Sent
+            }
+            Err(mpsc::error::TrySendError::Full(_)) => Offer::Full,
+            Err(mpsc::error::TrySendError::Closed(_)) => Offer::Closed,
+        }
     }
 }
