@@ -632,27 +632,33 @@ pub struct Discv5Settings {
     pub udp_port: u16,
     /// Records contacted first (`--discv5-bootstrap-node`).
     pub bootstrap: Vec<waku_enr::WakuEnr>,
+    /// The `--discv5-bootstrap-node` values that did not decode, with why.
+    pub invalid_bootstrap: Vec<String>,
     /// Whether peers' view of our address updates the ENR.
     pub enr_auto_update: bool,
 }
 
 /// `--discv5-*` into settings: `None` without `--discv5-discovery`; a
-/// bootstrap record that does not decode names the flag.
+/// bootstrap record that does not decode is skipped with a warning.
 fn discv5_settings(cli: &Cli) -> Result<Option<Discv5Settings>, ConfigError> {
     if !cli.discv5_discovery {
         return Ok(None);
     }
-    let bootstrap = cli
-        .discv5_bootstrap_nodes
-        .iter()
-        .map(|text| {
-            waku_enr::WakuEnr::decode(text.trim())
-                .map_err(|e| bad("discv5-bootstrap-node", format!("{text}: {e}")))
-        })
-        .collect::<Result<_, _>>()?;
+    // As nwaku (waku_discv5.nim), a record that does not decode is skipped
+    // with a warning (logged when discv5 starts), not fatal: the other
+    // records still bootstrap.
+    let mut bootstrap = Vec::new();
+    let mut invalid_bootstrap = Vec::new();
+    for text in &cli.discv5_bootstrap_nodes {
+        match waku_enr::WakuEnr::decode(text.trim()) {
+            Ok(enr) => bootstrap.push(enr),
+            Err(e) => invalid_bootstrap.push(format!("{text}: {e}")),
+        }
+    }
     Ok(Some(Discv5Settings {
         udp_port: shifted("discv5-udp-port", cli.discv5_udp_port, cli.ports_shift)?,
         bootstrap,
+        invalid_bootstrap,
         enr_auto_update: cli.discv5_enr_auto_update,
     }))
 }

@@ -83,6 +83,9 @@ pub(crate) async fn start(
     let Some(settings) = &config.discv5 else {
         return Ok(None);
     };
+    for invalid in &settings.invalid_bootstrap {
+        warn!("--discv5-bootstrap-node {invalid}: ignoring invalid bootstrap address");
+    }
     let key = crate::enr::signing_key(config)?;
     let port = settings.udp_port;
     let ip = if config.listen_address.is_unspecified() {

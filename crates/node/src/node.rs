@@ -168,6 +168,7 @@ impl Node {
         });
         for (protocol, node) in [
             (waku_core::protocol_id::STORE_QUERY_V3, &config.storenode),
+            (waku_core::protocol_id::STORE_V2, &config.storenode),
             (
                 waku_core::protocol_id::FILTER_SUBSCRIBE_V2,
                 &config.filternode,

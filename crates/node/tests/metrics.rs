@@ -325,9 +325,9 @@ async fn the_suites_initial_metrics_move_with_traffic() {
     );
 }
 
-// The suite's after-traffic checks: a configured lightpush service peer is
-// listed under both lightpush protocols with its address without
-// `/p2p/<id>`, and joining shards counts subscriptions.
+// The suite's after-traffic checks: configured lightpush and store service
+// peers are listed under both versions of their protocol with their
+// address without `/p2p/<id>`, and joining shards counts subscriptions.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn service_peers_and_subscriptions_read_as_the_suite_expects() {
     let service = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "0", "--lightpush"]);
@@ -342,6 +342,8 @@ async fn service_peers_and_subscriptions_read_as_the_suite_expects() {
         "1",
         "--lightpushnode",
         &service_addr,
+        "--storenode",
+        &service_addr,
         "--metrics-server",
         "--metrics-server-port",
         "0",
@@ -351,6 +353,8 @@ async fn service_peers_and_subscriptions_read_as_the_suite_expects() {
     for protocol in [
         "/vac/waku/lightpush/2.0.0-beta1",
         "/vac/waku/lightpush/3.0.0",
+        "/vac/waku/store/2.0.0-beta4",
+        "/vac/waku/store-query/3.0.0",
     ] {
         let name = format!("waku_service_peers{{protocol=\"{protocol}\",peerId=\"{plain}\"}}");
         assert_eq!(samples.get(&name), Some(&1.0), "{name}\n{body}");
