@@ -220,7 +220,7 @@ impl Node {
         self.connections.dialling(peer, now);
         info!(%peer, ?addrs, "dialling a peer found through {source}");
         let opts = DialOpts::peer_id(peer).addresses(addrs).build();
-        if let Err(e) = self.swarm.dial(opts) {
+        if let Err(e) = self.dial(opts) {
             self.connections.dial_failed(peer, now);
             debug!(%peer, %e, source, "discovered peer dial refused");
         }

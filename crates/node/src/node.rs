@@ -375,11 +375,14 @@ impl Node {
     }
 
     fn dial_staticnodes(&mut self) {
-        for (peer, addr) in &self.kept_peers {
-            if self.swarm.is_connected(peer) {
-                continue;
-            }
-            if let Err(err) = self.swarm.dial(addr.clone()) {
+        let lost: Vec<Multiaddr> = self
+            .kept_peers
+            .iter()
+            .filter(|(peer, _)| !self.swarm.is_connected(peer))
+            .map(|(_, addr)| addr.clone())
+            .collect();
+        for addr in lost {
+            if let Err(err) = self.dial(addr.clone()) {
                 warn!(%addr, %err, "cannot dial static node");
             }
         }
@@ -409,6 +412,20 @@ impl Node {
     }
 
     /// Whether `peer` is a static node or a peer added through the admin API.
+    /// Dials through the swarm and counts the attempt in
+    /// `libp2p_total_dial_attempts_total` (the swarm reports `Dialing` only
+    /// for the dials behaviours start, not for ours).
+    pub(crate) fn dial(
+        &mut self,
+        opts: impl Into<libp2p::swarm::dial_opts::DialOpts>,
+    ) -> Result<(), libp2p::swarm::DialError> {
+        let result = self.swarm.dial(opts);
+        if result.is_ok() {
+            self.network_metrics.dial_attempt();
+        }
+        result
+    }
+
     pub(crate) fn is_kept(&self, peer: &PeerId) -> bool {
         self.kept_peers.iter().any(|(p, _)| p == peer)
     }
@@ -549,7 +566,7 @@ impl Node {
                     let _ = reply.send(Ok(peer));
                     return;
                 }
-                match self.swarm.dial(addr) {
+                match self.dial(addr) {
                     Ok(()) => self.pending_connects.entry(peer).or_default().push(reply),
                     Err(e) => {
                         let _ = reply.send(Err(e.into()));
@@ -579,7 +596,7 @@ impl Node {
                 let _ = reply.send(subscribers);
             }
             Command::Dial { addr, reply } => {
-                let result = self.swarm.dial(addr).map_err(RequestError::from);
+                let result = self.dial(addr).map_err(RequestError::from);
                 let _ = reply.send(result);
             }
         }

@@ -31,7 +31,7 @@ impl Node {
             .addresses(vec![addr])
             .condition(PeerCondition::DisconnectedAndNotDialing)
             .build();
-        match self.swarm.dial(opts) {
+        match self.dial(opts) {
             Ok(()) | Err(libp2p::swarm::DialError::DialPeerConditionFalse(_)) => Ok(()),
             Err(e) => Err(e),
         }

@@ -415,3 +415,36 @@ fn base64_of(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
+
+// The node's own dials (static nodes, discovery, admin) count as dial
+// attempts: the swarm reports only the dials behaviours start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_nodes_own_dials_count_as_attempts() {
+    let target = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "0"]);
+    let target_addr = target.tcp_addr().to_string();
+    let dialler = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--shard",
+        "0",
+        "--staticnode",
+        &target_addr,
+        "--metrics-server",
+        "--metrics-server-port",
+        "0",
+    ]);
+    assert!(dialler.wait_for("connected", Duration::from_secs(20)));
+    let (_, text) = http(dialler.metrics_addr(), "GET", "/metrics", None).await;
+    let samples = suite_samples(&text);
+    assert!(
+        samples
+            .get("libp2p_total_dial_attempts_total")
+            .is_some_and(|n| *n >= 1.0),
+        "{text}"
+    );
+    assert_eq!(
+        samples.get("libp2p_successful_dials_total"),
+        Some(&1.0),
+        "{text}"
+    );
+}
