@@ -57,6 +57,11 @@ pub struct NetworkMetrics {
     pubsub_peers: Gauge,
     pubsub_topics: Gauge,
     unique_peers: Gauge,
+    px_peers: Gauge,
+    px_received: Gauge,
+    px_received_unknown: Gauge,
+    px_sent: Counter,
+    dns_discovered: Gauge,
     failed_upgrades_incoming: Counter,
     failed_upgrades_outgoing: Counter,
     message_size: Histogram,
@@ -82,6 +87,11 @@ impl Default for NetworkMetrics {
             pubsub_peers: Gauge::default(),
             pubsub_topics: Gauge::default(),
             unique_peers: Gauge::default(),
+            px_peers: Gauge::default(),
+            px_received: Gauge::default(),
+            px_received_unknown: Gauge::default(),
+            px_sent: Counter::default(),
+            dns_discovered: Gauge::default(),
             failed_upgrades_incoming: Counter::default(),
             failed_upgrades_outgoing: Counter::default(),
             message_size: Histogram::new(MESSAGE_SIZE_BUCKETS_KB),
@@ -164,6 +174,32 @@ impl NetworkMetrics {
             "waku_total_unique_peers",
             "total number of unique peers",
             self.unique_peers.clone(),
+        );
+        registry.register(
+            "waku_px_peers",
+            "number of connected peers supporting the peer exchange protocol",
+            self.px_peers.clone(),
+        );
+        // nwaku's gauges named `_total` (peer exchange client).
+        registry.register(
+            "waku_px_peers_received_total",
+            "number of ENRs received via peer exchange",
+            self.px_received.clone(),
+        );
+        registry.register(
+            "waku_px_peers_received_unknown",
+            "number of previously unknown ENRs received via peer exchange",
+            self.px_received_unknown.clone(),
+        );
+        registry.register(
+            "waku_px_peers_sent",
+            "number of ENRs sent to peer exchange requesters",
+            self.px_sent.clone(),
+        );
+        registry.register(
+            "waku_dnsdisc_discovered",
+            "number of nodes discovered",
+            self.dns_discovered.clone(),
         );
         registry.register(
             "libp2p_failed_upgrades_incoming",
@@ -266,6 +302,23 @@ impl NetworkMetrics {
         self.message_size.observe(kb);
     }
 
+    /// A peer-exchange answer brought `received` records, `unknown` of them
+    /// of peers this node had no record of.
+    pub fn px_received(&self, received: usize, unknown: usize) {
+        self.px_received.inc_by(count(received));
+        self.px_received_unknown.inc_by(count(unknown));
+    }
+
+    /// The peer-exchange service sent `sent` records.
+    pub fn px_sent(&self, sent: usize) {
+        self.px_sent.inc_by(u64::try_from(sent).unwrap_or(u64::MAX));
+    }
+
+    /// DNS discovery found a node.
+    pub fn dns_discovered(&self) {
+        self.dns_discovered.inc();
+    }
+
     /// Sets the gauges from `snapshot` and the process's current figures.
     pub fn refresh(&self, snapshot: &NetworkSnapshot) {
         self.peer_store_size.set(count(snapshot.known_peers));
@@ -307,6 +360,8 @@ impl NetworkMetrics {
             .set(count(serving(protocol_id::FILTER_SUBSCRIBE_V2)));
         self.lightpush_peers
             .set(count(serving(protocol_id::LIGHTPUSH_V3)));
+        self.px_peers
+            .set(count(serving(protocol_id::PEER_EXCHANGE)));
         self.refresh_process();
     }
 

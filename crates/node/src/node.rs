@@ -765,6 +765,12 @@ impl Node {
                 self.on_lightpush_client(*event);
             }
             SwarmEvent::Behaviour(NodeEvent::FilterClient(event)) => self.on_filter_client(*event),
+            SwarmEvent::Behaviour(NodeEvent::PeerExchange(event)) => {
+                if let waku_discovery::peer_exchange::service::Event::Answered { sent, .. } = *event
+                {
+                    self.network_metrics.px_sent(sent);
+                }
+            }
             SwarmEvent::Behaviour(NodeEvent::PeerExchangeClient(event)) => {
                 self.on_peer_exchange_client(*event);
             }

@@ -115,7 +115,9 @@ async fn a_peer_exchange_client_connects_to_the_peers_discv5_found() {
         "--discv5-udp-port",
         "0",
     ];
-    let server = NodeProcess::spawn(&base);
+    let mut server_args = base.to_vec();
+    server_args.extend(["--metrics-server", "--metrics-server-port", "0"]);
+    let server = NodeProcess::spawn(&server_args);
     let enr = enr_uri(server.rest_addr()).await;
     let mut others = Vec::new();
     for _ in 0..2 {
@@ -142,6 +144,9 @@ async fn a_peer_exchange_client_connects_to_the_peers_discv5_found() {
         "--rest-admin",
         "--peer-exchange-node",
         &px_node,
+        "--metrics-server",
+        "--metrics-server-port",
+        "0",
     ]);
     let cr = client.rest_addr();
     for other in &others {
@@ -158,4 +163,24 @@ async fn a_peer_exchange_client_connects_to_the_peers_discv5_found() {
         );
     }
     assert!(client.count("Retrieved peer info via peer exchange protocol") >= 1);
+    // nwaku's peer-exchange families moved on both sides.
+    let sample = |text: &str, name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let (_, client_metrics) = http(client.metrics_addr(), "GET", "/metrics", None).await;
+    assert!(
+        sample(&client_metrics, "waku_px_peers_received_total ") >= 2.0,
+        "{client_metrics}"
+    );
+    assert!(
+        sample(&client_metrics, "waku_px_peers_received_unknown ") >= 2.0,
+        "{client_metrics}"
+    );
+    let (_, server_metrics) = http(server.metrics_addr(), "GET", "/metrics", None).await;
+    assert!(
+        sample(&server_metrics, "waku_px_peers_sent_total ") >= 2.0,
+        "{server_metrics}"
+    );
 }

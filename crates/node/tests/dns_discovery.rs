@@ -133,6 +133,9 @@ async fn a_node_dials_what_a_dns_tree_lists_through_a_real_resolver() {
         &url,
         "--dns-addrs-name-server",
         &server_arg,
+        "--metrics-server",
+        "--metrics-server-port",
+        "0",
     ]);
     let listed_id = enr.peer_id().to_string();
     let rest = node.rest_addr();
@@ -142,6 +145,8 @@ async fn a_node_dials_what_a_dns_tree_lists_through_a_real_resolver() {
         node.log()
     );
     assert!(node.count("dialling a peer found through DNS discovery") >= 1);
+    let (_, metrics) = http(node.metrics_addr(), "GET", "/metrics", None).await;
+    assert!(metrics.contains("\nwaku_dnsdisc_discovered 1\n"), "{metrics}");
 }
 
 // spec: DNS-014

@@ -81,6 +81,7 @@ impl Node {
     /// A record from a DNS tree: it bootstraps discv5 (as nwaku uses DNS
     /// trees) and is dialled when it passes the discovery filter.
     pub(crate) fn on_dns_record(&mut self, enr: WakuEnr) {
+        self.network_metrics.dns_discovered();
         if let Some(d) = &self.discovery {
             d.service.add_record(&enr);
         }

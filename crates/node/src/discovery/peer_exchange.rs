@@ -54,6 +54,11 @@ impl Node {
                 ..
             } => {
                 self.px_came_back_empty = enrs.is_empty();
+                let unknown = enrs
+                    .iter()
+                    .filter(|e| self.peers.get(&e.peer_id()).is_none())
+                    .count();
+                self.network_metrics.px_received(enrs.len(), unknown);
                 let filter = record_filter(&self.config);
                 info!(
                     %peer,
