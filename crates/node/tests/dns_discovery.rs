@@ -146,7 +146,10 @@ async fn a_node_dials_what_a_dns_tree_lists_through_a_real_resolver() {
     );
     assert!(node.count("dialling a peer found through DNS discovery") >= 1);
     let (_, metrics) = http(node.metrics_addr(), "GET", "/metrics", None).await;
-    assert!(metrics.contains("\nwaku_dnsdisc_discovered 1\n"), "{metrics}");
+    assert!(
+        metrics.contains("\nwaku_dnsdisc_discovered 1\n"),
+        "{metrics}"
+    );
 }
 
 // spec: DNS-014
