@@ -234,6 +234,16 @@ pub struct Cli {
     #[arg(long = "peer-store-capacity", default_value_t = 1024)]
     pub peer_store_capacity: usize,
 
+    /// Keep the peers the node talked to in an SQLite file across restarts
+    /// and redial them at start.
+    #[arg(long = "peer-persistence", default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
+    pub peer_persistence: bool,
+
+    /// The file `--peer-persistence` keeps peers in (nwaku uses `peers.db`
+    /// in the working directory).
+    #[arg(long = "peer-persistence-path", default_value = "peers.db")]
+    pub peer_persistence_path: std::path::PathBuf,
+
     /// Serve peer exchange (34/WAKU2-PEER-EXCHANGE) from the peers discv5
     /// finds.
     #[arg(long = "peer-exchange", default_value_t = true, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
@@ -305,6 +315,7 @@ const DEPENDENT_FLAGS: &[(&str, &str)] = &[
     ("filter_subscription_timeout", "filter"),
     ("filter_max_peers_to_serve", "filter"),
     ("filter_max_criteria", "filter"),
+    ("peer_persistence_path", "peer_persistence"),
     ("rest_address", "rest"),
     ("rest_port", "rest"),
     ("rest_admin", "rest"),
@@ -333,7 +344,6 @@ const NWAKU_FLAGS_NOT_YET: &[(&str, bool)] = &[
     ("mix", false),
     ("mixkey", true),
     ("mixnode", true),
-    ("peer-persistence", false),
     ("relay-client", false),
     ("relay-peer-exchange", false),
     ("relay-shard-manager", false),

@@ -92,17 +92,18 @@ pub(crate) async fn protocols(
         store: store_behaviour,
         legacy_store,
         filter,
-        filter_client: config.filternode.as_ref().map(|_| {
-            waku_filter::client::Behaviour::new(
-                waku_filter::client::Config::default()
-                    .with_max_message_size(config.max_message_size)
-                    .with_request_timeout(crate::handle::FILTER_REQUEST_TIMEOUT),
-            )
-        }),
+        // The clients run always, as nwaku mounts them: without
+        // `--filternode`/`--lightpushnode` they ask a peer chosen from the
+        // peer book (see service_peers.rs).
+        filter_client: Some(waku_filter::client::Behaviour::new(
+            waku_filter::client::Config::default()
+                .with_max_message_size(config.max_message_size)
+                .with_request_timeout(crate::handle::FILTER_REQUEST_TIMEOUT),
+        )),
         lightpush,
-        lightpush_client: config.lightpushnode.as_ref().map(|_| {
-            waku_lightpush::client::Behaviour::new(waku_lightpush::client::Config::default())
-        }),
+        lightpush_client: Some(waku_lightpush::client::Behaviour::new(
+            waku_lightpush::client::Config::default(),
+        )),
         peer_exchange: config.peer_exchange.then(|| {
             use waku_discovery::peer_exchange::service;
             service::Behaviour::new(

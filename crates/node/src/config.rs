@@ -112,6 +112,9 @@ pub struct NodeConfig {
     pub peer_limits: crate::peer_manager::PeerLimits,
     /// Disconnected peers remembered at most (`--peer-store-capacity`).
     pub peer_store_capacity: usize,
+    /// The file peers are kept in across restarts (`--peer-persistence`,
+    /// `--peer-persistence-path`).
+    pub peer_persistence: Option<std::path::PathBuf>,
     /// Whether the peer-exchange service runs (`--peer-exchange`).
     pub peer_exchange: bool,
     /// The peer-exchange service asked for peers (`--peer-exchange-node`).
@@ -534,6 +537,9 @@ impl TryFrom<&Cli> for NodeConfig {
             )
             .map_err(|e| bad("relay-service-ratio", e.to_string()))?,
             peer_store_capacity: cli.peer_store_capacity,
+            peer_persistence: cli
+                .peer_persistence
+                .then(|| cli.peer_persistence_path.clone()),
             peer_exchange: cli.peer_exchange,
             peer_exchange_node: optional_peer(
                 "peer-exchange-node",

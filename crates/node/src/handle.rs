@@ -155,6 +155,27 @@ pub(crate) enum Command {
         shard: Option<u16>,
         reply: oneshot::Sender<Result<Vec<ShardPeers>, RequestError>>,
     },
+    ServicePeers {
+        reply: oneshot::Sender<ServicePeersKnown>,
+    },
+}
+
+/// Which client protocols have a service peer to ask: configured
+/// (`--storenode`, `--filternode`, `--lightpushnode`) or known from the peer
+/// book.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServicePeersKnown {
+    /// A store (v3) service peer.
+    pub store: bool,
+    /// A legacy store service peer.
+    pub legacy_store: bool,
+    /// A filter service peer.
+    pub filter: bool,
+    /// A lightpush (v3) service peer.
+    pub lightpush: bool,
+    /// A legacy lightpush service peer.
+    pub legacy_lightpush: bool,
 }
 
 /// Which relay peers of a shard [`NodeHandle::shard_peers`] lists.
@@ -495,6 +516,12 @@ impl NodeHandle {
     /// not serve filter.
     pub async fn filter_subscribers(&self) -> Result<Option<Vec<FilterSubscriber>>, RequestError> {
         self.ask(|reply| Command::FilterSubscribers { reply }).await
+    }
+
+    /// Which client protocols have a service peer to ask (what `/health`
+    /// reports for the clients).
+    pub async fn service_peers_known(&self) -> Result<ServicePeersKnown, RequestError> {
+        self.ask(|reply| Command::ServicePeers { reply }).await
     }
 
     /// The relay (or mesh) peers of each shard relay is subscribed to, or

@@ -16,11 +16,14 @@ pub mod metrics;
 pub mod network_metrics;
 pub mod node;
 pub mod peer_manager;
+pub mod peer_persistence;
 mod peers;
 pub mod rate_limits;
+mod relay_targets;
 mod remote_requests;
 pub mod rest;
 pub mod service_metrics;
+mod service_peers;
 mod services;
 mod store_requests;
 pub mod topic_shards;
@@ -30,7 +33,7 @@ pub use cli::Cli;
 pub use config::{ConfigError, Discv5Settings, DnsDiscoverySettings, NodeConfig};
 pub use handle::{
     FilterFailure, FilterRequest, FilterSubscriber, LightpushError, LightpushOk, NodeHandle,
-    PeerInfo, PeerSet, ReceivedMessage, RequestError, ScoredPeer, ShardPeers,
+    PeerInfo, PeerSet, ReceivedMessage, RequestError, ScoredPeer, ServicePeersKnown, ShardPeers,
 };
 pub use log_control::LogControl;
 pub use node::{Node, NodeError};

@@ -95,6 +95,9 @@ pub enum NodeError {
     /// discv5 could not start.
     #[error("discv5: {0}")]
     Discovery(#[from] waku_discovery::discv5::Discv5Error),
+    /// The `--peer-persistence` file could not be opened or read.
+    #[error(transparent)]
+    PeerStorage(#[from] crate::peer_persistence::PeerStorageError),
     /// Installing a signal handler failed.
     #[error("signal handler: {0}")]
     Signal(std::io::Error),
@@ -137,6 +140,11 @@ pub struct Node {
     /// Remote lightpushes waiting for their answer.
     pub(crate) pending_lightpushes:
         HashMap<OutboundRequestId, oneshot::Sender<Result<LightpushOk, LightpushError>>>,
+    /// The `--peer-persistence` file's writer.
+    pub(crate) peer_storage: Option<crate::peer_persistence::PeerStorage>,
+    /// The filter service peer chosen from the peer book (without
+    /// `--filternode`).
+    pub(crate) filter_service: Option<(PeerId, Multiaddr)>,
     /// Filter requests to `--filternode` waiting for their answers.
     pub(crate) filter_requests: FilterRequests<OutboundRequestId>,
     /// Remote store queries (v3 and legacy) waiting for their answer.
@@ -239,7 +247,10 @@ impl Node {
             static_node_lost: false,
             pending_lightpushes: HashMap::new(),
             filter_requests: FilterRequests::default(),
+            filter_service: None,
+            peer_storage: None,
         };
+        node.restore_peers()?;
         node.start_archive();
         if let Some(walk) = dns {
             node.tasks.push(walk.task);
@@ -257,6 +268,7 @@ impl Node {
         }
         node.start_rest().await?;
         node.dial_staticnodes();
+        node.dial_restored_peers();
         compose::log_mounted(&node.config);
         // The line nwaku logs once it is ready; tooling waits for it.
         info!("Node setup complete");
@@ -341,15 +353,11 @@ impl Node {
                 .map(|s| self.node_metrics.timings.legacy_store(s)),
             request_metrics: self.node_metrics.rest_requests.clone(),
             storenode: config.storenode.as_ref().map(|(_, addr)| addr.clone()),
-            lightpush: config.lightpush || config.lightpushnode.is_some(),
             mounted: crate::rest::Mounted {
                 lightpush: config.lightpush,
                 filter: config.filter.is_some(),
                 store: config.store.is_some(),
                 legacy_store: config.store.as_ref().is_some_and(|s| s.legacy),
-                lightpush_client: config.lightpushnode.is_some(),
-                filter_client: config.filternode.is_some(),
-                store_client: config.store.is_some() || config.storenode.is_some(),
                 peer_exchange: config.peer_exchange,
             },
             log_control: config.log_control.clone(),
@@ -456,12 +464,15 @@ impl Node {
         redial.tick().await;
         let mut metrics_refresh = tokio::time::interval(METRICS_REFRESH);
         let mut px_requests = tokio::time::interval(crate::discovery::PEER_EXCHANGE_INTERVAL);
+        let mut relay_targets = tokio::time::interval(crate::relay_targets::RELAY_TARGETS_INTERVAL);
+        relay_targets.tick().await;
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
                 _ = &mut shutdown => break,
                 _ = redial.tick() => self.dial_staticnodes(),
                 _ = px_requests.tick() => self.request_peer_exchange(),
+                _ = relay_targets.tick() => self.manage_relay_targets(),
                 _ = metrics_refresh.tick() => self.refresh_network_metrics(),
                 Some(command) = self.commands.recv() => self.execute(command),
                 Some(enr) = crate::discovery::next_dns_record(&mut self.dns_found) => {
@@ -583,6 +594,9 @@ impl Node {
                 reply,
             } => self.lightpush_command(pubsub_topic, *message, reply),
             Command::Filter { request, reply } => self.filter_command(request, reply),
+            Command::ServicePeers { reply } => {
+                let _ = reply.send(self.service_peers_known());
+            }
             Command::FilterSubscribers { reply } => {
                 let subscribers = self.swarm.behaviour().filter.as_ref().map(|f| {
                     f.subscribers()
@@ -694,6 +708,7 @@ impl Node {
                 if let libp2p::identify::Event::Received { peer_id, info, .. } = *event {
                     self.peers.identified(&peer_id, info);
                     self.check_slots(peer_id);
+                    self.persist_peer(&peer_id);
                 }
             }
             SwarmEvent::NewListenAddr { address, .. } => {
@@ -717,6 +732,19 @@ impl Node {
             SwarmEvent::Behaviour(NodeEvent::Metadata(event)) => match *event {
                 MetadataEvent::Rejected { peer_id, reason } => {
                     info!(peer = %peer_id, %reason, "peer disconnected by metadata");
+                }
+                MetadataEvent::Received {
+                    peer_id, metadata, ..
+                } => {
+                    if metadata.cluster_id == Some(u32::from(self.config.cluster_id)) {
+                        let shards = metadata
+                            .shards
+                            .iter()
+                            .filter_map(|s| u16::try_from(*s).ok())
+                            .collect();
+                        self.peers.remember_shards(&peer_id, shards);
+                        self.persist_peer(&peer_id);
+                    }
                 }
                 other => debug!(?other, "metadata"),
             },

@@ -146,6 +146,11 @@ impl ConnectionBook {
             .is_none_or(|at| now.duration_since(*at) >= DIAL_BACKOFF)
     }
 
+    /// The peers discovery is dialling now.
+    pub(crate) fn dialling_peers(&self) -> impl Iterator<Item = &PeerId> {
+        self.dialling.keys()
+    }
+
     /// A discovery dial of `peer` started.
     pub(crate) fn dialling(&mut self, peer: PeerId, now: Instant) {
         self.dialling.insert(peer, now);
@@ -226,20 +231,6 @@ impl crate::node::Node {
             tracing::info!(%peer, service, max = limits.max_service_peers, "disconnecting service peer: max service peers reached");
             let _ = self.swarm.disconnect_peer_id(peer);
         }
-    }
-
-    /// Whether discovery may dial another peer: below `--max-connections`
-    /// and below the outbound relay target.
-    pub(crate) fn wants_more_peers(&self) -> bool {
-        let limits = self.config.peer_limits;
-        let outbound = self
-            .peers
-            .connected_protocols()
-            .iter()
-            .filter(|(outbound, _)| *outbound)
-            .count();
-        self.swarm.connected_peers().count() < limits.max_connections
-            && outbound < limits.out_relay_target.max(1)
     }
 }
 

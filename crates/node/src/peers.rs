@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use libp2p::{Multiaddr, PeerId};
+use waku_enr::{Capability, WakuEnr};
 use waku_sharding::RelayShard;
 
 use crate::handle::{PeerInfo, PeerSet, RequestError, ScoredPeer, ShardPeers};
@@ -23,6 +24,8 @@ struct Entry {
     gone_since: Option<Instant>,
     /// Whether we dialled the peer (its latest connection).
     outbound: bool,
+    /// The newest record discovery brought for the peer.
+    enr: Option<WakuEnr>,
 }
 
 /// Every connected peer, and disconnected ones for a while: a peer that
@@ -71,6 +74,7 @@ impl PeerBook {
             },
             gone_since: None,
             outbound: false,
+            enr: None,
         });
         entry.info.connected = true;
         entry.outbound = dialled.is_some();
@@ -92,6 +96,102 @@ impl PeerBook {
         self.prune(now);
     }
 
+    /// Discovery (discv5, peer exchange, DNS) found `enr` at `now`: a peer
+    /// new to the book is kept as a disconnected peer with the record's
+    /// addresses (so the peer manager can dial it later); a known one gets
+    /// the newer record and any new address.
+    pub(crate) fn discovered(&mut self, enr: &WakuEnr, now: Instant) {
+        let peer = enr.peer_id();
+        let entry = self.peers.entry(peer).or_insert_with(|| Entry {
+            info: PeerInfo {
+                peer_id: peer,
+                addrs: Vec::new(),
+                protocols: Vec::new(),
+                shards: Vec::new(),
+                agent: String::new(),
+                connected: false,
+                is_static: false,
+            },
+            gone_since: Some(now),
+            outbound: false,
+            enr: None,
+        });
+        if entry.enr.as_ref().is_none_or(|old| old.seq() <= enr.seq()) {
+            entry.enr = Some(enr.clone());
+        }
+        for addr in enr.dial_addresses() {
+            if !entry.info.addrs.contains(&addr) {
+                entry.info.addrs.push(addr);
+            }
+        }
+        self.prune(now);
+    }
+
+    /// A peer read back from the `--peer-persistence` file at `now`: known
+    /// again, disconnected, with its addresses, protocols, shards and record.
+    pub(crate) fn restore(&mut self, stored: crate::peer_persistence::StoredPeer, now: Instant) {
+        let peer = stored.peer_id;
+        self.peers.entry(peer).or_insert_with(|| Entry {
+            info: PeerInfo {
+                peer_id: peer,
+                addrs: stored.addrs,
+                protocols: stored.protocols,
+                shards: stored.shards,
+                agent: String::new(),
+                connected: false,
+                is_static: false,
+            },
+            gone_since: Some(now),
+            outbound: false,
+            enr: stored.enr,
+        });
+        self.prune(now);
+    }
+
+    /// Remembers the shards `peer`'s metadata reported (used once it has
+    /// disconnected).
+    pub(crate) fn remember_shards(&mut self, peer: &PeerId, shards: Vec<u16>) {
+        if let Some(entry) = self.peers.get_mut(peer) {
+            entry.info.shards = shards;
+        }
+    }
+
+    /// What the `--peer-persistence` file keeps of `peer`.
+    pub(crate) fn stored(&self, peer: &PeerId) -> Option<crate::peer_persistence::StoredPeer> {
+        self.peers
+            .get(peer)
+            .map(|e| crate::peer_persistence::StoredPeer {
+                peer_id: *peer,
+                addrs: e.info.addrs.clone(),
+                protocols: e.info.protocols.clone(),
+                shards: e.info.shards.clone(),
+                enr: e.enr.clone(),
+            })
+    }
+
+    /// The record discovery brought for `peer`, if any.
+    pub(crate) fn enr(&self, peer: &PeerId) -> Option<&WakuEnr> {
+        self.peers.get(peer).and_then(|e| e.enr.as_ref())
+    }
+
+    /// Whether `peer` offers `protocol`: identify listed it, or (before
+    /// identify) its record's `waku2` field has the matching capability.
+    pub(crate) fn offers(&self, peer: &PeerId, protocol: &str) -> bool {
+        let Some(entry) = self.peers.get(peer) else {
+            return false;
+        };
+        if !entry.info.protocols.is_empty() {
+            return entry.info.protocols.iter().any(|p| p == protocol);
+        }
+        capability_of(protocol)
+            .is_some_and(|c| entry.enr.as_ref().is_some_and(|enr| enr.supports(c)))
+    }
+
+    /// Every record, connected or not.
+    pub(crate) fn infos(&self) -> impl Iterator<Item = &PeerInfo> {
+        self.peers.values().map(|e| &e.info)
+    }
+
     /// What identify told us about `peer`.
     pub(crate) fn identified(&mut self, peer: &PeerId, info: libp2p::identify::Info) {
         let Some(entry) = self.peers.get_mut(peer) else {
@@ -109,30 +209,6 @@ impl PeerBook {
     /// The record of `peer`, if any.
     pub(crate) fn get(&self, peer: &PeerId) -> Option<&PeerInfo> {
         self.peers.get(peer).map(|e| &e.info)
-    }
-
-    /// A peer that reported one of `protocols` over identify (the first
-    /// protocol first), connected peers before the others, with an address
-    /// to dial (none needed while connected).
-    pub(crate) fn serving(&self, protocols: &[&str]) -> Option<(PeerId, Multiaddr)> {
-        for protocol in protocols {
-            let serves = |e: &&Entry| e.info.protocols.iter().any(|p| p == protocol);
-            let mut candidates: Vec<&Entry> = self.peers.values().filter(serves).collect();
-            candidates.sort_by_key(|e| (!e.info.connected, e.info.peer_id));
-            if let Some(e) = candidates
-                .into_iter()
-                .find(|e| e.info.connected || !e.info.addrs.is_empty())
-            {
-                let addr = e
-                    .info
-                    .addrs
-                    .first()
-                    .cloned()
-                    .unwrap_or_else(Multiaddr::empty);
-                return Some((e.info.peer_id, addr));
-            }
-        }
-        None
     }
 
     /// Whether we dialled `peer` (its latest connection).
@@ -180,6 +256,18 @@ impl PeerBook {
                 self.peers.remove(peer);
             }
         }
+    }
+}
+
+/// The `waku2` capability that announces `protocol`.
+fn capability_of(protocol: &str) -> Option<Capability> {
+    use waku_core::protocol_id as id;
+    match protocol {
+        id::STORE_QUERY_V3 | id::STORE_V2 => Some(Capability::Store),
+        id::FILTER_SUBSCRIBE_V2 => Some(Capability::Filter),
+        id::LIGHTPUSH_V3 | id::LIGHTPUSH_V2 => Some(Capability::Lightpush),
+        waku_relay::RELAY_PROTOCOL_ID => Some(Capability::Relay),
+        _ => None,
     }
 }
 

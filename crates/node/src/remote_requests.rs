@@ -89,10 +89,24 @@ impl Node {
             let _ = reply.send(result);
             return;
         }
-        let Some((peer, addr)) = self.config.lightpushnode.clone() else {
+        let pubsub_topic = pubsub_topic.filter(|t| !t.is_empty());
+        let target = self.config.lightpushnode.clone().or_else(|| {
+            // nwaku's REST picks a lightpush peer from the peer store; we
+            // prefer one serving the message's shard.
+            let topic = pubsub_topic.clone().or_else(|| {
+                self.config
+                    .topic_shards
+                    .shard(&message.content_topic)
+                    .ok()
+                    .map(|s| s.to_string())
+            });
+            let shard = self.shard_of(topic.as_deref());
+            self.select_service_peer(&[waku_core::protocol_id::LIGHTPUSH_V3], shard)
+        });
+        let Some((peer, addr)) = target else {
             let _ = reply.send(Err(LightpushError::new(
                 LightpushStatus::SERVICE_UNAVAILABLE,
-                "No suitable service peer & no discovery method",
+                self.no_service_peer_text(),
             )));
             return;
         };
@@ -104,21 +118,39 @@ impl Node {
             return;
         }
         if let Some(client) = self.swarm.behaviour_mut().lightpush_client.as_mut() {
-            let id = client.push(&peer, pubsub_topic.filter(|t| !t.is_empty()), message);
+            let id = client.push(&peer, pubsub_topic, message);
             self.pending_lightpushes.insert(id, reply);
         }
     }
 
-    /// Sends a filter request to `--filternode` (split by autoshard when it
-    /// names no pubsub topic); `reply` gets the combined answer.
+    /// The filter service peer: `--filternode`, else the peer chosen
+    /// before while it still suits `shard`, else one chosen now from the
+    /// peer book (and kept, so that pings and unsubscribes reach the node
+    /// holding the subscription).
+    fn filter_peer(&mut self, shard: Option<u16>) -> Option<(PeerId, Multiaddr)> {
+        if let Some(configured) = self.config.filternode.clone() {
+            return Some(configured);
+        }
+        if let Some((peer, addr)) = self.filter_service.clone() {
+            let suits = match (shard, self.peer_shards(&peer)) {
+                (Some(s), Some(served)) => served.contains(&s),
+                _ => true,
+            };
+            if suits {
+                return Some((peer, addr));
+            }
+        }
+        let chosen =
+            self.select_service_peer(&[waku_core::protocol_id::FILTER_SUBSCRIBE_V2], shard)?;
+        debug!(peer = %chosen.0, ?shard, "filter service peer chosen from the peer book");
+        self.filter_service = Some(chosen.clone());
+        Some(chosen)
+    }
+
+    /// Sends a filter request to the filter service peer (split by
+    /// autoshard when it names no pubsub topic); `reply` gets the combined
+    /// answer.
     pub(crate) fn filter_command(&mut self, request: FilterRequest, reply: FilterReply) {
-        let Some((peer, addr)) = self.config.filternode.clone() else {
-            let _ = reply.send(Err(FilterFailure::new(
-                FilterFailureKind::NoServiceNode,
-                "No suitable service peer & no discovery method",
-            )));
-            return;
-        };
         let topic_shards = &self.config.topic_shards;
         let parts = match &request {
             FilterRequest::Subscribe {
@@ -136,6 +168,16 @@ impl Node {
                 }
             },
             FilterRequest::UnsubscribeAll | FilterRequest::Ping => Vec::new(),
+        };
+        let shard = parts
+            .first()
+            .and_then(|(topic, _)| self.shard_of(Some(topic)));
+        let Some((peer, addr)) = self.filter_peer(shard) else {
+            let _ = reply.send(Err(FilterFailure::new(
+                FilterFailureKind::NoServiceNode,
+                self.no_service_peer_text(),
+            )));
+            return;
         };
         if let Err(e) = self.ensure_dialing(peer, addr) {
             let _ = reply.send(Err(FilterFailure::new(
@@ -172,16 +214,20 @@ impl Node {
     pub(crate) fn store_peer(
         &mut self,
         peer: Option<(PeerId, Multiaddr)>,
+        shard: Option<u16>,
     ) -> Result<PeerId, RequestError> {
         let (peer_id, addr) = peer
             .or_else(|| self.config.storenode.clone())
             .or_else(|| {
-                // As nwaku: a store peer from the peer store (connected
-                // ones first).
-                self.peers.serving(&[
-                    waku_core::protocol_id::STORE_QUERY_V3,
-                    waku_core::protocol_id::STORE_V2,
-                ])
+                // As nwaku: a store peer from the peer store, one serving
+                // the query's shard when it names one.
+                self.select_service_peer(
+                    &[
+                        waku_core::protocol_id::STORE_QUERY_V3,
+                        waku_core::protocol_id::STORE_V2,
+                    ],
+                    shard,
+                )
             })
             .ok_or(RequestError::NoPeer)?;
         self.ensure_dialing(peer_id, addr)
@@ -282,7 +328,8 @@ impl Node {
         query: waku_store::StoreQuery,
         reply: V3Reply,
     ) {
-        let peer_id = match self.store_peer(peer) {
+        let shard = self.shard_of(query.pubsub_topic.as_deref());
+        let peer_id = match self.store_peer(peer, shard) {
             Ok(peer_id) => peer_id,
             Err(e) => {
                 let _ = reply.send(Err(e));
@@ -314,7 +361,8 @@ impl Node {
         query: waku_store::legacy::Query,
         reply: LegacyReply,
     ) {
-        let peer_id = match self.store_peer(peer) {
+        let shard = self.shard_of(query.pubsub_topic.as_deref());
+        let peer_id = match self.store_peer(peer, shard) {
             Ok(peer_id) => peer_id,
             Err(e) => {
                 let _ = reply.send(Err(e));

@@ -211,6 +211,182 @@ async fn a_tampered_leaf_is_reported_and_not_dialled() {
     assert!(!connected_to(node.rest_addr(), &enr.peer_id().to_string()).await);
 }
 
+/// A DNS server on loopback serving a tree that lists `enrs`; the tree's
+/// URL and the server's address, as the node's flags take them.
+async fn serve_tree(enrs: &[WakuEnr], key_byte: u8) -> (String, String) {
+    let key = SigningKey::from_slice(&[key_byte; 32]).unwrap();
+    let tree = TreeBuilder::new(1)
+        .with_enrs(enrs)
+        .sign("nodes.example.org", &key)
+        .unwrap();
+    let server = dns_server(tree.records().into_iter().collect()).await;
+    (tree.url().to_string(), server.to_string())
+}
+
+/// The peer ids `rest`'s node is connected to.
+async fn connected_peers(rest: SocketAddr) -> Vec<String> {
+    let (_, body) = http(rest, "GET", "/admin/v1/peers", None).await;
+    let peers: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    peers
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter(|p| p["connected"] == "Connected")
+                .filter_map(|p| p["multiaddr"].as_str())
+                .filter_map(|a| a.rsplit('/').next().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Three nodes of shard 0 and one of shard 1 are listed; the node relays
+/// both shards with an outbound relay target of one peer
+/// (`--max-connections 6`). Without per-shard targets it would stop after
+/// its first peer; with them it also dials the shard-1 node, and only one
+/// shard-0 node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_subscribed_shard_gets_its_share_of_outbound_peers() {
+    let shard0: Vec<NodeProcess> = (0..3)
+        .map(|_| NodeProcess::spawn(&["--cluster-id", "7", "--shard", "0"]))
+        .collect();
+    let shard1 = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "1"]);
+    let mut enrs = Vec::new();
+    for node in shard0.iter().chain([&shard1]) {
+        enrs.push(enr_of(node).await);
+    }
+    let (url, server) = serve_tree(&enrs, 0x44).await;
+    let node = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--shard",
+        "0",
+        "--shard",
+        "1",
+        "--max-connections",
+        "6",
+        "--rest-admin",
+        "--dns-discovery-url",
+        &url,
+        "--dns-addrs-name-server",
+        &server,
+    ]);
+    let rest = node.rest_addr();
+    let shard1_id = enrs[3].peer_id().to_string();
+    let shard0_ids: Vec<String> = enrs[..3].iter().map(|e| e.peer_id().to_string()).collect();
+    assert!(
+        eventually(Duration::from_secs(20), || {
+            let (shard1_id, shard0_ids) = (shard1_id.clone(), shard0_ids.clone());
+            async move {
+                let peers = connected_peers(rest).await;
+                peers.contains(&shard1_id) && peers.iter().any(|p| shard0_ids.contains(p))
+            }
+        })
+        .await,
+        "{}",
+        node.log()
+    );
+    // One peer per shard is the share: the other shard-0 nodes are not
+    // dialled, now or by the periodic check.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let peers = connected_peers(rest).await;
+    assert_eq!(
+        peers.iter().filter(|p| shard0_ids.contains(p)).count(),
+        1,
+        "{peers:?}\n{}",
+        node.log()
+    );
+}
+
+/// A light node (no relay) that knows service nodes only from a DNS tree
+/// asks the one serving the request's shard: its store query and its
+/// filter subscription for shard 1 go to the shard-1 node, never to the
+/// shard-0 node, without `--storenode` or `--filternode`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_peers_are_chosen_by_the_shard_of_the_request() {
+    let service = |shard: &str| {
+        NodeProcess::spawn_with_store(&[
+            "--cluster-id",
+            "7",
+            "--shard",
+            shard,
+            "--filter",
+            "--rest-admin",
+            "--metrics-server",
+            "--metrics-server-port",
+            "0",
+        ])
+    };
+    let (s0, s1) = (service("0"), service("1"));
+    let enrs = [enr_of(&s0).await, enr_of(&s1).await];
+    let (url, server) = serve_tree(&enrs, 0x45).await;
+    let light = NodeProcess::spawn(&[
+        "--cluster-id",
+        "7",
+        "--relay=false",
+        "--rest-admin",
+        "--dns-discovery-url",
+        &url,
+        "--dns-addrs-name-server",
+        &server,
+    ]);
+    let rest = light.rest_addr();
+    let ids: Vec<String> = enrs.iter().map(|e| e.peer_id().to_string()).collect();
+    assert!(
+        eventually(Duration::from_secs(20), || {
+            let ids = ids.clone();
+            async move {
+                let peers = connected_peers(rest).await;
+                ids.iter().all(|id| peers.contains(id))
+            }
+        })
+        .await,
+        "{}",
+        light.log()
+    );
+    // Health: the clients have service peers now.
+    let (_, health) = http(rest, "GET", "/health", None).await;
+    assert!(health.contains(r#"{"Filter Client":"READY"}"#), "{health}");
+
+    let topic = "%2Fwaku%2F2%2Frs%2F7%2F1";
+    for _ in 0..3 {
+        let path = format!("/store/v3/messages?pubsubTopic={topic}");
+        let (status, body) = http(rest, "GET", &path, None).await;
+        assert_eq!(status, 200, "{body}\n{}", light.log());
+    }
+    let queries = |node: &NodeProcess| {
+        let addr = node.metrics_addr();
+        async move {
+            let (_, metrics) = http(addr, "GET", "/metrics", None).await;
+            metrics.contains("\nwaku_store_queries_total 3\n")
+        }
+    };
+    assert!(queries(&s1).await, "shard 1's store node was not asked");
+    assert!(!queries(&s0).await);
+
+    let sub = serde_json::json!({
+        "requestId": "1",
+        "pubsubTopic": "/waku/2/rs/7/1",
+        "contentFilters": ["/app/1/chat/proto"],
+    })
+    .to_string();
+    let (status, body) = http(rest, "POST", "/filter/v2/subscriptions", Some(&sub)).await;
+    assert_eq!(status, 200, "{body}\n{}", light.log());
+    let subscribers = |node: &NodeProcess| {
+        let addr = node.rest_addr();
+        async move {
+            let (_, body) = http(addr, "GET", "/admin/v1/filter/subscriptions", None).await;
+            body
+        }
+    };
+    let light_id = light.tcp_addr().to_string();
+    let light_id = light_id.rsplit('/').next().unwrap().to_owned();
+    assert!(subscribers(&s1).await.contains(&light_id));
+    assert!(!subscribers(&s0).await.contains(&light_id));
+    // The ping goes to the node holding the subscription.
+    let (status, body) = http(rest, "GET", "/filter/v2/subscriptions/2", None).await;
+    assert_eq!(status, 200, "{body}");
+}
+
 #[test]
 fn a_malformed_tree_url_or_name_server_names_the_flag() {
     for (flag, value) in [

@@ -91,3 +91,85 @@ async fn a_static_node_is_dialled_again_after_a_restart() {
 async fn a_peer_added_through_the_admin_api_is_dialled_again_after_a_restart() {
     restarted_peer_is_dialled_again(false).await;
 }
+
+/// `--peer-persistence`: a node that met a peer (added over the admin API)
+/// knows it again after a restart, from its `peers.db`, and dials it
+/// without being told; a second node's file with garbage in it stops the
+/// node with a message naming the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn persisted_peers_are_dialled_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("peers.db");
+    let db_arg = db.display().to_string();
+    let args = [
+        "--cluster-id",
+        "7",
+        "--shard",
+        "0",
+        "--rest-admin",
+        "--peer-persistence",
+        "--peer-persistence-path",
+        &db_arg,
+    ];
+    let b = NodeProcess::spawn(&["--cluster-id", "7", "--shard", "0"]);
+    let b_addr = b.tcp_addr().to_string();
+    let b_id = b_addr.rsplit('/').next().unwrap().to_owned();
+    let mut first = NodeProcess::spawn(&args);
+    let body = json!([b_addr]).to_string();
+    let (status, text) = http(first.rest_addr(), "POST", "/admin/v1/peers", Some(&body)).await;
+    assert_eq!(status, 200, "{text}");
+    assert!(connected(first.rest_addr(), &b_id).await);
+    // Identify and metadata have been saved once the peer's shards show.
+    let rest = first.rest_addr();
+    assert!(
+        eventually(Duration::from_secs(10), || async move {
+            let (_, body) = http(rest, "GET", "/admin/v1/peers", None).await;
+            body.contains("\"shards\":[0]")
+        })
+        .await
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    first.terminate();
+
+    let second = NodeProcess::spawn(&args);
+    let rest = second.rest_addr();
+    let id = b_id.clone();
+    assert!(
+        eventually(Duration::from_secs(20), || {
+            let id = id.clone();
+            async move { connected(rest, &id).await }
+        })
+        .await,
+        "{}",
+        second.log()
+    );
+    assert!(
+        second.count("recovered peers from storage") == 1,
+        "{}",
+        second.log()
+    );
+    assert!(second.count("dialling a peer found through peer persistence") >= 1);
+
+    let bad = dir.path().join("bad.db");
+    std::fs::write(&bad, vec![b'x'; 4096]).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wakunode"))
+        .args(["--peer-persistence", "--peer-persistence-path"])
+        .arg(&bad)
+        .args([
+            "--listen-address",
+            "127.0.0.1",
+            "--tcp-port",
+            "0",
+            "--rest-port",
+            "0",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(all.contains("bad.db"), "{all}");
+}

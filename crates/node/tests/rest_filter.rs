@@ -250,7 +250,7 @@ async fn filter_rest_autoshards_without_a_pubsub_topic() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn filter_rest_unreachable_service_node_is_504_and_no_filternode_no_routes() {
+async fn filter_rest_unreachable_service_node_is_504_and_no_filter_peer_is_503() {
     // A port nobody listens on.
     let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = dead.local_addr().unwrap().port();
@@ -281,8 +281,14 @@ async fn filter_rest_unreachable_service_node_is_504_and_no_filternode_no_routes
         Some(&sub),
     )
     .await;
-    assert_eq!(status, 400, "{text}");
-    assert!(text.contains("Invalid path or method"), "{text}");
+    // The filter client always runs (as nwaku's): with no filter peer known
+    // and no discovery, nwaku's 503.
+    assert_eq!(status, 503, "{text}");
+    assert_eq!(parse(&text)["requestId"], "d1");
+    assert!(
+        text.contains("No suitable service peer & no discovery method"),
+        "{text}"
+    );
 }
 
 /// Subscribes through `client`'s REST API; the HTTP status.

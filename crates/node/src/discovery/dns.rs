@@ -89,6 +89,6 @@ impl Node {
             debug!(peer = %enr.peer_id(), %why, "DNS record not dialled");
             return;
         }
-        self.dial_discovered(enr.peer_id(), enr.dial_addresses(), "DNS discovery");
+        self.on_discovered(&enr, "DNS discovery");
     }
 }

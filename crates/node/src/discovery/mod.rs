@@ -15,24 +15,39 @@ use libp2p::swarm::dial_opts::DialOpts;
 use libp2p::{Multiaddr, PeerId};
 use tracing::{debug, info};
 use waku_discovery::discv5::RecordFilter;
+use waku_enr::WakuEnr;
 
 use crate::config::NodeConfig;
 use crate::node::Node;
 
 impl Node {
-    /// Dials `peer` at `addrs` unless it is connected or the node is at its
-    /// connection limit.
-    pub(crate) fn dial_discovered(&mut self, peer: PeerId, addrs: Vec<Multiaddr>, source: &str) {
-        if self.swarm.is_connected(&peer) || peer == *self.swarm.local_peer_id() {
-            return;
-        }
-        if !self.wants_more_peers() {
-            debug!(%peer, source, "discovered peer not dialled: enough peers");
+    /// A peer `source` found: its record goes into the peer book (so the
+    /// peer manager and service-peer selection know its shards and
+    /// capabilities), and it is dialled unless it is connected or the node
+    /// has enough peers ([`Node::wants_peer`]).
+    pub(crate) fn on_discovered(&mut self, enr: &WakuEnr, source: &str) {
+        let peer = enr.peer_id();
+        if peer == *self.swarm.local_peer_id() {
             return;
         }
         let now = std::time::Instant::now();
+        self.peers.discovered(enr, now);
+        if self.swarm.is_connected(&peer) {
+            return;
+        }
+        if !self.wants_peer(&peer) {
+            debug!(%peer, source, "discovered peer not dialled: enough peers");
+            return;
+        }
+        self.dial_known(peer, enr.dial_addresses(), source);
+    }
+
+    /// Dials `peer` at `addrs` unless a dial of it is under way or backed
+    /// off, or too many dials are under way.
+    pub(crate) fn dial_known(&mut self, peer: PeerId, addrs: Vec<Multiaddr>, source: &str) {
+        let now = std::time::Instant::now();
         if !self.connections.may_dial(&peer, now) {
-            debug!(%peer, source, "discovered peer not dialled now: backing off or dials busy");
+            debug!(%peer, source, "peer not dialled now: backing off or dials busy");
             return;
         }
         self.connections.dialling(peer, now);
@@ -40,7 +55,7 @@ impl Node {
         let opts = DialOpts::peer_id(peer).addresses(addrs).build();
         if let Err(e) = self.dial(opts) {
             self.connections.dial_failed(peer, now);
-            debug!(%peer, %e, source, "discovered peer dial refused");
+            debug!(%peer, %e, source, "peer dial refused");
         }
     }
 }

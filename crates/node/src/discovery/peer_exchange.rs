@@ -71,7 +71,7 @@ impl Node {
                         debug!(peer = %enr.peer_id(), %why, "peer-exchange record skipped");
                         continue;
                     }
-                    self.dial_discovered(enr.peer_id(), enr.dial_addresses(), "peer exchange");
+                    self.on_discovered(&enr, "peer exchange");
                 }
             }
             px::client::Event::Failed { peer, error, .. } => {

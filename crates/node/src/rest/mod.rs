@@ -41,8 +41,7 @@ pub(crate) struct RestState {
     pub(crate) store: Option<std::sync::Arc<dyn waku_store::MessageStore>>,
     /// The same store, timed as the legacy archive, for legacy queries.
     pub(crate) legacy_store: Option<std::sync::Arc<dyn waku_store::MessageStore>>,
-    pub(crate) lightpush: bool,
-    /// What `--filternode` pushed, for `GET /filter/v2/messages`.
+    /// What the filter service peer pushed, for `GET /filter/v2/messages`.
     pub(crate) filter_cache: Arc<Mutex<MessageCache>>,
     /// Which protocols run, for `/health`.
     pub(crate) mounted: Mounted,
@@ -61,12 +60,6 @@ pub struct Mounted {
     pub store: bool,
     /// The legacy store service.
     pub legacy_store: bool,
-    /// A lightpush client with its service node (`--lightpushnode`).
-    pub lightpush_client: bool,
-    /// A filter client with its service node (`--filternode`).
-    pub filter_client: bool,
-    /// A store client with a service (`--storenode`, or our own store).
-    pub store_client: bool,
     /// The peer-exchange service (`--peer-exchange`).
     pub peer_exchange: bool,
 }
@@ -111,17 +104,13 @@ pub struct RestSettings {
     pub request_metrics: crate::metrics::RestRequestMetrics,
     /// The configured store peer.
     pub storenode: Option<libp2p::Multiaddr>,
-    /// Whether lightpush routes are served (a local service with relay, or
-    /// a `--lightpushnode`).
-    pub lightpush: bool,
-    /// Which protocols run, for `/health` (and the filter routes, served
-    /// with a filter client).
+    /// Which protocols run, for `/health`.
     pub mounted: Mounted,
     /// Changes the log level for `POST /admin/v1/log-level/{level}`.
     pub log_control: Option<crate::LogControl>,
 }
 
-fn router(state: RestState, admin: bool, filter: bool) -> Router {
+fn router(state: RestState, admin: bool) -> Router {
     let mut app = Router::new()
         .route("/health", get(status::health))
         .route("/debug/v1/info", get(status::info))
@@ -186,27 +175,24 @@ fn router(state: RestState, admin: bool, filter: bool) -> Router {
                 get(relay::auto_get_messages),
             );
     }
-    if state.lightpush {
-        app = app
-            .route("/lightpush/v3/message", post(lightpush::v3))
-            .route("/lightpush/v1/message", post(lightpush::v1));
-    }
-    if filter {
-        app = app
-            .route(
-                "/filter/v2/subscriptions",
-                post(filter::subscribe)
-                    .put(filter::subscribe)
-                    .delete(filter::unsubscribe),
-            )
-            .route(
-                "/filter/v2/subscriptions/all",
-                delete(filter::unsubscribe_all),
-            )
-            .route("/filter/v2/subscriptions/{request_id}", get(filter::ping))
-            .route("/filter/v2/subscriptions/", get(filter::ping_without_id))
-            .route("/filter/v2/messages/{content_topic}", get(filter::messages));
-    }
+    // The lightpush and filter clients always run (as nwaku's), so their
+    // routes are always served.
+    app = app
+        .route("/lightpush/v3/message", post(lightpush::v3))
+        .route("/lightpush/v1/message", post(lightpush::v1))
+        .route(
+            "/filter/v2/subscriptions",
+            post(filter::subscribe)
+                .put(filter::subscribe)
+                .delete(filter::unsubscribe),
+        )
+        .route(
+            "/filter/v2/subscriptions/all",
+            delete(filter::unsubscribe_all),
+        )
+        .route("/filter/v2/subscriptions/{request_id}", get(filter::ping))
+        .route("/filter/v2/subscriptions/", get(filter::ping_without_id))
+        .route("/filter/v2/messages/{content_topic}", get(filter::messages));
     app.route_layer(axum::middleware::map_response(mark_routed))
         .fallback(status::fallback)
         .layer(axum::middleware::map_response(
@@ -295,27 +281,24 @@ pub fn serve(
         relay: settings.relay,
         store: settings.store.clone(),
         legacy_store: settings.legacy_store.clone(),
-        lightpush: settings.lightpush,
         filter_cache: Arc::new(Mutex::new(MessageCache::new(DEFAULT_CAPACITY))),
         mounted: settings.mounted,
         log_control: settings.log_control.clone(),
     };
     let mut tasks = Vec::new();
-    if settings.mounted.filter_client {
-        let mut pushes = node.filter_pushes();
-        let filter_state = state.clone();
-        tasks.push(tokio::spawn(async move {
-            loop {
-                match pushes.recv().await {
-                    Ok(m) => filter_state
-                        .filter_cache()
-                        .insert(&m.pubsub_topic, &m.message),
-                    Err(RecvError::Lagged(n)) => warn!(missed = n, "REST filter cache fell behind"),
-                    Err(RecvError::Closed) => break,
-                }
+    let mut pushes = node.filter_pushes();
+    let filter_state = state.clone();
+    tasks.push(tokio::spawn(async move {
+        loop {
+            match pushes.recv().await {
+                Ok(m) => filter_state
+                    .filter_cache()
+                    .insert(&m.pubsub_topic, &m.message),
+                Err(RecvError::Lagged(n)) => warn!(missed = n, "REST filter cache fell behind"),
+                Err(RecvError::Closed) => break,
             }
-        }));
-    }
+        }
+    }));
     let mut received = node.messages();
     let feeder_state = state.clone();
     let feeder = tokio::spawn(async move {
@@ -328,11 +311,10 @@ pub fn serve(
         }
     });
     let request_metrics = settings.request_metrics.clone();
-    let app = router(state, settings.admin, settings.mounted.filter_client).layer(
-        axum::middleware::from_fn(move |request, next| {
+    let app =
+        router(state, settings.admin).layer(axum::middleware::from_fn(move |request, next| {
             count_unrouted(request_metrics.clone(), request, next)
-        }),
-    );
+        }));
     let server = tokio::spawn(crate::http_server::serve(
         listener,
         app,

@@ -57,8 +57,9 @@ fn entry(name: &str, state: Option<Result<(), &str>>) -> Value {
 /// `GET /health`: nwaku's report, one entry per protocol in nwaku's order,
 /// with nwaku's readiness rules: relay is ready with at least one relay
 /// peer; the lightpush and filter services are ready when relay is; store
-/// services are ready when mounted; clients are ready once they have a
-/// service (configured, or our own).
+/// services are ready when mounted; the clients (always running, as
+/// nwaku's) are ready once they have a service peer (configured or known
+/// from the peer book) or our own service.
 pub(crate) async fn health(State(state): State<RestState>) -> Response {
     let relay = if state.relay {
         let topics = state.node.subscriptions().await.unwrap_or_default();
@@ -80,6 +81,12 @@ pub(crate) async fn health(State(state): State<RestState>) -> Response {
         mounted.then_some(if relay_ready { Ok(()) } else { Err(why) })
     };
     let ready = |mounted: bool| mounted.then_some(Ok(()));
+    // The clients always run, as nwaku's: ready once they have a service
+    // peer (configured or known), or our own service.
+    let known = state.node.service_peers_known().await.unwrap_or_default();
+    let client = |ok: bool, why: &'static str| Some(if ok { Ok(()) } else { Err(why) });
+    let self_push = m.lightpush && relay_ready;
+    let no_lightpush_peer = "No Lightpush service peer available yet";
     let no_push_peers = "Node has no relay peers to fullfill push requests";
     let protocols = vec![
         entry("Relay", relay),
@@ -98,11 +105,32 @@ pub(crate) async fn health(State(state): State<RestState>) -> Response {
         entry("Peer Exchange", ready(m.peer_exchange)),
         entry("Rendezvous", None),
         entry("Mix", None),
-        entry("Lightpush Client", ready(m.lightpush_client)),
-        entry("Legacy Lightpush Client", ready(m.lightpush_client)),
-        entry("Store Client", ready(m.store_client)),
-        entry("Legacy Store Client", None),
-        entry("Filter Client", ready(m.filter_client)),
+        entry(
+            "Lightpush Client",
+            client(self_push || known.lightpush, no_lightpush_peer),
+        ),
+        entry(
+            "Legacy Lightpush Client",
+            client(self_push || known.legacy_lightpush, no_lightpush_peer),
+        ),
+        entry(
+            "Store Client",
+            client(
+                m.store || known.store,
+                "No Store service peer available yet, neither Store service set up for the node",
+            ),
+        ),
+        entry(
+            "Legacy Store Client",
+            client(
+                m.legacy_store || known.legacy_store,
+                "No Legacy Store service peers are available yet, neither Store service set up for the node",
+            ),
+        ),
+        entry(
+            "Filter Client",
+            client(known.filter, "No Filter service peer available yet"),
+        ),
     ];
     Json(json!({"nodeHealth": "READY", "protocolsHealth": protocols})).into_response()
 }
