@@ -170,18 +170,15 @@ pub(crate) fn log_mounted(config: &NodeConfig) {
             warn!("--filter without relay: the filter service has nothing to push");
         }
     }
-    if config.filternode.is_some() {
-        lines.push("mounting filter client");
-    }
+    // The filter and lightpush clients always run, as nwaku's.
+    lines.push("mounting filter client");
     if config.lightpush {
         lines.extend(["mounting light push", "mounting legacy light push"]);
     }
-    if config.lightpushnode.is_some() {
-        lines.extend([
-            "mounting light push client",
-            "mounting legacy light push client",
-        ]);
-    }
+    lines.extend([
+        "mounting light push client",
+        "mounting legacy light push client",
+    ]);
     for line in lines {
         info!("{line}");
     }
