@@ -158,6 +158,9 @@ pub(crate) enum Command {
     ServicePeers {
         reply: oneshot::Sender<ServicePeersKnown>,
     },
+    CurrentEnr {
+        reply: oneshot::Sender<WakuEnr>,
+    },
 }
 
 /// Which client protocols have a service peer to ask: configured
@@ -516,6 +519,13 @@ impl NodeHandle {
     /// not serve filter.
     pub async fn filter_subscribers(&self) -> Result<Option<Vec<FilterSubscriber>>, RequestError> {
         self.ask(|reply| Command::FilterSubscribers { reply }).await
+    }
+
+    /// The node's ENR as it is now: discv5's record, which
+    /// `--discv5-enr-auto-update` may have moved to the address peers see
+    /// (with a higher `seq`), else the one built at start.
+    pub async fn current_enr(&self) -> Result<WakuEnr, RequestError> {
+        self.ask(|reply| Command::CurrentEnr { reply }).await
     }
 
     /// Which client protocols have a service peer to ask (what `/health`

@@ -594,6 +594,14 @@ impl Node {
                 reply,
             } => self.lightpush_command(pubsub_topic, *message, reply),
             Command::Filter { request, reply } => self.filter_command(request, reply),
+            Command::CurrentEnr { reply } => {
+                let enr = self
+                    .discovery
+                    .as_ref()
+                    .and_then(|d| d.service.local_enr())
+                    .unwrap_or_else(|| self.handle.enr.clone());
+                let _ = reply.send(enr);
+            }
             Command::ServicePeers { reply } => {
                 let _ = reply.send(self.service_peers_known());
             }

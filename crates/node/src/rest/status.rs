@@ -36,7 +36,11 @@ pub(crate) async fn info(State(state): State<RestState>) -> Json<Value> {
         .iter()
         .map(ToString::to_string)
         .collect();
-    Json(json!({"listenAddresses": addrs, "enrUri": state.node.enr().encode()}))
+    let enr = match state.node.current_enr().await {
+        Ok(enr) => enr,
+        Err(_) => state.node.enr().clone(),
+    };
+    Json(json!({"listenAddresses": addrs, "enrUri": enr.encode()}))
 }
 
 /// `GET /debug/v1/version`.
