@@ -31,16 +31,20 @@ pub struct Protocols {
     pub legacy_store: Option<waku_store::legacy::Behaviour>,
     /// Filter service.
     pub filter: Option<waku_filter::service::Behaviour>,
-    /// Filter client (with `--filternode`).
+    /// Filter client (always; asks `--filternode` or a chosen peer).
     pub filter_client: Option<waku_filter::client::Behaviour>,
     /// Lightpush service.
     pub lightpush: Option<waku_lightpush::service::Behaviour>,
-    /// Lightpush client (with `--lightpushnode`).
+    /// Lightpush client (always; asks `--lightpushnode` or a chosen peer).
     pub lightpush_client: Option<waku_lightpush::client::Behaviour>,
     /// Peer-exchange service (`--peer-exchange`).
     pub peer_exchange: Option<waku_discovery::peer_exchange::service::Behaviour>,
     /// Peer-exchange client (with `--peer-exchange-node`).
     pub peer_exchange_client: Option<waku_discovery::peer_exchange::client::Behaviour>,
+    /// Send our signed peer record over identify (`--relay-peer-exchange`,
+    /// as nwaku), so that peers can pass our address on in gossipsub peer
+    /// exchange.
+    pub signed_peer_record: bool,
 }
 
 /// Every protocol the node speaks.
@@ -89,9 +93,13 @@ impl NodeBehaviour {
             peer_exchange: Toggle::from(protocols.peer_exchange),
             peer_exchange_client: Toggle::from(protocols.peer_exchange_client),
             identify: identify::Behaviour::new(
-                identify::Config::new("/ipfs/id/1.0.0".into(), keypair.public())
-                    .with_agent_version(AGENT_VERSION.into())
-                    .with_interval(IDENTIFY_INTERVAL),
+                if protocols.signed_peer_record {
+                    identify::Config::new_with_signed_peer_record("/ipfs/id/1.0.0".into(), keypair)
+                } else {
+                    identify::Config::new("/ipfs/id/1.0.0".into(), keypair.public())
+                }
+                .with_agent_version(AGENT_VERSION.into())
+                .with_interval(IDENTIFY_INTERVAL),
             ),
             ping: ping::Behaviour::new(ping::Config::new().with_interval(PING_INTERVAL)),
         }

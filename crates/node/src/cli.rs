@@ -249,6 +249,13 @@ pub struct Cli {
     #[arg(long = "peer-exchange", default_value_t = true, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
     pub peer_exchange: bool,
 
+    /// Gossipsub peer exchange: when pruning a peer from a shard's mesh,
+    /// name other peers of the shard with their signed peer records, dial
+    /// the peers others name to us, and send our own signed record over
+    /// identify.
+    #[arg(long = "relay-peer-exchange", default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
+    pub relay_peer_exchange: bool,
+
     /// Peer exchange service peer to ask for peers (multiaddr with
     /// /p2p/<peer id>), at start and every minute.
     #[arg(long = "peer-exchange-node")]
@@ -316,6 +323,7 @@ const DEPENDENT_FLAGS: &[(&str, &str)] = &[
     ("filter_max_peers_to_serve", "filter"),
     ("filter_max_criteria", "filter"),
     ("peer_persistence_path", "peer_persistence"),
+    ("relay_peer_exchange", "relay"),
     ("rest_address", "rest"),
     ("rest_port", "rest"),
     ("rest_admin", "rest"),
@@ -345,7 +353,6 @@ const NWAKU_FLAGS_NOT_YET: &[(&str, bool)] = &[
     ("mixkey", true),
     ("mixnode", true),
     ("relay-client", false),
-    ("relay-peer-exchange", false),
     ("relay-shard-manager", false),
     ("reliability", false),
     ("rendezvous", false),

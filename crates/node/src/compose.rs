@@ -119,6 +119,7 @@ pub(crate) async fn protocols(
             use waku_discovery::peer_exchange::client;
             client::Behaviour::new(client::Config::default())
         }),
+        signed_peer_record: config.relay_peer_exchange,
     };
     Ok(Composed {
         protocols,
@@ -197,7 +198,18 @@ fn relay(
     if !config.relay {
         return Ok(None);
     }
+    // Peers on loopback are processes of this machine: as the connection
+    // limits do (peer_manager.rs), the IP-colocation score penalty leaves
+    // them out. With it, a node with more than five local peers scored them
+    // all below zero (below graylisting past 19), formed no mesh and relayed
+    // nothing: the upstream suite's 21-node e2e test, whose nodes each have
+    // a container address under nwaku.
+    let scoring = waku_relay::ScoringConfig::nwaku()
+        .with_ip_colocation_whitelist(std::net::Ipv4Addr::LOCALHOST.into())
+        .with_ip_colocation_whitelist(std::net::Ipv6Addr::LOCALHOST.into());
     let mut relay_config = waku_relay::Config::default()
+        .with_scoring(Some(scoring))
+        .with_peer_exchange(config.relay_peer_exchange)
         .with_max_message_size(config.max_message_size)
         .with_max_timestamp_skew(NO_TIMESTAMP_WINDOW);
     for protected in &config.protected_shards {

@@ -115,6 +115,8 @@ pub struct NodeConfig {
     /// The file peers are kept in across restarts (`--peer-persistence`,
     /// `--peer-persistence-path`).
     pub peer_persistence: Option<std::path::PathBuf>,
+    /// Gossipsub peer exchange (`--relay-peer-exchange`).
+    pub relay_peer_exchange: bool,
     /// Whether the peer-exchange service runs (`--peer-exchange`).
     pub peer_exchange: bool,
     /// The peer-exchange service asked for peers (`--peer-exchange-node`).
@@ -537,6 +539,7 @@ impl TryFrom<&Cli> for NodeConfig {
             )
             .map_err(|e| bad("relay-service-ratio", e.to_string()))?,
             peer_store_capacity: cli.peer_store_capacity,
+            relay_peer_exchange: cli.relay_peer_exchange,
             peer_persistence: cli
                 .peer_persistence
                 .then(|| cli.peer_persistence_path.clone()),

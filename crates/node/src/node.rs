@@ -714,6 +714,9 @@ impl Node {
             }
             SwarmEvent::Behaviour(NodeEvent::Identify(event)) => {
                 if let libp2p::identify::Event::Received { peer_id, info, .. } = *event {
+                    if let Some(relay) = self.swarm.behaviour_mut().relay.as_mut() {
+                        relay.set_signed_peer_record(peer_id, info.signed_peer_record.as_ref());
+                    }
                     self.peers.identified(&peer_id, info);
                     self.check_slots(peer_id);
                     self.persist_peer(&peer_id);
@@ -725,18 +728,23 @@ impl Node {
                     address.with(Protocol::P2p(self.peer_id()))
                 );
             }
-            SwarmEvent::Behaviour(NodeEvent::Relay(event)) => {
-                if let waku_relay::Event::Message {
+            SwarmEvent::Behaviour(NodeEvent::Relay(event)) => match *event {
+                waku_relay::Event::Message {
                     pubsub_topic,
                     message,
                     hash,
                     ..
-                } = *event
-                {
+                } => {
                     debug!(%pubsub_topic, %hash, "relay message delivered");
                     self.deliver_locally(pubsub_topic, message, hash);
                 }
-            }
+                waku_relay::Event::PeerExchange {
+                    from,
+                    pubsub_topic,
+                    peers,
+                } => self.on_relay_peer_exchange(from, &pubsub_topic, peers),
+                _ => {}
+            },
             SwarmEvent::Behaviour(NodeEvent::Metadata(event)) => match *event {
                 MetadataEvent::Rejected { peer_id, reason } => {
                     info!(peer = %peer_id, %reason, "peer disconnected by metadata");

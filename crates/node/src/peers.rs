@@ -101,7 +101,23 @@ impl PeerBook {
     /// addresses (so the peer manager can dial it later); a known one gets
     /// the newer record and any new address.
     pub(crate) fn discovered(&mut self, enr: &WakuEnr, now: Instant) {
-        let peer = enr.peer_id();
+        let entry = self.learn(enr.peer_id(), &enr.dial_addresses(), now);
+        if entry.enr.as_ref().is_none_or(|old| old.seq() <= enr.seq()) {
+            entry.enr = Some(enr.clone());
+        }
+        self.prune(now);
+    }
+
+    /// Gossipsub peer exchange named `peer` at `addrs` (from its signed
+    /// record) at `now`: kept as [`PeerBook::discovered`] keeps a record.
+    pub(crate) fn learned(&mut self, peer: PeerId, addrs: &[Multiaddr], now: Instant) {
+        self.learn(peer, addrs, now);
+        self.prune(now);
+    }
+
+    /// The entry of `peer` (a new disconnected one if unknown) with any
+    /// of `addrs` it lacked.
+    fn learn(&mut self, peer: PeerId, addrs: &[Multiaddr], now: Instant) -> &mut Entry {
         let entry = self.peers.entry(peer).or_insert_with(|| Entry {
             info: PeerInfo {
                 peer_id: peer,
@@ -116,15 +132,12 @@ impl PeerBook {
             outbound: false,
             enr: None,
         });
-        if entry.enr.as_ref().is_none_or(|old| old.seq() <= enr.seq()) {
-            entry.enr = Some(enr.clone());
-        }
-        for addr in enr.dial_addresses() {
-            if !entry.info.addrs.contains(&addr) {
-                entry.info.addrs.push(addr);
+        for addr in addrs {
+            if !entry.info.addrs.contains(addr) {
+                entry.info.addrs.push(addr.clone());
             }
         }
-        self.prune(now);
+        entry
     }
 
     /// A peer read back from the `--peer-persistence` file at `now`: known

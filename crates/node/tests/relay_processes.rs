@@ -119,3 +119,56 @@ async fn a_message_published_right_after_adding_a_peer_reaches_it() {
         assert!(arrived, "round {round}: first message lost\n{}", b.log());
     }
 }
+
+/// A hub with eight peers on loopback relays between them: local peers are
+/// left out of the IP-colocation score penalty (beyond five peers on one IP
+/// it pushed every one of them below zero, out of the mesh, and the hub
+/// relayed nothing: the upstream suite's 21-node e2e test).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_with_eight_local_peers_keeps_them_in_its_mesh() {
+    let hub = NodeProcess::spawn(&["--cluster-id", CLUSTER, "--shard", "0", "--rest-admin"]);
+    let hub_addr = hub.tcp_addr().to_string();
+    let leaves: Vec<NodeProcess> = (0..8)
+        .map(|_| {
+            NodeProcess::spawn(&[
+                "--cluster-id",
+                CLUSTER,
+                "--shard",
+                "0",
+                "--staticnode",
+                &hub_addr,
+            ])
+        })
+        .collect();
+    let rest = hub.rest_addr();
+    // Every leaf joins the hub's mesh with a score of at least 0.
+    let meshed = eventually(Duration::from_secs(30), || async move {
+        let (_, body) = common::http(rest, "GET", "/admin/v1/peers/mesh/on/0", None).await;
+        let mesh: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        mesh["peers"].as_array().is_some_and(|p| {
+            p.len() >= 6 && p.iter().all(|peer| peer["score"].as_f64() >= Some(0.0))
+        })
+    })
+    .await;
+    let (_, relay) = common::http(rest, "GET", "/admin/v1/peers/relay/on/0", None).await;
+    assert!(meshed, "{relay}");
+    // A message from one leaf reaches all the others through the hub.
+    let from = start_node(&["--cluster-id", CLUSTER, "--shard", "0"]).await;
+    from.dial(leaves[0].tcp_addr()).await.unwrap();
+    let mut n = 0;
+    let everyone = eventually(Duration::from_secs(30), || {
+        n += 1;
+        let from = from.clone();
+        let all = leaves
+            .iter()
+            .all(|l| l.count("relay message delivered") > 0);
+        async move {
+            if !all {
+                let _ = from.publish(SHARD0, message(&format!("to all {n}"))).await;
+            }
+            all
+        }
+    })
+    .await;
+    assert!(everyone, "{}", hub.log());
+}

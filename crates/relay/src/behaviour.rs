@@ -82,6 +82,18 @@ pub enum Event {
         /// The peer.
         peer: PeerId,
     },
+    /// With peer exchange on ([`crate::Config::with_peer_exchange`]): a peer
+    /// pruned us from `pubsub_topic` and named other peers; those whose
+    /// signed peer record verified are here with the addresses it signs
+    /// (peers named without a valid record are left out, as nwaku does).
+    PeerExchange {
+        /// The peer that pruned us.
+        from: PeerId,
+        /// The topic.
+        pubsub_topic: String,
+        /// The peers and their signed addresses.
+        peers: Vec<(PeerId, Vec<libp2p::Multiaddr>)>,
+    },
 }
 
 /// Why a message was not published.
@@ -409,6 +421,18 @@ impl Behaviour {
         self.inner.blacklist_peer(peer);
     }
 
+    /// Keeps `peer`'s signed peer record (a libp2p signed envelope, as
+    /// identify carries it) to send with its id in peer exchange; `None`
+    /// forgets it. Only kept while the peer is connected.
+    pub fn set_signed_peer_record(
+        &mut self,
+        peer: PeerId,
+        record: Option<&libp2p::core::SignedEnvelope>,
+    ) {
+        self.inner
+            .set_signed_peer_record(peer, record.map(|r| r.clone().into_protobuf_encoding()));
+    }
+
     /// The wrapped gossipsub behaviour, read-only (mesh, peers, scores).
     pub fn gossipsub(&self) -> &gossipsub::Behaviour {
         &self.inner
@@ -542,6 +566,24 @@ impl Behaviour {
                     Some(Event::SlowPeer { peer: peer_id })
                 }
             }
+            gossipsub::Event::PeerExchange {
+                peer_id,
+                topic,
+                peers,
+            } => {
+                let named = peers.len();
+                let with_record = peers.iter().filter(|(_, r)| r.is_some()).count();
+                let peers: Vec<(PeerId, Vec<libp2p::Multiaddr>)> = peers
+                    .into_iter()
+                    .filter_map(|(peer, record)| verified_addresses(peer, record?.as_slice()))
+                    .collect();
+                tracing::debug!(from = %peer_id, %topic, named, with_record, verified = peers.len(), "relay peer exchange");
+                Some(Event::PeerExchange {
+                    from: peer_id,
+                    pubsub_topic: topic.into_string(),
+                    peers,
+                })
+            }
             // Partial messages (an optional gossipsub extension) are not used.
             #[allow(unreachable_patterns)]
             _ => None,
@@ -587,4 +629,12 @@ impl NetworkBehaviour for Behaviour {
             }
         }
     }
+}
+
+/// The addresses `record` (a signed envelope holding a libp2p peer record)
+/// signs for `peer`, if it decodes, its signature holds and it is `peer`'s.
+fn verified_addresses(peer: PeerId, record: &[u8]) -> Option<(PeerId, Vec<libp2p::Multiaddr>)> {
+    let envelope = libp2p::core::SignedEnvelope::from_protobuf_encoding(record).ok()?;
+    let record = libp2p::core::PeerRecord::from_signed_envelope(envelope).ok()?;
+    (record.peer_id() == peer).then(|| (peer, record.addresses().to_vec()))
 }

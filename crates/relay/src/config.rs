@@ -188,7 +188,10 @@ impl ScoringConfig {
             publish_threshold: -1000.0,
             graylist_threshold: -10000.0,
             opportunistic_graft_threshold: 0.0,
-            ..PeerScoreThresholds::default()
+            // Peer exchange is taken from any peer not in debt (go-waku
+            // leaves it at 0; gossipsub's default, 10, would ignore every
+            // peer for its first minutes).
+            accept_px_threshold: 0.0,
         };
         let topic_params = TopicScoreParams {
             topic_weight: 1.0,
@@ -236,7 +239,12 @@ pub struct Config {
     pub(crate) gossipsub: GossipsubParams,
     pub(crate) scoring: Option<ScoringConfig>,
     pub(crate) validators: Validators,
+    pub(crate) peer_exchange: bool,
 }
+
+/// Peers named in one gossipsub peer-exchange PRUNE at most (sent and
+/// taken), as go-libp2p-pubsub's and nim-libp2p's `PrunePeers`.
+pub const PX_PEERS: usize = 16;
 
 impl Default for Config {
     fn default() -> Self {
@@ -246,6 +254,7 @@ impl Default for Config {
             gossipsub: GossipsubParams::default(),
             scoring: Some(ScoringConfig::nwaku()),
             validators: Validators::default(),
+            peer_exchange: false,
         }
     }
 }
@@ -262,6 +271,17 @@ impl Config {
     /// (default 20 s).
     pub fn with_max_timestamp_skew(mut self, skew: Duration) -> Self {
         self.max_timestamp_skew = skew;
+        self
+    }
+
+    /// Gossipsub peer exchange (nwaku's `--relay-peer-exchange`, off by
+    /// default): a PRUNE we send names up to [`PX_PEERS`] other peers of the
+    /// topic with the signed peer records identify brought for them
+    /// ([`crate::Behaviour::set_signed_peer_record`]), and the peers a PRUNE
+    /// names to us come out as [`crate::Event::PeerExchange`] once their
+    /// records verify.
+    pub fn with_peer_exchange(mut self, on: bool) -> Self {
+        self.peer_exchange = on;
         self
     }
 
@@ -373,6 +393,9 @@ impl Config {
             // configuration's (5 000).
             .max_publish_messages(5000)
             .connection_handler_queue_len(p.send_queue_len.max(1));
+        if self.peer_exchange {
+            builder.do_px().prune_peers(PX_PEERS);
+        }
         let config = builder
             .build()
             .map_err(|e| ConfigError::Gossipsub(e.to_string()))?;

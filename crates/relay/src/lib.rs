@@ -13,7 +13,7 @@ pub mod validation;
 
 pub use behaviour::{Behaviour, Event, PublishError, SubscribeError};
 pub use config::{
-    Config, ConfigError, GossipsubParams, MAX_IDS_PER_CONTROL, MAX_INBOUND_RPC_SIZE,
+    Config, ConfigError, GossipsubParams, MAX_IDS_PER_CONTROL, MAX_INBOUND_RPC_SIZE, PX_PEERS,
     RELAY_PROTOCOL_ID, RPC_OVERHEAD_MARGIN, ScoringConfig, message_id,
 };
 pub use counts::ValidationCounts;

@@ -191,6 +191,19 @@ pub enum Event {
         /// The types and amounts of failed messages that are occurring for this peer.
         failed_messages: FailedMessages,
     },
+    /// Patch: a peer with a score at or above `accept_px_threshold` pruned
+    /// us from a mesh topic and named other peers (peer exchange), each
+    /// with the signed peer record it had for it, if any. The records are
+    /// not checked here: the application verifies them and dials.
+    PeerExchange {
+        /// The peer that pruned us.
+        peer_id: PeerId,
+        /// The topic.
+        topic: TopicHash,
+        /// The peers named, with their signed peer records (signed
+        /// envelopes) when given.
+        peers: Vec<(PeerId, Option<Vec<u8>>)>,
+    },
 }
 
 /// A data structure for storing configuration for publishing messages. See [`MessageAuthenticity`]
@@ -349,6 +362,11 @@ pub struct Behaviour<
     /// be removed from this list which may result in a true outbound rediscovery.
     px_peers: HashSet<PeerId>,
 
+    /// Patch: the signed peer record (signed envelope bytes) of each
+    /// connected peer, as the application learnt it (identify); sent along
+    /// with the peer's id in peer exchange.
+    signed_peer_records: HashMap<PeerId, Vec<u8>>,
+
     /// Stores optional peer score data together with thresholds, decay interval and gossip
     /// promises.
     peer_score: PeerScoreState,
@@ -478,6 +496,7 @@ where
             heartbeat: Delay::new(config.heartbeat_interval() + config.heartbeat_initial_delay()),
             heartbeat_ticks: 0,
             px_peers: HashSet::new(),
+            signed_peer_records: HashMap::new(),
             peer_score: PeerScoreState::Disabled,
             count_received_ihave: HashMap::new(),
             count_sent_iwant: HashMap::new(),
@@ -529,6 +548,20 @@ where
     }
 
     /// Lists all known peers and their associated subscribed topics.
+    /// Patch: sets (or with `None` forgets) the signed peer record of a
+    /// connected `peer`, sent with its id when peer exchange names it.
+    /// Forgotten when the peer disconnects.
+    pub fn set_signed_peer_record(&mut self, peer: PeerId, record: Option<Vec<u8>>) {
+        match record {
+            Some(record) if self.connected_peers.contains_key(&peer) => {
+                self.signed_peer_records.insert(peer, record);
+            }
+            _ => {
+                self.signed_peer_records.remove(&peer);
+            }
+        }
+    }
+
     pub fn all_peers(&self) -> impl Iterator<Item = (&PeerId, Vec<&TopicHash>)> {
         self.connected_peers
             .iter()
@@ -1256,7 +1289,10 @@ where
                 |peer_id| peer_id != peer && !self.peer_score.below_threshold(peer_id, |_| 0.0).0,
             )
             .into_iter()
-            .map(|p| PeerInfo { peer_id: Some(p) })
+            .map(|p| PeerInfo {
+                signed_peer_record: self.signed_peer_records.get(&p).cloned(),
+                peer_id: Some(p),
+            })
             .collect()
         } else {
             Vec::new()
@@ -1792,14 +1828,12 @@ where
                         continue;
                     }
 
-                    // NOTE: We cannot dial any peers from PX currently as we typically will not
-                    // know their multiaddr. Until SignedRecords are spec'd this
-                    // remains a stub. By default `config.prune_peers()` is set to zero and
-                    // this is skipped. If the user modifies this, this will only be able to
-                    // dial already known peers (from an external discovery mechanism for
-                    // example).
-                    if self.config.prune_peers() > 0 {
-                        self.px_connect(px);
+                    // Patch: the peers (at most `prune_peers`, picked at
+                    // random) go to the application with their signed peer
+                    // records, which carry the addresses to dial; the
+                    // published crate dialled bare peer ids instead.
+                    if self.config.do_px() && self.config.prune_peers() > 0 {
+                        self.px_report(*peer_id, topic_hash.clone(), px);
                     }
                 }
             }
@@ -1807,33 +1841,26 @@ where
         tracing::debug!(peer=%peer_id, "Completed PRUNE handling for peer");
     }
 
-    fn px_connect(&mut self, mut px: Vec<PeerInfo>) {
+    /// Patch: reports the peers a PRUNE named to the application (at most
+    /// `prune_peers` of them, picked at random) as [`Event::PeerExchange`].
+    fn px_report(&mut self, from: PeerId, topic: TopicHash, mut px: Vec<PeerInfo>) {
         let n = self.config.prune_peers();
-        // Ignore peerInfo with no ID
-        //
-        // TODO: Once signed records are spec'd: Can we use peerInfo without any IDs if they have a
-        // signed peer record?
         px.retain(|p| p.peer_id.is_some());
         if px.len() > n {
-            // only use at most prune_peers many random peers
             let mut rng = rand::rng();
             px.shuffle(&mut rng);
-            px = px.into_iter().take(n).collect();
+            px.truncate(n);
         }
-
-        for p in px {
-            // TODO: Once signed records are spec'd: extract signed peer record if given and handle
-            // it, see https://github.com/libp2p/specs/pull/217
-            if let Some(peer_id) = p.peer_id {
-                // mark as px peer
-                self.px_peers.insert(peer_id);
-
-                // dial peer
-                self.events.push_back(ToSwarm::Dial {
-                    opts: DialOpts::peer_id(peer_id).build(),
-                });
-            }
-        }
+        let peers = px
+            .into_iter()
+            .filter_map(|p| p.peer_id.map(|id| (id, p.signed_peer_record)))
+            .collect();
+        self.events
+            .push_back(ToSwarm::GenerateEvent(Event::PeerExchange {
+                peer_id: from,
+                topic,
+                peers,
+            }));
     }
 
     /// Applies some basic checks to whether this message is valid. Does not apply user validation
@@ -3326,6 +3353,7 @@ where
 
             // Forget px and outbound status for this peer
             self.px_peers.remove(&peer_id);
+            self.signed_peer_records.remove(&peer_id);
 
             // If metrics are enabled, register the disconnection of a peer based on its protocol.
             #[cfg(feature = "metrics")]

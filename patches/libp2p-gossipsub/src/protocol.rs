@@ -620,14 +620,14 @@ impl Decoder for GossipsubCodec {
                 .peers
                 .into_iter()
                 .filter_map(|info| {
+                    let record = info.signed_peer_record;
                     info.peer_id
                         .as_ref()
                         .and_then(|id| PeerId::from_bytes(id).ok())
-                        .map(|peer_id|
-                                    //TODO signedPeerRecord, see https://github.com/libp2p/specs/pull/217
-                                    PeerInfo {
-                                        peer_id: Some(peer_id),
-                                    })
+                        .map(|peer_id| PeerInfo {
+                            peer_id: Some(peer_id),
+                            signed_peer_record: record,
+                        })
                 })
                 .collect();
             let topic_hash = TopicHash::from_raw(prune.topic_id.unwrap_or_default());

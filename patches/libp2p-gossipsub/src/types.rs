@@ -261,9 +261,9 @@ pub struct SubscriptionOpts {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct PeerInfo {
     pub(crate) peer_id: Option<PeerId>,
-    // TODO add this when RFC: Signed Address Records got added to the spec (see pull request
-    // https://github.com/libp2p/specs/pull/217)
-    // pub signed_peer_record: ?,
+    /// The peer's signed peer record (a libp2p signed envelope), as PX
+    /// carries it (patch: the published crate leaves it out).
+    pub(crate) signed_peer_record: Option<Vec<u8>>,
 }
 
 /// A Control message received by the gossipsub system.
@@ -513,8 +513,7 @@ impl From<RpcOut> for proto::Rpc {
                                 .into_iter()
                                 .map(|info| proto::PeerInfo {
                                     peer_id: info.peer_id.map(|id| id.to_bytes()),
-                                    // TODO, see https://github.com/libp2p/specs/pull/217
-                                    signed_peer_record: None,
+                                    signed_peer_record: info.signed_peer_record,
                                 })
                                 .collect(),
                             backoff,

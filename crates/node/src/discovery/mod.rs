@@ -21,6 +21,29 @@ use crate::config::NodeConfig;
 use crate::node::Node;
 
 impl Node {
+    /// Gossipsub peer exchange (`--relay-peer-exchange`): `from` pruned us
+    /// from `pubsub_topic` and named `peers`, with the addresses their
+    /// signed records carry. They join the peer book and are dialled while
+    /// the node wants peers, as nwaku's peer manager takes them.
+    pub(crate) fn on_relay_peer_exchange(
+        &mut self,
+        from: PeerId,
+        pubsub_topic: &str,
+        peers: Vec<(PeerId, Vec<Multiaddr>)>,
+    ) {
+        info!(src = %from, topic = pubsub_topic, numPeers = peers.len(), "adding exchanged peers");
+        let now = std::time::Instant::now();
+        for (peer, addrs) in peers {
+            if peer == *self.swarm.local_peer_id() || addrs.is_empty() {
+                continue;
+            }
+            self.peers.learned(peer, &addrs, now);
+            if !self.swarm.is_connected(&peer) && self.wants_peer(&peer) {
+                self.dial_known(peer, addrs, "relay peer exchange");
+            }
+        }
+    }
+
     /// A peer `source` found: its record goes into the peer book (so the
     /// peer manager and service-peer selection know its shards and
     /// capabilities), and it is dialled unless it is connected or the node
