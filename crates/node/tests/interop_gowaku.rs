@@ -857,3 +857,119 @@ async fn our_peer_exchange_client_learns_peers_from_go_waku() {
     );
     assert!(asker.count("Retrieved peer info via peer exchange protocol") >= 1);
 }
+
+// Gossipsub peer exchange (`--relay-peer-exchange` on every node): go-waku
+// meshes with two of our nodes, then leaves the shard. Its PRUNE to one of
+// them names the other with the signed peer record our identify gave it;
+// our node verifies the record and dials the peer it had never heard of.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn go_wakus_relay_peer_exchange_leads_us_to_another_of_our_nodes() {
+    if !in_own_namespace("go_wakus_relay_peer_exchange_leads_us_to_another_of_our_nodes") {
+        return;
+    }
+    let go = GoWaku::spawn(&[
+        "--cluster-id=42",
+        &format!("--pubsub-topic={SHARD}"),
+        "--relay-peer-exchange",
+    ])
+    .await;
+    let node = |extra: &[&str]| {
+        let mut args = vec![
+            "--cluster-id",
+            "42",
+            "--shard",
+            "0",
+            "--relay-peer-exchange",
+            "--rest-admin",
+            "--staticnode",
+            &go.addr,
+        ];
+        args.extend_from_slice(extra);
+        NodeProcess::spawn(&args)
+    };
+    let (b, c) = (node(&[]), node(&[]));
+    let (b_id, c_id) = (our_peer_id(&b), our_peer_id(&c));
+    let gr = go.rest;
+    let body = json!([SHARD]).to_string();
+    let (status, text) = http(gr, "POST", "/relay/v1/subscriptions", Some(&body)).await;
+    assert_eq!(status, 200, "{text}");
+    let both = eventually(Duration::from_secs(20), || {
+        let (b_id, c_id) = (b_id.clone(), c_id.clone());
+        async move {
+            let peers = connected_peers(gr).await;
+            lists(&peers, &b_id) && lists(&peers, &c_id)
+        }
+    })
+    .await;
+    assert!(both, "go-waku:\n{}", go.log());
+    assert!(!lists(&connected_peers(c.rest_addr()).await, &b_id));
+    // Heartbeats graft both into go-waku's mesh.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+
+    let (status, text) = http(gr, "DELETE", "/relay/v1/subscriptions", Some(&body)).await;
+    assert_eq!(status, 200, "{text}");
+    let rest = c.rest_addr();
+    let met = eventually(Duration::from_secs(20), || {
+        let b_id = b_id.clone();
+        async move { lists(&connected_peers(rest).await, &b_id) }
+    })
+    .await;
+    assert!(met, "ours:\n{}\ngo-waku:\n{}", c.log(), go.log());
+    assert!(c.count("adding exchanged peers") >= 1, "{}", c.log());
+    assert!(c.count("dialling a peer found through relay peer exchange") >= 1);
+}
+
+// The other way: our node meshes with go-waku and another of our nodes,
+// then leaves the shard; its PRUNE names the other node with the record
+// that node's identify gave us, and go-waku dials it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_relay_peer_exchange_leads_go_waku_to_another_of_our_nodes() {
+    if !in_own_namespace("our_relay_peer_exchange_leads_go_waku_to_another_of_our_nodes") {
+        return;
+    }
+    let go = GoWaku::spawn(&[
+        "--cluster-id=42",
+        &format!("--pubsub-topic={SHARD}"),
+        "--relay-peer-exchange",
+    ])
+    .await;
+    let gr = go.rest;
+    let body = json!([SHARD]).to_string();
+    let (status, text) = http(gr, "POST", "/relay/v1/subscriptions", Some(&body)).await;
+    assert_eq!(status, 200, "{text}");
+    let flags = [
+        "--cluster-id",
+        "42",
+        "--shard",
+        "0",
+        "--relay-peer-exchange",
+        "--rest-admin",
+    ];
+    let b = NodeProcess::spawn(&flags);
+    let b_addr = b.tcp_addr().to_string();
+    let mut a_flags = flags.to_vec();
+    a_flags.extend(["--staticnode", &go.addr, "--staticnode", &b_addr]);
+    let a = NodeProcess::spawn(&a_flags);
+    let (ar, b_id) = (a.rest_addr(), our_peer_id(&b));
+    let go_id = go.peer_id().to_owned();
+    let both = eventually(Duration::from_secs(20), || {
+        let (b_id, go_id) = (b_id.clone(), go_id.clone());
+        async move {
+            let peers = connected_peers(ar).await;
+            lists(&peers, &b_id) && lists(&peers, &go_id)
+        }
+    })
+    .await;
+    assert!(both, "{}", a.log());
+    assert!(!lists(&connected_peers(gr).await, &b_id));
+    tokio::time::sleep(Duration::from_secs(4)).await;
+
+    let (status, text) = http(ar, "DELETE", "/relay/v1/subscriptions", Some(&body)).await;
+    assert_eq!(status, 200, "{text}");
+    let met = eventually(Duration::from_secs(20), || {
+        let b_id = b_id.clone();
+        async move { lists(&connected_peers(gr).await, &b_id) }
+    })
+    .await;
+    assert!(met, "go-waku:\n{}\nours:\n{}", go.log(), a.log());
+}

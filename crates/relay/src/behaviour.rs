@@ -631,10 +631,16 @@ impl NetworkBehaviour for Behaviour {
     }
 }
 
-/// The addresses `record` (a signed envelope holding a libp2p peer record)
-/// signs for `peer`, if it decodes, its signature holds and it is `peer`'s.
+/// The addresses `record` (a signed envelope holding a libp2p peer record,
+/// in the standard or rust-libp2p's legacy format) signs for `peer`, if it
+/// decodes, its signature holds and it is `peer`'s.
 fn verified_addresses(peer: PeerId, record: &[u8]) -> Option<(PeerId, Vec<libp2p::Multiaddr>)> {
-    let envelope = libp2p::core::SignedEnvelope::from_protobuf_encoding(record).ok()?;
-    let record = libp2p::core::PeerRecord::from_signed_envelope(envelope).ok()?;
+    use libp2p::core::{PeerRecord, SignedEnvelope};
+    let envelope = SignedEnvelope::from_protobuf_encoding(record).ok()?;
+    // The standard format (go-libp2p, nim-libp2p, our patched identify),
+    // then rust-libp2p's legacy one.
+    let record = PeerRecord::from_signed_envelope_interop(envelope.clone())
+        .or_else(|_| PeerRecord::from_signed_envelope(envelope))
+        .ok()?;
     (record.peer_id() == peer).then(|| (peer, record.addresses().to_vec()))
 }

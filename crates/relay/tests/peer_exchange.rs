@@ -38,7 +38,7 @@ async fn a_pruning_peer_names_its_other_peers_with_their_signed_records() {
     // A holds B's own record (as identify brings it), and a record for C
     // that someone else signed: it must not pass.
     let b_addr = b.addr.clone();
-    let b_record = PeerRecord::new(&b_key, vec![b_addr.clone()]).unwrap();
+    let b_record = PeerRecord::new_interop(&b_key, vec![b_addr.clone()]).unwrap();
     let forged = PeerRecord::new(&Keypair::generate_ed25519(), vec![c.addr.clone()]).unwrap();
     let (b_id, c_id) = (b.peer_id, c.peer_id);
     a.behaviour(move |r| {
