@@ -273,7 +273,7 @@ fn nwaku_flags_of_features_not_here_yet_start_the_node_with_a_warning() {
         "--discv5-bits-per-hop=1",
         "--discv5-table-ip-limit",
         "10",
-        "--relay-peer-exchange=false",
+        "--rendezvous=false",
         "--metrics-logging=false",
         "--dns-discovery=false",
         "--store-sync=false",
@@ -283,7 +283,7 @@ fn nwaku_flags_of_features_not_here_yet_start_the_node_with_a_warning() {
     for flag in [
         "--discv5-bits-per-hop",
         "--discv5-table-ip-limit",
-        "--relay-peer-exchange",
+        "--rendezvous",
         "--metrics-logging",
         "--dns-discovery",
         "--store-sync",
