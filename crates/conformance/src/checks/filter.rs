@@ -1,0 +1,325 @@
+//! 12/WAKU2-FILTER v2: subscribe, ping, unsubscribe and unsubscribe-all
+//! statuses, invalid criteria, pushes of matching (and only matching)
+//! messages, one answer per stream, and hostile frames. The push checks
+//! publish through lightpush, so they need the target to serve it too.
+
+use prost::Message;
+use waku_filter::proto::{
+    FilterSubscribeRequest, FilterSubscribeResponse, FilterSubscribeType, MessagePush,
+};
+
+use super::{Ctx, decode, hash_of, lightpush, message, stream_end, survives};
+use crate::report::Outcome;
+use crate::session::Proto;
+use crate::wire::StreamEnd;
+
+/// Every requirement id this suite can decide.
+pub const IDS: &[&str] = &[
+    "FILTER-001",
+    "FILTER-005",
+    "FILTER-006",
+    "FILTER-009",
+    "FILTER-010",
+    "FILTER-011",
+    "FILTER-012",
+    "FILTER-016",
+    "FILTER-018",
+    "FILTER-024",
+    "FILTER-025",
+    "FILTER-029",
+];
+
+/// The status of a filter answer frame.
+pub fn status_of(body: &[u8]) -> Option<u32> {
+    FilterSubscribeResponse::decode(body)
+        .ok()
+        .map(|r| r.status_code)
+}
+
+fn request(
+    kind: FilterSubscribeType,
+    pubsub_topic: Option<String>,
+    content_topics: Vec<String>,
+) -> FilterSubscribeRequest {
+    FilterSubscribeRequest {
+        request_id: waku_core::new_request_id(),
+        filter_subscribe_type: kind as i32,
+        pubsub_topic,
+        content_topics,
+    }
+}
+
+/// Sends `request`; the answer and how its stream ended.
+async fn send(
+    ctx: &mut Ctx<'_>,
+    request: &FilterSubscribeRequest,
+) -> (Result<FilterSubscribeResponse, String>, Option<StreamEnd>) {
+    let answer = ctx
+        .session
+        .request(
+            Proto::FilterSubscribe,
+            waku_core::codec::encode_frame(request),
+        )
+        .await;
+    (decode(&answer), stream_end(&answer))
+}
+
+/// Sends `request` (described by `what`), expecting status `expected`.
+async fn expect_status(
+    ctx: &mut Ctx<'_>,
+    id: &'static str,
+    what: &str,
+    request: FilterSubscribeRequest,
+    expected: u32,
+) -> Outcome {
+    match send(ctx, &request).await.0 {
+        Ok(r) => Outcome::judge(
+            id,
+            r.status_code == expected,
+            format!(
+                "{what}: answered {} {:?} (expected {expected})",
+                r.status_code,
+                r.status_desc.unwrap_or_default()
+            ),
+        ),
+        Err(e) => Outcome::fail(id, format!("{what}: {e} (expected {expected})")),
+    }
+}
+
+/// Runs the filter checks.
+pub async fn run(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
+    use FilterSubscribeType::{Subscribe, SubscriberPing, Unsubscribe, UnsubscribeAll};
+    let mut out = Vec::new();
+    let pubsub_topic = ctx.pubsub_topic();
+    let topic = ctx.content_topic("filter");
+
+    let ping = || request(SubscriberPing, None, Vec::new());
+    out.push(expect_status(ctx, "FILTER-011", "ping before subscribing", ping(), 404).await);
+
+    let subscribe = request(Subscribe, Some(pubsub_topic.clone()), vec![topic.clone()]);
+    let (answer, end) = send(ctx, &subscribe).await;
+    match answer {
+        Err(e) => out.push(Outcome::fail("FILTER-001", format!("subscribe: {e}"))),
+        Ok(r) => {
+            out.push(Outcome::pass(
+                "FILTER-001",
+                format!("subscribe answered on {}", Proto::FilterSubscribe.id()),
+            ));
+            out.push(Outcome::judge(
+                "FILTER-012",
+                r.status_code == 200,
+                format!(
+                    "subscribe to {topic}: answered {} {:?}",
+                    r.status_code,
+                    r.status_desc.unwrap_or_default()
+                ),
+            ));
+            out.push(Outcome::judge(
+                "FILTER-005",
+                r.request_id == subscribe.request_id,
+                format!(
+                    "request_id {:?}, sent {:?}",
+                    r.request_id, subscribe.request_id
+                ),
+            ));
+            out.push(match end {
+                Some(StreamEnd::Closed) => {
+                    Outcome::pass("FILTER-029", "one response, then the write side was closed")
+                }
+                other => Outcome::fail("FILTER-029", format!("after the response: {other:?}")),
+            });
+        }
+    }
+    out.push(expect_status(ctx, "FILTER-011", "ping while subscribed", ping(), 200).await);
+
+    if ctx.serves(Proto::Lightpush) {
+        out.extend(pushes(ctx, &pubsub_topic, &topic).await);
+    } else {
+        for id in ["FILTER-010", "FILTER-024", "FILTER-025"] {
+            out.push(Outcome::not_checkable(
+                id,
+                "needs published messages: the target serves no lightpush to publish them",
+            ));
+        }
+    }
+
+    out.push(
+        expect_status(
+            ctx,
+            "FILTER-009",
+            "subscribe without content topics",
+            request(Subscribe, Some(pubsub_topic.clone()), Vec::new()),
+            400,
+        )
+        .await,
+    );
+    out.push(
+        expect_status(
+            ctx,
+            "FILTER-009",
+            "subscribe without pubsub topic",
+            request(Subscribe, None, vec![topic.clone()]),
+            400,
+        )
+        .await,
+    );
+    let (survived, status) = survives(
+        ctx,
+        "FILTER-029",
+        Proto::FilterSubscribe,
+        "undecodable request frame",
+        crate::wire::undecodable_frame(),
+        status_of,
+        waku_core::codec::encode_frame(&ping()),
+    )
+    .await;
+    out.push(survived);
+    out.push(Outcome::judge(
+        "FILTER-006",
+        status.is_none_or(|s| !(200..300).contains(&s)),
+        format!("undecodable request frame: status {status:?}, not 2xx"),
+    ));
+    let (survived, _) = survives(
+        ctx,
+        "FILTER-029",
+        Proto::FilterSubscribe,
+        "length prefix announcing 64 MiB",
+        crate::wire::oversize_prefix(),
+        status_of,
+        waku_core::codec::encode_frame(&ping()),
+    )
+    .await;
+    out.push(survived);
+
+    let unsubscribe = || request(Unsubscribe, Some(pubsub_topic.clone()), vec![topic.clone()]);
+    out.push(expect_status(ctx, "FILTER-016", "unsubscribe", unsubscribe(), 200).await);
+    out.push(expect_status(ctx, "FILTER-016", "unsubscribe again", unsubscribe(), 404).await);
+    out.push(expect_status(ctx, "FILTER-011", "ping after unsubscribing", ping(), 404).await);
+    let all = || request(UnsubscribeAll, None, Vec::new());
+    out.push(
+        expect_status(
+            ctx,
+            "FILTER-018",
+            "unsubscribe-all with nothing subscribed",
+            all(),
+            404,
+        )
+        .await,
+    );
+    let resubscribe = request(Subscribe, Some(pubsub_topic.clone()), vec![topic.clone()]);
+    let _ = send(ctx, &resubscribe).await;
+    out.push(
+        expect_status(
+            ctx,
+            "FILTER-018",
+            "unsubscribe-all after subscribing",
+            all(),
+            200,
+        )
+        .await,
+    );
+    out
+}
+
+async fn pushes(ctx: &mut Ctx<'_>, pubsub_topic: &str, topic: &str) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    let unsubscribed = message(&ctx.content_topic("filter-other"), b"not subscribed", 0);
+    let subscribed = message(topic, b"subscribed", 0);
+    let wanted = hash_of(pubsub_topic, &subscribed);
+    for m in [unsubscribed, subscribed] {
+        match lightpush::push(ctx, m).await {
+            Ok(r) if lightpush::accepted(&r) => {}
+            Ok(r) => {
+                out.push(Outcome::not_checkable(
+                    "FILTER-010",
+                    format!("lightpush refused the message to push: {}", r.status_code),
+                ));
+                return out;
+            }
+            Err(e) => {
+                out.push(Outcome::not_checkable(
+                    "FILTER-010",
+                    format!("lightpush: {e}"),
+                ));
+                return out;
+            }
+        }
+    }
+    let mut received = Vec::new();
+    let deadline = tokio::time::Instant::now() + ctx.wait();
+    while let Some(push) = ctx
+        .session
+        .next_push(deadline.saturating_duration_since(tokio::time::Instant::now()))
+        .await
+    {
+        received.push(push);
+        let seen = received.iter().any(|p| {
+            MessagePush::decode(p.0.as_slice()).ok().and_then(|m| {
+                let topic = m.pubsub_topic?;
+                hash_of(&topic, &m.waku_message?)
+            }) == wanted
+        });
+        if seen {
+            // Give a wrongly pushed message a moment to arrive too.
+            while let Some(more) = ctx
+                .session
+                .next_push(std::time::Duration::from_millis(300))
+                .await
+            {
+                received.push(more);
+            }
+            break;
+        }
+    }
+    let decoded: Vec<Result<MessagePush, String>> = received
+        .iter()
+        .map(|p| MessagePush::decode(p.0.as_slice()).map_err(|e| e.to_string()))
+        .collect();
+    let topics: Vec<String> = decoded
+        .iter()
+        .map(|d| match d {
+            Ok(p) => p
+                .waku_message
+                .as_ref()
+                .map(|m| m.content_topic.clone())
+                .unwrap_or_default(),
+            Err(e) => format!("undecodable: {e}"),
+        })
+        .collect();
+    let only_matching = decoded.iter().all(|d| {
+        d.as_ref().is_ok_and(|p| {
+            p.waku_message
+                .as_ref()
+                .is_some_and(|m| m.content_topic == topic)
+        })
+    });
+    out.push(Outcome::judge(
+        "FILTER-010",
+        !decoded.is_empty() && only_matching,
+        format!("pushed {topics:?} after publishing one subscribed and one other content topic"),
+    ));
+    out.push(Outcome::judge(
+        "FILTER-024",
+        !decoded.is_empty()
+            && decoded
+                .iter()
+                .all(|d| d.as_ref().is_ok_and(|p| p.waku_message.is_some())),
+        format!("{} pushes, each with one message", decoded.len()),
+    ));
+    out.push(Outcome::judge(
+        "FILTER-025",
+        !decoded.is_empty()
+            && decoded.iter().all(|d| {
+                d.as_ref()
+                    .is_ok_and(|p| p.pubsub_topic.as_deref() == Some(pubsub_topic))
+            }),
+        format!("pushes name pubsub topic {pubsub_topic}"),
+    ));
+    if decoded.is_empty() {
+        out.push(Outcome::fail(
+            "FILTER-012",
+            format!("no push within {:?} of a matching message", ctx.wait()),
+        ));
+    }
+    out
+}

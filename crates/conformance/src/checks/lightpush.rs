@@ -1,0 +1,258 @@
+//! WAKU-LIGHTPUSH v3: status codes for valid, invalid, oversized and
+//! misdirected pushes, the response layout, one answer per stream, and
+//! hostile frames.
+
+use prost::Message;
+use waku_core::proto::message::v1::WakuMessage;
+use waku_lightpush::proto::{LightPushRequest, LightPushResponse};
+
+use super::{Ctx, decode, describe, message, stream_end, survives};
+use crate::report::Outcome;
+use crate::session::Proto;
+use crate::wire::StreamEnd;
+
+/// Every requirement id this suite can decide.
+pub const IDS: &[&str] = &[
+    "LIGHTPUSH-001",
+    "LIGHTPUSH-003",
+    "LIGHTPUSH-007",
+    "LIGHTPUSH-009",
+    "LIGHTPUSH-010",
+    "LIGHTPUSH-011",
+    "LIGHTPUSH-014",
+    "LIGHTPUSH-015",
+    "LIGHTPUSH-018",
+];
+
+/// The largest message 64/WAKU2-NETWORK allows (150 KiB).
+pub const MAX_MESSAGE_SIZE: usize = 150 * 1024;
+
+/// A lightpush request frame.
+pub fn request(
+    request_id: &str,
+    pubsub_topic: Option<String>,
+    message: Option<WakuMessage>,
+) -> Vec<u8> {
+    waku_core::codec::encode_frame(&LightPushRequest {
+        request_id: request_id.to_owned(),
+        pubsub_topic,
+        message,
+    })
+}
+
+/// The status of a lightpush answer frame.
+pub fn status_of(body: &[u8]) -> Option<u32> {
+    LightPushResponse::decode(body).ok().map(|r| r.status_code)
+}
+
+/// Pushes `message` on the shard under test; the target's answer.
+pub async fn push(ctx: &mut Ctx<'_>, message: WakuMessage) -> Result<LightPushResponse, String> {
+    let bytes = request(
+        &waku_core::new_request_id(),
+        Some(ctx.pubsub_topic()),
+        Some(message),
+    );
+    decode(&ctx.session.request(Proto::Lightpush, bytes).await)
+}
+
+/// Whether a lightpush answer accepted the message: 200, or 505 when the
+/// target had no relay peer (it still takes the message itself).
+pub fn accepted(response: &LightPushResponse) -> bool {
+    matches!(response.status_code, 200..=299 | 505)
+}
+
+/// Sends one request and judges its status against `expected`.
+async fn expect_status(
+    ctx: &mut Ctx<'_>,
+    id: &'static str,
+    what: &str,
+    pubsub_topic: Option<String>,
+    message: Option<WakuMessage>,
+    expected: u32,
+) -> Outcome {
+    let bytes = request(&waku_core::new_request_id(), pubsub_topic, message);
+    let answer = ctx.session.request(Proto::Lightpush, bytes).await;
+    match decode::<LightPushResponse>(&answer) {
+        Ok(r) => Outcome::judge(
+            id,
+            r.status_code == expected,
+            format!(
+                "{what}: answered {} {:?} (expected {expected})",
+                r.status_code,
+                r.status_desc.unwrap_or_default()
+            ),
+        ),
+        Err(e) => Outcome::fail(id, format!("{what}: {e} (expected {expected})")),
+    }
+}
+
+/// Runs the lightpush checks.
+pub async fn run(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    let topic = ctx.content_topic("lightpush");
+    let valid = message(&topic, b"conformance lightpush", 0);
+    let request_id = waku_core::new_request_id();
+    let bytes = request(&request_id, Some(ctx.pubsub_topic()), Some(valid.clone()));
+    let answer = ctx.session.request(Proto::Lightpush, bytes.clone()).await;
+    match decode::<LightPushResponse>(&answer) {
+        Err(e) => out.push(Outcome::fail("LIGHTPUSH-001", format!("valid push: {e}"))),
+        Ok(r) => {
+            out.push(Outcome::pass(
+                "LIGHTPUSH-001",
+                format!(
+                    "valid push answered {} on {}",
+                    r.status_code,
+                    Proto::Lightpush.id()
+                ),
+            ));
+            out.push(Outcome::judge(
+                "LIGHTPUSH-003",
+                r.request_id == request_id,
+                format!(
+                    "response request_id {:?}, sent {request_id:?}",
+                    r.request_id
+                ),
+            ));
+            match r.status_code {
+                200 => out.push(Outcome::judge(
+                    "LIGHTPUSH-007",
+                    r.relay_peer_count.is_some(),
+                    format!(
+                        "valid push: 200 with relay_peer_count {:?}",
+                        r.relay_peer_count
+                    ),
+                )),
+                505 => {
+                    out.push(Outcome::not_checkable(
+                        "LIGHTPUSH-007",
+                        "the target has no relay peer on the shard (505), so no 200 to check",
+                    ));
+                    out.push(Outcome::pass(
+                        "LIGHTPUSH-014",
+                        format!(
+                            "no relay peers: 505 {:?}",
+                            r.status_desc.unwrap_or_default()
+                        ),
+                    ));
+                }
+                code => out.push(Outcome::fail(
+                    "LIGHTPUSH-007",
+                    format!(
+                        "valid push on {} answered {code} {:?}",
+                        ctx.pubsub_topic(),
+                        r.status_desc.unwrap_or_default()
+                    ),
+                )),
+            }
+            out.push(match stream_end(&answer) {
+                Some(StreamEnd::Closed) => Outcome::pass(
+                    "LIGHTPUSH-018",
+                    "one response, then the write side was closed",
+                ),
+                Some(end) => Outcome::fail("LIGHTPUSH-018", format!("after the response: {end:?}")),
+                None => Outcome::fail("LIGHTPUSH-018", describe(&answer)),
+            });
+        }
+    }
+    out.push(
+        expect_status(
+            ctx,
+            "LIGHTPUSH-009",
+            "request without a message",
+            Some(ctx.pubsub_topic()),
+            None,
+            400,
+        )
+        .await,
+    );
+    let other = message(&topic, b"blank topic", 0);
+    out.push(
+        expect_status(
+            ctx,
+            "LIGHTPUSH-009",
+            "blank pubsub topic",
+            Some(String::new()),
+            Some(other),
+            400,
+        )
+        .await,
+    );
+    let unserved = format!("/waku/2/rs/{}/1023", ctx.cluster);
+    let other = message(&topic, b"unserved topic", 0);
+    out.push(
+        expect_status(
+            ctx,
+            "LIGHTPUSH-011",
+            &format!("pubsub topic {unserved}"),
+            Some(unserved.clone()),
+            Some(other),
+            421,
+        )
+        .await,
+    );
+    let big = message(&topic, &vec![0x5a; MAX_MESSAGE_SIZE + 1], 0);
+    out.push(
+        expect_status(
+            ctx,
+            "LIGHTPUSH-010",
+            "message of 150 KiB + 1 payload bytes",
+            Some(ctx.pubsub_topic()),
+            Some(big),
+            413,
+        )
+        .await,
+    );
+    let mut long_meta = message(&topic, b"long meta", 0);
+    long_meta.meta = Some(vec![7u8; waku_core::MAX_META_SIZE + 1].into());
+    out.push(
+        expect_status(
+            ctx,
+            "LIGHTPUSH-015",
+            "meta of 65 bytes",
+            Some(ctx.pubsub_topic()),
+            Some(long_meta),
+            420,
+        )
+        .await,
+    );
+    let next = || {
+        request(
+            &waku_core::new_request_id(),
+            Some(String::new()),
+            Some(message(&topic, b"after hostile", 0)),
+        )
+    };
+    let (survived, status) = survives(
+        ctx,
+        "LIGHTPUSH-018",
+        Proto::Lightpush,
+        "undecodable request frame",
+        crate::wire::undecodable_frame(),
+        status_of,
+        next(),
+    )
+    .await;
+    out.push(survived);
+    out.push(Outcome::judge(
+        "LIGHTPUSH-009",
+        status == Some(400),
+        format!("undecodable request frame: status {status:?} (expected 400)"),
+    ));
+    let (survived, status) = survives(
+        ctx,
+        "LIGHTPUSH-018",
+        Proto::Lightpush,
+        "length prefix announcing 64 MiB",
+        crate::wire::oversize_prefix(),
+        status_of,
+        next(),
+    )
+    .await;
+    out.push(survived);
+    out.push(Outcome::judge(
+        "LIGHTPUSH-010",
+        status == Some(413),
+        format!("length prefix announcing 64 MiB: status {status:?} (expected 413)"),
+    ));
+    out
+}

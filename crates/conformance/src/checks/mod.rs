@@ -1,0 +1,166 @@
+//! The checks, one module per protocol. Each suite is an async function
+//! that talks to the target through a [`Ctx`] and returns one
+//! [`Outcome`] per requirement case it decided, with one line of evidence.
+
+use std::time::Duration;
+
+use prost::Message;
+use waku_core::proto::message::v1::WakuMessage;
+
+use crate::report::Outcome;
+use crate::session::{Proto, Session};
+use crate::wire::{Answer, StreamEnd};
+
+pub mod filter;
+pub mod lightpush;
+pub mod metadata;
+pub mod store;
+
+/// What every check works with: the session and the network under test.
+pub struct Ctx<'a> {
+    /// The connection to the target.
+    pub session: &'a mut Session,
+    /// The cluster the runner claims.
+    pub cluster: u32,
+    /// The shard the checks publish and query on.
+    pub shard: u32,
+    /// A random tag making this run's content topics unique.
+    pub run_tag: String,
+}
+
+impl Ctx<'_> {
+    /// The pubsub topic of the shard under test.
+    pub fn pubsub_topic(&self) -> String {
+        format!("/waku/2/rs/{}/{}", self.cluster, self.shard)
+    }
+
+    /// A content topic no other run uses.
+    pub fn content_topic(&self, name: &str) -> String {
+        format!("/waku-conformance/1/{name}-{}/proto", self.run_tag)
+    }
+
+    /// How long to wait for something that should arrive.
+    pub fn wait(&self) -> Duration {
+        self.session.timeout()
+    }
+
+    /// Whether the target serves `proto` (identify).
+    pub fn serves(&self, proto: Proto) -> bool {
+        self.session.serves(proto.id())
+    }
+}
+
+/// A message on `content_topic` stamped now (plus `offset_ns`).
+pub fn message(content_topic: &str, payload: &[u8], offset_ns: i64) -> WakuMessage {
+    WakuMessage {
+        payload: payload.to_vec().into(),
+        content_topic: content_topic.to_owned(),
+        timestamp: Some(waku_core::now_nanos().saturating_add(offset_ns)),
+        ..WakuMessage::default()
+    }
+}
+
+/// The deterministic hash of `message` on `pubsub_topic`.
+pub fn hash_of(pubsub_topic: &str, message: &WakuMessage) -> Option<[u8; 32]> {
+    let domain = waku_core::WakuMessage::try_from(message.clone()).ok()?;
+    Some(*waku_core::message_hash(pubsub_topic, &domain).as_bytes())
+}
+
+/// An answer decoded as `M`, or a line saying what came back instead.
+pub fn decode<M: Message + Default>(answer: &Result<Answer, String>) -> Result<M, String> {
+    match answer {
+        Ok(Answer::Frame { body, .. }) => {
+            M::decode(body.as_slice()).map_err(|e| format!("answer does not decode: {e}"))
+        }
+        Ok(Answer::Closed) => Err("stream closed without an answer".into()),
+        Ok(Answer::Malformed(e)) => Err(format!("malformed answer: {e}")),
+        Err(e) => Err(e.clone()),
+    }
+}
+
+/// What came back, in a few words.
+pub fn describe(answer: &Result<Answer, String>) -> String {
+    match answer {
+        Ok(Answer::Frame { body, .. }) => format!("a {}-byte frame", body.len()),
+        Ok(Answer::Closed) => "stream closed without an answer".into(),
+        Ok(Answer::Malformed(e)) => format!("malformed answer: {e}"),
+        Err(e) => e.clone(),
+    }
+}
+
+/// How the stream of `answer` ended after its frame, as evidence.
+pub fn stream_end(answer: &Result<Answer, String>) -> Option<StreamEnd> {
+    match answer {
+        Ok(Answer::Frame { end, .. }) => Some(*end),
+        _ => None,
+    }
+}
+
+/// The outcome of "the target survives hostile input": after `hostile`
+/// (described by `what`) the target answered an error status, or closed or
+/// reset the stream, and a valid request (`next`) is still answered.
+/// `status_of` extracts the status from an answer frame (`Some(0)` for a
+/// decodable answer of a protocol without status codes). Also returns the
+/// status the hostile request got, if any.
+pub async fn survives(
+    ctx: &mut Ctx<'_>,
+    id: &'static str,
+    proto: Proto,
+    what: &str,
+    hostile: Vec<u8>,
+    status_of: fn(&[u8]) -> Option<u32>,
+    next: Vec<u8>,
+) -> (Outcome, Option<u32>) {
+    let answer = ctx.session.request(proto, hostile).await;
+    let mut status = None;
+    let first = match &answer {
+        Ok(Answer::Frame { body, .. }) => match status_of(body) {
+            Some(code) if (200..300).contains(&code) => {
+                let fail = Outcome::fail(id, format!("{what}: answered success {code}"));
+                return (fail, Some(code));
+            }
+            Some(0) => "answered (no status field)".into(),
+            Some(code) => {
+                status = Some(code);
+                format!("answered {code}")
+            }
+            None => "answered an undecodable frame".into(),
+        },
+        Ok(Answer::Closed) => "closed the stream".into(),
+        Ok(Answer::Malformed(e)) => format!("wrote a malformed frame ({e})"),
+        Err(e) if e.starts_with("no answer") => {
+            let fail = Outcome::fail(id, format!("{what}: stream left hanging ({e})"));
+            return (fail, None);
+        }
+        Err(e) => e.clone(),
+    };
+    let after = ctx.session.request(proto, next).await;
+    let outcome = match &after {
+        Ok(Answer::Frame { body, .. }) if status_of(body).is_some() => Outcome::pass(
+            id,
+            format!("{what}: {first}; the next valid request was answered"),
+        ),
+        other => Outcome::fail(
+            id,
+            format!(
+                "{what}: {first}; the next valid request got no answer ({})",
+                describe(other)
+            ),
+        ),
+    };
+    (outcome, status)
+}
+
+/// Outcomes "not offered" for every id of a suite whose protocol the
+/// target does not serve.
+pub fn not_offered(ids: &[&'static str], protocol: &str) -> Vec<Outcome> {
+    ids.iter()
+        .map(|id| {
+            Outcome::new(
+                id,
+                crate::report::Verdict::NotOffered,
+                format!("identify does not list {protocol}"),
+            )
+        })
+        .collect()
+}

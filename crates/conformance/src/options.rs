@@ -1,0 +1,191 @@
+//! What a run is asked to do: the target, how to reach it, which network it
+//! is on and which suites to run.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use libp2p::{Multiaddr, PeerId, multiaddr::Protocol};
+
+/// The stream multiplexer negotiated with the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Muxer {
+    /// yamux (what nwaku, go-waku and our node prefer).
+    #[default]
+    Yamux,
+    /// mplex (what js-waku speaks).
+    Mplex,
+}
+
+impl FromStr for Muxer {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "yamux" => Ok(Muxer::Yamux),
+            "mplex" => Ok(Muxer::Mplex),
+            other => Err(format!("unknown transport {other:?} (yamux or mplex)")),
+        }
+    }
+}
+
+/// A group of checks, named after the protocol it exercises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Suite {
+    /// 66/WAKU2-METADATA.
+    Metadata,
+    /// WAKU-LIGHTPUSH v3.
+    Lightpush,
+    /// 13/WAKU2-STORE v3.
+    Store,
+    /// 12/WAKU2-FILTER v2.
+    Filter,
+}
+
+impl Suite {
+    /// Every suite, in the order a run takes them (lightpush before store
+    /// and filter: their data checks push messages through it).
+    pub const ALL: [Suite; 4] = [
+        Suite::Metadata,
+        Suite::Lightpush,
+        Suite::Store,
+        Suite::Filter,
+    ];
+
+    /// The name `--only` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Suite::Metadata => "metadata",
+            Suite::Lightpush => "lightpush",
+            Suite::Store => "store",
+            Suite::Filter => "filter",
+        }
+    }
+}
+
+impl fmt::Display for Suite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Suite {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Suite::ALL
+            .into_iter()
+            .find(|suite| suite.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Suite::ALL.iter().map(|s| s.name()).collect();
+                format!("unknown suite {s:?} (one of {})", names.join(", "))
+            })
+    }
+}
+
+/// Why options are unusable.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OptionsError {
+    /// The target address does not end in `/p2p/<peer id>`.
+    #[error("the target {0} has no /p2p/<peer id> component")]
+    NoPeerId(Multiaddr),
+}
+
+/// Everything a run needs to know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Options {
+    /// The target's address, ending in `/p2p/<peer id>` (tcp or ws).
+    pub target: Multiaddr,
+    /// The multiplexer to negotiate.
+    pub muxer: Muxer,
+    /// The cluster to claim; `None`: the cluster the target announces in its
+    /// own metadata request, else 0 (our node's default).
+    pub cluster: Option<u32>,
+    /// The shards to claim and test on; empty: the first shard the target
+    /// lists in its metadata, else 0 (our node's default, autosharding over
+    /// one shard).
+    pub shards: Vec<u32>,
+    /// The suites to run; empty: all of them.
+    pub only: Vec<Suite>,
+    /// How long one request may take, and how long to wait for something
+    /// that should arrive (a push, a stored message).
+    pub timeout: Duration,
+}
+
+impl Options {
+    /// Options for `target` with every default: yamux, the target's own
+    /// cluster and shard, every suite, a 5 s timeout.
+    pub fn new(target: Multiaddr) -> Self {
+        Self {
+            target,
+            muxer: Muxer::default(),
+            cluster: None,
+            shards: Vec::new(),
+            only: Vec::new(),
+            timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// The same options, multiplexed with `muxer`.
+    pub fn with_muxer(mut self, muxer: Muxer) -> Self {
+        self.muxer = muxer;
+        self
+    }
+
+    /// The same options, claiming `cluster` and testing on `shards`.
+    pub fn with_network(mut self, cluster: Option<u32>, shards: Vec<u32>) -> Self {
+        self.cluster = cluster;
+        self.shards = shards;
+        self
+    }
+
+    /// The same options, running only `suites` (all when empty).
+    pub fn with_only(mut self, suites: Vec<Suite>) -> Self {
+        self.only = suites;
+        self
+    }
+
+    /// The same options with another request timeout.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The target's peer id (from its `/p2p/` component).
+    pub fn peer_id(&self) -> Result<PeerId, OptionsError> {
+        self.target
+            .iter()
+            .find_map(|p| match p {
+                Protocol::P2p(id) => Some(id),
+                _ => None,
+            })
+            .ok_or_else(|| OptionsError::NoPeerId(self.target.clone()))
+    }
+
+    /// Whether `suite` is to run.
+    pub fn runs(&self, suite: Suite) -> bool {
+        self.only.is_empty() || self.only.contains(&suite)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suites_and_muxers_parse_by_name() {
+        assert_eq!("store".parse(), Ok(Suite::Store));
+        assert!("stor".parse::<Suite>().is_err());
+        assert_eq!("mplex".parse(), Ok(Muxer::Mplex));
+    }
+
+    #[test]
+    fn the_peer_id_comes_from_the_p2p_component() {
+        let without: Multiaddr = "/ip4/127.0.0.1/tcp/1"
+            .parse()
+            .unwrap_or_else(|_| Multiaddr::empty());
+        assert!(Options::new(without).peer_id().is_err());
+    }
+}

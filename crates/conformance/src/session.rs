@@ -1,0 +1,434 @@
+//! The runner's libp2p side: one connection to the target, identify to
+//! learn what it serves, raw request/response streams on each protocol the
+//! checks exercise, and the answers to what the target opens towards us
+//! (its metadata request, filter pushes).
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+
+use futures::StreamExt;
+use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport};
+use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
+use libp2p::{Multiaddr, PeerId, StreamProtocol, Swarm, SwarmBuilder, identify, identity};
+use prost::Message;
+use tokio::time::Instant;
+use waku_metadata::proto::{WakuMetadataRequest, WakuMetadataResponse};
+
+use crate::options::{Options, OptionsError};
+use crate::transport::{self, TransportError};
+use crate::wire::{Answer, END_WAIT, Inbound, Outbound, RawCodec, StreamEnd};
+
+/// The protocols the runner opens streams on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Proto {
+    /// `/vac/waku/metadata/1.0.0`.
+    Metadata,
+    /// `/vac/waku/lightpush/3.0.0`.
+    Lightpush,
+    /// `/vac/waku/store-query/3.0.0`.
+    Store,
+    /// `/vac/waku/filter-subscribe/2.0.0-beta1`.
+    FilterSubscribe,
+}
+
+impl Proto {
+    /// The libp2p protocol id.
+    pub fn id(self) -> &'static str {
+        match self {
+            Proto::Metadata => waku_core::protocol_id::METADATA,
+            Proto::Lightpush => waku_core::protocol_id::LIGHTPUSH_V3,
+            Proto::Store => waku_core::protocol_id::STORE_QUERY_V3,
+            Proto::FilterSubscribe => waku_core::protocol_id::FILTER_SUBSCRIBE_V2,
+        }
+    }
+}
+
+type Raw = request_response::Behaviour<RawCodec>;
+
+/// The runner's behaviour: identify plus one raw request/response
+/// behaviour per protocol (a request/response behaviour negotiates the
+/// first of its protocols the peer knows, so each gets its own).
+#[derive(NetworkBehaviour)]
+#[behaviour(prelude = "libp2p::swarm::derive_prelude")]
+struct Behaviour {
+    identify: identify::Behaviour,
+    metadata: Raw,
+    lightpush: Raw,
+    store: Raw,
+    filter: Raw,
+    push: Raw,
+}
+
+/// Why the session could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// The options are unusable.
+    #[error(transparent)]
+    Options(#[from] OptionsError),
+    /// The transport could not be built.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The target could not be reached.
+    #[error("cannot connect to {addr}: {reason}")]
+    Connect {
+        /// The address dialled.
+        addr: Multiaddr,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The target did not answer identify.
+    #[error("{0} did not answer identify in time")]
+    Identify(PeerId),
+}
+
+/// What the target told identify.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TargetInfo {
+    /// The protocols it serves.
+    pub protocols: Vec<String>,
+    /// Its agent version.
+    pub agent_version: String,
+}
+
+/// A connection to the target and the streams on it.
+pub struct Session {
+    swarm: Swarm<Behaviour>,
+    target: PeerId,
+    addr: Multiaddr,
+    timeout: Duration,
+    connected: bool,
+    info: Option<TargetInfo>,
+    answers: HashMap<(Proto, OutboundRequestId), Result<Answer, String>>,
+    pushes: VecDeque<Inbound>,
+    target_metadata: Option<WakuMetadataRequest>,
+    cluster: Option<u32>,
+    shards: Vec<u32>,
+    disconnects: usize,
+}
+
+fn raw(protocol: &'static str, support: ProtocolSupport, timeout: Duration) -> Raw {
+    Raw::with_codec(
+        RawCodec,
+        [(StreamProtocol::new(protocol), support)],
+        request_response::Config::default().with_request_timeout(timeout + END_WAIT),
+    )
+}
+
+impl Session {
+    /// Connects to the target of `options` and waits for its identify.
+    pub async fn connect(options: &Options) -> Result<Self, SessionError> {
+        let target = options.peer_id()?;
+        let key = identity::Keypair::generate_ed25519();
+        let transport = transport::build(&key, options.muxer)?;
+        let timeout = options.timeout;
+        let behaviour = Behaviour {
+            identify: identify::Behaviour::new(
+                identify::Config::new(waku_core::protocol_id::IDENTIFY.into(), key.public())
+                    .with_agent_version(format!("waku-conformance/{}", env!("CARGO_PKG_VERSION"))),
+            ),
+            metadata: raw(
+                waku_core::protocol_id::METADATA,
+                ProtocolSupport::Full,
+                timeout,
+            ),
+            lightpush: raw(
+                waku_core::protocol_id::LIGHTPUSH_V3,
+                ProtocolSupport::Outbound,
+                timeout,
+            ),
+            store: raw(
+                waku_core::protocol_id::STORE_QUERY_V3,
+                ProtocolSupport::Outbound,
+                timeout,
+            ),
+            filter: raw(
+                waku_core::protocol_id::FILTER_SUBSCRIBE_V2,
+                ProtocolSupport::Outbound,
+                timeout,
+            ),
+            push: raw(
+                waku_core::protocol_id::FILTER_PUSH_V2,
+                ProtocolSupport::Inbound,
+                timeout,
+            ),
+        };
+        let swarm = SwarmBuilder::with_existing_identity(key)
+            .with_tokio()
+            .with_other_transport(|_| transport)
+            .map_err(|e| SessionError::Connect {
+                addr: options.target.clone(),
+                reason: e.to_string(),
+            })?
+            .with_behaviour(|_| behaviour)
+            .map_err(|e| SessionError::Connect {
+                addr: options.target.clone(),
+                reason: e.to_string(),
+            })?
+            .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+            .build();
+        let mut session = Self {
+            swarm,
+            target,
+            addr: options.target.clone(),
+            timeout,
+            connected: false,
+            info: None,
+            answers: HashMap::new(),
+            pushes: VecDeque::new(),
+            target_metadata: None,
+            cluster: options.cluster,
+            shards: options.shards.clone(),
+            disconnects: 0,
+        };
+        session
+            .ensure_connected()
+            .await
+            .map_err(|reason| SessionError::Connect {
+                addr: options.target.clone(),
+                reason,
+            })?;
+        let deadline = Instant::now() + timeout;
+        while session.info.is_none() {
+            if !session.poll_until(deadline).await {
+                return Err(SessionError::Identify(target));
+            }
+        }
+        Ok(session)
+    }
+
+    /// What the target told identify.
+    pub fn info(&self) -> TargetInfo {
+        self.info.clone().unwrap_or_default()
+    }
+
+    /// Whether identify listed `protocol`.
+    pub fn serves(&self, protocol: &str) -> bool {
+        self.info
+            .as_ref()
+            .is_some_and(|i| i.protocols.iter().any(|p| p == protocol))
+    }
+
+    /// The metadata request the target sent us, if any.
+    pub fn target_metadata(&self) -> Option<&WakuMetadataRequest> {
+        self.target_metadata.as_ref()
+    }
+
+    /// How often the target closed our connection so far.
+    pub fn disconnects(&self) -> usize {
+        self.disconnects
+    }
+
+    /// Sets the cluster and shards the runner claims in metadata answers.
+    pub fn set_network(&mut self, cluster: u32, shards: Vec<u32>) {
+        self.cluster = Some(cluster);
+        self.shards = shards;
+    }
+
+    /// The request timeout.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Lets the connection run for `duration` (answering what the target
+    /// sends meanwhile).
+    pub async fn settle(&mut self, duration: Duration) {
+        let deadline = Instant::now() + duration;
+        while self.poll_until(deadline).await {}
+    }
+
+    /// Opens a stream on `proto`, writes `bytes`, closes the write side and
+    /// reads what comes back. `Err` says why nothing usable came back
+    /// (the stream was refused or reset, the connection dropped, time ran
+    /// out).
+    pub async fn request(&mut self, proto: Proto, bytes: Vec<u8>) -> Result<Answer, String> {
+        self.ensure_connected().await?;
+        let target = self.target;
+        let behaviour = self.swarm.behaviour_mut();
+        let raw = match proto {
+            Proto::Metadata => &mut behaviour.metadata,
+            Proto::Lightpush => &mut behaviour.lightpush,
+            Proto::Store => &mut behaviour.store,
+            Proto::FilterSubscribe => &mut behaviour.filter,
+        };
+        let id = raw.send_request(&target, Outbound::Bytes(bytes));
+        let deadline = Instant::now() + self.timeout + END_WAIT + Duration::from_secs(1);
+        loop {
+            if let Some(answer) = self.answers.remove(&(proto, id)) {
+                return answer;
+            }
+            if !self.poll_until(deadline).await {
+                return Err(format!("no answer within {:?}", self.timeout));
+            }
+        }
+    }
+
+    /// Waits up to `wait` for a filter push; the oldest unread one first.
+    pub async fn next_push(&mut self, wait: Duration) -> Option<Inbound> {
+        let deadline = Instant::now() + wait;
+        loop {
+            if let Some(push) = self.pushes.pop_front() {
+                return Some(push);
+            }
+            if !self.poll_until(deadline).await {
+                return None;
+            }
+        }
+    }
+
+    /// Dials the target unless connected.
+    async fn ensure_connected(&mut self) -> Result<(), String> {
+        if self.connected {
+            return Ok(());
+        }
+        self.swarm
+            .dial(self.addr.clone())
+            .map_err(|e| e.to_string())?;
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            match tokio::time::timeout_at(deadline, self.swarm.select_next_some()).await {
+                Err(_) => return Err(format!("no connection within {:?}", self.timeout)),
+                Ok(SwarmEvent::OutgoingConnectionError {
+                    peer_id: Some(p),
+                    error,
+                    ..
+                }) if p == self.target => return Err(error.to_string()),
+                Ok(event) => self.handle(event),
+            }
+            if self.connected {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Handles one swarm event; `false` once `deadline` passed.
+    async fn poll_until(&mut self, deadline: Instant) -> bool {
+        match tokio::time::timeout_at(deadline, self.swarm.select_next_some()).await {
+            Ok(event) => {
+                self.handle(event);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn handle(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::ConnectionEstablished { peer_id, .. } if peer_id == self.target => {
+                self.connected = true;
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established: 0,
+                ..
+            } if peer_id == self.target => {
+                self.connected = false;
+                self.disconnects += 1;
+            }
+            SwarmEvent::Behaviour(event) => self.behaviour_event(event),
+            _ => {}
+        }
+    }
+
+    fn behaviour_event(&mut self, event: BehaviourEvent) {
+        match event {
+            BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. })
+                if peer_id == self.target =>
+            {
+                self.info = Some(TargetInfo {
+                    protocols: info.protocols.iter().map(|p| p.to_string()).collect(),
+                    agent_version: info.agent_version,
+                });
+            }
+            BehaviourEvent::Metadata(event) => self.rr_event(Proto::Metadata, event),
+            BehaviourEvent::Lightpush(event) => self.rr_event(Proto::Lightpush, event),
+            BehaviourEvent::Store(event) => self.rr_event(Proto::Store, event),
+            BehaviourEvent::Filter(event) => self.rr_event(Proto::FilterSubscribe, event),
+            BehaviourEvent::Push(request_response::Event::Message {
+                message:
+                    request_response::Message::Request {
+                        request: Outbound::Received(push),
+                        channel,
+                        ..
+                    },
+                ..
+            }) => {
+                self.pushes.push_back(push);
+                // Nothing is written back on a push stream.
+                let _ = self
+                    .swarm
+                    .behaviour_mut()
+                    .push
+                    .send_response(channel, Answer::Closed);
+            }
+            _ => {}
+        }
+    }
+
+    fn rr_event(&mut self, proto: Proto, event: request_response::Event<Outbound, Answer>) {
+        match event {
+            request_response::Event::Message {
+                message:
+                    request_response::Message::Response {
+                        request_id,
+                        response,
+                    },
+                ..
+            } => {
+                self.answers.insert((proto, request_id), Ok(response));
+            }
+            request_response::Event::OutboundFailure {
+                request_id, error, ..
+            } => {
+                self.answers
+                    .insert((proto, request_id), Err(format!("stream failed: {error}")));
+            }
+            request_response::Event::Message {
+                peer,
+                message:
+                    request_response::Message::Request {
+                        request: Outbound::Received(Inbound(body)),
+                        channel,
+                        ..
+                    },
+                ..
+            } if proto == Proto::Metadata && peer == self.target => {
+                let asked = WakuMetadataRequest::decode(body.as_slice()).ok();
+                let cluster = self
+                    .cluster
+                    .or(asked.as_ref().and_then(|r| r.cluster_id))
+                    .unwrap_or(0);
+                let shards = if self.shards.is_empty() {
+                    asked
+                        .as_ref()
+                        .map(|r| {
+                            if r.shards_packed.is_empty() {
+                                r.shards.clone()
+                            } else {
+                                r.shards_packed.clone()
+                            }
+                        })
+                        .unwrap_or_default()
+                } else {
+                    self.shards.clone()
+                };
+                if self.target_metadata.is_none() {
+                    self.target_metadata = asked;
+                }
+                let answer = WakuMetadataResponse {
+                    cluster_id: Some(cluster),
+                    shards: shards.clone(),
+                    shards_packed: shards,
+                };
+                let _ = self.swarm.behaviour_mut().metadata.send_response(
+                    channel,
+                    Answer::Frame {
+                        body: answer.encode_to_vec(),
+                        end: StreamEnd::Closed,
+                    },
+                );
+            }
+            _ => {}
+        }
+    }
+}
