@@ -1,0 +1,72 @@
+//! The conformance runner (waku-conformance) against our own `wakunode`:
+//! every MUST it checks passes.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{NodeProcess, relay_ready};
+use waku_conformance::{Level, Options, Verdict};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_must_the_runner_checks_passes_against_wakunode() {
+    // A relay peer for the target, so a valid lightpush is answered 200
+    // (not 505 "no peers") and LIGHTPUSH-007 can be decided.
+    let peer = NodeProcess::spawn(&["--relay"]);
+    let peer_addr = peer.tcp_addr().to_string();
+    let target = NodeProcess::spawn_with_store(&[
+        "--relay",
+        "--filter",
+        "--lightpush",
+        "--staticnode",
+        &peer_addr,
+    ]);
+    assert!(
+        relay_ready(target.rest_addr(), Duration::from_secs(20)).await,
+        "{}",
+        target.log()
+    );
+
+    let started = Instant::now();
+    let report = waku_conformance::run(&Options::new(target.tcp_addr()))
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    let table = report.to_table();
+    assert!(took < Duration::from_secs(30), "took {took:?}\n{table}");
+
+    for protocol in [
+        "/vac/waku/metadata/1.0.0",
+        "/vac/waku/lightpush/3.0.0",
+        "/vac/waku/store-query/3.0.0",
+        "/vac/waku/filter-subscribe/2.0.0-beta1",
+    ] {
+        assert!(
+            report.protocols.iter().any(|p| p == protocol),
+            "{protocol} not in identify\n{table}"
+        );
+    }
+    let musts: Vec<_> = report
+        .findings()
+        .filter(|f| f.level == Level::Must)
+        .collect();
+    assert!(musts.len() >= 30, "{table}");
+    let not_passed: Vec<String> = musts
+        .iter()
+        .filter(|f| f.verdict != Verdict::Pass)
+        .map(|f| format!("{} {:?}: {}", f.id, f.verdict, f.evidence))
+        .collect();
+    assert!(
+        not_passed.is_empty(),
+        "{not_passed:#?}\n{table}\n{}",
+        target.log()
+    );
+    assert!(!report.must_failed());
+    // The SHOULDs our node implements pass as well.
+    let should_failed: Vec<_> = report
+        .findings()
+        .filter(|f| f.verdict == Verdict::Fail)
+        .collect();
+    assert!(should_failed.is_empty(), "{table}");
+}
