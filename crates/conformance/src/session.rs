@@ -45,6 +45,10 @@ impl Proto {
 
 type Raw = request_response::Behaviour<RawCodec>;
 
+/// How [`Session::request`] errors start when the target kept the stream
+/// open without answering (as opposed to refusing or resetting it).
+pub const NO_ANSWER: &str = "no answer within";
+
 /// The runner's behaviour: identify plus one raw request/response
 /// behaviour per protocol (a request/response behaviour negotiates the
 /// first of its protocols the peer knows, so each gets its own).
@@ -258,7 +262,7 @@ impl Session {
                 return answer;
             }
             if !self.poll_until(deadline).await {
-                return Err(format!("no answer within {:?}", self.timeout));
+                return Err(format!("{NO_ANSWER} {:?}", self.timeout));
             }
         }
     }
@@ -380,8 +384,15 @@ impl Session {
             request_response::Event::OutboundFailure {
                 request_id, error, ..
             } => {
-                self.answers
-                    .insert((proto, request_id), Err(format!("stream failed: {error}")));
+                // A stream the target keeps open without answering is a
+                // hang, not a refusal: say so in the words checks look for.
+                let text = match error {
+                    request_response::OutboundFailure::Timeout => {
+                        format!("{NO_ANSWER} {:?}", self.timeout)
+                    }
+                    other => format!("stream failed: {other}"),
+                };
+                self.answers.insert((proto, request_id), Err(text));
             }
             request_response::Event::Message {
                 peer,

@@ -128,7 +128,7 @@ pub async fn survives(
         },
         Ok(Answer::Closed) => "closed the stream".into(),
         Ok(Answer::Malformed(e)) => format!("wrote a malformed frame ({e})"),
-        Err(e) if e.starts_with("no answer") => {
+        Err(e) if e.starts_with(crate::session::NO_ANSWER) => {
             let fail = Outcome::fail(id, format!("{what}: stream left hanging ({e})"));
             return (fail, None);
         }

@@ -1,0 +1,260 @@
+//! Every check can fail: an in-test node with one deliberate defect makes
+//! the check for that defect report FAIL under the right requirement id,
+//! while the same node without the defect passes it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod fake_node;
+
+use std::time::Duration;
+
+use fake_node::Faults;
+use waku_conformance::{Level, Options, Report, Suite, Verdict};
+
+async fn report(faults: Faults, only: &[Suite]) -> Report {
+    let target = fake_node::spawn(faults).await;
+    let options = Options::new(target)
+        .with_only(only.to_vec())
+        .with_timeout(Duration::from_secs(2));
+    waku_conformance::run(&options).await.unwrap()
+}
+
+/// Asserts some row of `id` failed, with evidence containing `evidence`.
+fn assert_fails(report: &Report, id: &str, evidence: &str) {
+    assert!(
+        report
+            .findings_for(id)
+            .any(|f| f.verdict == Verdict::Fail && f.evidence.contains(evidence)),
+        "{id} did not fail with {evidence:?}:\n{}",
+        report.to_table()
+    );
+}
+
+/// The ids the defects below trip.
+const TRIPPED: &[&str] = &[
+    "META-012",
+    "LIGHTPUSH-003",
+    "LIGHTPUSH-007",
+    "LIGHTPUSH-009",
+    "LIGHTPUSH-010",
+    "LIGHTPUSH-011",
+    "LIGHTPUSH-015",
+    "LIGHTPUSH-018",
+    "STORE-006",
+    "STORE-015",
+    "STORE-018",
+    "STORE-020",
+    "STORE-029",
+    "STORE-037",
+    "FILTER-009",
+    "FILTER-010",
+    "FILTER-011",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fake_node_without_defects_passes_every_check_the_defects_trip() {
+    let report = report(Faults::default(), &[]).await;
+    let table = report.to_table();
+    for id in TRIPPED {
+        let verdicts: Vec<Verdict> = report.findings_for(id).map(|f| f.verdict).collect();
+        assert!(
+            !verdicts.is_empty() && verdicts.iter().all(|v| *v == Verdict::Pass),
+            "{id}: {verdicts:?}\n{table}"
+        );
+    }
+    let failed: Vec<_> = report
+        .findings()
+        .filter(|f| f.level == Level::Must && f.verdict == Verdict::Fail)
+        .collect();
+    assert!(failed.is_empty(), "{table}");
+    assert!(!report.must_failed());
+    println!("{table}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_without_a_cluster_fails_meta_012() {
+    let faults = Faults {
+        metadata_without_cluster: true,
+        ..Faults::default()
+    };
+    let report = report(faults, &[Suite::Metadata]).await;
+    assert_fails(&report, "META-012", "cluster_id = None");
+    assert!(report.must_failed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lightpush_service_answering_200_to_everything_fails_the_error_codes() {
+    let faults = Faults {
+        lightpush_always_200: true,
+        ..Faults::default()
+    };
+    let report = report(faults, &[Suite::Lightpush]).await;
+    assert_fails(
+        &report,
+        "LIGHTPUSH-009",
+        "request without a message: answered 200",
+    );
+    assert_fails(&report, "LIGHTPUSH-009", "blank pubsub topic: answered 200");
+    assert_fails(&report, "LIGHTPUSH-011", "answered 200");
+    assert_fails(&report, "LIGHTPUSH-010", "answered 200");
+    assert_fails(&report, "LIGHTPUSH-015", "answered 200");
+    assert_fails(
+        &report,
+        "LIGHTPUSH-018",
+        "undecodable request frame: answered success 200",
+    );
+    assert!(report.must_failed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lightpush_answers_with_the_wrong_id_or_no_peer_count_fail() {
+    let faults = Faults {
+        lightpush_wrong_request_id: true,
+        lightpush_without_peer_count: true,
+        ..Faults::default()
+    };
+    let report = report(faults, &[Suite::Lightpush]).await;
+    assert_fails(&report, "LIGHTPUSH-003", "not-the-request-id");
+    assert_fails(&report, "LIGHTPUSH-007", "relay_peer_count None");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_ignoring_the_cursor_fails_the_cursor_rules() {
+    let faults = Faults {
+        store_ignores_cursor: true,
+        ..Faults::default()
+    };
+    let report = report(faults, &[Suite::Store]).await;
+    assert_fails(&report, "STORE-018", "forward walk");
+    assert_fails(
+        &report,
+        "STORE-029",
+        "cursor of an unknown hash: answered Some(200)",
+    );
+    assert!(report.must_failed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_with_wrong_order_time_range_and_hashes_fails_those_rules() {
+    let faults = Faults {
+        store_backward_newest_first: true,
+        store_time_end_exclusive: true,
+        store_hashes_wrong: true,
+        ..Faults::default()
+    };
+    let report = report(faults, &[Suite::Store]).await;
+    assert_fails(&report, "STORE-020", "backward page");
+    assert_fails(&report, "STORE-015", "time_start");
+    assert_fails(&report, "STORE-006", "message_hash equals our hash");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_hangs_on_an_undecodable_frame_fails_store_037() {
+    let faults = Faults {
+        store_hangs_on_garbage: true,
+        ..Faults::default()
+    };
+    let report = report(faults, &[Suite::Store]).await;
+    assert_fails(
+        &report,
+        "STORE-037",
+        "undecodable request frame: stream left hanging",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_filter_with_loose_rules_fails_ping_criteria_and_push_checks() {
+    let faults = Faults {
+        filter_ping_always_200: true,
+        filter_accepts_empty_criteria: true,
+        filter_pushes_everything: true,
+        ..Faults::default()
+    };
+    let report = report(faults, &[Suite::Lightpush, Suite::Filter]).await;
+    assert_fails(
+        &report,
+        "FILTER-011",
+        "ping before subscribing: answered 200",
+    );
+    assert_fails(
+        &report,
+        "FILTER-009",
+        "subscribe without content topics: answered 200",
+    );
+    assert_fails(&report, "FILTER-010", "filter-other");
+    assert!(report.must_failed());
+}
+
+#[test]
+fn the_binary_exits_1_on_a_failed_must_and_0_otherwise_and_writes_json() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let broken = runtime.block_on(fake_node::spawn(Faults {
+        lightpush_always_200: true,
+        ..Faults::default()
+    }));
+    let sound = runtime.block_on(fake_node::spawn(Faults::default()));
+    let dir = tempfile_dir();
+    let json = dir.join("report.json");
+    let run = |target: &libp2p::Multiaddr, json: Option<&std::path::Path>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_waku-conformance"));
+        cmd.args([
+            "--target",
+            &target.to_string(),
+            "--only",
+            "lightpush,metadata",
+        ])
+        .args(["--timeout-secs", "2"]);
+        if let Some(path) = json {
+            cmd.arg("--json").arg(path);
+        }
+        cmd.output().unwrap()
+    };
+    let out = run(&broken, None);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("LIGHTPUSH-018"));
+    let out = run(&sound, Some(&json));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let specs = written["specs"].as_array().unwrap();
+    assert!(
+        specs.iter().any(|s| s["spec"] == "WAKU-LIGHTPUSH-V3"),
+        "{written}"
+    );
+    assert!(
+        specs
+            .iter()
+            .flat_map(|s| s["findings"].as_array().unwrap())
+            .any(|f| f["id"] == "LIGHTPUSH-001" && f["verdict"] == "pass" && f["level"] == "MUST"),
+        "{written}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    // An unreachable target is no report at all.
+    let out = run(
+        &"/ip4/127.0.0.1/tcp/1/p2p/12D3KooWGBZNtjz3ZhkxJtnCXkm9L3xqjqK4Pav67MxUKNtuyGQG"
+            .parse()
+            .unwrap(),
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    drop(runtime);
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "waku-conformance-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

@@ -1,0 +1,428 @@
+//! A small in-test Waku node serving metadata, lightpush v3, store v3 and
+//! filter v2 by the catalogs' rules, with switchable defects ([`Faults`]),
+//! so each check can be shown to fail for the right reason.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+mod codec;
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use futures::StreamExt;
+use libp2p::multiaddr::Protocol;
+use libp2p::request_response::{self, ProtocolSupport, ResponseChannel};
+use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
+use libp2p::{Multiaddr, PeerId, StreamProtocol, Swarm, identify, noise, tcp, yamux};
+use prost::Message;
+use waku_core::proto::message::v1::WakuMessage;
+use waku_filter::proto::{
+    FilterSubscribeRequest, FilterSubscribeResponse, FilterSubscribeType, MessagePush,
+};
+use waku_lightpush::proto::{LightPushRequest, LightPushResponse};
+use waku_metadata::proto::WakuMetadataResponse;
+use waku_store::proto::{StoreQueryRequest, StoreQueryResponse, WakuMessageKeyValue};
+
+use codec::{FakeCodec, Request};
+
+/// The fake node's one pubsub topic.
+pub const TOPIC: &str = "/waku/2/rs/0/0";
+
+/// Defects to build in; all off is a node the checks pass.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Faults {
+    pub metadata_without_cluster: bool,
+    pub lightpush_always_200: bool,
+    pub lightpush_wrong_request_id: bool,
+    pub lightpush_without_peer_count: bool,
+    pub store_ignores_cursor: bool,
+    pub store_backward_newest_first: bool,
+    pub store_time_end_exclusive: bool,
+    pub store_hangs_on_garbage: bool,
+    pub store_hashes_wrong: bool,
+    pub filter_ping_always_200: bool,
+    pub filter_accepts_empty_criteria: bool,
+    pub filter_pushes_everything: bool,
+}
+
+type Rr = request_response::Behaviour<FakeCodec>;
+
+#[derive(NetworkBehaviour)]
+#[behaviour(prelude = "libp2p::swarm::derive_prelude")]
+struct Behaviour {
+    identify: identify::Behaviour,
+    metadata: Rr,
+    lightpush: Rr,
+    store: Rr,
+    filter: Rr,
+    push: Rr,
+}
+
+struct Stored {
+    hash: Vec<u8>,
+    message: WakuMessage,
+    topic: String,
+}
+
+struct Fake {
+    faults: Faults,
+    stored: Vec<Stored>,
+    subscriptions: HashMap<PeerId, HashSet<(String, String)>>,
+    /// Channels kept open without answering (a hanging service).
+    held: Vec<ResponseChannel<Vec<u8>>>,
+}
+
+fn rr(protocol: &'static str, support: ProtocolSupport) -> Rr {
+    Rr::with_codec(
+        FakeCodec,
+        [(StreamProtocol::new(protocol), support)],
+        request_response::Config::default().with_request_timeout(Duration::from_secs(30)),
+    )
+}
+
+/// Starts a fake node on loopback; its address with `/p2p/`.
+pub async fn spawn(faults: Faults) -> Multiaddr {
+    use waku_core::protocol_id as id;
+    let mut swarm: Swarm<Behaviour> = libp2p::SwarmBuilder::with_new_identity()
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default(),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .unwrap()
+        .with_behaviour(|key| Behaviour {
+            identify: identify::Behaviour::new(identify::Config::new(
+                id::IDENTIFY.into(),
+                key.public(),
+            )),
+            metadata: rr(id::METADATA, ProtocolSupport::Inbound),
+            lightpush: rr(id::LIGHTPUSH_V3, ProtocolSupport::Inbound),
+            store: rr(id::STORE_QUERY_V3, ProtocolSupport::Inbound),
+            filter: rr(id::FILTER_SUBSCRIBE_V2, ProtocolSupport::Inbound),
+            push: rr(id::FILTER_PUSH_V2, ProtocolSupport::Outbound),
+        })
+        .unwrap()
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+        .build();
+    swarm
+        .listen_on("/ip4/127.0.0.1/tcp/0".parse().unwrap())
+        .unwrap();
+    let addr = loop {
+        if let SwarmEvent::NewListenAddr { address, .. } = swarm.select_next_some().await {
+            break address;
+        }
+    };
+    let addr = addr.with(Protocol::P2p(*swarm.local_peer_id()));
+    let mut fake = Fake {
+        faults,
+        stored: Vec::new(),
+        subscriptions: HashMap::new(),
+        held: Vec::new(),
+    };
+    tokio::spawn(async move {
+        loop {
+            if let SwarmEvent::Behaviour(event) = swarm.select_next_some().await {
+                fake.handle(&mut swarm, event);
+            }
+        }
+    });
+    addr
+}
+
+fn request_of(
+    event: request_response::Event<Request, Vec<u8>>,
+) -> Option<(PeerId, Request, ResponseChannel<Vec<u8>>)> {
+    match event {
+        request_response::Event::Message {
+            peer,
+            message:
+                request_response::Message::Request {
+                    request, channel, ..
+                },
+            ..
+        } => Some((peer, request, channel)),
+        _ => None,
+    }
+}
+
+fn hash(topic: &str, message: &WakuMessage) -> Vec<u8> {
+    let domain = waku_core::WakuMessage::try_from(message.clone()).unwrap_or_default();
+    waku_core::message_hash(topic, &domain).as_bytes().to_vec()
+}
+
+impl Fake {
+    fn handle(&mut self, swarm: &mut Swarm<Behaviour>, event: BehaviourEvent) {
+        match event {
+            BehaviourEvent::Metadata(e) => {
+                if let Some((_, _, channel)) = request_of(e) {
+                    let answer = WakuMetadataResponse {
+                        cluster_id: (!self.faults.metadata_without_cluster).then_some(0),
+                        shards: vec![0],
+                        shards_packed: vec![0],
+                    };
+                    let _ = swarm
+                        .behaviour_mut()
+                        .metadata
+                        .send_response(channel, answer.encode_to_vec());
+                }
+            }
+            BehaviourEvent::Lightpush(e) => {
+                if let Some((_, request, channel)) = request_of(e) {
+                    let answer = self.lightpush(swarm, request);
+                    let _ = swarm
+                        .behaviour_mut()
+                        .lightpush
+                        .send_response(channel, answer.encode_to_vec());
+                }
+            }
+            BehaviourEvent::Store(e) => {
+                if let Some((_, request, channel)) = request_of(e) {
+                    match self.store(request) {
+                        Some(answer) => {
+                            let _ = swarm
+                                .behaviour_mut()
+                                .store
+                                .send_response(channel, answer.encode_to_vec());
+                        }
+                        None => self.held.push(channel),
+                    }
+                }
+            }
+            BehaviourEvent::Filter(e) => {
+                if let Some((peer, request, channel)) = request_of(e) {
+                    let answer = self.filter(peer, request);
+                    let _ = swarm
+                        .behaviour_mut()
+                        .filter
+                        .send_response(channel, answer.encode_to_vec());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn lightpush(&mut self, swarm: &mut Swarm<Behaviour>, request: Request) -> LightPushResponse {
+        let answer = |id: &str, code: u32, count: Option<u32>| LightPushResponse {
+            request_id: id.to_owned(),
+            status_code: code,
+            status_desc: None,
+            relay_peer_count: count,
+        };
+        if self.faults.lightpush_always_200 {
+            return answer("", 200, Some(1));
+        }
+        let body = match request {
+            Request::Frame(body) => body,
+            Request::TooLarge(_) => return answer("N/A", 413, None),
+            Request::Push(_) => return answer("N/A", 400, None),
+        };
+        let Ok(r) = LightPushRequest::decode(body.as_slice()) else {
+            return answer("N/A", 400, None);
+        };
+        let id = if self.faults.lightpush_wrong_request_id {
+            "not-the-request-id".to_owned()
+        } else {
+            r.request_id.clone()
+        };
+        let Some(message) = r.message else {
+            return answer(&id, 400, None);
+        };
+        let topic = r.pubsub_topic.unwrap_or_default();
+        if topic.is_empty() {
+            return answer(&id, 400, None);
+        }
+        if topic != TOPIC {
+            return answer(&id, 421, None);
+        }
+        if message.encoded_len() > 150 * 1024 {
+            return answer(&id, 413, None);
+        }
+        if message.meta.as_ref().is_some_and(|m| m.len() > 64) {
+            return answer(&id, 420, None);
+        }
+        let hash = hash(&topic, &message);
+        for (peer, criteria) in &self.subscriptions {
+            let wanted = self.faults.filter_pushes_everything
+                || criteria.contains(&(topic.clone(), message.content_topic.clone()));
+            if wanted {
+                let push = MessagePush {
+                    waku_message: Some(message.clone()),
+                    pubsub_topic: Some(topic.clone()),
+                };
+                let bytes = waku_core::codec::encode_frame(&push);
+                swarm
+                    .behaviour_mut()
+                    .push
+                    .send_request(peer, Request::Push(bytes));
+            }
+        }
+        let hash = if self.faults.store_hashes_wrong {
+            hash.iter().map(|b| b ^ 0xff).collect()
+        } else {
+            hash
+        };
+        self.stored.push(Stored {
+            hash,
+            message,
+            topic,
+        });
+        self.stored
+            .sort_by(|a, b| (a.message.timestamp, &a.hash).cmp(&(b.message.timestamp, &b.hash)));
+        let count = (!self.faults.lightpush_without_peer_count).then_some(1);
+        answer(&id, 200, count)
+    }
+
+    /// `None`: leave the stream hanging.
+    fn store(&mut self, request: Request) -> Option<StoreQueryResponse> {
+        let answer = |id: &str, code: u32| StoreQueryResponse {
+            request_id: id.to_owned(),
+            status_code: Some(code),
+            ..StoreQueryResponse::default()
+        };
+        let body = match request {
+            Request::Frame(body) => body,
+            _ => return Some(answer("", 400)),
+        };
+        let Ok(q) = StoreQueryRequest::decode(body.as_slice()) else {
+            return (!self.faults.store_hangs_on_garbage).then(|| answer("", 400));
+        };
+        let id = q.request_id.clone();
+        let content =
+            !q.content_topics.is_empty() || q.time_start.is_some() || q.time_end.is_some();
+        if (content && !q.message_hashes.is_empty()) || q.content_topics.len() > 10 {
+            return Some(answer(&id, 400));
+        }
+        let matching: Vec<&Stored> = self
+            .stored
+            .iter()
+            .filter(|s| {
+                if !q.message_hashes.is_empty() {
+                    return q.message_hashes.contains(&s.hash)
+                        && q.pubsub_topic.as_ref().is_none_or(|t| *t == s.topic);
+                }
+                let ts = s.message.timestamp.unwrap_or_default();
+                let before_end = match q.time_end {
+                    Some(end) if self.faults.store_time_end_exclusive => ts < end,
+                    Some(end) => ts <= end,
+                    None => true,
+                };
+                q.pubsub_topic.as_ref().is_none_or(|t| *t == s.topic)
+                    && (q.content_topics.is_empty()
+                        || q.content_topics.contains(&s.message.content_topic))
+                    && q.time_start.is_none_or(|start| ts >= start)
+                    && before_end
+            })
+            .collect();
+        let position = match &q.pagination_cursor {
+            Some(c) if c.len() != 32 => return Some(answer(&id, 400)),
+            Some(_) if self.faults.store_ignores_cursor => None,
+            Some(c) => match matching.iter().position(|s| s.hash == *c) {
+                Some(p) => Some(p),
+                None => return Some(answer(&id, 400)),
+            },
+            None => None,
+        };
+        let limit = match q.pagination_limit.unwrap_or(0) {
+            0 => 20,
+            n => n.min(100) as usize,
+        };
+        let (page, more): (Vec<&Stored>, bool) = if q.pagination_forward {
+            let start = position.map_or(0, |p| p + 1);
+            let rest = matching.get(start..).unwrap_or_default();
+            (
+                rest.iter().take(limit).copied().collect(),
+                rest.len() > limit,
+            )
+        } else {
+            let end = position.unwrap_or(matching.len());
+            let rest = matching.get(..end).unwrap_or_default();
+            let from = rest.len().saturating_sub(limit);
+            (rest[from..].to_vec(), from > 0)
+        };
+        let cursor = if !more {
+            None
+        } else if q.pagination_forward {
+            page.last().map(|s| s.hash.clone())
+        } else {
+            page.first().map(|s| s.hash.clone())
+        };
+        let mut entries: Vec<WakuMessageKeyValue> = page
+            .iter()
+            .map(|s| WakuMessageKeyValue {
+                message_hash: Some(s.hash.clone()),
+                message: q.include_data.then(|| s.message.clone()),
+                pubsub_topic: q.include_data.then(|| s.topic.clone()),
+            })
+            .collect();
+        if self.faults.store_backward_newest_first && !q.pagination_forward {
+            entries.reverse();
+        }
+        Some(StoreQueryResponse {
+            request_id: id,
+            status_code: Some(200),
+            status_desc: None,
+            messages: entries,
+            pagination_cursor: cursor,
+        })
+    }
+
+    fn filter(&mut self, peer: PeerId, request: Request) -> FilterSubscribeResponse {
+        let answer = |id: &str, code: u32| FilterSubscribeResponse {
+            request_id: id.to_owned(),
+            status_code: code,
+            status_desc: None,
+        };
+        let Request::Frame(body) = request else {
+            return answer("N/A", 400);
+        };
+        let Ok(r) = FilterSubscribeRequest::decode(body.as_slice()) else {
+            return answer("N/A", 400);
+        };
+        let id = r.request_id.clone();
+        let held = self.subscriptions.entry(peer).or_default();
+        let topic = r.pubsub_topic.clone().unwrap_or_default();
+        let criteria: Vec<(String, String)> = r
+            .content_topics
+            .iter()
+            .map(|c| (topic.clone(), c.clone()))
+            .collect();
+        let valid = !topic.is_empty() && !criteria.is_empty();
+        let code = match FilterSubscribeType::try_from(r.filter_subscribe_type) {
+            Ok(FilterSubscribeType::SubscriberPing) => {
+                if held.is_empty() && !self.faults.filter_ping_always_200 {
+                    404
+                } else {
+                    200
+                }
+            }
+            Ok(FilterSubscribeType::Subscribe) => {
+                if valid || self.faults.filter_accepts_empty_criteria {
+                    held.extend(criteria);
+                    200
+                } else {
+                    400
+                }
+            }
+            Ok(FilterSubscribeType::Unsubscribe) => {
+                if !valid {
+                    400
+                } else if criteria.iter().any(|c| held.contains(c)) {
+                    held.retain(|c| !criteria.contains(c));
+                    200
+                } else {
+                    404
+                }
+            }
+            Ok(FilterSubscribeType::UnsubscribeAll) => {
+                if held.is_empty() {
+                    404
+                } else {
+                    held.clear();
+                    200
+                }
+            }
+            Err(_) => 400,
+        };
+        answer(&id, code)
+    }
+}
