@@ -310,6 +310,65 @@ impl LightpushError {
     }
 }
 
+/// Where the node learnt of a peer, in nwaku's terms (`origin` in the
+/// admin API).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum PeerOrigin {
+    /// It connected to us, or we were asked to dial it.
+    #[default]
+    UnknownOrigin,
+    /// discv5.
+    Discv5,
+    /// `--staticnode`.
+    Static,
+    /// Peer exchange (34/WAKU2-PEER-EXCHANGE, or gossipsub's).
+    PeerExchange,
+    /// A DNS tree (`--dns-discovery-url`).
+    Dns,
+}
+
+impl PeerOrigin {
+    /// nwaku's name for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UnknownOrigin => "UnknownOrigin",
+            Self::Discv5 => "Discv5",
+            Self::Static => "Static",
+            Self::PeerExchange => "PeerExchange",
+            Self::Dns => "Dns",
+        }
+    }
+}
+
+/// A peer's connection state, in nwaku's terms (`connected` in the admin
+/// API).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Connectedness {
+    /// Known (discovered), never connected.
+    #[default]
+    NotConnected,
+    /// Our last dial of it failed.
+    CannotConnect,
+    /// It was connected and is not now.
+    CanConnect,
+    /// A connection is open.
+    Connected,
+}
+
+impl Connectedness {
+    /// nwaku's name for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotConnected => "NotConnected",
+            Self::CannotConnect => "CannotConnect",
+            Self::CanConnect => "CanConnect",
+            Self::Connected => "Connected",
+        }
+    }
+}
+
 /// What the node knows about a peer (from connections, identify and metadata).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PeerInfo {
@@ -327,6 +386,10 @@ pub struct PeerInfo {
     pub connected: bool,
     /// Whether it is a configured static node.
     pub is_static: bool,
+    /// Where we learnt of it.
+    pub origin: PeerOrigin,
+    /// Its connection state.
+    pub connectedness: Connectedness,
 }
 
 /// A cloneable handle to a running node.

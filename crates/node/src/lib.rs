@@ -32,8 +32,9 @@ pub mod transport;
 pub use cli::Cli;
 pub use config::{ConfigError, Discv5Settings, DnsDiscoverySettings, NodeConfig};
 pub use handle::{
-    FilterFailure, FilterRequest, FilterSubscriber, LightpushError, LightpushOk, NodeHandle,
-    PeerInfo, PeerSet, ReceivedMessage, RequestError, ScoredPeer, ServicePeersKnown, ShardPeers,
+    Connectedness, FilterFailure, FilterRequest, FilterSubscriber, LightpushError, LightpushOk,
+    NodeHandle, PeerInfo, PeerOrigin, PeerSet, ReceivedMessage, RequestError, ScoredPeer,
+    ServicePeersKnown, ShardPeers,
 };
 pub use log_control::LogControl;
 pub use node::{Node, NodeError};

@@ -704,6 +704,7 @@ impl Node {
                 }
                 debug!(?peer_id, %error, "dial failed");
                 if let Some(peer) = peer_id {
+                    self.peers.dial_failed(&peer);
                     self.connections
                         .dial_failed(peer, std::time::Instant::now());
                     let error = std::sync::Arc::new(error);

@@ -8,7 +8,9 @@ use libp2p::{Multiaddr, PeerId};
 use waku_enr::{Capability, WakuEnr};
 use waku_sharding::RelayShard;
 
-use crate::handle::{PeerInfo, PeerSet, RequestError, ScoredPeer, ShardPeers};
+use crate::handle::{
+    Connectedness, PeerInfo, PeerOrigin, PeerSet, RequestError, ScoredPeer, ShardPeers,
+};
 use crate::node::Node;
 
 /// How long a disconnected peer (not a static node) is remembered.
@@ -26,6 +28,32 @@ struct Entry {
     outbound: bool,
     /// The newest record discovery brought for the peer.
     enr: Option<WakuEnr>,
+}
+
+impl Entry {
+    fn new(info: PeerInfo, gone_since: Option<Instant>) -> Self {
+        Self {
+            info,
+            gone_since,
+            outbound: false,
+            enr: None,
+        }
+    }
+}
+
+/// A record of `peer`, learnt from `origin`, with nothing known yet.
+fn blank(peer: PeerId, origin: PeerOrigin) -> PeerInfo {
+    PeerInfo {
+        peer_id: peer,
+        addrs: Vec::new(),
+        protocols: Vec::new(),
+        shards: Vec::new(),
+        agent: String::new(),
+        connected: false,
+        is_static: false,
+        origin,
+        connectedness: Connectedness::NotConnected,
+    }
 }
 
 /// Every connected peer, and disconnected ones for a while: a peer that
@@ -62,23 +90,18 @@ impl PeerBook {
         is_static: bool,
     ) -> bool {
         let new = !self.peers.contains_key(&peer);
-        let entry = self.peers.entry(peer).or_insert_with(|| Entry {
-            info: PeerInfo {
-                peer_id: peer,
-                addrs: Vec::new(),
-                protocols: Vec::new(),
-                shards: Vec::new(),
-                agent: String::new(),
-                connected: true,
-                is_static,
-            },
-            gone_since: None,
-            outbound: false,
-            enr: None,
-        });
+        let entry = self
+            .peers
+            .entry(peer)
+            .or_insert_with(|| Entry::new(blank(peer, PeerOrigin::UnknownOrigin), None));
+        if is_static {
+            entry.info.is_static = true;
+            entry.info.origin = PeerOrigin::Static;
+        }
         entry.info.connected = true;
-        entry.outbound = dialled.is_some();
+        entry.info.connectedness = Connectedness::Connected;
         entry.gone_since = None;
+        entry.outbound = dialled.is_some();
         if let Some(addr) = dialled
             && !entry.info.addrs.contains(&addr)
         {
@@ -91,17 +114,28 @@ impl PeerBook {
     pub(crate) fn disconnected(&mut self, peer: PeerId, now: Instant) {
         if let Some(entry) = self.peers.get_mut(&peer) {
             entry.info.connected = false;
+            entry.info.connectedness = Connectedness::CanConnect;
             entry.gone_since = Some(now);
         }
         self.prune(now);
     }
 
-    /// Discovery (discv5, peer exchange, DNS) found `enr` at `now`: a peer
-    /// new to the book is kept as a disconnected peer with the record's
-    /// addresses (so the peer manager can dial it later); a known one gets
-    /// the newer record and any new address.
-    pub(crate) fn discovered(&mut self, enr: &WakuEnr, now: Instant) {
-        let entry = self.learn(enr.peer_id(), &enr.dial_addresses(), now);
+    /// Our dial of `peer` failed: unless a connection is open, it is
+    /// marked as one we cannot connect to.
+    pub(crate) fn dial_failed(&mut self, peer: &PeerId) {
+        if let Some(entry) = self.peers.get_mut(peer)
+            && !entry.info.connected
+        {
+            entry.info.connectedness = Connectedness::CannotConnect;
+        }
+    }
+
+    /// Discovery (`origin`: discv5, peer exchange, DNS) found `enr` at
+    /// `now`: a peer new to the book is kept as a disconnected peer with
+    /// the record's addresses (so the peer manager can dial it later); a
+    /// known one gets the newer record and any new address.
+    pub(crate) fn discovered(&mut self, enr: &WakuEnr, origin: PeerOrigin, now: Instant) {
+        let entry = self.learn(enr.peer_id(), &enr.dial_addresses(), origin, now);
         if entry.enr.as_ref().is_none_or(|old| old.seq() <= enr.seq()) {
             entry.enr = Some(enr.clone());
         }
@@ -111,27 +145,23 @@ impl PeerBook {
     /// Gossipsub peer exchange named `peer` at `addrs` (from its signed
     /// record) at `now`: kept as [`PeerBook::discovered`] keeps a record.
     pub(crate) fn learned(&mut self, peer: PeerId, addrs: &[Multiaddr], now: Instant) {
-        self.learn(peer, addrs, now);
+        self.learn(peer, addrs, PeerOrigin::PeerExchange, now);
         self.prune(now);
     }
 
-    /// The entry of `peer` (a new disconnected one if unknown) with any
-    /// of `addrs` it lacked.
-    fn learn(&mut self, peer: PeerId, addrs: &[Multiaddr], now: Instant) -> &mut Entry {
-        let entry = self.peers.entry(peer).or_insert_with(|| Entry {
-            info: PeerInfo {
-                peer_id: peer,
-                addrs: Vec::new(),
-                protocols: Vec::new(),
-                shards: Vec::new(),
-                agent: String::new(),
-                connected: false,
-                is_static: false,
-            },
-            gone_since: Some(now),
-            outbound: false,
-            enr: None,
-        });
+    /// The entry of `peer` (a new disconnected one from `origin` if
+    /// unknown) with any of `addrs` it lacked.
+    fn learn(
+        &mut self,
+        peer: PeerId,
+        addrs: &[Multiaddr],
+        origin: PeerOrigin,
+        now: Instant,
+    ) -> &mut Entry {
+        let entry = self
+            .peers
+            .entry(peer)
+            .or_insert_with(|| Entry::new(blank(peer, origin), Some(now)));
         for addr in addrs {
             if !entry.info.addrs.contains(addr) {
                 entry.info.addrs.push(addr.clone());
@@ -144,19 +174,19 @@ impl PeerBook {
     /// again, disconnected, with its addresses, protocols, shards and record.
     pub(crate) fn restore(&mut self, stored: crate::peer_persistence::StoredPeer, now: Instant) {
         let peer = stored.peer_id;
-        self.peers.entry(peer).or_insert_with(|| Entry {
-            info: PeerInfo {
-                peer_id: peer,
-                addrs: stored.addrs,
-                protocols: stored.protocols,
-                shards: stored.shards,
-                agent: String::new(),
-                connected: false,
-                is_static: false,
-            },
-            gone_since: Some(now),
-            outbound: false,
-            enr: stored.enr,
+        self.peers.entry(peer).or_insert_with(|| {
+            let mut entry = Entry::new(
+                PeerInfo {
+                    addrs: stored.addrs,
+                    protocols: stored.protocols,
+                    shards: stored.shards,
+                    connectedness: Connectedness::CanConnect,
+                    ..blank(peer, PeerOrigin::UnknownOrigin)
+                },
+                Some(now),
+            );
+            entry.enr = stored.enr;
+            entry
         });
         self.prune(now);
     }
@@ -288,19 +318,18 @@ impl Node {
     /// What we know of `peer_id`, with the shards its metadata reported
     /// (a bare entry for a peer we have no record of).
     pub(crate) fn peer_info(&self, peer_id: &PeerId) -> PeerInfo {
-        let mut info = self
-            .peers
-            .get(peer_id)
-            .cloned()
-            .unwrap_or_else(|| PeerInfo {
-                peer_id: *peer_id,
-                addrs: Vec::new(),
-                protocols: Vec::new(),
-                shards: Vec::new(),
-                agent: String::new(),
-                connected: self.swarm.is_connected(peer_id),
-                is_static: false,
-            });
+        let mut info = self.peers.get(peer_id).cloned().unwrap_or_else(|| {
+            let connected = self.swarm.is_connected(peer_id);
+            PeerInfo {
+                connected,
+                connectedness: if connected {
+                    Connectedness::Connected
+                } else {
+                    Connectedness::NotConnected
+                },
+                ..blank(*peer_id, PeerOrigin::UnknownOrigin)
+            }
+        });
         if let Some(meta) = self.swarm.behaviour().metadata.peer_metadata(peer_id) {
             info.shards = meta
                 .shards
@@ -405,5 +434,35 @@ mod tests {
         assert_eq!(book.ids().count(), 3);
         assert!(book.get(&peers[0]).is_none() && book.get(&peers[1]).is_none());
         assert!(book.get(&peers[4]).is_some());
+    }
+
+    #[test]
+    fn connectedness_and_origin_follow_nwakus_states() {
+        let mut book = PeerBook::default();
+        let now = Instant::now();
+        let peer = PeerId::random();
+        book.learned(peer, &["/ip4/10.0.0.1/tcp/1".parse().unwrap()], now);
+        let state = |book: &PeerBook| {
+            let info = book.get(&peer).unwrap();
+            (info.origin, info.connectedness)
+        };
+        assert_eq!(
+            state(&book),
+            (PeerOrigin::PeerExchange, Connectedness::NotConnected)
+        );
+        book.dial_failed(&peer);
+        assert_eq!(state(&book).1, Connectedness::CannotConnect);
+        book.connected(peer, None, false);
+        assert_eq!(
+            state(&book),
+            (PeerOrigin::PeerExchange, Connectedness::Connected)
+        );
+        book.dial_failed(&peer);
+        assert_eq!(state(&book).1, Connectedness::Connected, "still connected");
+        book.disconnected(peer, now);
+        assert_eq!(state(&book).1, Connectedness::CanConnect);
+        let fixed = PeerId::random();
+        book.connected(fixed, None, true);
+        assert_eq!(book.get(&fixed).unwrap().origin, PeerOrigin::Static);
     }
 }

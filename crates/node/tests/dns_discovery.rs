@@ -145,6 +145,15 @@ async fn a_node_dials_what_a_dns_tree_lists_through_a_real_resolver() {
         node.log()
     );
     assert!(node.count("dialling a peer found through DNS discovery") >= 1);
+    let (_, peers) = http(rest, "GET", "/admin/v1/peers", None).await;
+    let peers: Value = serde_json::from_str(&peers).unwrap();
+    let listed = peers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["multiaddr"].as_str().unwrap().ends_with(&listed_id))
+        .unwrap();
+    assert_eq!(listed["origin"], "Dns", "{listed}");
     let (_, metrics) = http(node.metrics_addr(), "GET", "/metrics", None).await;
     assert!(
         metrics.contains("\nwaku_dnsdisc_discovered 1\n"),

@@ -99,6 +99,6 @@ impl Node {
         }
         let table = self.discovery.as_ref().map_or(0, |d| d.service.table_len());
         debug!(peer = %candidate.peer_id, table, "discv5 candidate");
-        self.on_discovered(&candidate.enr, "discv5");
+        self.on_discovered(&candidate.enr, crate::handle::PeerOrigin::Discv5);
     }
 }

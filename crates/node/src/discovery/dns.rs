@@ -89,6 +89,6 @@ impl Node {
             debug!(peer = %enr.peer_id(), %why, "DNS record not dialled");
             return;
         }
-        self.on_discovered(&enr, "DNS discovery");
+        self.on_discovered(&enr, crate::handle::PeerOrigin::Dns);
     }
 }

@@ -18,6 +18,7 @@ use waku_discovery::discv5::RecordFilter;
 use waku_enr::WakuEnr;
 
 use crate::config::NodeConfig;
+use crate::handle::PeerOrigin;
 use crate::node::Node;
 
 impl Node {
@@ -44,17 +45,22 @@ impl Node {
         }
     }
 
-    /// A peer `source` found: its record goes into the peer book (so the
+    /// A peer discovery (`origin`) found: its record goes into the peer book (so the
     /// peer manager and service-peer selection know its shards and
     /// capabilities), and it is dialled unless it is connected or the node
     /// has enough peers ([`Node::wants_peer`]).
-    pub(crate) fn on_discovered(&mut self, enr: &WakuEnr, source: &str) {
+    pub(crate) fn on_discovered(&mut self, enr: &WakuEnr, origin: PeerOrigin) {
         let peer = enr.peer_id();
         if peer == *self.swarm.local_peer_id() {
             return;
         }
+        let source = match origin {
+            PeerOrigin::Discv5 => "discv5",
+            PeerOrigin::Dns => "DNS discovery",
+            _ => "peer exchange",
+        };
         let now = std::time::Instant::now();
-        self.peers.discovered(enr, now);
+        self.peers.discovered(enr, origin, now);
         if self.swarm.is_connected(&peer) {
             return;
         }

@@ -71,7 +71,7 @@ impl Node {
                         debug!(peer = %enr.peer_id(), %why, "peer-exchange record skipped");
                         continue;
                     }
-                    self.on_discovered(&enr, "peer exchange");
+                    self.on_discovered(&enr, crate::handle::PeerOrigin::PeerExchange);
                 }
             }
             px::client::Event::Failed { peer, error, .. } => {

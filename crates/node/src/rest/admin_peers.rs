@@ -15,7 +15,7 @@ use waku_core::protocol_id;
 
 use super::RestState;
 use super::status::{text, waku_peer};
-use crate::{PeerInfo, PeerSet, ShardPeers};
+use crate::{Connectedness, PeerInfo, PeerSet, ShardPeers};
 
 /// Protocols that make a peer a service peer, as nwaku lists them.
 const SERVICE_PROTOCOLS: &[&str] = &[
@@ -132,6 +132,7 @@ pub(crate) async fn stats(State(state): State<RestState>) -> Response {
         Err(answer) => return answer,
     };
     let connected = all.iter().filter(|p| p.connected).count();
+    let count = |state: Connectedness| all.iter().filter(|p| p.connectedness == state).count();
     // Without relay both shard sections are empty.
     let relay = state
         .node
@@ -151,9 +152,9 @@ pub(crate) async fn stats(State(state): State<RestState>) -> Response {
         "Sum": {"Total peers": all.len()},
         "By Connectedness": {
             "Connected": connected,
-            "NotConnected": 0,
-            "CannotConnect": 0,
-            "CanConnect": all.len() - connected,
+            "NotConnected": count(Connectedness::NotConnected),
+            "CannotConnect": count(Connectedness::CannotConnect),
+            "CanConnect": count(Connectedness::CanConnect),
         },
         "Relay peers": per_shard(&relay, "Total relay peers"),
         "Mesh peers": per_shard(&mesh, "Total mesh peers"),

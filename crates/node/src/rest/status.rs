@@ -160,9 +160,9 @@ pub(super) fn waku_peer(p: &PeerInfo, score: Option<f64>) -> Value {
         "multiaddr": multiaddr,
         "protocols": p.protocols,
         "shards": p.shards,
-        "connected": if p.connected { "Connected" } else { "CanConnect" },
+        "connected": p.connectedness.as_str(),
         "agent": p.agent,
-        "origin": if p.is_static { "Static" } else { "UnknownOrigin" },
+        "origin": p.origin.as_str(),
     });
     if let (Some(score), Some(fields)) = (score, peer.as_object_mut()) {
         fields.insert("score".into(), json!(score));
