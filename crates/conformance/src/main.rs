@@ -27,7 +27,7 @@ struct Cli {
     #[arg(long = "shard")]
     shards: Vec<u32>,
     /// Suites to run, comma separated (default: all): metadata, lightpush,
-    /// store, filter.
+    /// store, filter, relay.
     #[arg(long, value_delimiter = ',')]
     only: Vec<Suite>,
     /// Also write the report as JSON to this file.

@@ -40,16 +40,19 @@ pub enum Suite {
     Store,
     /// 12/WAKU2-FILTER v2.
     Filter,
+    /// 11/WAKU2-RELAY with 64/WAKU2-NETWORK's validation rules.
+    Relay,
 }
 
 impl Suite {
     /// Every suite, in the order a run takes them (lightpush before store
     /// and filter: their data checks push messages through it).
-    pub const ALL: [Suite; 4] = [
+    pub const ALL: [Suite; 5] = [
         Suite::Metadata,
         Suite::Lightpush,
         Suite::Store,
         Suite::Filter,
+        Suite::Relay,
     ];
 
     /// The name `--only` takes.
@@ -59,6 +62,7 @@ impl Suite {
             Suite::Lightpush => "lightpush",
             Suite::Store => "store",
             Suite::Filter => "filter",
+            Suite::Relay => "relay",
         }
     }
 }

@@ -19,12 +19,14 @@ pub enum RunError {
     Session(#[from] SessionError),
 }
 
-fn protocol_of(suite: Suite) -> Proto {
+/// The request/response protocol a suite needs (none for relay).
+fn protocol_of(suite: Suite) -> Option<Proto> {
     match suite {
-        Suite::Metadata => Proto::Metadata,
-        Suite::Lightpush => Proto::Lightpush,
-        Suite::Store => Proto::Store,
-        Suite::Filter => Proto::FilterSubscribe,
+        Suite::Metadata => Some(Proto::Metadata),
+        Suite::Lightpush => Some(Proto::Lightpush),
+        Suite::Store => Some(Proto::Store),
+        Suite::Filter => Some(Proto::FilterSubscribe),
+        Suite::Relay => None,
     }
 }
 
@@ -34,6 +36,7 @@ fn ids_of(suite: Suite) -> &'static [&'static str] {
         Suite::Lightpush => checks::lightpush::IDS,
         Suite::Store => checks::store::IDS,
         Suite::Filter => checks::filter::IDS,
+        Suite::Relay => checks::relay::IDS,
     }
 }
 
@@ -69,22 +72,38 @@ pub async fn run(options: &Options) -> Result<Report, RunError> {
         options.shards.clone()
     };
     ctx.session.set_network(cluster, shards);
+    // Join the shard as a relay peer: the target then has a relay peer to
+    // publish to (lightpush answers 200, not "no peers"), and the relay
+    // suite sees what it relays.
+    let pubsub_topic = ctx.pubsub_topic();
+    let joined = ctx.session.relay_subscribe(&pubsub_topic);
 
     let mut outcomes: Vec<Outcome> = Vec::new();
     for suite in Suite::ALL {
         if !options.runs(suite) {
             continue;
         }
-        let proto = protocol_of(suite);
-        if !ctx.serves(proto) {
-            outcomes.extend(checks::not_offered(ids_of(suite), proto.id()));
-            continue;
-        }
-        let found = match suite {
-            Suite::Metadata => checks::metadata::run(&mut ctx).await,
-            Suite::Lightpush => checks::lightpush::run(&mut ctx).await,
-            Suite::Store => checks::store::run(&mut ctx).await,
-            Suite::Filter => checks::filter::run(&mut ctx).await,
+        let found = match protocol_of(suite) {
+            Some(proto) if !ctx.serves(proto) => checks::not_offered(ids_of(suite), proto.id()),
+            _ => match suite {
+                Suite::Metadata => checks::metadata::run(&mut ctx).await,
+                Suite::Lightpush => checks::lightpush::run(&mut ctx).await,
+                Suite::Store => checks::store::run(&mut ctx).await,
+                Suite::Filter => checks::filter::run(&mut ctx).await,
+                Suite::Relay => {
+                    let listed = ctx.session.serves(waku_core::protocol_id::RELAY);
+                    let announced = joined.is_ok()
+                        && ctx
+                            .session
+                            .target_relays(&pubsub_topic, checks::relay::SUBSCRIPTION_WAIT)
+                            .await;
+                    if listed || announced {
+                        checks::relay::run(&mut ctx, announced).await
+                    } else {
+                        checks::not_offered(ids_of(suite), waku_core::protocol_id::RELAY)
+                    }
+                }
+            },
         };
         outcomes.extend(found);
     }

@@ -1,15 +1,18 @@
 //! The runner's libp2p side: one connection to the target, identify to
 //! learn what it serves, raw request/response streams on each protocol the
-//! checks exercise, and the answers to what the target opens towards us
-//! (its metadata request, filter pushes).
+//! checks exercise, a gossipsub peer on the relay protocol, and the answers
+//! to what the target opens towards us (its metadata request, filter
+//! pushes).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
 use futures::StreamExt;
 use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport};
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
-use libp2p::{Multiaddr, PeerId, StreamProtocol, Swarm, SwarmBuilder, identify, identity};
+use libp2p::{
+    Multiaddr, PeerId, StreamProtocol, Swarm, SwarmBuilder, gossipsub, identify, identity,
+};
 use prost::Message;
 use tokio::time::Instant;
 use waku_metadata::proto::{WakuMetadataRequest, WakuMetadataResponse};
@@ -49,13 +52,15 @@ type Raw = request_response::Behaviour<RawCodec>;
 /// open without answering (as opposed to refusing or resetting it).
 pub const NO_ANSWER: &str = "no answer within";
 
-/// The runner's behaviour: identify plus one raw request/response
-/// behaviour per protocol (a request/response behaviour negotiates the
-/// first of its protocols the peer knows, so each gets its own).
+/// The runner's behaviour: identify, a gossipsub peer on the relay
+/// protocol, and one raw request/response behaviour per protocol (a
+/// request/response behaviour negotiates the first of its protocols the
+/// peer knows, so each gets its own).
 #[derive(NetworkBehaviour)]
 #[behaviour(prelude = "libp2p::swarm::derive_prelude")]
 struct Behaviour {
     identify: identify::Behaviour,
+    relay: gossipsub::Behaviour,
     metadata: Raw,
     lightpush: Raw,
     store: Raw,
@@ -81,6 +86,9 @@ pub enum SessionError {
         /// What went wrong.
         reason: String,
     },
+    /// The gossipsub peer could not be configured.
+    #[error("gossipsub: {0}")]
+    Gossipsub(String),
     /// The target did not answer identify.
     #[error("{0} did not answer identify in time")]
     Identify(PeerId),
@@ -109,6 +117,31 @@ pub struct Session {
     cluster: Option<u32>,
     shards: Vec<u32>,
     disconnects: usize,
+    target_topics: HashSet<String>,
+    relayed: VecDeque<gossipsub::Message>,
+}
+
+/// The largest gossipsub frame the runner sends or takes (room for the
+/// oversize messages the relay checks publish).
+const MAX_GOSSIP_FRAME: usize = 1024 * 1024;
+
+/// A gossipsub peer as a Waku relay peer is configured: the relay
+/// protocol id only, no signing, message id = SHA-256 of the data. It
+/// validates permissively (author fields are checked only when present, and
+/// then handed to us), so the fields the target sends can be inspected.
+fn relay_behaviour() -> Result<gossipsub::Behaviour, SessionError> {
+    use sha2::Digest;
+    let config = gossipsub::ConfigBuilder::default()
+        .protocol_id(waku_core::protocol_id::RELAY, gossipsub::Version::V1_1)
+        .validation_mode(gossipsub::ValidationMode::Permissive)
+        .message_id_fn(|m: &gossipsub::Message| {
+            gossipsub::MessageId(sha2::Sha256::digest(&m.data).to_vec())
+        })
+        .max_transmit_size(MAX_GOSSIP_FRAME)
+        .build()
+        .map_err(|e| SessionError::Gossipsub(e.to_string()))?;
+    gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Anonymous, config)
+        .map_err(|e| SessionError::Gossipsub(e.to_string()))
 }
 
 fn raw(protocol: &'static str, support: ProtocolSupport, timeout: Duration) -> Raw {
@@ -131,6 +164,7 @@ impl Session {
                 identify::Config::new(waku_core::protocol_id::IDENTIFY.into(), key.public())
                     .with_agent_version(format!("waku-conformance/{}", env!("CARGO_PKG_VERSION"))),
             ),
+            relay: relay_behaviour()?,
             metadata: raw(
                 waku_core::protocol_id::METADATA,
                 ProtocolSupport::Full,
@@ -184,6 +218,8 @@ impl Session {
             cluster: options.cluster,
             shards: options.shards.clone(),
             disconnects: 0,
+            target_topics: HashSet::new(),
+            relayed: VecDeque::new(),
         };
         session
             .ensure_connected()
@@ -267,6 +303,57 @@ impl Session {
         }
     }
 
+    /// Joins `pubsub_topic` as a relay peer of the target.
+    pub fn relay_subscribe(&mut self, pubsub_topic: &str) -> Result<(), String> {
+        let topic = gossipsub::IdentTopic::new(pubsub_topic);
+        self.swarm
+            .behaviour_mut()
+            .relay
+            .subscribe(&topic)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    /// Waits up to `wait` until the target has announced (over gossipsub)
+    /// that it relays `pubsub_topic`.
+    pub async fn target_relays(&mut self, pubsub_topic: &str, wait: Duration) -> bool {
+        let deadline = Instant::now() + wait;
+        loop {
+            if self.target_topics.contains(pubsub_topic) {
+                return true;
+            }
+            if !self.poll_until(deadline).await {
+                return false;
+            }
+        }
+    }
+
+    /// Publishes `data` on `pubsub_topic` as a relay peer (flooded to the
+    /// target); the message id.
+    pub fn relay_publish(&mut self, pubsub_topic: &str, data: Vec<u8>) -> Result<Vec<u8>, String> {
+        let topic = gossipsub::IdentTopic::new(pubsub_topic);
+        self.swarm
+            .behaviour_mut()
+            .relay
+            .publish(topic, data)
+            .map(|id| id.0)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Waits up to `wait` for a relay message from the target; the oldest
+    /// unread one first.
+    pub async fn next_relayed(&mut self, wait: Duration) -> Option<gossipsub::Message> {
+        let deadline = Instant::now() + wait;
+        loop {
+            if let Some(message) = self.relayed.pop_front() {
+                return Some(message);
+            }
+            if !self.poll_until(deadline).await {
+                return None;
+            }
+        }
+    }
+
     /// Waits up to `wait` for a filter push; the oldest unread one first.
     pub async fn next_push(&mut self, wait: Duration) -> Option<Inbound> {
         let deadline = Instant::now() + wait;
@@ -343,6 +430,23 @@ impl Session {
                     protocols: info.protocols.iter().map(|p| p.to_string()).collect(),
                     agent_version: info.agent_version,
                 });
+            }
+            BehaviourEvent::Relay(gossipsub::Event::Subscribed { peer_id, topic })
+                if peer_id == self.target =>
+            {
+                self.target_topics.insert(topic.into_string());
+            }
+            BehaviourEvent::Relay(gossipsub::Event::Unsubscribed { peer_id, topic })
+                if peer_id == self.target =>
+            {
+                self.target_topics.remove(topic.as_str());
+            }
+            BehaviourEvent::Relay(gossipsub::Event::Message {
+                propagation_source,
+                message,
+                ..
+            }) if propagation_source == self.target => {
+                self.relayed.push_back(message);
             }
             BehaviourEvent::Metadata(event) => self.rr_event(Proto::Metadata, event),
             BehaviourEvent::Lightpush(event) => self.rr_event(Proto::Lightpush, event),

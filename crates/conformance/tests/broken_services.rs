@@ -48,6 +48,10 @@ const TRIPPED: &[&str] = &[
     "FILTER-009",
     "FILTER-010",
     "FILTER-011",
+    "RELAY-003",
+    "RELAY-005",
+    "NET-018",
+    "NET-020",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -181,6 +185,20 @@ async fn a_filter_with_loose_rules_fails_ping_criteria_and_push_checks() {
         "subscribe without content topics: answered 200",
     );
     assert_fails(&report, "FILTER-010", "filter-other");
+    assert!(report.must_failed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_that_signs_and_takes_oversize_messages_fails_those_rules() {
+    let faults = Faults {
+        relay_signs: true,
+        relay_accepts_oversize: true,
+        ..Faults::default()
+    };
+    let report = report(faults, &[Suite::Relay]).await;
+    assert_fails(&report, "RELAY-003", "from = Some");
+    assert_fails(&report, "RELAY-005", "seqno = Some");
+    assert_fails(&report, "NET-018", "was accepted");
     assert!(report.must_failed());
 }
 

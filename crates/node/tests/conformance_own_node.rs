@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{NodeProcess, relay_ready};
-use waku_conformance::{Level, Options, Verdict};
+use waku_conformance::{Level, Muxer, Options, Suite, Verdict};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_must_the_runner_checks_passes_against_wakunode() {
@@ -37,6 +37,7 @@ async fn every_must_the_runner_checks_passes_against_wakunode() {
     assert!(took < Duration::from_secs(30), "took {took:?}\n{table}");
 
     for protocol in [
+        "/vac/waku/relay/2.0.0",
         "/vac/waku/metadata/1.0.0",
         "/vac/waku/lightpush/3.0.0",
         "/vac/waku/store-query/3.0.0",
@@ -52,6 +53,18 @@ async fn every_must_the_runner_checks_passes_against_wakunode() {
         .filter(|f| f.level == Level::Must)
         .collect();
     assert!(musts.len() >= 30, "{table}");
+    for id in [
+        "RELAY-001",
+        "RELAY-003",
+        "NET-018",
+        "NET-020",
+        "LIGHTPUSH-007",
+    ] {
+        assert!(
+            report.findings_for(id).any(|f| f.verdict == Verdict::Pass),
+            "{id} not checked\n{table}"
+        );
+    }
     let not_passed: Vec<String> = musts
         .iter()
         .filter(|f| f.verdict != Verdict::Pass)
@@ -69,4 +82,21 @@ async fn every_must_the_runner_checks_passes_against_wakunode() {
         .filter(|f| f.verdict == Verdict::Fail)
         .collect();
     assert!(should_failed.is_empty(), "{table}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runner_reaches_wakunode_over_websocket_with_mplex() {
+    let target = NodeProcess::spawn(&["--relay", "--lightpush", "--websocket-support"]);
+    let options = Options::new(target.ws_addr())
+        .with_muxer(Muxer::Mplex)
+        .with_only(vec![Suite::Metadata, Suite::Lightpush]);
+    let report = waku_conformance::run(&options).await.unwrap();
+    let table = report.to_table();
+    assert!(
+        report
+            .findings_for("LIGHTPUSH-001")
+            .any(|f| f.verdict == Verdict::Pass),
+        "{table}"
+    );
+    assert!(!report.must_failed(), "{table}\n{}", target.log());
 }

@@ -14,6 +14,7 @@ use crate::wire::{Answer, StreamEnd};
 pub mod filter;
 pub mod lightpush;
 pub mod metadata;
+pub mod relay;
 pub mod store;
 
 /// What every check works with: the session and the network under test.

@@ -12,7 +12,9 @@ use futures::StreamExt;
 use libp2p::multiaddr::Protocol;
 use libp2p::request_response::{self, ProtocolSupport, ResponseChannel};
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
-use libp2p::{Multiaddr, PeerId, StreamProtocol, Swarm, identify, noise, tcp, yamux};
+use libp2p::{
+    Multiaddr, PeerId, StreamProtocol, Swarm, gossipsub, identify, identity, noise, tcp, yamux,
+};
 use prost::Message;
 use waku_core::proto::message::v1::WakuMessage;
 use waku_filter::proto::{
@@ -42,6 +44,8 @@ pub struct Faults {
     pub filter_ping_always_200: bool,
     pub filter_accepts_empty_criteria: bool,
     pub filter_pushes_everything: bool,
+    pub relay_signs: bool,
+    pub relay_accepts_oversize: bool,
 }
 
 type Rr = request_response::Behaviour<FakeCodec>;
@@ -50,6 +54,7 @@ type Rr = request_response::Behaviour<FakeCodec>;
 #[behaviour(prelude = "libp2p::swarm::derive_prelude")]
 struct Behaviour {
     identify: identify::Behaviour,
+    relay: gossipsub::Behaviour,
     metadata: Rr,
     lightpush: Rr,
     store: Rr,
@@ -79,6 +84,27 @@ fn rr(protocol: &'static str, support: ProtocolSupport) -> Rr {
     )
 }
 
+fn relay(key: &identity::Keypair, signs: bool) -> gossipsub::Behaviour {
+    use sha2::Digest;
+    let config = gossipsub::ConfigBuilder::default()
+        .protocol_id(waku_core::protocol_id::RELAY, gossipsub::Version::V1_1)
+        .validation_mode(gossipsub::ValidationMode::None)
+        .message_id_fn(|m: &gossipsub::Message| {
+            gossipsub::MessageId(sha2::Sha256::digest(&m.data).to_vec())
+        })
+        .max_transmit_size(1024 * 1024)
+        .build()
+        .unwrap();
+    let authenticity = if signs {
+        gossipsub::MessageAuthenticity::Signed(key.clone())
+    } else {
+        gossipsub::MessageAuthenticity::Anonymous
+    };
+    let mut relay = gossipsub::Behaviour::new(authenticity, config).unwrap();
+    relay.subscribe(&gossipsub::IdentTopic::new(TOPIC)).unwrap();
+    relay
+}
+
 /// Starts a fake node on loopback; its address with `/p2p/`.
 pub async fn spawn(faults: Faults) -> Multiaddr {
     use waku_core::protocol_id as id;
@@ -95,6 +121,7 @@ pub async fn spawn(faults: Faults) -> Multiaddr {
                 id::IDENTIFY.into(),
                 key.public(),
             )),
+            relay: relay(key, faults.relay_signs),
             metadata: rr(id::METADATA, ProtocolSupport::Inbound),
             lightpush: rr(id::LIGHTPUSH_V3, ProtocolSupport::Inbound),
             store: rr(id::STORE_QUERY_V3, ProtocolSupport::Inbound),
@@ -153,6 +180,14 @@ fn hash(topic: &str, message: &WakuMessage) -> Vec<u8> {
 impl Fake {
     fn handle(&mut self, swarm: &mut Swarm<Behaviour>, event: BehaviourEvent) {
         match event {
+            BehaviourEvent::Relay(gossipsub::Event::Message { message, .. }) => {
+                if let Ok(m) = WakuMessage::decode(message.data.as_slice()) {
+                    let fits = m.encoded_len() <= 150 * 1024;
+                    if fits || self.faults.relay_accepts_oversize {
+                        self.accept(swarm, message.topic.into_string(), m);
+                    }
+                }
+            }
             BehaviourEvent::Metadata(e) => {
                 if let Some((_, _, channel)) = request_of(e) {
                     let answer = WakuMetadataResponse {
@@ -240,6 +275,17 @@ impl Fake {
         if message.meta.as_ref().is_some_and(|m| m.len() > 64) {
             return answer(&id, 420, None);
         }
+        let _ = swarm
+            .behaviour_mut()
+            .relay
+            .publish(gossipsub::IdentTopic::new(TOPIC), message.encode_to_vec());
+        self.accept(swarm, topic, message);
+        let count = (!self.faults.lightpush_without_peer_count).then_some(1);
+        answer(&id, 200, count)
+    }
+
+    /// Stores `message` and pushes it to matching filter subscribers.
+    fn accept(&mut self, swarm: &mut Swarm<Behaviour>, topic: String, message: WakuMessage) {
         let hash = hash(&topic, &message);
         for (peer, criteria) in &self.subscriptions {
             let wanted = self.faults.filter_pushes_everything
@@ -268,8 +314,6 @@ impl Fake {
         });
         self.stored
             .sort_by(|a, b| (a.message.timestamp, &a.hash).cmp(&(b.message.timestamp, &b.hash)));
-        let count = (!self.faults.lightpush_without_peer_count).then_some(1);
-        answer(&id, 200, count)
     }
 
     /// `None`: leave the stream hanging.

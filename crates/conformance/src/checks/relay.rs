@@ -1,0 +1,242 @@
+//! 11/WAKU2-RELAY and 64/WAKU2-NETWORK, as a gossipsub peer of the target:
+//! its subscription announcement, the fields of the messages it relays to
+//! us, and whether it takes a valid message and drops an oversize one
+//! (seen through its store, when it serves one).
+
+use std::time::Duration;
+
+use prost::Message;
+use waku_core::proto::message::v1::WakuMessage;
+use waku_store::proto::{StoreQueryRequest, StoreQueryResponse};
+
+use super::{Ctx, decode, hash_of, lightpush, message};
+use crate::report::Outcome;
+use crate::session::Proto;
+
+/// Every requirement id this suite can decide.
+pub const IDS: &[&str] = &[
+    "RELAY-001",
+    "RELAY-003",
+    "RELAY-004",
+    "RELAY-005",
+    "RELAY-006",
+    "RELAY-011",
+    "NET-018",
+    "NET-020",
+];
+
+/// How long the target has to announce its subscription.
+pub const SUBSCRIPTION_WAIT: Duration = Duration::from_secs(3);
+
+/// Whether the target's store holds `hash` (a hash lookup).
+async fn stored(ctx: &mut Ctx<'_>, hash: &[u8; 32]) -> Result<bool, String> {
+    let request = StoreQueryRequest {
+        request_id: waku_core::new_request_id(),
+        message_hashes: vec![hash.to_vec()],
+        ..StoreQueryRequest::default()
+    };
+    let bytes = waku_core::codec::encode_frame(&request);
+    let response: StoreQueryResponse = decode(&ctx.session.request(Proto::Store, bytes).await)?;
+    Ok(response
+        .messages
+        .iter()
+        .any(|e| e.message_hash.as_deref() == Some(hash.as_slice())))
+}
+
+/// Polls the store until `hash` is there or the wait is over.
+async fn stored_within(ctx: &mut Ctx<'_>, hash: &[u8; 32]) -> Result<bool, String> {
+    let deadline = tokio::time::Instant::now() + ctx.wait();
+    loop {
+        if stored(ctx, hash).await? {
+            return Ok(true);
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Ok(false);
+        }
+        ctx.session.settle(Duration::from_millis(100)).await;
+    }
+}
+
+/// Runs the relay checks; `announced` says whether the target announced
+/// the shard's topic over gossipsub.
+pub async fn run(ctx: &mut Ctx<'_>, announced: bool) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    let pubsub_topic = ctx.pubsub_topic();
+    if !announced {
+        out.push(Outcome::fail(
+            "RELAY-011",
+            format!("no gossipsub subscription to {pubsub_topic} within {SUBSCRIPTION_WAIT:?}"),
+        ));
+        return out;
+    }
+    out.push(Outcome::pass(
+        "RELAY-001",
+        format!("gossipsub negotiated on {}", waku_core::protocol_id::RELAY),
+    ));
+    out.push(Outcome::pass(
+        "RELAY-011",
+        format!("the target announced a subscription to {pubsub_topic}"),
+    ));
+    out.extend(from_target(ctx, &pubsub_topic).await);
+    out.extend(to_target(ctx, &pubsub_topic).await);
+    out
+}
+
+/// What the target relays to us: a message it publishes for our lightpush.
+async fn from_target(ctx: &mut Ctx<'_>, pubsub_topic: &str) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    if !ctx.serves(Proto::Lightpush) {
+        for id in ["RELAY-003", "RELAY-004", "RELAY-005", "RELAY-006"] {
+            out.push(Outcome::not_checkable(
+                id,
+                "needs the target to publish: it serves no lightpush to ask it",
+            ));
+        }
+        return out;
+    }
+    let sent = message(&ctx.content_topic("relay-out"), b"relayed by the target", 0);
+    let wanted = hash_of(pubsub_topic, &sent);
+    if let Err(e) = lightpush::push(ctx, sent).await {
+        out.push(Outcome::not_checkable(
+            "RELAY-004",
+            format!("lightpush: {e}"),
+        ));
+        return out;
+    }
+    let deadline = tokio::time::Instant::now() + ctx.wait();
+    let mut found = None;
+    while let Some(m) = ctx
+        .session
+        .next_relayed(deadline.saturating_duration_since(tokio::time::Instant::now()))
+        .await
+    {
+        let decoded = WakuMessage::decode(m.data.as_slice()).ok();
+        if decoded.as_ref().and_then(|d| hash_of(m.topic.as_str(), d)) == wanted {
+            found = Some((m, decoded));
+            break;
+        }
+    }
+    let Some((m, decoded)) = found else {
+        out.push(Outcome::fail(
+            "RELAY-004",
+            format!(
+                "a message lightpushed to the target was not relayed to us within {:?}",
+                ctx.wait()
+            ),
+        ));
+        return out;
+    };
+    out.push(Outcome::judge(
+        "RELAY-004",
+        decoded.is_some(),
+        format!(
+            "relayed data ({} bytes) decodes as the WakuMessage pushed",
+            m.data.len()
+        ),
+    ));
+    out.push(Outcome::judge(
+        "RELAY-006",
+        m.topic.as_str() == pubsub_topic,
+        format!("gossipsub topic {}", m.topic),
+    ));
+    out.push(Outcome::judge(
+        "RELAY-003",
+        m.source.is_none(),
+        format!("from = {:?}", m.source),
+    ));
+    out.push(Outcome::judge(
+        "RELAY-005",
+        m.sequence_number.is_none(),
+        format!("seqno = {:?}", m.sequence_number),
+    ));
+    out
+}
+
+/// What the target does with what we relay: a valid message is taken, an
+/// oversize one is not (seen through its store).
+async fn to_target(ctx: &mut Ctx<'_>, pubsub_topic: &str) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    if !ctx.serves(Proto::Store) {
+        for id in ["NET-018", "NET-020"] {
+            out.push(Outcome::not_checkable(
+                id,
+                "needs a way to see what the target accepted: it serves no store",
+            ));
+        }
+        return out;
+    }
+    let topic = ctx.content_topic("relay-in");
+    let valid = message(&topic, b"valid relay message", 0);
+    let Some(valid_hash) = hash_of(pubsub_topic, &valid) else {
+        return out;
+    };
+    if let Err(e) = ctx
+        .session
+        .relay_publish(pubsub_topic, valid.encode_to_vec())
+    {
+        out.push(Outcome::not_checkable("NET-020", format!("publish: {e}")));
+        return out;
+    }
+    match stored_within(ctx, &valid_hash).await {
+        Ok(true) => out.push(Outcome::pass(
+            "NET-020",
+            "a valid message we relayed was accepted (found in the target's store)",
+        )),
+        Ok(false) => {
+            out.push(Outcome::fail(
+                "NET-020",
+                format!(
+                    "a valid message we relayed is not in the target's store after {:?}",
+                    ctx.wait()
+                ),
+            ));
+            return out;
+        }
+        Err(e) => {
+            out.push(Outcome::not_checkable(
+                "NET-020",
+                format!("store lookup: {e}"),
+            ));
+            return out;
+        }
+    }
+    let oversize = message(&topic, &vec![0x33; lightpush::MAX_MESSAGE_SIZE + 1], 0);
+    let marker = message(&topic, b"after the oversize message", 1_000_000);
+    let (Some(oversize_hash), Some(marker_hash)) = (
+        hash_of(pubsub_topic, &oversize),
+        hash_of(pubsub_topic, &marker),
+    ) else {
+        return out;
+    };
+    let published = ctx
+        .session
+        .relay_publish(pubsub_topic, oversize.encode_to_vec())
+        .and_then(|_| {
+            ctx.session
+                .relay_publish(pubsub_topic, marker.encode_to_vec())
+        });
+    if let Err(e) = published {
+        out.push(Outcome::not_checkable("NET-018", format!("publish: {e}")));
+        return out;
+    }
+    let marker_seen = stored_within(ctx, &marker_hash).await;
+    let oversize_seen = stored(ctx, &oversize_hash).await;
+    out.push(match (marker_seen, oversize_seen) {
+        (Ok(true), Ok(false)) => Outcome::pass(
+            "NET-018",
+            "a 150 KiB + 1 payload message was not accepted; the valid one relayed after it was",
+        ),
+        (Ok(true), Ok(true)) => Outcome::fail(
+            "NET-018",
+            "a message over 150 KiB we relayed was accepted (found in the target's store)",
+        ),
+        (Ok(false), _) => Outcome::not_checkable(
+            "NET-018",
+            "the valid message relayed after the oversize one was not stored either",
+        ),
+        (Err(e), _) | (_, Err(e)) => {
+            Outcome::not_checkable("NET-018", format!("store lookup: {e}"))
+        }
+    });
+    out
+}
