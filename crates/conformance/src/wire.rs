@@ -223,6 +223,27 @@ pub fn undecodable_frame() -> Vec<u8> {
     frame(&[0x0f, 0xff, 0xff, 0xff, 0xff, 0x0f])
 }
 
+/// A length prefix announcing 100 bytes followed by only 10, then the end
+/// of the stream.
+pub fn truncated_frame() -> Vec<u8> {
+    let mut out = vec![100u8];
+    out.extend_from_slice(&[0x0a; 10]);
+    out
+}
+
+/// The hostile inputs every request/response suite sends besides its own:
+/// a truncated frame and a stream closed without a request (an unused
+/// stream, as js-waku opens ahead of time), each with its description.
+pub fn cut_short() -> [(&'static str, Vec<u8>); 2] {
+    [
+        (
+            "frame cut short (100 bytes announced, 10 sent)",
+            truncated_frame(),
+        ),
+        ("stream closed without a request", Vec::new()),
+    ]
+}
+
 /// A length prefix announcing 64 MiB followed by a few bytes: a peer that
 /// allocates what the prefix says, or waits for the rest forever, is
 /// exposed.
@@ -243,6 +264,10 @@ mod tests {
         let decoded =
             waku_core::codec::decode_frame::<waku_store::proto::StoreQueryRequest>(&bad, 1024);
         assert!(decoded.is_err(), "{decoded:?}");
+        let cut = truncated_frame();
+        let partial =
+            waku_core::codec::decode_frame::<waku_store::proto::StoreQueryRequest>(&cut, 1024);
+        assert!(matches!(partial, Ok(None)), "{partial:?}");
         let big = oversize_prefix();
         let (len, _) = unsigned_varint::decode::usize(&big).unwrap_or((0, &[]));
         assert_eq!(len, 64 * 1024 * 1024);

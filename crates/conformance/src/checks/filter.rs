@@ -190,6 +190,19 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
     )
     .await;
     out.push(survived);
+    for (what, bytes) in crate::wire::cut_short() {
+        let (survived, _) = survives(
+            ctx,
+            "FILTER-029",
+            Proto::FilterSubscribe,
+            what,
+            bytes,
+            status_of,
+            waku_core::codec::encode_frame(&ping()),
+        )
+        .await;
+        out.push(survived);
+    }
 
     let unsubscribe = || request(Unsubscribe, Some(pubsub_topic.clone()), vec![topic.clone()]);
     out.push(expect_status(ctx, "FILTER-016", "unsubscribe", unsubscribe(), 200).await);

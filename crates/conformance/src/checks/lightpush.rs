@@ -254,5 +254,18 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
         status == Some(413),
         format!("length prefix announcing 64 MiB: status {status:?} (expected 413)"),
     ));
+    for (what, bytes) in crate::wire::cut_short() {
+        let (survived, _) = survives(
+            ctx,
+            "LIGHTPUSH-018",
+            Proto::Lightpush,
+            what,
+            bytes,
+            status_of,
+            next(),
+        )
+        .await;
+        out.push(survived);
+    }
     out
 }

@@ -20,6 +20,7 @@ pub const IDS: &[&str] = &[
     "STORE-007",
     "STORE-008",
     "STORE-009",
+    "STORE-011",
     "STORE-013",
     "STORE-014",
     "STORE-015",
@@ -36,6 +37,7 @@ pub const IDS: &[&str] = &[
     "STORE-029",
     "STORE-030",
     "STORE-033",
+    "STORE-034",
     "STORE-035",
     "STORE-037",
 ];
@@ -228,6 +230,19 @@ async fn bad_requests(ctx: &mut Ctx<'_>, pubsub_topic: &str, topic: &str) -> Vec
             out.push(survived);
         }
     }
+    for (what, bytes) in crate::wire::cut_short() {
+        let (survived, _) = survives(
+            ctx,
+            "STORE-034",
+            Proto::Store,
+            what,
+            bytes,
+            status_of,
+            next(),
+        )
+        .await;
+        out.push(survived);
+    }
     out
 }
 
@@ -379,6 +394,27 @@ async fn data(ctx: &mut Ctx<'_>, pubsub_topic: &str, topic: &str) -> Vec<Outcome
             r.messages.is_empty(),
             format!("another content topic: {} entries", r.messages.len()),
         ));
+    }
+
+    let mut bare = base(true, 100);
+    bare.include_data = false;
+    match ask(ctx, &bare).await {
+        Ok(r) => out.push(Outcome::judge(
+            "STORE-011",
+            r.messages.len() == SEEDED
+                && r.messages
+                    .iter()
+                    .all(|e| e.message_hash.is_some() && e.message.is_none()),
+            format!(
+                "without include_data: {} entries, {} with a message",
+                r.messages.len(),
+                r.messages.iter().filter(|e| e.message.is_some()).count()
+            ),
+        )),
+        Err(e) => out.push(Outcome::fail(
+            "STORE-011",
+            format!("query without data: {e}"),
+        )),
     }
 
     // Forward paging.

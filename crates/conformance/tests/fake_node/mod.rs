@@ -41,6 +41,7 @@ pub struct Faults {
     pub store_time_end_exclusive: bool,
     pub store_hangs_on_garbage: bool,
     pub store_hashes_wrong: bool,
+    pub store_always_includes_data: bool,
     pub filter_ping_always_200: bool,
     pub filter_accepts_empty_criteria: bool,
     pub filter_pushes_everything: bool,
@@ -390,12 +391,13 @@ impl Fake {
         } else {
             page.first().map(|s| s.hash.clone())
         };
+        let data = q.include_data || self.faults.store_always_includes_data;
         let mut entries: Vec<WakuMessageKeyValue> = page
             .iter()
             .map(|s| WakuMessageKeyValue {
                 message_hash: Some(s.hash.clone()),
-                message: q.include_data.then(|| s.message.clone()),
-                pubsub_topic: q.include_data.then(|| s.topic.clone()),
+                message: data.then(|| s.message.clone()),
+                pubsub_topic: data.then(|| s.topic.clone()),
             })
             .collect();
         if self.faults.store_backward_newest_first && !q.pagination_forward {
