@@ -58,20 +58,30 @@ pub async fn run(options: &Options) -> Result<Report, RunError> {
         cluster,
         shard: options.shards.first().copied().unwrap_or(0),
         run_tag: hex::encode(rand::random::<[u8; 4]>()),
+        options: options.clone(),
     };
-    if options.shards.is_empty()
-        && ctx.serves(Proto::Metadata)
-        && let Some((_, shards)) = checks::metadata::query(&mut ctx).await
-        && let Some(first) = shards.first()
+    // The target's metadata answer tells its shards, and its cluster when
+    // it sent no request of its own (the guess of cluster 0 may then have
+    // been wrong; the connection is redialled if the target dropped it).
+    let cluster_known = options.cluster.is_some() || ctx.session.target_metadata().is_some();
+    if ctx.serves(Proto::Metadata)
+        && let Some((their_cluster, their_shards)) = checks::metadata::query(&mut ctx).await
     {
-        ctx.shard = *first;
+        if !cluster_known {
+            ctx.cluster = their_cluster;
+        }
+        if options.shards.is_empty()
+            && let Some(first) = their_shards.first()
+        {
+            ctx.shard = *first;
+        }
     }
     let shards = if options.shards.is_empty() {
         vec![ctx.shard]
     } else {
         options.shards.clone()
     };
-    ctx.session.set_network(cluster, shards);
+    ctx.session.set_network(ctx.cluster, shards);
     // Join the shard as a relay peer: the target then has a relay peer to
     // publish to (lightpush answers 200, not "no peers"), and the relay
     // suite sees what it relays.

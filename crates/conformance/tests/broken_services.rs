@@ -32,6 +32,7 @@ fn assert_fails(report: &Report, id: &str, evidence: &str) {
 /// The ids the defects below trip.
 const TRIPPED: &[&str] = &[
     "META-012",
+    "META-018",
     "LIGHTPUSH-003",
     "LIGHTPUSH-007",
     "LIGHTPUSH-009",
@@ -83,6 +84,39 @@ async fn metadata_without_a_cluster_fails_meta_012() {
     };
     let report = report(faults, &[Suite::Metadata]).await;
     assert_fails(&report, "META-012", "cluster_id = None");
+    assert!(report.must_failed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_peers_of_other_shards_fails_meta_018() {
+    let faults = Faults {
+        metadata_drops_other_shards: true,
+        ..Faults::default()
+    };
+    let report = report(faults, &[Suite::Metadata]).await;
+    assert_fails(&report, "META-018", "disconnected");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_the_waku_network_keeping_a_peer_of_another_cluster_fails_net_003() {
+    // As the README says for The Waku Network: name the cluster.
+    let options = |target| {
+        Options::new(target)
+            .with_network(Some(1), vec![0])
+            .with_only(vec![Suite::Metadata])
+            .with_timeout(Duration::from_secs(2))
+    };
+    let sound = fake_node::spawn_in(1, Faults::default()).await;
+    let report = waku_conformance::run(&options(sound)).await.unwrap();
+    let verdicts: Vec<Verdict> = report.findings_for("NET-003").map(|f| f.verdict).collect();
+    assert_eq!(verdicts, [Verdict::Pass], "{}", report.to_table());
+    let faults = Faults {
+        metadata_keeps_other_clusters: true,
+        ..Faults::default()
+    };
+    let broken = fake_node::spawn_in(1, faults).await;
+    let report = waku_conformance::run(&options(broken)).await.unwrap();
+    assert_fails(&report, "NET-003", "kept");
     assert!(report.must_failed());
 }
 

@@ -100,3 +100,18 @@ async fn the_runner_reaches_wakunode_over_websocket_with_mplex() {
     );
     assert!(!report.must_failed(), "{table}\n{}", target.log());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_the_waku_network_wakunode_drops_a_peer_of_another_cluster() {
+    let target = NodeProcess::spawn(&["--relay", "--cluster-id", "1"]);
+    let options = Options::new(target.tcp_addr()).with_only(vec![Suite::Metadata]);
+    let report = waku_conformance::run(&options).await.unwrap();
+    let table = report.to_table();
+    for id in ["NET-003", "META-018"] {
+        assert!(
+            report.findings_for(id).any(|f| f.verdict == Verdict::Pass),
+            "{id}\n{table}"
+        );
+    }
+    assert!(!report.must_failed(), "{table}\n{}", target.log());
+}

@@ -1,18 +1,27 @@
 //! 66/WAKU2-METADATA: the target answers a metadata request with its
-//! cluster and shards, sends its own request on connection, and survives
-//! an undecodable request.
+//! cluster and shards, sends its own request on connection, survives an
+//! undecodable request, keeps a peer whose shards differ from its own and,
+//! on The Waku Network (cluster 1), drops a peer of another cluster.
+
+use std::time::Duration;
 
 use prost::Message;
 use waku_metadata::proto::{WakuMetadataRequest, WakuMetadataResponse};
 
 use super::{Ctx, decode, survives};
 use crate::report::Outcome;
-use crate::session::Proto;
+use crate::session::{Proto, Session};
 
 /// Every requirement id this suite can decide.
 pub const IDS: &[&str] = &[
-    "META-001", "META-003", "META-004", "META-012", "META-015", "META-021",
+    "META-001", "META-003", "META-004", "META-012", "META-015", "META-018", "META-021", "NET-003",
 ];
+
+/// How long a second peer waits to see whether the target drops it.
+const ENFORCEMENT_WAIT: Duration = Duration::from_millis(1500);
+
+/// The Waku Network's cluster, where dropping other clusters is a MUST.
+const TWN_CLUSTER: u32 = 1;
 
 fn request(cluster: u32, shards: &[u32]) -> Vec<u8> {
     waku_core::codec::encode_frame(&WakuMetadataRequest {
@@ -127,5 +136,59 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
         .await
         .0,
     );
+    out.extend(enforcement(ctx).await);
+    out
+}
+
+/// Connects a second peer claiming `cluster` and `shards` (in its answer to
+/// the target's request and in a request of its own); whether the target
+/// dropped it within [`ENFORCEMENT_WAIT`].
+async fn dropped(ctx: &Ctx<'_>, cluster: u32, shards: Vec<u32>) -> Result<bool, String> {
+    let options = ctx
+        .options
+        .clone()
+        .with_network(Some(cluster), shards.clone());
+    let mut peer = Session::connect(&options)
+        .await
+        .map_err(|e| e.to_string())?;
+    // The target may drop the peer before (or while) answering: either way
+    // what counts is whether the connection survives.
+    let _ = peer
+        .request(Proto::Metadata, request(cluster, &shards))
+        .await;
+    peer.settle(ENFORCEMENT_WAIT).await;
+    Ok(peer.disconnects() > 0)
+}
+
+/// The cluster-enforcement checks, each on a connection of its own.
+pub async fn enforcement(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    let other_shard = if ctx.shard == 1023 { 1022 } else { 1023 };
+    out.push(match dropped(ctx, ctx.cluster, vec![other_shard]).await {
+        Ok(dropped) => Outcome::judge(
+            "META-018",
+            !dropped,
+            format!(
+                "a peer of cluster {} listing only shard {other_shard}: {}",
+                ctx.cluster,
+                if dropped { "disconnected" } else { "kept" }
+            ),
+        ),
+        Err(e) => Outcome::not_checkable("META-018", format!("second peer: {e}")),
+    });
+    if ctx.cluster == TWN_CLUSTER {
+        let other = TWN_CLUSTER + 1;
+        out.push(match dropped(ctx, other, vec![ctx.shard]).await {
+            Ok(dropped) => Outcome::judge(
+                "NET-003",
+                dropped,
+                format!(
+                    "a peer claiming cluster {other}: {}",
+                    if dropped { "disconnected" } else { "kept" }
+                ),
+            ),
+            Err(e) => Outcome::not_checkable("NET-003", format!("second peer: {e}")),
+        });
+    }
     out
 }

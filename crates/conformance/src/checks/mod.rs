@@ -27,6 +27,8 @@ pub struct Ctx<'a> {
     pub shard: u32,
     /// A random tag making this run's content topics unique.
     pub run_tag: String,
+    /// The run's options (for checks that open a connection of their own).
+    pub options: crate::options::Options,
 }
 
 impl Ctx<'_> {

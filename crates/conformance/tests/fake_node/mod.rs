@@ -21,7 +21,7 @@ use waku_filter::proto::{
     FilterSubscribeRequest, FilterSubscribeResponse, FilterSubscribeType, MessagePush,
 };
 use waku_lightpush::proto::{LightPushRequest, LightPushResponse};
-use waku_metadata::proto::WakuMetadataResponse;
+use waku_metadata::proto::{WakuMetadataRequest, WakuMetadataResponse};
 use waku_store::proto::{StoreQueryRequest, StoreQueryResponse, WakuMessageKeyValue};
 
 use codec::{FakeCodec, Request};
@@ -45,6 +45,8 @@ pub struct Faults {
     pub filter_ping_always_200: bool,
     pub filter_accepts_empty_criteria: bool,
     pub filter_pushes_everything: bool,
+    pub metadata_drops_other_shards: bool,
+    pub metadata_keeps_other_clusters: bool,
     pub relay_signs: bool,
     pub relay_accepts_oversize: bool,
 }
@@ -70,6 +72,7 @@ struct Stored {
 }
 
 struct Fake {
+    cluster: u32,
     faults: Faults,
     stored: Vec<Stored>,
     subscriptions: HashMap<PeerId, HashSet<(String, String)>>,
@@ -106,8 +109,14 @@ fn relay(key: &identity::Keypair, signs: bool) -> gossipsub::Behaviour {
     relay
 }
 
-/// Starts a fake node on loopback; its address with `/p2p/`.
+/// Starts a fake node of cluster 0 on loopback; its address with `/p2p/`.
 pub async fn spawn(faults: Faults) -> Multiaddr {
+    spawn_in(0, faults).await
+}
+
+/// Starts a fake node of `cluster` (its relay and lightpush still use
+/// [`TOPIC`]); its address with `/p2p/`.
+pub async fn spawn_in(cluster: u32, faults: Faults) -> Multiaddr {
     use waku_core::protocol_id as id;
     let mut swarm: Swarm<Behaviour> = libp2p::SwarmBuilder::with_new_identity()
         .with_tokio()
@@ -142,6 +151,7 @@ pub async fn spawn(faults: Faults) -> Multiaddr {
     };
     let addr = addr.with(Protocol::P2p(*swarm.local_peer_id()));
     let mut fake = Fake {
+        cluster,
         faults,
         stored: Vec::new(),
         subscriptions: HashMap::new(),
@@ -190,9 +200,13 @@ impl Fake {
                 }
             }
             BehaviourEvent::Metadata(e) => {
-                if let Some((_, _, channel)) = request_of(e) {
+                if let Some((peer, request, channel)) = request_of(e) {
+                    let asked = match request {
+                        Request::Frame(body) => WakuMetadataRequest::decode(body.as_slice()).ok(),
+                        _ => None,
+                    };
                     let answer = WakuMetadataResponse {
-                        cluster_id: (!self.faults.metadata_without_cluster).then_some(0),
+                        cluster_id: (!self.faults.metadata_without_cluster).then_some(self.cluster),
                         shards: vec![0],
                         shards_packed: vec![0],
                     };
@@ -200,6 +214,15 @@ impl Fake {
                         .behaviour_mut()
                         .metadata
                         .send_response(channel, answer.encode_to_vec());
+                    if let Some(asked) = asked {
+                        let other_cluster = asked.cluster_id != Some(self.cluster)
+                            && !self.faults.metadata_keeps_other_clusters;
+                        let other_shards =
+                            !asked.shards.contains(&0) && self.faults.metadata_drops_other_shards;
+                        if other_cluster || other_shards {
+                            let _ = swarm.disconnect_peer_id(peer);
+                        }
+                    }
                 }
             }
             BehaviourEvent::Lightpush(e) => {
