@@ -858,6 +858,59 @@ async fn our_peer_exchange_client_learns_peers_from_go_waku() {
     assert!(asker.count("Retrieved peer info via peer exchange protocol") >= 1);
 }
 
+/// A go-waku node with gossipsub peer exchange, subscribed to [`SHARD`].
+async fn go_waku_with_relay_px() -> GoWaku {
+    let go = GoWaku::spawn(&[
+        "--cluster-id=42",
+        &format!("--pubsub-topic={SHARD}"),
+        "--relay-peer-exchange",
+    ])
+    .await;
+    let body = json!([SHARD]).to_string();
+    let (status, text) = http(go.rest, "POST", "/relay/v1/subscriptions", Some(&body)).await;
+    assert_eq!(status, 200, "{text}");
+    go
+}
+
+/// Our node with gossipsub peer exchange on [`SHARD`], dialling `peers`.
+fn ours_with_relay_px(peers: &[&str]) -> NodeProcess {
+    let mut args = vec![
+        "--cluster-id",
+        "42",
+        "--shard",
+        "0",
+        "--relay-peer-exchange",
+        "--rest-admin",
+    ];
+    for peer in peers {
+        args.extend(["--staticnode", peer]);
+    }
+    NodeProcess::spawn(&args)
+}
+
+/// Whether `rest`'s node (either implementation) is connected to every
+/// one of `ids` within 20 s.
+async fn connected_to_all(rest: SocketAddr, ids: &[&str]) -> bool {
+    let ids: Vec<String> = ids.iter().map(|id| (*id).to_owned()).collect();
+    eventually(Duration::from_secs(20), || {
+        let ids = ids.clone();
+        async move {
+            let peers = connected_peers(rest).await;
+            ids.iter().all(|id| lists(&peers, id))
+        }
+    })
+    .await
+}
+
+/// Makes the node at `rest` leave [`SHARD`], once heartbeats have grafted
+/// its peers into its mesh: its PRUNEs carry peer exchange.
+async fn leave_shard_after_meshing(rest: SocketAddr) {
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let body = json!([SHARD]).to_string();
+    let (status, text) = http(rest, "DELETE", "/relay/v1/subscriptions", Some(&body)).await;
+    assert_eq!(status, 200, "{text}");
+}
+
 // Gossipsub peer exchange (`--relay-peer-exchange` on every node): go-waku
 // meshes with two of our nodes, then leaves the shard. Its PRUNE to one of
 // them names the other with the signed peer record our identify gave it;
@@ -867,53 +920,21 @@ async fn go_wakus_relay_peer_exchange_leads_us_to_another_of_our_nodes() {
     if !in_own_namespace("go_wakus_relay_peer_exchange_leads_us_to_another_of_our_nodes") {
         return;
     }
-    let go = GoWaku::spawn(&[
-        "--cluster-id=42",
-        &format!("--pubsub-topic={SHARD}"),
-        "--relay-peer-exchange",
-    ])
-    .await;
-    let node = |extra: &[&str]| {
-        let mut args = vec![
-            "--cluster-id",
-            "42",
-            "--shard",
-            "0",
-            "--relay-peer-exchange",
-            "--rest-admin",
-            "--staticnode",
-            &go.addr,
-        ];
-        args.extend_from_slice(extra);
-        NodeProcess::spawn(&args)
-    };
-    let (b, c) = (node(&[]), node(&[]));
+    let go = go_waku_with_relay_px().await;
+    let (b, c) = (
+        ours_with_relay_px(&[&go.addr]),
+        ours_with_relay_px(&[&go.addr]),
+    );
     let (b_id, c_id) = (our_peer_id(&b), our_peer_id(&c));
-    let gr = go.rest;
-    let body = json!([SHARD]).to_string();
-    let (status, text) = http(gr, "POST", "/relay/v1/subscriptions", Some(&body)).await;
-    assert_eq!(status, 200, "{text}");
-    let both = eventually(Duration::from_secs(20), || {
-        let (b_id, c_id) = (b_id.clone(), c_id.clone());
-        async move {
-            let peers = connected_peers(gr).await;
-            lists(&peers, &b_id) && lists(&peers, &c_id)
-        }
-    })
-    .await;
-    assert!(both, "go-waku:\n{}", go.log());
+    assert!(
+        connected_to_all(go.rest, &[&b_id, &c_id]).await,
+        "go-waku:\n{}",
+        go.log()
+    );
     assert!(!lists(&connected_peers(c.rest_addr()).await, &b_id));
-    // Heartbeats graft both into go-waku's mesh.
-    tokio::time::sleep(Duration::from_secs(4)).await;
 
-    let (status, text) = http(gr, "DELETE", "/relay/v1/subscriptions", Some(&body)).await;
-    assert_eq!(status, 200, "{text}");
-    let rest = c.rest_addr();
-    let met = eventually(Duration::from_secs(20), || {
-        let b_id = b_id.clone();
-        async move { lists(&connected_peers(rest).await, &b_id) }
-    })
-    .await;
+    leave_shard_after_meshing(go.rest).await;
+    let met = connected_to_all(c.rest_addr(), &[&b_id]).await;
     assert!(met, "ours:\n{}\ngo-waku:\n{}", c.log(), go.log());
     assert!(c.count("adding exchanged peers") >= 1, "{}", c.log());
     assert!(c.count("dialling a peer found through relay peer exchange") >= 1);
@@ -927,49 +948,19 @@ async fn our_relay_peer_exchange_leads_go_waku_to_another_of_our_nodes() {
     if !in_own_namespace("our_relay_peer_exchange_leads_go_waku_to_another_of_our_nodes") {
         return;
     }
-    let go = GoWaku::spawn(&[
-        "--cluster-id=42",
-        &format!("--pubsub-topic={SHARD}"),
-        "--relay-peer-exchange",
-    ])
-    .await;
-    let gr = go.rest;
-    let body = json!([SHARD]).to_string();
-    let (status, text) = http(gr, "POST", "/relay/v1/subscriptions", Some(&body)).await;
-    assert_eq!(status, 200, "{text}");
-    let flags = [
-        "--cluster-id",
-        "42",
-        "--shard",
-        "0",
-        "--relay-peer-exchange",
-        "--rest-admin",
-    ];
-    let b = NodeProcess::spawn(&flags);
+    let go = go_waku_with_relay_px().await;
+    let b = ours_with_relay_px(&[]);
     let b_addr = b.tcp_addr().to_string();
-    let mut a_flags = flags.to_vec();
-    a_flags.extend(["--staticnode", &go.addr, "--staticnode", &b_addr]);
-    let a = NodeProcess::spawn(&a_flags);
-    let (ar, b_id) = (a.rest_addr(), our_peer_id(&b));
-    let go_id = go.peer_id().to_owned();
-    let both = eventually(Duration::from_secs(20), || {
-        let (b_id, go_id) = (b_id.clone(), go_id.clone());
-        async move {
-            let peers = connected_peers(ar).await;
-            lists(&peers, &b_id) && lists(&peers, &go_id)
-        }
-    })
-    .await;
-    assert!(both, "{}", a.log());
-    assert!(!lists(&connected_peers(gr).await, &b_id));
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    let a = ours_with_relay_px(&[&go.addr, &b_addr]);
+    let b_id = our_peer_id(&b);
+    assert!(
+        connected_to_all(a.rest_addr(), &[&b_id, go.peer_id()]).await,
+        "{}",
+        a.log()
+    );
+    assert!(!lists(&connected_peers(go.rest).await, &b_id));
 
-    let (status, text) = http(ar, "DELETE", "/relay/v1/subscriptions", Some(&body)).await;
-    assert_eq!(status, 200, "{text}");
-    let met = eventually(Duration::from_secs(20), || {
-        let b_id = b_id.clone();
-        async move { lists(&connected_peers(gr).await, &b_id) }
-    })
-    .await;
+    leave_shard_after_meshing(a.rest_addr()).await;
+    let met = connected_to_all(go.rest, &[&b_id]).await;
     assert!(met, "go-waku:\n{}\nours:\n{}", go.log(), a.log());
 }
