@@ -31,8 +31,12 @@ fn assert_fails(report: &Report, id: &str, evidence: &str) {
 
 /// The ids the defects below trip.
 const TRIPPED: &[&str] = &[
+    "META-001",
     "META-012",
+    "META-015",
     "META-018",
+    "META-021",
+    "LIGHTPUSH-001",
     "LIGHTPUSH-003",
     "LIGHTPUSH-007",
     "LIGHTPUSH-009",
@@ -40,18 +44,47 @@ const TRIPPED: &[&str] = &[
     "LIGHTPUSH-011",
     "LIGHTPUSH-015",
     "LIGHTPUSH-018",
+    "STORE-001",
     "STORE-006",
+    "STORE-007",
+    "STORE-008",
+    "STORE-009",
     "STORE-011",
+    "STORE-013",
+    "STORE-014",
     "STORE-015",
+    "STORE-016",
+    "STORE-017",
     "STORE-018",
     "STORE-020",
+    "STORE-021",
+    "STORE-022",
+    "STORE-023",
+    "STORE-024",
+    "STORE-025",
+    "STORE-028",
     "STORE-029",
+    "STORE-030",
+    "STORE-033",
+    "STORE-034",
+    "STORE-035",
     "STORE-037",
+    "FILTER-001",
+    "FILTER-005",
+    "FILTER-006",
     "FILTER-009",
     "FILTER-010",
     "FILTER-011",
+    "FILTER-012",
+    "FILTER-016",
+    "FILTER-018",
+    "FILTER-024",
+    "FILTER-025",
+    "FILTER-029",
     "RELAY-003",
+    "RELAY-004",
     "RELAY-005",
+    "RELAY-011",
     "NET-018",
     "NET-020",
 ];
@@ -241,6 +274,182 @@ async fn a_relay_that_signs_and_takes_oversize_messages_fails_those_rules() {
     assert_fails(&report, "RELAY-005", "seqno = Some");
     assert_fails(&report, "NET-018", "was accepted");
     assert!(report.must_failed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_shards_in_one_field_or_none_fail_meta_021_and_meta_015() {
+    let one_field = Faults {
+        metadata_single_shard_field: true,
+        ..Faults::default()
+    };
+    let report1 = report(one_field, &[Suite::Metadata]).await;
+    assert_fails(&report1, "META-021", "packed in field 3 []");
+    let none = Faults {
+        metadata_no_shards: true,
+        ..Faults::default()
+    };
+    let report2 = report(none, &[Suite::Metadata]).await;
+    assert_fails(&report2, "META-015", "listing shards []");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undecodable_answers_fail_every_protocol_identifier_check() {
+    let faults = Faults {
+        answers_garbage: true,
+        ..Faults::default()
+    };
+    let report = report(faults, &[]).await;
+    assert_fails(&report, "META-001", "answer does not decode");
+    assert_fails(&report, "LIGHTPUSH-001", "answer does not decode");
+    assert_fails(&report, "STORE-001", "answer does not decode");
+    assert_fails(&report, "FILTER-001", "answer does not decode");
+    assert!(report.must_failed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bytes_after_the_answer_fail_one_answer_per_stream() {
+    let faults = Faults {
+        trailing_bytes: true,
+        ..Faults::default()
+    };
+    let report = report(faults, &[Suite::Lightpush, Suite::Filter]).await;
+    assert_fails(&report, "LIGHTPUSH-018", "after the response: ExtraBytes");
+    assert_fails(&report, "FILTER-029", "after the response: ExtraBytes");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_with_wrong_forward_order_and_entries_without_topic_fails_those_rules() {
+    let faults = Faults {
+        store_forward_newest_first: true,
+        store_omits_topic: true,
+        ..Faults::default()
+    };
+    let report1 = report(faults, &[Suite::Store]).await;
+    assert_fails(&report1, "STORE-009", "forward order");
+    assert_fails(&report1, "STORE-022", "starts at the oldest");
+    assert_fails(&report1, "STORE-008", "include_data");
+    assert_fails(&report1, "STORE-035", "pubsub_topic");
+    let short = Faults {
+        store_short_hashes: true,
+        ..Faults::default()
+    };
+    let report2 = report(short, &[Suite::Store]).await;
+    assert_fails(&report2, "STORE-007", "hash lengths [31");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lenient_store_with_wrong_ids_and_stray_cursors_fails_those_rules() {
+    let faults = Faults {
+        store_lenient_requests: true,
+        store_wrong_request_id: true,
+        store_cursor_always: true,
+        ..Faults::default()
+    };
+    let report = report(faults, &[Suite::Store]).await;
+    assert_fails(&report, "STORE-013", "answered Some(200)");
+    assert_fails(&report, "STORE-030", "answered Some(200)");
+    assert_fails(&report, "STORE-024", "not-the-request-id");
+    assert_fails(&report, "STORE-028", "cursor true");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_ignoring_criteria_and_limits_fails_those_rules() {
+    let faults = Faults {
+        store_ignores_content_topics: true,
+        store_ignores_hashes: true,
+        ..Faults::default()
+    };
+    let report1 = report(faults, &[Suite::Store]).await;
+    assert_fails(&report1, "STORE-014", "another content topic");
+    assert_fails(&report1, "STORE-016", "lookup of 2 stored + 1 unknown hash");
+    assert_fails(&report1, "STORE-033", "lookup with pubsub_topic");
+    let limitless = Faults {
+        store_ignores_limit: true,
+        ..Faults::default()
+    };
+    let report2 = report(limitless, &[Suite::Store]).await;
+    assert_fails(&report2, "STORE-021", "limit 2: 5 entries");
+    assert_fails(&report2, "STORE-023", "forward page cursor");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_without_status_or_hanging_on_empty_streams_fails_those_rules() {
+    let faults = Faults {
+        store_no_status: true,
+        ..Faults::default()
+    };
+    let report1 = report(faults, &[Suite::Store]).await;
+    assert_fails(&report1, "STORE-025", "status None");
+    let hangs = Faults {
+        store_hangs_on_empty: true,
+        ..Faults::default()
+    };
+    let report2 = report(hangs, &[Suite::Store]).await;
+    assert_fails(
+        &report2,
+        "STORE-034",
+        "stream closed without a request: stream left hanging",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_filter_with_wrong_ids_and_statuses_fails_those_rules() {
+    let faults = Faults {
+        filter_wrong_request_id: true,
+        filter_200_to_garbage: true,
+        filter_unsubscribes_always_200: true,
+        ..Faults::default()
+    };
+    let report = report(faults, &[Suite::Filter]).await;
+    assert_fails(&report, "FILTER-005", "not-the-request-id");
+    assert_fails(&report, "FILTER-006", "status Some(200)");
+    assert_fails(&report, "FILTER-029", "answered success 200");
+    assert_fails(&report, "FILTER-016", "unsubscribe again: answered 200");
+    assert_fails(
+        &report,
+        "FILTER-018",
+        "with nothing subscribed: answered 200",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_filter_pushing_nothing_or_incomplete_pushes_fails_those_rules() {
+    let silent = Faults {
+        filter_never_pushes: true,
+        ..Faults::default()
+    };
+    let report1 = report(silent, &[Suite::Filter]).await;
+    assert_fails(&report1, "FILTER-012", "no push within");
+    let incomplete = Faults {
+        filter_pushes_without_message: true,
+        filter_pushes_without_topic: true,
+        ..Faults::default()
+    };
+    let report2 = report(incomplete, &[Suite::Filter]).await;
+    assert_fails(&report2, "FILTER-024", "each with one message");
+    assert_fails(&report2, "FILTER-025", "pushes name pubsub topic");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_not_subscribed_or_dropping_everything_fails_those_rules() {
+    let unsubscribed = Faults {
+        relay_not_subscribed: true,
+        ..Faults::default()
+    };
+    let report1 = report(unsubscribed, &[Suite::Relay]).await;
+    assert_fails(&report1, "RELAY-011", "no gossipsub subscription");
+    let dropping = Faults {
+        relay_drops_everything: true,
+        ..Faults::default()
+    };
+    let report2 = report(dropping, &[Suite::Relay]).await;
+    assert_fails(&report2, "NET-020", "not in the target's store");
+    let garbage = Faults {
+        relay_publishes_garbage: true,
+        ..Faults::default()
+    };
+    let report3 = report(garbage, &[Suite::Relay]).await;
+    assert_fails(&report3, "RELAY-004", "was not relayed to us");
 }
 
 #[test]

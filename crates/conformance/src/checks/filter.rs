@@ -126,7 +126,8 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
                 Some(StreamEnd::Closed) => {
                     Outcome::pass("FILTER-029", "one response, then the write side was closed")
                 }
-                other => Outcome::fail("FILTER-029", format!("after the response: {other:?}")),
+                Some(end) => Outcome::fail("FILTER-029", format!("after the response: {end:?}")),
+                None => Outcome::fail("FILTER-029", "no stream end seen"),
             });
         }
     }

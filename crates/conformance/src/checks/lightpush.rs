@@ -19,7 +19,6 @@ pub const IDS: &[&str] = &[
     "LIGHTPUSH-009",
     "LIGHTPUSH-010",
     "LIGHTPUSH-011",
-    "LIGHTPUSH-014",
     "LIGHTPUSH-015",
     "LIGHTPUSH-018",
 ];
@@ -122,19 +121,13 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
                         r.relay_peer_count
                     ),
                 )),
-                505 => {
-                    out.push(Outcome::not_checkable(
-                        "LIGHTPUSH-007",
-                        "the target has no relay peer on the shard (505), so no 200 to check",
-                    ));
-                    out.push(Outcome::pass(
-                        "LIGHTPUSH-014",
-                        format!(
-                            "no relay peers: 505 {:?}",
-                            r.status_desc.unwrap_or_default()
-                        ),
-                    ));
-                }
+                505 => out.push(Outcome::not_checkable(
+                    "LIGHTPUSH-007",
+                    format!(
+                        "the target reports no relay peer on the shard (505 {:?}), so no 200 to check",
+                        r.status_desc.unwrap_or_default()
+                    ),
+                )),
                 code => out.push(Outcome::fail(
                     "LIGHTPUSH-007",
                     format!(

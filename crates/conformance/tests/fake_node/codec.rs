@@ -1,6 +1,7 @@
 //! The fake node's codec: reads one length-prefixed request (reporting an
-//! oversize prefix or garbage instead of failing, so the service can answer
-//! them), writes answers as frames, writes pushes verbatim.
+//! oversize prefix or an empty stream instead of failing, so the service
+//! can answer them), writes answers and pushes verbatim (the fake frames
+//! them itself, or not, as its defects say).
 
 use std::io;
 
@@ -14,6 +15,8 @@ pub const MAX_REQUEST: usize = 1024 * 1024;
 /// A request as read.
 #[derive(Debug, Clone)]
 pub enum Request {
+    /// The stream ended before a byte was sent.
+    Empty,
     /// A whole frame's body.
     Frame(Vec<u8>),
     /// A length prefix above [`MAX_REQUEST`] (the body left unread).
@@ -37,7 +40,12 @@ impl Codec for FakeCodec {
         let mut prefix = Vec::new();
         loop {
             let mut byte = [0u8; 1];
-            io.read_exact(&mut byte).await?;
+            if io.read(&mut byte).await? == 0 {
+                if prefix.is_empty() {
+                    return Ok(Request::Empty);
+                }
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
             prefix.push(byte[0]);
             if byte[0] & 0x80 == 0 || prefix.len() == 10 {
                 break;
@@ -86,7 +94,7 @@ impl Codec for FakeCodec {
     where
         T: AsyncWrite + Unpin + Send,
     {
-        io.write_all(&waku_conformance::wire::frame(&body)).await?;
+        io.write_all(&body).await?;
         io.flush().await
     }
 }

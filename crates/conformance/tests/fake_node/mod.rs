@@ -47,6 +47,32 @@ pub struct Faults {
     pub filter_pushes_everything: bool,
     pub metadata_drops_other_shards: bool,
     pub metadata_keeps_other_clusters: bool,
+    pub metadata_single_shard_field: bool,
+    pub metadata_no_shards: bool,
+    /// Every answer is an undecodable frame.
+    pub answers_garbage: bool,
+    /// Every answer is followed by stray bytes.
+    pub trailing_bytes: bool,
+    pub store_forward_newest_first: bool,
+    pub store_omits_topic: bool,
+    pub store_short_hashes: bool,
+    pub store_lenient_requests: bool,
+    pub store_ignores_content_topics: bool,
+    pub store_ignores_hashes: bool,
+    pub store_ignores_limit: bool,
+    pub store_wrong_request_id: bool,
+    pub store_no_status: bool,
+    pub store_cursor_always: bool,
+    pub store_hangs_on_empty: bool,
+    pub filter_wrong_request_id: bool,
+    pub filter_200_to_garbage: bool,
+    pub filter_never_pushes: bool,
+    pub filter_unsubscribes_always_200: bool,
+    pub filter_pushes_without_message: bool,
+    pub filter_pushes_without_topic: bool,
+    pub relay_not_subscribed: bool,
+    pub relay_drops_everything: bool,
+    pub relay_publishes_garbage: bool,
     pub relay_signs: bool,
     pub relay_accepts_oversize: bool,
 }
@@ -88,7 +114,7 @@ fn rr(protocol: &'static str, support: ProtocolSupport) -> Rr {
     )
 }
 
-fn relay(key: &identity::Keypair, signs: bool) -> gossipsub::Behaviour {
+fn relay(key: &identity::Keypair, signs: bool, subscribes: bool) -> gossipsub::Behaviour {
     use sha2::Digest;
     let config = gossipsub::ConfigBuilder::default()
         .protocol_id(waku_core::protocol_id::RELAY, gossipsub::Version::V1_1)
@@ -105,7 +131,9 @@ fn relay(key: &identity::Keypair, signs: bool) -> gossipsub::Behaviour {
         gossipsub::MessageAuthenticity::Anonymous
     };
     let mut relay = gossipsub::Behaviour::new(authenticity, config).unwrap();
-    relay.subscribe(&gossipsub::IdentTopic::new(TOPIC)).unwrap();
+    if subscribes {
+        relay.subscribe(&gossipsub::IdentTopic::new(TOPIC)).unwrap();
+    }
     relay
 }
 
@@ -131,7 +159,7 @@ pub async fn spawn_in(cluster: u32, faults: Faults) -> Multiaddr {
                 id::IDENTIFY.into(),
                 key.public(),
             )),
-            relay: relay(key, faults.relay_signs),
+            relay: relay(key, faults.relay_signs, !faults.relay_not_subscribed),
             metadata: rr(id::METADATA, ProtocolSupport::Inbound),
             lightpush: rr(id::LIGHTPUSH_V3, ProtocolSupport::Inbound),
             store: rr(id::STORE_QUERY_V3, ProtocolSupport::Inbound),
@@ -194,26 +222,37 @@ impl Fake {
             BehaviourEvent::Relay(gossipsub::Event::Message { message, .. }) => {
                 if let Ok(m) = WakuMessage::decode(message.data.as_slice()) {
                     let fits = m.encoded_len() <= 150 * 1024;
-                    if fits || self.faults.relay_accepts_oversize {
+                    if (fits || self.faults.relay_accepts_oversize)
+                        && !self.faults.relay_drops_everything
+                    {
                         self.accept(swarm, message.topic.into_string(), m);
                     }
                 }
             }
             BehaviourEvent::Metadata(e) => {
                 if let Some((peer, request, channel)) = request_of(e) {
-                    let asked = match request {
+                    let asked = match &request {
                         Request::Frame(body) => WakuMetadataRequest::decode(body.as_slice()).ok(),
                         _ => None,
                     };
+                    let shards = if self.faults.metadata_no_shards {
+                        vec![]
+                    } else {
+                        vec![0]
+                    };
                     let answer = WakuMetadataResponse {
                         cluster_id: (!self.faults.metadata_without_cluster).then_some(self.cluster),
-                        shards: vec![0],
-                        shards_packed: vec![0],
+                        shards: shards.clone(),
+                        shards_packed: if self.faults.metadata_single_shard_field {
+                            vec![]
+                        } else {
+                            shards
+                        },
                     };
-                    let _ = swarm
-                        .behaviour_mut()
-                        .metadata
-                        .send_response(channel, answer.encode_to_vec());
+                    if !matches!(request, Request::Empty) {
+                        let reply = self.reply(answer.encode_to_vec());
+                        let _ = swarm.behaviour_mut().metadata.send_response(channel, reply);
+                    }
                     if let Some(asked) = asked {
                         let other_cluster = asked.cluster_id != Some(self.cluster)
                             && !self.faults.metadata_keeps_other_clusters;
@@ -227,21 +266,29 @@ impl Fake {
             }
             BehaviourEvent::Lightpush(e) => {
                 if let Some((_, request, channel)) = request_of(e) {
+                    if matches!(request, Request::Empty) {
+                        return;
+                    }
                     let answer = self.lightpush(swarm, request);
+                    let reply = self.reply(answer.encode_to_vec());
                     let _ = swarm
                         .behaviour_mut()
                         .lightpush
-                        .send_response(channel, answer.encode_to_vec());
+                        .send_response(channel, reply);
                 }
             }
             BehaviourEvent::Store(e) => {
                 if let Some((_, request, channel)) = request_of(e) {
+                    if matches!(request, Request::Empty) {
+                        if self.faults.store_hangs_on_empty {
+                            self.held.push(channel);
+                        }
+                        return;
+                    }
                     match self.store(request) {
                         Some(answer) => {
-                            let _ = swarm
-                                .behaviour_mut()
-                                .store
-                                .send_response(channel, answer.encode_to_vec());
+                            let reply = self.reply(answer.encode_to_vec());
+                            let _ = swarm.behaviour_mut().store.send_response(channel, reply);
                         }
                         None => self.held.push(channel),
                     }
@@ -249,15 +296,29 @@ impl Fake {
             }
             BehaviourEvent::Filter(e) => {
                 if let Some((peer, request, channel)) = request_of(e) {
+                    if matches!(request, Request::Empty) {
+                        return;
+                    }
                     let answer = self.filter(peer, request);
-                    let _ = swarm
-                        .behaviour_mut()
-                        .filter
-                        .send_response(channel, answer.encode_to_vec());
+                    let reply = self.reply(answer.encode_to_vec());
+                    let _ = swarm.behaviour_mut().filter.send_response(channel, reply);
                 }
             }
             _ => {}
         }
+    }
+
+    /// The bytes answering with `body`, as the defects say.
+    fn reply(&self, body: Vec<u8>) -> Vec<u8> {
+        let mut bytes = if self.faults.answers_garbage {
+            waku_conformance::wire::undecodable_frame()
+        } else {
+            waku_conformance::wire::frame(&body)
+        };
+        if self.faults.trailing_bytes {
+            bytes.extend_from_slice(b"stray");
+        }
+        bytes
     }
 
     fn lightpush(&mut self, swarm: &mut Swarm<Behaviour>, request: Request) -> LightPushResponse {
@@ -273,7 +334,7 @@ impl Fake {
         let body = match request {
             Request::Frame(body) => body,
             Request::TooLarge(_) => return answer("N/A", 413, None),
-            Request::Push(_) => return answer("N/A", 400, None),
+            Request::Push(_) | Request::Empty => return answer("N/A", 400, None),
         };
         let Ok(r) = LightPushRequest::decode(body.as_slice()) else {
             return answer("N/A", 400, None);
@@ -299,10 +360,15 @@ impl Fake {
         if message.meta.as_ref().is_some_and(|m| m.len() > 64) {
             return answer(&id, 420, None);
         }
+        let data = if self.faults.relay_publishes_garbage {
+            b"not a waku message".to_vec()
+        } else {
+            message.encode_to_vec()
+        };
         let _ = swarm
             .behaviour_mut()
             .relay
-            .publish(gossipsub::IdentTopic::new(TOPIC), message.encode_to_vec());
+            .publish(gossipsub::IdentTopic::new(TOPIC), data);
         self.accept(swarm, topic, message);
         let count = (!self.faults.lightpush_without_peer_count).then_some(1);
         answer(&id, 200, count)
@@ -314,10 +380,11 @@ impl Fake {
         for (peer, criteria) in &self.subscriptions {
             let wanted = self.faults.filter_pushes_everything
                 || criteria.contains(&(topic.clone(), message.content_topic.clone()));
-            if wanted {
+            if wanted && !self.faults.filter_never_pushes {
                 let push = MessagePush {
-                    waku_message: Some(message.clone()),
-                    pubsub_topic: Some(topic.clone()),
+                    waku_message: (!self.faults.filter_pushes_without_message)
+                        .then(|| message.clone()),
+                    pubsub_topic: (!self.faults.filter_pushes_without_topic).then(|| topic.clone()),
                 };
                 let bytes = waku_core::codec::encode_frame(&push);
                 swarm
@@ -326,11 +393,14 @@ impl Fake {
                     .send_request(peer, Request::Push(bytes));
             }
         }
-        let hash = if self.faults.store_hashes_wrong {
+        let mut hash: Vec<u8> = if self.faults.store_hashes_wrong {
             hash.iter().map(|b| b ^ 0xff).collect()
         } else {
             hash
         };
+        if self.faults.store_short_hashes {
+            hash.truncate(31);
+        }
         self.stored.push(Stored {
             hash,
             message,
@@ -354,17 +424,22 @@ impl Fake {
         let Ok(q) = StoreQueryRequest::decode(body.as_slice()) else {
             return (!self.faults.store_hangs_on_garbage).then(|| answer("", 400));
         };
-        let id = q.request_id.clone();
+        let id = if self.faults.store_wrong_request_id {
+            "not-the-request-id".to_owned()
+        } else {
+            q.request_id.clone()
+        };
         let content =
             !q.content_topics.is_empty() || q.time_start.is_some() || q.time_end.is_some();
-        if (content && !q.message_hashes.is_empty()) || q.content_topics.len() > 10 {
+        let bad = (content && !q.message_hashes.is_empty()) || q.content_topics.len() > 10;
+        if bad && !self.faults.store_lenient_requests {
             return Some(answer(&id, 400));
         }
         let matching: Vec<&Stored> = self
             .stored
             .iter()
             .filter(|s| {
-                if !q.message_hashes.is_empty() {
+                if !q.message_hashes.is_empty() && !self.faults.store_ignores_hashes {
                     return q.message_hashes.contains(&s.hash)
                         && q.pubsub_topic.as_ref().is_none_or(|t| *t == s.topic);
                 }
@@ -376,6 +451,7 @@ impl Fake {
                 };
                 q.pubsub_topic.as_ref().is_none_or(|t| *t == s.topic)
                     && (q.content_topics.is_empty()
+                        || self.faults.store_ignores_content_topics
                         || q.content_topics.contains(&s.message.content_topic))
                     && q.time_start.is_none_or(|start| ts >= start)
                     && before_end
@@ -391,6 +467,7 @@ impl Fake {
             None => None,
         };
         let limit = match q.pagination_limit.unwrap_or(0) {
+            _ if self.faults.store_ignores_limit => usize::MAX,
             0 => 20,
             n => n.min(100) as usize,
         };
@@ -407,7 +484,9 @@ impl Fake {
             let from = rest.len().saturating_sub(limit);
             (rest[from..].to_vec(), from > 0)
         };
-        let cursor = if !more {
+        let cursor = if !more && self.faults.store_cursor_always {
+            matching.last().map(|s| s.hash.clone())
+        } else if !more {
             None
         } else if q.pagination_forward {
             page.last().map(|s| s.hash.clone())
@@ -420,15 +499,18 @@ impl Fake {
             .map(|s| WakuMessageKeyValue {
                 message_hash: Some(s.hash.clone()),
                 message: data.then(|| s.message.clone()),
-                pubsub_topic: data.then(|| s.topic.clone()),
+                pubsub_topic: (data && !self.faults.store_omits_topic).then(|| s.topic.clone()),
             })
             .collect();
         if self.faults.store_backward_newest_first && !q.pagination_forward {
             entries.reverse();
         }
+        if self.faults.store_forward_newest_first && q.pagination_forward {
+            entries.reverse();
+        }
         Some(StoreQueryResponse {
             request_id: id,
-            status_code: Some(200),
+            status_code: (!self.faults.store_no_status).then_some(200),
             status_desc: None,
             messages: entries,
             pagination_cursor: cursor,
@@ -445,9 +527,19 @@ impl Fake {
             return answer("N/A", 400);
         };
         let Ok(r) = FilterSubscribeRequest::decode(body.as_slice()) else {
-            return answer("N/A", 400);
+            let code = if self.faults.filter_200_to_garbage {
+                200
+            } else {
+                400
+            };
+            return answer("N/A", code);
         };
-        let id = r.request_id.clone();
+        let id = if self.faults.filter_wrong_request_id {
+            "not-the-request-id".to_owned()
+        } else {
+            r.request_id.clone()
+        };
+        let always_200 = self.faults.filter_unsubscribes_always_200;
         let held = self.subscriptions.entry(peer).or_default();
         let topic = r.pubsub_topic.clone().unwrap_or_default();
         let criteria: Vec<(String, String)> = r
@@ -475,7 +567,7 @@ impl Fake {
             Ok(FilterSubscribeType::Unsubscribe) => {
                 if !valid {
                     400
-                } else if criteria.iter().any(|c| held.contains(c)) {
+                } else if always_200 || criteria.iter().any(|c| held.contains(c)) {
                     held.retain(|c| !criteria.contains(c));
                     200
                 } else {
@@ -483,7 +575,7 @@ impl Fake {
                 }
             }
             Ok(FilterSubscribeType::UnsubscribeAll) => {
-                if held.is_empty() {
+                if held.is_empty() && !always_200 {
                     404
                 } else {
                     held.clear();
