@@ -57,6 +57,10 @@ const SOURCES: &[(&str, &str)] = &[
         include_str!("../../../specs/19-lightpush-v3.toml"),
     ),
     (
+        "19-lightpush.toml",
+        include_str!("../../../specs/19-lightpush.toml"),
+    ),
+    (
         "13-store.toml",
         include_str!("../../../specs/13-store.toml"),
     ),

@@ -27,6 +27,7 @@ struct Cli {
     #[arg(long = "shard")]
     shards: Vec<u32>,
     /// Suites to run, comma separated (default: all): metadata, lightpush,
+    /// lightpush-v2,
     /// store, filter, relay.
     #[arg(long, value_delimiter = ',')]
     only: Vec<Suite>,

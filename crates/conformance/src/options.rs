@@ -36,6 +36,8 @@ pub enum Suite {
     Metadata,
     /// WAKU-LIGHTPUSH v3.
     Lightpush,
+    /// 19/WAKU2-LIGHTPUSH, the legacy v2 protocol.
+    LightpushV2,
     /// 13/WAKU2-STORE v3.
     Store,
     /// 12/WAKU2-FILTER v2.
@@ -47,9 +49,10 @@ pub enum Suite {
 impl Suite {
     /// Every suite, in the order a run takes them (lightpush before store
     /// and filter: their data checks push messages through it).
-    pub const ALL: [Suite; 5] = [
+    pub const ALL: [Suite; 6] = [
         Suite::Metadata,
         Suite::Lightpush,
+        Suite::LightpushV2,
         Suite::Store,
         Suite::Filter,
         Suite::Relay,
@@ -60,6 +63,7 @@ impl Suite {
         match self {
             Suite::Metadata => "metadata",
             Suite::Lightpush => "lightpush",
+            Suite::LightpushV2 => "lightpush-v2",
             Suite::Store => "store",
             Suite::Filter => "filter",
             Suite::Relay => "relay",

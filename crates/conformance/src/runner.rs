@@ -24,16 +24,19 @@ fn protocol_of(suite: Suite) -> Option<Proto> {
     match suite {
         Suite::Metadata => Some(Proto::Metadata),
         Suite::Lightpush => Some(Proto::Lightpush),
+        Suite::LightpushV2 => Some(Proto::LightpushV2),
         Suite::Store => Some(Proto::Store),
         Suite::Filter => Some(Proto::FilterSubscribe),
         Suite::Relay => None,
     }
 }
 
-fn ids_of(suite: Suite) -> &'static [&'static str] {
+/// The requirement ids a suite can decide (its "not offered" rows).
+pub(crate) fn ids_of(suite: Suite) -> &'static [&'static str] {
     match suite {
         Suite::Metadata => checks::metadata::IDS,
         Suite::Lightpush => checks::lightpush::IDS,
+        Suite::LightpushV2 => checks::lightpush_v2::IDS,
         Suite::Store => checks::store::IDS,
         Suite::Filter => checks::filter::IDS,
         Suite::Relay => checks::relay::IDS,
@@ -98,6 +101,7 @@ pub async fn run(options: &Options) -> Result<Report, RunError> {
             _ => match suite {
                 Suite::Metadata => checks::metadata::run(&mut ctx).await,
                 Suite::Lightpush => checks::lightpush::run(&mut ctx).await,
+                Suite::LightpushV2 => checks::lightpush_v2::run(&mut ctx).await,
                 Suite::Store => checks::store::run(&mut ctx).await,
                 Suite::Filter => checks::filter::run(&mut ctx).await,
                 Suite::Relay => {
@@ -125,4 +129,19 @@ pub async fn run(options: &Options) -> Result<Report, RunError> {
         info.agent_version,
         outcomes,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_id_a_suite_cites_is_in_an_embedded_catalog() {
+        let catalog = Catalog::embedded().unwrap_or_default();
+        for suite in Suite::ALL {
+            for id in ids_of(suite) {
+                assert!(catalog.get(id).is_some(), "{suite}: {id}");
+            }
+        }
+    }
 }

@@ -28,6 +28,8 @@ pub enum Proto {
     Metadata,
     /// `/vac/waku/lightpush/3.0.0`.
     Lightpush,
+    /// `/vac/waku/lightpush/2.0.0-beta1` (legacy).
+    LightpushV2,
     /// `/vac/waku/store-query/3.0.0`.
     Store,
     /// `/vac/waku/filter-subscribe/2.0.0-beta1`.
@@ -40,6 +42,7 @@ impl Proto {
         match self {
             Proto::Metadata => waku_core::protocol_id::METADATA,
             Proto::Lightpush => waku_core::protocol_id::LIGHTPUSH_V3,
+            Proto::LightpushV2 => waku_core::protocol_id::LIGHTPUSH_V2,
             Proto::Store => waku_core::protocol_id::STORE_QUERY_V3,
             Proto::FilterSubscribe => waku_core::protocol_id::FILTER_SUBSCRIBE_V2,
         }
@@ -63,6 +66,7 @@ struct Behaviour {
     relay: gossipsub::Behaviour,
     metadata: Raw,
     lightpush: Raw,
+    lightpush_v2: Raw,
     store: Raw,
     filter: Raw,
     push: Raw,
@@ -172,6 +176,11 @@ impl Session {
             ),
             lightpush: raw(
                 waku_core::protocol_id::LIGHTPUSH_V3,
+                ProtocolSupport::Outbound,
+                timeout,
+            ),
+            lightpush_v2: raw(
+                waku_core::protocol_id::LIGHTPUSH_V2,
                 ProtocolSupport::Outbound,
                 timeout,
             ),
@@ -288,6 +297,7 @@ impl Session {
         let raw = match proto {
             Proto::Metadata => &mut behaviour.metadata,
             Proto::Lightpush => &mut behaviour.lightpush,
+            Proto::LightpushV2 => &mut behaviour.lightpush_v2,
             Proto::Store => &mut behaviour.store,
             Proto::FilterSubscribe => &mut behaviour.filter,
         };
@@ -450,6 +460,7 @@ impl Session {
             }
             BehaviourEvent::Metadata(event) => self.rr_event(Proto::Metadata, event),
             BehaviourEvent::Lightpush(event) => self.rr_event(Proto::Lightpush, event),
+            BehaviourEvent::LightpushV2(event) => self.rr_event(Proto::LightpushV2, event),
             BehaviourEvent::Store(event) => self.rr_event(Proto::Store, event),
             BehaviourEvent::Filter(event) => self.rr_event(Proto::FilterSubscribe, event),
             BehaviourEvent::Push(request_response::Event::Message {

@@ -44,6 +44,11 @@ const TRIPPED: &[&str] = &[
     "LIGHTPUSH-011",
     "LIGHTPUSH-015",
     "LIGHTPUSH-018",
+    "LIGHTPUSH2-001",
+    "LIGHTPUSH2-002",
+    "LIGHTPUSH2-003",
+    "LIGHTPUSH2-004",
+    "LIGHTPUSH2-006",
     "STORE-001",
     "STORE-006",
     "STORE-007",
@@ -106,6 +111,7 @@ async fn the_fake_node_without_defects_passes_every_check_the_defects_trip() {
         .collect();
     assert!(failed.is_empty(), "{table}");
     assert!(!report.must_failed());
+    assert!(report.specs.iter().all(|s| s.spec != "unknown"), "{table}");
     println!("{table}");
 }
 
@@ -303,7 +309,30 @@ async fn undecodable_answers_fail_every_protocol_identifier_check() {
     assert_fails(&report, "LIGHTPUSH-001", "answer does not decode");
     assert_fails(&report, "STORE-001", "answer does not decode");
     assert_fails(&report, "FILTER-001", "answer does not decode");
+    assert_fails(&report, "LIGHTPUSH2-001", "answer does not decode");
     assert!(report.must_failed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_legacy_lightpush_taking_everything_or_echoing_the_wrong_id_fails() {
+    let lenient = Faults {
+        legacy_lightpush_always_success: true,
+        ..Faults::default()
+    };
+    let report1 = report(lenient, &[Suite::LightpushV2]).await;
+    assert_fails(
+        &report1,
+        "LIGHTPUSH2-004",
+        "request without a message: is_success true",
+    );
+    assert_fails(&report1, "LIGHTPUSH2-006", "answered success 200");
+    assert_fails(&report1, "LIGHTPUSH2-003", "did not reach us over relay");
+    let wrong_id = Faults {
+        legacy_lightpush_wrong_request_id: true,
+        ..Faults::default()
+    };
+    let report2 = report(wrong_id, &[Suite::LightpushV2]).await;
+    assert_fails(&report2, "LIGHTPUSH2-006", "not-the-request-id");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -312,8 +341,13 @@ async fn bytes_after_the_answer_fail_one_answer_per_stream() {
         trailing_bytes: true,
         ..Faults::default()
     };
-    let report = report(faults, &[Suite::Lightpush, Suite::Filter]).await;
+    let report = report(
+        faults,
+        &[Suite::Lightpush, Suite::LightpushV2, Suite::Filter],
+    )
+    .await;
     assert_fails(&report, "LIGHTPUSH-018", "after the response: ExtraBytes");
+    assert_fails(&report, "LIGHTPUSH2-006", "after the answer: ExtraBytes");
     assert_fails(&report, "FILTER-029", "after the response: ExtraBytes");
 }
 

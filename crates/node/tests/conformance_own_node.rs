@@ -40,6 +40,7 @@ async fn every_must_the_runner_checks_passes_against_wakunode() {
         "/vac/waku/relay/2.0.0",
         "/vac/waku/metadata/1.0.0",
         "/vac/waku/lightpush/3.0.0",
+        "/vac/waku/lightpush/2.0.0-beta1",
         "/vac/waku/store-query/3.0.0",
         "/vac/waku/filter-subscribe/2.0.0-beta1",
     ] {

@@ -13,6 +13,7 @@ use crate::wire::{Answer, StreamEnd};
 
 pub mod filter;
 pub mod lightpush;
+pub mod lightpush_v2;
 pub mod metadata;
 pub mod relay;
 pub mod store;

@@ -20,7 +20,9 @@ use waku_core::proto::message::v1::WakuMessage;
 use waku_filter::proto::{
     FilterSubscribeRequest, FilterSubscribeResponse, FilterSubscribeType, MessagePush,
 };
-use waku_lightpush::proto::{LightPushRequest, LightPushResponse};
+use waku_lightpush::proto::{
+    LightPushRequest, LightPushResponse, PushRequest, PushResponse, PushRpc,
+};
 use waku_metadata::proto::{WakuMetadataRequest, WakuMetadataResponse};
 use waku_store::proto::{StoreQueryRequest, StoreQueryResponse, WakuMessageKeyValue};
 
@@ -73,6 +75,8 @@ pub struct Faults {
     pub relay_not_subscribed: bool,
     pub relay_drops_everything: bool,
     pub relay_publishes_garbage: bool,
+    pub legacy_lightpush_always_success: bool,
+    pub legacy_lightpush_wrong_request_id: bool,
     pub relay_signs: bool,
     pub relay_accepts_oversize: bool,
 }
@@ -86,6 +90,7 @@ struct Behaviour {
     relay: gossipsub::Behaviour,
     metadata: Rr,
     lightpush: Rr,
+    lightpush_v2: Rr,
     store: Rr,
     filter: Rr,
     push: Rr,
@@ -162,6 +167,7 @@ pub async fn spawn_in(cluster: u32, faults: Faults) -> Multiaddr {
             relay: relay(key, faults.relay_signs, !faults.relay_not_subscribed),
             metadata: rr(id::METADATA, ProtocolSupport::Inbound),
             lightpush: rr(id::LIGHTPUSH_V3, ProtocolSupport::Inbound),
+            lightpush_v2: rr(id::LIGHTPUSH_V2, ProtocolSupport::Inbound),
             store: rr(id::STORE_QUERY_V3, ProtocolSupport::Inbound),
             filter: rr(id::FILTER_SUBSCRIBE_V2, ProtocolSupport::Inbound),
             push: rr(id::FILTER_PUSH_V2, ProtocolSupport::Outbound),
@@ -277,6 +283,19 @@ impl Fake {
                         .send_response(channel, reply);
                 }
             }
+            BehaviourEvent::LightpushV2(e) => {
+                if let Some((_, request, channel)) = request_of(e) {
+                    if matches!(request, Request::Empty) {
+                        return;
+                    }
+                    let answer = self.legacy_lightpush(swarm, request);
+                    let reply = self.reply(answer.encode_to_vec());
+                    let _ = swarm
+                        .behaviour_mut()
+                        .lightpush_v2
+                        .send_response(channel, reply);
+                }
+            }
             BehaviourEvent::Store(e) => {
                 if let Some((_, request, channel)) = request_of(e) {
                     if matches!(request, Request::Empty) {
@@ -360,6 +379,52 @@ impl Fake {
         if message.meta.as_ref().is_some_and(|m| m.len() > 64) {
             return answer(&id, 420, None);
         }
+        self.publish(swarm, &message);
+        self.accept(swarm, topic, message);
+        let count = (!self.faults.lightpush_without_peer_count).then_some(1);
+        answer(&id, 200, count)
+    }
+
+    fn legacy_lightpush(&mut self, swarm: &mut Swarm<Behaviour>, request: Request) -> PushRpc {
+        let answer = |id: &str, ok: bool, info: &str| PushRpc {
+            request_id: id.to_owned(),
+            request: None,
+            response: Some(PushResponse {
+                is_success: ok,
+                info: (!info.is_empty()).then(|| info.to_owned()),
+            }),
+        };
+        if self.faults.legacy_lightpush_always_success {
+            return answer("", true, "");
+        }
+        let Request::Frame(body) = request else {
+            return answer("N/A", false, "bad request");
+        };
+        let Ok(rpc) = PushRpc::decode(body.as_slice()) else {
+            return answer("N/A", false, "undecodable");
+        };
+        let id = if self.faults.legacy_lightpush_wrong_request_id {
+            "not-the-request-id".to_owned()
+        } else {
+            rpc.request_id.clone()
+        };
+        let Some(PushRequest {
+            pubsub_topic,
+            message: Some(message),
+        }) = rpc.request
+        else {
+            return answer(&id, false, "no message");
+        };
+        if pubsub_topic != TOPIC {
+            return answer(&id, false, "topic not served");
+        }
+        self.publish(swarm, &message);
+        self.accept(swarm, pubsub_topic, message);
+        answer(&id, true, "OK")
+    }
+
+    /// Publishes `message` on relay (as the defects say).
+    fn publish(&mut self, swarm: &mut Swarm<Behaviour>, message: &WakuMessage) {
         let data = if self.faults.relay_publishes_garbage {
             b"not a waku message".to_vec()
         } else {
@@ -369,9 +434,6 @@ impl Fake {
             .behaviour_mut()
             .relay
             .publish(gossipsub::IdentTopic::new(TOPIC), data);
-        self.accept(swarm, topic, message);
-        let count = (!self.faults.lightpush_without_peer_count).then_some(1);
-        answer(&id, 200, count)
     }
 
     /// Stores `message` and pushes it to matching filter subscribers.
