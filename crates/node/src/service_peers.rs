@@ -1,8 +1,9 @@
 //! Choosing the service peer the node's own store, filter and lightpush
 //! clients ask when no `--storenode`, `--filternode` or `--lightpushnode`
 //! is given: a known peer offering the protocol (identify, or its ENR's
-//! `waku2` capabilities before identify) and, when the request names a
-//! shard, one serving that shard (metadata, else its ENR's shards).
+//! `waku2` capabilities before identify), preferring, when the request
+//! names a shard, one serving that shard (metadata, else its ENR's shards).
+//! nwaku does not look at shards here; we only order by them.
 
 use libp2p::{Multiaddr, PeerId};
 use waku_sharding::RelayShard;
@@ -18,6 +19,10 @@ enum ShardFit {
     /// The peer's shards are unknown (no metadata, no record, or an empty
     /// list, as a store node without relay announces).
     Unknown,
+    /// The peer reported other shards. Still a candidate, as nwaku does not
+    /// filter by shard at all: what a peer reported may be stale (a node
+    /// that subscribed to a shard over REST after we connected).
+    Other,
 }
 
 impl Node {
@@ -68,8 +73,8 @@ impl Node {
     }
 
     /// A peer to ask for one of `protocols` (the first protocol first) about
-    /// `shard`: peers known to serve the shard before peers whose shards are
-    /// unknown (peers known not to serve it are left out), connected peers
+    /// `shard`: peers known to serve the shard, then peers whose shards are
+    /// unknown, then peers that reported other shards; connected peers
     /// before the others, which need an address to dial.
     pub(crate) fn select_service_peer(
         &self,
@@ -82,15 +87,15 @@ impl Node {
                 .infos()
                 .filter(|info| info.connected || !info.addrs.is_empty())
                 .filter(|info| self.peers.offers(&info.peer_id, protocol))
-                .filter_map(|info| {
+                .map(|info| {
                     let fit = match (shard, self.peer_shards(&info.peer_id)) {
                         (None, _) => ShardFit::Serves,
                         (Some(s), Some(served)) if served.contains(&s) => ShardFit::Serves,
-                        (Some(_), Some(_)) => return None,
+                        (Some(_), Some(_)) => ShardFit::Other,
                         (Some(_), None) => ShardFit::Unknown,
                     };
                     let addr = info.addrs.first().cloned().unwrap_or_else(Multiaddr::empty);
-                    Some((fit, !info.connected, info.peer_id, addr))
+                    (fit, !info.connected, info.peer_id, addr)
                 })
                 .collect();
             candidates.sort_by_key(|c| (c.0, c.1, c.2));
