@@ -4,7 +4,7 @@
 use crate::catalog::{Catalog, CatalogError};
 use crate::checks::{self, Ctx};
 use crate::options::{Options, Suite};
-use crate::report::{Outcome, Report};
+use crate::report::{Outcome, Report, Verdict};
 use crate::session::{Proto, Session, SessionError};
 
 /// Why a run produced no report.
@@ -120,6 +120,12 @@ pub async fn run(options: &Options) -> Result<Report, RunError> {
             },
         };
         outcomes.extend(found);
+    }
+    // A request still rate limited says nothing about the requirement.
+    for outcome in &mut outcomes {
+        if outcome.verdict == Verdict::Fail && outcome.evidence.contains(checks::RATE_LIMITED) {
+            outcome.verdict = Verdict::NotCheckable;
+        }
     }
     let info = session.info();
     Ok(Report::new(

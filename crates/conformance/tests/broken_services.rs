@@ -11,10 +11,15 @@ use fake_node::Faults;
 use waku_conformance::{Level, Options, Report, Suite, Verdict};
 
 async fn report(faults: Faults, only: &[Suite]) -> Report {
+    report_within(faults, only, Duration::from_secs(2)).await
+}
+
+/// [`report`] with another request timeout.
+async fn report_within(faults: Faults, only: &[Suite], timeout: Duration) -> Report {
     let target = fake_node::spawn(faults).await;
     let options = Options::new(target)
         .with_only(only.to_vec())
-        .with_timeout(Duration::from_secs(2));
+        .with_timeout(timeout);
     waku_conformance::run(&options).await.unwrap()
 }
 
@@ -477,13 +482,43 @@ async fn a_relay_not_subscribed_or_dropping_everything_fails_those_rules() {
         ..Faults::default()
     };
     let report2 = report(dropping, &[Suite::Relay]).await;
-    assert_fails(&report2, "NET-020", "not in the target's store");
+    assert_fails(&report2, "NET-020", "not found in the target's store");
     let garbage = Faults {
         relay_publishes_garbage: true,
         ..Faults::default()
     };
     let report3 = report(garbage, &[Suite::Relay]).await;
     assert_fails(&report3, "RELAY-004", "was not relayed to us");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limited_requests_are_repeated_and_never_judged() {
+    // 429 to the first request: repeated after a pause, every row
+    // passes.
+    let bursty = Faults {
+        filter_first_429: true,
+        ..Faults::default()
+    };
+    let report1 = report(bursty, &[Suite::Filter]).await;
+    assert!(
+        report1.findings().all(|f| f.verdict == Verdict::Pass),
+        "{}",
+        report1.to_table()
+    );
+    // 429 to everything: nothing is judged, nothing fails. (A 1 s wait is
+    // shorter than the pause before a repeat: each request is tried once.)
+    let limited = Faults {
+        filter_always_429: true,
+        ..Faults::default()
+    };
+    let report2 = report_within(limited, &[Suite::Filter], Duration::from_secs(1)).await;
+    assert!(
+        report2
+            .findings()
+            .all(|f| f.verdict == Verdict::NotCheckable),
+        "{}",
+        report2.to_table()
+    );
 }
 
 #[test]

@@ -6,7 +6,7 @@ use prost::Message;
 use waku_core::proto::message::v1::WakuMessage;
 use waku_lightpush::proto::{LightPushRequest, LightPushResponse};
 
-use super::{Ctx, decode, describe, message, stream_end, survives};
+use super::{Ctx, decode, describe, message, request_paced, stream_end, survives};
 use crate::report::Outcome;
 use crate::session::Proto;
 use crate::wire::StreamEnd;
@@ -51,7 +51,7 @@ pub async fn push(ctx: &mut Ctx<'_>, message: WakuMessage) -> Result<LightPushRe
         Some(ctx.pubsub_topic()),
         Some(message),
     );
-    decode(&ctx.session.request(Proto::Lightpush, bytes).await)
+    decode(&request_paced(ctx, Proto::Lightpush, bytes, status_of).await)
 }
 
 /// Whether a lightpush answer accepted the message: 200, or 505 when the
@@ -70,7 +70,7 @@ async fn expect_status(
     expected: u32,
 ) -> Outcome {
     let bytes = request(&waku_core::new_request_id(), pubsub_topic, message);
-    let answer = ctx.session.request(Proto::Lightpush, bytes).await;
+    let answer = request_paced(ctx, Proto::Lightpush, bytes, status_of).await;
     match decode::<LightPushResponse>(&answer) {
         Ok(r) => Outcome::judge(
             id,
@@ -92,7 +92,7 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
     let valid = message(&topic, b"conformance lightpush", 0);
     let request_id = waku_core::new_request_id();
     let bytes = request(&request_id, Some(ctx.pubsub_topic()), Some(valid.clone()));
-    let answer = ctx.session.request(Proto::Lightpush, bytes.clone()).await;
+    let answer = request_paced(ctx, Proto::Lightpush, bytes, status_of).await;
     match decode::<LightPushResponse>(&answer) {
         Err(e) => out.push(Outcome::fail("LIGHTPUSH-001", format!("valid push: {e}"))),
         Ok(r) => {

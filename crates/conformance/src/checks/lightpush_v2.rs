@@ -9,7 +9,9 @@ use prost::Message;
 use waku_core::proto::message::v1::WakuMessage;
 use waku_lightpush::proto::{PushRequest, PushResponse, PushRpc};
 
-use super::{Ctx, decode, describe, hash_of, message, stream_end, survives};
+use super::{
+    Ctx, TOO_MANY_REQUESTS, decode, describe, hash_of, message, request_paced, stream_end, survives,
+};
 use crate::report::Outcome;
 use crate::session::Proto;
 use crate::wire::StreamEnd;
@@ -35,16 +37,37 @@ fn request(request_id: &str, pubsub_topic: &str, message: Option<WakuMessage>) -
     })
 }
 
-/// A legacy answer as a status: 200 for success, 400 for a refusal, 0 for
-/// an RPC without a response.
+/// A legacy answer as a status: 200 for success, 429 for a refusal
+/// naming a rate limit (the legacy protocol has no codes), 400 for any
+/// other refusal, 0 for an RPC without a response.
 fn status_of(body: &[u8]) -> Option<u32> {
     PushRpc::decode(body).ok().map(|rpc| match rpc.response {
         Some(PushResponse {
             is_success: true, ..
         }) => 200,
+        Some(PushResponse { info, .. })
+            if info
+                .as_deref()
+                .is_some_and(|i| i.to_lowercase().contains("rate limit")) =>
+        {
+            TOO_MANY_REQUESTS
+        }
         Some(_) => 400,
         None => 0,
     })
+}
+
+/// Pushes `message` on the shard under test over the legacy protocol;
+/// whether the target took it.
+pub async fn push(ctx: &mut Ctx<'_>, message: WakuMessage) -> Result<bool, String> {
+    let bytes = request(
+        &waku_core::new_request_id(),
+        &ctx.pubsub_topic(),
+        Some(message),
+    );
+    let answer = request_paced(ctx, Proto::LightpushV2, bytes, status_of).await;
+    let rpc: PushRpc = decode(&answer)?;
+    Ok(rpc.response.is_some_and(|r| r.is_success))
 }
 
 /// Sends a request the service must refuse; judges LIGHTPUSH2-004.
@@ -55,7 +78,7 @@ async fn expect_refusal(
     message: Option<WakuMessage>,
 ) -> Outcome {
     let bytes = request(&waku_core::new_request_id(), pubsub_topic, message);
-    let answer = ctx.session.request(Proto::LightpushV2, bytes).await;
+    let answer = request_paced(ctx, Proto::LightpushV2, bytes, status_of).await;
     match decode::<PushRpc>(&answer).map(|rpc| rpc.response) {
         Ok(Some(r)) => Outcome::judge(
             "LIGHTPUSH2-004",
@@ -79,13 +102,8 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
     let valid = message(&topic, b"conformance legacy lightpush", 0);
     let wanted = hash_of(&pubsub_topic, &valid);
     let request_id = waku_core::new_request_id();
-    let answer = ctx
-        .session
-        .request(
-            Proto::LightpushV2,
-            request(&request_id, &pubsub_topic, Some(valid)),
-        )
-        .await;
+    let bytes = request(&request_id, &pubsub_topic, Some(valid));
+    let answer = request_paced(ctx, Proto::LightpushV2, bytes, status_of).await;
     let accepted = match decode::<PushRpc>(&answer) {
         Err(e) => {
             out.push(Outcome::fail("LIGHTPUSH2-001", format!("valid push: {e}")));

@@ -92,8 +92,8 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
                         "META-015",
                         !response.shards.is_empty() || !response.shards_packed.is_empty(),
                         format!(
-                            "relay and service node listing shards {:?}",
-                            response.shards
+                            "relay and service node listing shards {:?} / packed {:?}",
+                            response.shards, response.shards_packed
                         ),
                     ));
                 }

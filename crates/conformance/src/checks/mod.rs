@@ -82,6 +82,66 @@ pub fn decode<M: Message + Default>(answer: &Result<Answer, String>) -> Result<M
     }
 }
 
+/// Whether the target can be asked to publish (it serves lightpush v3 or
+/// the legacy v2).
+pub fn can_publish(ctx: &Ctx<'_>) -> bool {
+    ctx.serves(Proto::Lightpush) || ctx.serves(Proto::LightpushV2)
+}
+
+/// Asks the target to publish `message` on the shard under test through
+/// lightpush (v3, else the legacy v2); whether it took the message (for
+/// v3: 2xx, or 505 "no relay peers", when it still keeps the message).
+pub async fn publish_via_target(ctx: &mut Ctx<'_>, message: WakuMessage) -> Result<bool, String> {
+    if ctx.serves(Proto::Lightpush) {
+        lightpush::push(ctx, message)
+            .await
+            .map(|r| lightpush::accepted(&r))
+    } else if ctx.serves(Proto::LightpushV2) {
+        lightpush_v2::push(ctx, message).await
+    } else {
+        Err("the target serves no lightpush (v3 or v2)".into())
+    }
+}
+
+/// The status every suite's `status_of` gives a rate-limited answer.
+pub const TOO_MANY_REQUESTS: u32 = 429;
+
+/// How the evidence of a request still rate limited after the run's wait
+/// starts; the runner turns such failures into "not checkable".
+pub const RATE_LIMITED: &str = "rate limited";
+
+/// How long to wait before repeating a rate-limited request.
+const RATE_LIMIT_PAUSE: Duration = Duration::from_millis(1100);
+
+/// Sends `bytes` on `proto` like [`Session::request`], but when the target
+/// answers [`TOO_MANY_REQUESTS`] (as `status_of` reads the answer), waits
+/// and sends the same bytes again, for up to the run's wait: the checks
+/// judge what a target does with a request, not its rate limit. Still
+/// limited when the wait is over: an error starting with [`RATE_LIMITED`].
+pub async fn request_paced(
+    ctx: &mut Ctx<'_>,
+    proto: Proto,
+    bytes: Vec<u8>,
+    status_of: fn(&[u8]) -> Option<u32>,
+) -> Result<Answer, String> {
+    let deadline = tokio::time::Instant::now() + ctx.wait();
+    loop {
+        let answer = ctx.session.request(proto, bytes.clone()).await;
+        let limited = matches!(&answer, Ok(Answer::Frame { body, .. })
+            if status_of(body) == Some(TOO_MANY_REQUESTS));
+        if !limited {
+            return answer;
+        }
+        if tokio::time::Instant::now() + RATE_LIMIT_PAUSE > deadline {
+            return Err(format!(
+                "{RATE_LIMITED}: the target still answered {TOO_MANY_REQUESTS} after {:?}",
+                ctx.wait()
+            ));
+        }
+        ctx.session.settle(RATE_LIMIT_PAUSE).await;
+    }
+}
+
 /// What came back, in a few words.
 pub fn describe(answer: &Result<Answer, String>) -> String {
     match answer {
@@ -115,7 +175,7 @@ pub async fn survives(
     status_of: fn(&[u8]) -> Option<u32>,
     next: Vec<u8>,
 ) -> (Outcome, Option<u32>) {
-    let answer = ctx.session.request(proto, hostile).await;
+    let answer = request_paced(ctx, proto, hostile, status_of).await;
     let mut status = None;
     let first = match &answer {
         Ok(Answer::Frame { body, .. }) => match status_of(body) {
@@ -138,7 +198,7 @@ pub async fn survives(
         }
         Err(e) => e.clone(),
     };
-    let after = ctx.session.request(proto, next).await;
+    let after = request_paced(ctx, proto, next, status_of).await;
     let outcome = match &after {
         Ok(Answer::Frame { body, .. }) if status_of(body).is_some() => Outcome::pass(
             id,

@@ -1,7 +1,7 @@
 //! 11/WAKU2-RELAY and 64/WAKU2-NETWORK, as a gossipsub peer of the target:
 //! its subscription announcement, the fields of the messages it relays to
 //! us, and whether it takes a valid message and drops an oversize one
-//! (seen through its store, when it serves one).
+//! (seen through its store, else its filter).
 
 use std::time::Duration;
 
@@ -9,7 +9,10 @@ use prost::Message;
 use waku_core::proto::message::v1::WakuMessage;
 use waku_store::proto::{StoreQueryRequest, StoreQueryResponse};
 
-use super::{Ctx, decode, hash_of, lightpush, message};
+use super::{
+    Ctx, can_publish, decode, filter, hash_of, lightpush, message, publish_via_target,
+    request_paced, store,
+};
 use crate::report::Outcome;
 use crate::session::Proto;
 
@@ -36,25 +39,12 @@ async fn stored(ctx: &mut Ctx<'_>, hash: &[u8; 32]) -> Result<bool, String> {
         ..StoreQueryRequest::default()
     };
     let bytes = waku_core::codec::encode_frame(&request);
-    let response: StoreQueryResponse = decode(&ctx.session.request(Proto::Store, bytes).await)?;
+    let answer = request_paced(ctx, Proto::Store, bytes, store::status_of).await;
+    let response: StoreQueryResponse = decode(&answer)?;
     Ok(response
         .messages
         .iter()
         .any(|e| e.message_hash.as_deref() == Some(hash.as_slice())))
-}
-
-/// Polls the store until `hash` is there or the wait is over.
-async fn stored_within(ctx: &mut Ctx<'_>, hash: &[u8; 32]) -> Result<bool, String> {
-    let deadline = tokio::time::Instant::now() + ctx.wait();
-    loop {
-        if stored(ctx, hash).await? {
-            return Ok(true);
-        }
-        if tokio::time::Instant::now() > deadline {
-            return Ok(false);
-        }
-        ctx.session.settle(Duration::from_millis(100)).await;
-    }
 }
 
 /// Runs the relay checks; `announced` says whether the target announced
@@ -85,23 +75,35 @@ pub async fn run(ctx: &mut Ctx<'_>, announced: bool) -> Vec<Outcome> {
 /// What the target relays to us: a message it publishes for our lightpush.
 async fn from_target(ctx: &mut Ctx<'_>, pubsub_topic: &str) -> Vec<Outcome> {
     let mut out = Vec::new();
-    if !ctx.serves(Proto::Lightpush) {
+    let sent = message(&ctx.content_topic("relay-out"), b"relayed by the target", 0);
+    let wanted = hash_of(pubsub_topic, &sent);
+    let pushed = if can_publish(ctx) {
+        publish_via_target(ctx, sent).await
+    } else {
         for id in ["RELAY-003", "RELAY-004", "RELAY-005", "RELAY-006"] {
             out.push(Outcome::not_checkable(
                 id,
-                "needs the target to publish: it serves no lightpush to ask it",
+                "needs the target to publish: it serves no lightpush (v3 or v2) to ask it",
             ));
         }
         return out;
-    }
-    let sent = message(&ctx.content_topic("relay-out"), b"relayed by the target", 0);
-    let wanted = hash_of(pubsub_topic, &sent);
-    if let Err(e) = lightpush::push(ctx, sent).await {
-        out.push(Outcome::not_checkable(
-            "RELAY-004",
-            format!("lightpush: {e}"),
-        ));
-        return out;
+    };
+    match pushed {
+        Ok(true) => {}
+        Ok(false) => {
+            out.push(Outcome::not_checkable(
+                "RELAY-004",
+                "the target refused the message to publish",
+            ));
+            return out;
+        }
+        Err(e) => {
+            out.push(Outcome::not_checkable(
+                "RELAY-004",
+                format!("lightpush: {e}"),
+            ));
+            return out;
+        }
     }
     let deadline = tokio::time::Instant::now() + ctx.wait();
     let mut found = None;
@@ -152,20 +154,90 @@ async fn from_target(ctx: &mut Ctx<'_>, pubsub_topic: &str) -> Vec<Outcome> {
     out
 }
 
+/// How the runner sees what the target accepted: a hash lookup in its
+/// store, or the pushes of a filter subscription.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Observer {
+    Store,
+    Filter,
+}
+
+impl Observer {
+    fn name(self) -> &'static str {
+        match self {
+            Observer::Store => "found in the target's store",
+            Observer::Filter => "pushed by the target's filter",
+        }
+    }
+}
+
+/// Whether the target accepted the message of `hash`, as `observer` sees
+/// it within the run's wait. Filter pushes of other messages read
+/// meanwhile are kept in `seen`.
+async fn accepted(
+    ctx: &mut Ctx<'_>,
+    observer: Observer,
+    hash: &[u8; 32],
+    seen: &mut Vec<[u8; 32]>,
+) -> Result<bool, String> {
+    let deadline = tokio::time::Instant::now() + ctx.wait();
+    loop {
+        match observer {
+            Observer::Store => {
+                if stored(ctx, hash).await? {
+                    return Ok(true);
+                }
+                if tokio::time::Instant::now() > deadline {
+                    return Ok(false);
+                }
+                ctx.session.settle(Duration::from_millis(100)).await;
+            }
+            Observer::Filter => {
+                if seen.contains(hash) {
+                    return Ok(true);
+                }
+                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                let Some(push) = ctx.session.next_push(left).await else {
+                    return Ok(false);
+                };
+                if let Some(h) = filter::pushed(&push).and_then(|(t, m)| hash_of(&t, &m)) {
+                    seen.push(h);
+                }
+            }
+        }
+    }
+}
+
 /// What the target does with what we relay: a valid message is taken, an
-/// oversize one is not (seen through its store).
+/// oversize one is not (seen through its store, else its filter).
 async fn to_target(ctx: &mut Ctx<'_>, pubsub_topic: &str) -> Vec<Outcome> {
     let mut out = Vec::new();
-    if !ctx.serves(Proto::Store) {
+    let topic = ctx.content_topic("relay-in");
+    let observer = if ctx.serves(Proto::Store) {
+        Observer::Store
+    } else if ctx.serves(Proto::FilterSubscribe) {
+        match filter::subscribe(ctx, pubsub_topic, &topic).await {
+            Ok(200) => Observer::Filter,
+            other => {
+                for id in ["NET-018", "NET-020"] {
+                    out.push(Outcome::not_checkable(
+                        id,
+                        format!("filter subscription to watch the target failed: {other:?}"),
+                    ));
+                }
+                return out;
+            }
+        }
+    } else {
         for id in ["NET-018", "NET-020"] {
             out.push(Outcome::not_checkable(
                 id,
-                "needs a way to see what the target accepted: it serves no store",
+                "needs a way to see what the target accepted: it serves no store or filter",
             ));
         }
         return out;
-    }
-    let topic = ctx.content_topic("relay-in");
+    };
+    let mut seen = Vec::new();
     let valid = message(&topic, b"valid relay message", 0);
     let Some(valid_hash) = hash_of(pubsub_topic, &valid) else {
         return out;
@@ -177,26 +249,27 @@ async fn to_target(ctx: &mut Ctx<'_>, pubsub_topic: &str) -> Vec<Outcome> {
         out.push(Outcome::not_checkable("NET-020", format!("publish: {e}")));
         return out;
     }
-    match stored_within(ctx, &valid_hash).await {
+    match accepted(ctx, observer, &valid_hash, &mut seen).await {
         Ok(true) => out.push(Outcome::pass(
             "NET-020",
-            "a valid message we relayed was accepted (found in the target's store)",
+            format!(
+                "a valid message we relayed was accepted ({})",
+                observer.name()
+            ),
         )),
         Ok(false) => {
             out.push(Outcome::fail(
                 "NET-020",
                 format!(
-                    "a valid message we relayed is not in the target's store after {:?}",
+                    "a valid message we relayed was not accepted: not {} within {:?}",
+                    observer.name(),
                     ctx.wait()
                 ),
             ));
             return out;
         }
         Err(e) => {
-            out.push(Outcome::not_checkable(
-                "NET-020",
-                format!("store lookup: {e}"),
-            ));
+            out.push(Outcome::not_checkable("NET-020", e));
             return out;
         }
     }
@@ -208,35 +281,54 @@ async fn to_target(ctx: &mut Ctx<'_>, pubsub_topic: &str) -> Vec<Outcome> {
     ) else {
         return out;
     };
-    let published = ctx
+    // Apart, so the marker does not share a gossipsub frame with the
+    // oversize message (a target may drop the whole frame).
+    let mut published = ctx
         .session
-        .relay_publish(pubsub_topic, oversize.encode_to_vec())
-        .and_then(|_| {
-            ctx.session
-                .relay_publish(pubsub_topic, marker.encode_to_vec())
-        });
+        .relay_publish(pubsub_topic, oversize.encode_to_vec());
+    if published.is_ok() {
+        ctx.session.settle(Duration::from_millis(300)).await;
+        published = ctx
+            .session
+            .relay_publish(pubsub_topic, marker.encode_to_vec());
+    }
     if let Err(e) = published {
         out.push(Outcome::not_checkable("NET-018", format!("publish: {e}")));
         return out;
     }
-    let marker_seen = stored_within(ctx, &marker_hash).await;
-    let oversize_seen = stored(ctx, &oversize_hash).await;
+    let marker_seen = accepted(ctx, observer, &marker_hash, &mut seen).await;
+    let oversize_seen = match observer {
+        Observer::Store => stored(ctx, &oversize_hash).await,
+        Observer::Filter => {
+            // Pushes in flight behind the marker get a moment to arrive.
+            while let Some(push) = ctx.session.next_push(Duration::from_millis(300)).await {
+                if let Some(h) = filter::pushed(&push).and_then(|(t, m)| hash_of(&t, &m)) {
+                    seen.push(h);
+                }
+            }
+            Ok(seen.contains(&oversize_hash))
+        }
+    };
     out.push(match (marker_seen, oversize_seen) {
         (Ok(true), Ok(false)) => Outcome::pass(
             "NET-018",
-            "a 150 KiB + 1 payload message was not accepted; the valid one relayed after it was",
+            format!(
+                "a 150 KiB + 1 payload message was not accepted; the valid one relayed after it was ({})",
+                observer.name()
+            ),
         ),
         (Ok(true), Ok(true)) => Outcome::fail(
             "NET-018",
-            "a message over 150 KiB we relayed was accepted (found in the target's store)",
+            format!(
+                "a message over 150 KiB we relayed was accepted ({})",
+                observer.name()
+            ),
         ),
         (Ok(false), _) => Outcome::not_checkable(
             "NET-018",
-            "the valid message relayed after the oversize one was not stored either",
+            "the valid message relayed after the oversize one was not accepted either",
         ),
-        (Err(e), _) | (_, Err(e)) => {
-            Outcome::not_checkable("NET-018", format!("store lookup: {e}"))
-        }
+        (Err(e), _) | (_, Err(e)) => Outcome::not_checkable("NET-018", e),
     });
     out
 }

@@ -9,7 +9,9 @@ use std::time::Duration;
 use prost::Message;
 use waku_store::proto::{StoreQueryRequest, StoreQueryResponse};
 
-use super::{Ctx, decode, hash_of, lightpush, message, survives};
+use super::{
+    Ctx, can_publish, decode, hash_of, message, publish_via_target, request_paced, survives,
+};
 use crate::report::Outcome;
 use crate::session::Proto;
 
@@ -64,7 +66,7 @@ fn query(fill: impl FnOnce(&mut StoreQueryRequest)) -> StoreQueryRequest {
 
 async fn ask(ctx: &mut Ctx<'_>, request: &StoreQueryRequest) -> Result<StoreQueryResponse, String> {
     let bytes = waku_core::codec::encode_frame(request);
-    decode(&ctx.session.request(Proto::Store, bytes).await)
+    decode(&request_paced(ctx, Proto::Store, bytes, status_of).await)
 }
 
 /// The hashes of a page's entries (short or missing hashes as empty).
@@ -137,7 +139,7 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
         }
     }
     out.extend(bad_requests(ctx, &pubsub_topic, &topic).await);
-    if ctx.serves(Proto::Lightpush) {
+    if can_publish(ctx) {
         out.extend(data(ctx, &pubsub_topic, &topic).await);
     } else {
         for id in [
@@ -259,13 +261,8 @@ async fn seed(
         let m = message(topic, format!("store {i}").as_bytes(), offset);
         let hash = hash_of(pubsub_topic, &m).ok_or("cannot hash a seeded message")?;
         let stamp = m.timestamp.unwrap_or_default();
-        let r = lightpush::push(ctx, m).await?;
-        if !lightpush::accepted(&r) {
-            return Err(format!(
-                "lightpush refused a seed message: {} {:?}",
-                r.status_code,
-                r.status_desc.unwrap_or_default()
-            ));
+        if !publish_via_target(ctx, m).await? {
+            return Err("lightpush refused a seed message".into());
         }
         seeded.push((hash.to_vec(), stamp));
     }

@@ -67,6 +67,10 @@ pub struct Faults {
     pub store_cursor_always: bool,
     pub store_hangs_on_empty: bool,
     pub filter_wrong_request_id: bool,
+    /// The first subscribe-protocol request is answered 429.
+    pub filter_first_429: bool,
+    /// Every subscribe-protocol request is answered 429.
+    pub filter_always_429: bool,
     pub filter_200_to_garbage: bool,
     pub filter_never_pushes: bool,
     pub filter_unsubscribes_always_200: bool,
@@ -109,6 +113,8 @@ struct Fake {
     subscriptions: HashMap<PeerId, HashSet<(String, String)>>,
     /// Channels kept open without answering (a hanging service).
     held: Vec<ResponseChannel<Vec<u8>>>,
+    /// Subscribe-protocol requests seen.
+    filter_requests: u64,
 }
 
 fn rr(protocol: &'static str, support: ProtocolSupport) -> Rr {
@@ -190,6 +196,7 @@ pub async fn spawn_in(cluster: u32, faults: Faults) -> Multiaddr {
         stored: Vec::new(),
         subscriptions: HashMap::new(),
         held: Vec::new(),
+        filter_requests: 0,
     };
     tokio::spawn(async move {
         loop {
@@ -585,6 +592,12 @@ impl Fake {
             status_code: code,
             status_desc: None,
         };
+        self.filter_requests += 1;
+        if self.faults.filter_always_429
+            || (self.faults.filter_first_429 && self.filter_requests == 1)
+        {
+            return answer("N/A", 429);
+        }
         let Request::Frame(body) = request else {
             return answer("N/A", 400);
         };
