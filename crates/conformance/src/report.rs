@@ -34,6 +34,9 @@ impl Verdict {
     }
 }
 
+/// The longest evidence kept, in characters (longer text is cut).
+pub const MAX_EVIDENCE: usize = 240;
+
 /// A check's conclusion about one requirement, before the catalog adds its
 /// level and spec.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,14 +71,19 @@ impl Outcome {
         Self::new(id, verdict, evidence)
     }
 
-    /// An outcome with any verdict.
+    /// An outcome with any verdict. The evidence is made one line of at
+    /// most [`MAX_EVIDENCE`] characters, whatever the peer put in its
+    /// status text.
     pub fn new(id: &'static str, verdict: Verdict, evidence: impl Into<String>) -> Self {
-        let evidence: String = evidence.into();
+        let evidence: String = evidence.into().replace(['\n', '\r'], " ");
+        let evidence = match evidence.char_indices().nth(MAX_EVIDENCE) {
+            Some((cut, _)) => format!("{}...", &evidence[..cut]),
+            None => evidence,
+        };
         Self {
             id,
             verdict,
-            // One line, whatever the peer put in its status text.
-            evidence: evidence.replace(['\n', '\r'], " "),
+            evidence,
         }
     }
 }
@@ -250,5 +258,8 @@ mod tests {
         assert!(report.must_failed());
         assert_eq!(report.specs.len(), 1);
         assert!(report.to_table().contains("STORE-029  MUST    FAIL"));
+        let long = Outcome::fail("STORE-001", "é\n".repeat(400));
+        assert_eq!(long.evidence.chars().count(), MAX_EVIDENCE + 3);
+        assert!(!long.evidence.contains('\n'));
     }
 }

@@ -11,8 +11,10 @@ use waku_conformance::{Level, Muxer, Options, Suite, Verdict};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_must_the_runner_checks_passes_against_wakunode() {
-    // A relay peer for the target, so a valid lightpush is answered 200
-    // (not 505 "no peers") and LIGHTPUSH-007 can be decided.
+    // A relay peer for the target besides the runner (which joins the shard
+    // too, but its subscription may reach the target after the first
+    // push), so a valid lightpush is answered 200, not 505 "no peers", and
+    // LIGHTPUSH-007 is decided.
     let peer = NodeProcess::spawn(&["--relay"]);
     let peer_addr = peer.tcp_addr().to_string();
     let target = NodeProcess::spawn_with_store(&[
