@@ -125,6 +125,9 @@ pub struct Session {
     relayed: VecDeque<gossipsub::Message>,
 }
 
+/// How many relayed messages the session keeps unread.
+const MAX_RELAYED: usize = 1024;
+
 /// The largest gossipsub frame the runner sends or takes (room for the
 /// oversize messages the relay checks publish).
 const MAX_GOSSIP_FRAME: usize = 1024 * 1024;
@@ -456,6 +459,11 @@ impl Session {
                 message,
                 ..
             }) if propagation_source == self.target => {
+                // A node on a live network relays its whole shard to us:
+                // keep only the latest messages.
+                if self.relayed.len() == MAX_RELAYED {
+                    self.relayed.pop_front();
+                }
                 self.relayed.push_back(message);
             }
             BehaviourEvent::Metadata(event) => self.rr_event(Proto::Metadata, event),
