@@ -56,12 +56,14 @@ async fn every_must_the_runner_checks_passes_against_wakunode() {
         .filter(|f| f.level == Level::Must)
         .collect();
     assert!(musts.len() >= 30, "{table}");
+    assert!(report.specs.iter().all(|s| s.spec != "unknown"), "{table}");
     for id in [
         "RELAY-001",
         "RELAY-003",
         "NET-018",
         "NET-020",
         "LIGHTPUSH-007",
+        "LIGHTPUSH2-003",
     ] {
         assert!(
             report.findings_for(id).any(|f| f.verdict == Verdict::Pass),
