@@ -412,7 +412,7 @@ async fn a_store_ignoring_criteria_and_limits_fails_those_rules() {
         ..Faults::default()
     };
     let report2 = report(limitless, &[Suite::Store]).await;
-    assert_fails(&report2, "STORE-021", "limit 2: 5 entries");
+    assert_fails(&report2, "STORE-021", "limit 2 with 5 matching: 5 entries");
     assert_fails(&report2, "STORE-023", "forward page cursor");
 }
 
