@@ -37,6 +37,7 @@ fn assert_fails(report: &Report, id: &str, evidence: &str) {
 /// The ids the defects below trip.
 const TRIPPED: &[&str] = &[
     "META-001",
+    "META-004",
     "META-012",
     "META-015",
     "META-018",
@@ -306,6 +307,12 @@ async fn metadata_shards_in_one_field_or_none_fail_meta_021_and_meta_015() {
     };
     let report2 = report(none, &[Suite::Metadata]).await;
     assert_fails(&report2, "META-015", "listing shards []");
+    let anonymous = Faults {
+        metadata_request_without_cluster: true,
+        ..Faults::default()
+    };
+    let report3 = report(anonymous, &[Suite::Metadata]).await;
+    assert_fails(&report3, "META-004", "cluster None");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -339,10 +346,12 @@ async fn a_legacy_lightpush_taking_everything_or_echoing_the_wrong_id_fails() {
     assert_fails(&report1, "LIGHTPUSH2-003", "did not reach us over relay");
     let wrong_id = Faults {
         legacy_lightpush_wrong_request_id: true,
+        legacy_lightpush_echoes_request: true,
         ..Faults::default()
     };
     let report2 = report(wrong_id, &[Suite::LightpushV2]).await;
     assert_fails(&report2, "LIGHTPUSH2-006", "not-the-request-id");
+    assert_fails(&report2, "LIGHTPUSH2-002", "request set true");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

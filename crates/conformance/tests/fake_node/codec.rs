@@ -21,7 +21,8 @@ pub enum Request {
     Frame(Vec<u8>),
     /// A length prefix above [`MAX_REQUEST`] (the body left unread).
     TooLarge(usize),
-    /// Bytes written by the fake itself (a push), never read.
+    /// Bytes written by the fake itself (a push, its own metadata
+    /// request), never read.
     Push(Vec<u8>),
 }
 

@@ -50,6 +50,7 @@ pub struct Faults {
     pub metadata_drops_other_shards: bool,
     pub metadata_keeps_other_clusters: bool,
     pub metadata_single_shard_field: bool,
+    pub metadata_request_without_cluster: bool,
     pub metadata_no_shards: bool,
     /// Every answer is an undecodable frame.
     pub answers_garbage: bool,
@@ -81,6 +82,8 @@ pub struct Faults {
     pub relay_publishes_garbage: bool,
     pub legacy_lightpush_always_success: bool,
     pub legacy_lightpush_wrong_request_id: bool,
+    /// Legacy answers carry the request back along with the response.
+    pub legacy_lightpush_echoes_request: bool,
     pub relay_signs: bool,
     pub relay_accepts_oversize: bool,
 }
@@ -171,7 +174,7 @@ pub async fn spawn_in(cluster: u32, faults: Faults) -> Multiaddr {
                 key.public(),
             )),
             relay: relay(key, faults.relay_signs, !faults.relay_not_subscribed),
-            metadata: rr(id::METADATA, ProtocolSupport::Inbound),
+            metadata: rr(id::METADATA, ProtocolSupport::Full),
             lightpush: rr(id::LIGHTPUSH_V3, ProtocolSupport::Inbound),
             lightpush_v2: rr(id::LIGHTPUSH_V2, ProtocolSupport::Inbound),
             store: rr(id::STORE_QUERY_V3, ProtocolSupport::Inbound),
@@ -200,8 +203,22 @@ pub async fn spawn_in(cluster: u32, faults: Faults) -> Multiaddr {
     };
     tokio::spawn(async move {
         loop {
-            if let SwarmEvent::Behaviour(event) = swarm.select_next_some().await {
-                fake.handle(&mut swarm, event);
+            match swarm.select_next_some().await {
+                SwarmEvent::Behaviour(event) => fake.handle(&mut swarm, event),
+                // Like a real node, ask every new peer for its metadata.
+                SwarmEvent::ConnectionEstablished { peer_id, .. } => {
+                    let request = WakuMetadataRequest {
+                        cluster_id: (!faults.metadata_request_without_cluster).then_some(cluster),
+                        shards: vec![0],
+                        shards_packed: vec![0],
+                    };
+                    let bytes = waku_core::codec::encode_frame(&request);
+                    swarm
+                        .behaviour_mut()
+                        .metadata
+                        .send_request(&peer_id, Request::Push(bytes));
+                }
+                _ => {}
             }
         }
     });
@@ -415,6 +432,7 @@ impl Fake {
         } else {
             rpc.request_id.clone()
         };
+        let echoed = rpc.request.clone();
         let Some(PushRequest {
             pubsub_topic,
             message: Some(message),
@@ -427,7 +445,11 @@ impl Fake {
         }
         self.publish(swarm, &message);
         self.accept(swarm, pubsub_topic, message);
-        answer(&id, true, "OK")
+        let mut ok = answer(&id, true, "OK");
+        if self.faults.legacy_lightpush_echoes_request {
+            ok.request = echoed;
+        }
+        ok
     }
 
     /// Publishes `message` on relay (as the defects say).
