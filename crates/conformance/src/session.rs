@@ -11,7 +11,7 @@ use futures::StreamExt;
 use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport};
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{
-    Multiaddr, PeerId, StreamProtocol, Swarm, SwarmBuilder, gossipsub, identify, identity,
+    Multiaddr, PeerId, StreamProtocol, Swarm, SwarmBuilder, gossipsub, identify, identity, ping,
 };
 use prost::Message;
 use tokio::time::Instant;
@@ -63,6 +63,10 @@ pub const NO_ANSWER: &str = "no answer within";
 #[behaviour(prelude = "libp2p::swarm::derive_prelude")]
 struct Behaviour {
     identify: identify::Behaviour,
+    /// Answers the target's keepalive pings: go-waku drops a peer that does
+    /// not answer `/ipfs/ping/1.0.0` (every 10 s), cutting the requests in
+    /// flight.
+    ping: ping::Behaviour,
     relay: gossipsub::Behaviour,
     metadata: Raw,
     lightpush: Raw,
@@ -123,7 +127,17 @@ pub struct Session {
     disconnects: usize,
     target_topics: HashSet<String>,
     relayed: VecDeque<gossipsub::Message>,
+    /// When a request was last sent, per protocol.
+    last_sent: HashMap<Proto, Instant>,
+    /// The protocols the target rate limited: their requests are spaced
+    /// [`RATE_LIMIT_INTERVAL`] apart from then on.
+    paced: HashSet<Proto>,
 }
+
+/// How far apart requests on a protocol the target rate limited are sent
+/// (a little over the one request a second nwaku and go-waku allow a peer by
+/// default).
+pub const RATE_LIMIT_INTERVAL: Duration = Duration::from_millis(1100);
 
 /// How many relayed messages the session keeps unread.
 const MAX_RELAYED: usize = 1024;
@@ -171,6 +185,7 @@ impl Session {
                 identify::Config::new(waku_core::protocol_id::IDENTIFY.into(), key.public())
                     .with_agent_version(format!("waku-conformance/{}", env!("CARGO_PKG_VERSION"))),
             ),
+            ping: ping::Behaviour::new(ping::Config::new()),
             relay: relay_behaviour()?,
             metadata: raw(
                 waku_core::protocol_id::METADATA,
@@ -232,6 +247,8 @@ impl Session {
             disconnects: 0,
             target_topics: HashSet::new(),
             relayed: VecDeque::new(),
+            last_sent: HashMap::new(),
+            paced: HashSet::new(),
         };
         session
             .ensure_connected()
@@ -293,8 +310,18 @@ impl Session {
     /// reads what comes back. `Err` says why nothing usable came back
     /// (the stream was refused or reset, the connection dropped, time ran
     /// out).
+    ///
+    /// On a protocol marked with [`Session::pace`], waits until
+    /// [`RATE_LIMIT_INTERVAL`] has passed since the previous request on it.
     pub async fn request(&mut self, proto: Proto, bytes: Vec<u8>) -> Result<Answer, String> {
+        if self.paced.contains(&proto)
+            && let Some(last) = self.last_sent.get(&proto)
+        {
+            let next = *last + RATE_LIMIT_INTERVAL;
+            while self.poll_until(next).await {}
+        }
         self.ensure_connected().await?;
+        self.last_sent.insert(proto, Instant::now());
         let target = self.target;
         let behaviour = self.swarm.behaviour_mut();
         let raw = match proto {
@@ -314,6 +341,14 @@ impl Session {
                 return Err(format!("{NO_ANSWER} {:?}", self.timeout));
             }
         }
+    }
+
+    /// Marks `proto` as rate limited by the target: from now on its
+    /// requests are sent at most one per [`RATE_LIMIT_INTERVAL`]. A target
+    /// limiting a peer's requests (go-waku's filter: one a second) then
+    /// answers each of them, not a 429 for every other one.
+    pub fn pace(&mut self, proto: Proto) {
+        self.paced.insert(proto);
     }
 
     /// Joins `pubsub_topic` as a relay peer of the target.

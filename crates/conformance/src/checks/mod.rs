@@ -111,13 +111,16 @@ pub const TOO_MANY_REQUESTS: u32 = 429;
 pub const RATE_LIMITED: &str = "rate limited";
 
 /// How long to wait before repeating a rate-limited request.
-const RATE_LIMIT_PAUSE: Duration = Duration::from_millis(1100);
+const RATE_LIMIT_PAUSE: Duration = crate::session::RATE_LIMIT_INTERVAL;
 
 /// Sends `bytes` on `proto` like [`Session::request`], but when the target
 /// answers [`TOO_MANY_REQUESTS`] (as `status_of` reads the answer), waits
 /// and sends the same bytes again, for up to the run's wait: the checks
-/// judge what a target does with a request, not its rate limit. Still
-/// limited when the wait is over: an error starting with [`RATE_LIMITED`].
+/// judge what a target does with a request, not its rate limit. From the
+/// first 429 on, the session spaces requests on `proto` (see
+/// [`Session::pace`]), so a target limiting a peer to a request a second is
+/// not sent one it must refuse. Still limited when the wait is over: an
+/// error starting with [`RATE_LIMITED`].
 pub async fn request_paced(
     ctx: &mut Ctx<'_>,
     proto: Proto,
@@ -138,7 +141,9 @@ pub async fn request_paced(
                 ctx.wait()
             ));
         }
-        ctx.session.settle(RATE_LIMIT_PAUSE).await;
+        // The repeat waits (in `request`) until the pause has passed since
+        // this attempt was sent, not since its stream ended.
+        ctx.session.pace(proto);
     }
 }
 
