@@ -104,6 +104,10 @@ impl Node {
             self.select_service_peer(&[waku_core::protocol_id::LIGHTPUSH_V3], shard)
         });
         let Some((peer, addr)) = target else {
+            tracing::info!(
+                "no lightpush service peer known: {}",
+                self.no_service_peer_text()
+            );
             let _ = reply.send(Err(LightpushError::new(
                 LightpushStatus::SERVICE_UNAVAILABLE,
                 self.no_service_peer_text(),
@@ -173,6 +177,11 @@ impl Node {
             .first()
             .and_then(|(topic, _)| self.shard_of(Some(topic)));
         let Some((peer, addr)) = self.filter_peer(shard) else {
+            tracing::info!(
+                ?shard,
+                "no filter service peer known: {}",
+                self.no_service_peer_text()
+            );
             let _ = reply.send(Err(FilterFailure::new(
                 FilterFailureKind::NoServiceNode,
                 self.no_service_peer_text(),
@@ -229,7 +238,14 @@ impl Node {
                     shard,
                 )
             })
-            .ok_or(RequestError::NoPeer)?;
+            .ok_or_else(|| {
+                tracing::info!(
+                    ?shard,
+                    "no store service peer known: {}",
+                    self.no_service_peer_text()
+                );
+                RequestError::NoPeer
+            })?;
         self.ensure_dialing(peer_id, addr)
             .map_err(RequestError::from)?;
         Ok(peer_id)
