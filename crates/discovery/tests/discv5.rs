@@ -216,3 +216,22 @@ async fn only_d5waku_packets_are_answered() {
     assert!(ethereum.send_ping(ours_enr).await.is_err());
     assert_eq!(ours.service.table_len(), 1, "only the d5waku node got in");
 }
+
+/// A node that joins a shard writes it into its record: the same field
+/// (`rs`), the next `seq`, still signed by its key; a node filtering for
+/// that shard now accepts the record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_shards_rewrites_the_record_with_the_next_seq() {
+    let a = node(7, &[1], RecordFilter::new(7), None).await;
+    let before = a.service.local_enr().unwrap();
+    let dedicated = RecordFilter::new(7).with_shards([5]);
+    assert!(dedicated.check(&before).is_err());
+
+    let after = a.service.set_shards(&RelayShards::new(7, [1, 5])).unwrap();
+    assert_eq!(after.seq(), before.seq() + 1);
+    assert_eq!(after.shards(), Some(RelayShards::new(7, [1, 5])));
+    assert!(!after.has_conflicting_shard_fields());
+    assert_eq!(after.peer_id(), before.peer_id());
+    assert!(dedicated.check(&after).is_ok());
+    assert_eq!(a.service.local_enr(), Some(after));
+}

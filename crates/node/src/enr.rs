@@ -58,6 +58,18 @@ pub(crate) fn signing_key(config: &NodeConfig) -> Result<SigningKey, EnrBuildErr
 /// else the listen address, else loopback when listening on every interface;
 /// the WebSocket listener goes into `multiaddrs`.
 pub fn build(config: &NodeConfig, listen_addrs: &[Multiaddr]) -> Result<WakuEnr, EnrBuildError> {
+    let shards: Vec<u16> = config.shards.iter().copied().collect();
+    build_with_shards(config, listen_addrs, &shards, 1)
+}
+
+/// [`build`] with relay's current `shards` and sequence number `seq`: the
+/// record again after relay joined or left a shard.
+pub fn build_with_shards(
+    config: &NodeConfig,
+    listen_addrs: &[Multiaddr],
+    shards: &[u16],
+    seq: u64,
+) -> Result<WakuEnr, EnrBuildError> {
     let key = signing_key(config)?;
     let ip = config
         .ext_ip
@@ -66,7 +78,7 @@ pub fn build(config: &NodeConfig, listen_addrs: &[Multiaddr]) -> Result<WakuEnr,
         } else {
             config.listen_address
         });
-    let mut builder = WakuEnrBuilder::new().ip(ip);
+    let mut builder = WakuEnrBuilder::new().seq(seq).ip(ip);
     if let Some((_, port)) = endpoint(listen_addrs, false) {
         builder = match ip {
             IpAddr::V4(_) => builder.tcp(port),
@@ -90,11 +102,8 @@ pub fn build(config: &NodeConfig, listen_addrs: &[Multiaddr]) -> Result<WakuEnr,
     let mut capabilities = Capabilities::empty();
     if config.relay {
         capabilities = capabilities.with(Capability::Relay);
-        if !config.shards.is_empty() {
-            builder = builder.shards(RelayShards::new(
-                config.cluster_id,
-                config.shards.iter().copied(),
-            ));
+        if !shards.is_empty() {
+            builder = builder.shards(RelayShards::new(config.cluster_id, shards.iter().copied()));
         }
     }
     if config.store.is_some() {
@@ -110,4 +119,39 @@ pub fn build(config: &NodeConfig, listen_addrs: &[Multiaddr]) -> Result<WakuEnr,
         builder = builder.capabilities(capabilities);
     }
     Ok(builder.build(&key)?)
+}
+
+impl crate::node::Node {
+    /// Relay joined or left a shard: our ENR lists relay's shards again,
+    /// with the next `seq` (through discv5, which signs and serves it, when
+    /// it runs).
+    pub(crate) fn refresh_enr_shards(&mut self) {
+        if !self.config.relay {
+            return;
+        }
+        let shards: Vec<u16> = self.announced_shards.snapshot().into_iter().collect();
+        let updated = match &self.discovery {
+            Some(discovery) => discovery
+                .service
+                .set_shards(&RelayShards::new(
+                    self.config.cluster_id,
+                    shards.iter().copied(),
+                ))
+                .map_err(|e| e.to_string()),
+            None => build_with_shards(
+                &self.config,
+                &self.handle.listen_addrs,
+                &shards,
+                self.local_enr.seq() + 1,
+            )
+            .map_err(|e| e.to_string()),
+        };
+        match updated {
+            Ok(enr) => {
+                tracing::info!(seq = enr.seq(), ?shards, "ENR updated: {}", enr.encode());
+                self.local_enr = enr;
+            }
+            Err(e) => tracing::warn!(?shards, %e, "ENR not updated for the new shards"),
+        }
+    }
 }

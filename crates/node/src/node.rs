@@ -140,6 +140,9 @@ pub struct Node {
     /// Remote lightpushes waiting for their answer.
     pub(crate) pending_lightpushes:
         HashMap<OutboundRequestId, oneshot::Sender<Result<LightpushOk, LightpushError>>>,
+    /// Our ENR as it is now (the one built at start, then rebuilt when
+    /// relay joins or leaves a shard; discv5 keeps its own copy).
+    pub(crate) local_enr: waku_enr::WakuEnr,
     /// The `--peer-persistence` file's writer.
     pub(crate) peer_storage: Option<crate::peer_persistence::PeerStorage>,
     /// The filter service peer chosen from the peer book (without
@@ -215,7 +218,7 @@ impl Node {
         let handle = NodeHandle {
             peer_id: *swarm.local_peer_id(),
             listen_addrs,
-            enr,
+            enr: enr.clone(),
             rest_addr: None,
             commands: command_tx,
             messages,
@@ -249,6 +252,7 @@ impl Node {
             filter_requests: FilterRequests::default(),
             filter_service: None,
             peer_storage: None,
+            local_enr: enr,
         };
         node.restore_peers()?;
         node.start_archive();
@@ -599,7 +603,7 @@ impl Node {
                     .discovery
                     .as_ref()
                     .and_then(|d| d.service.local_enr())
-                    .unwrap_or_else(|| self.handle.enr.clone());
+                    .unwrap_or_else(|| self.local_enr.clone());
                 let _ = reply.send(enr);
             }
             Command::ServicePeers { reply } => {
@@ -640,10 +644,13 @@ impl Node {
         if shard.cluster != self.config.cluster_id {
             return;
         }
-        if subscribed {
-            let _ = self.announced_shards.insert(shard.shard);
+        let changed = if subscribed {
+            self.announced_shards.insert(shard.shard).unwrap_or(false)
         } else {
-            self.announced_shards.remove(shard.shard);
+            self.announced_shards.remove(shard.shard)
+        };
+        if changed {
+            self.refresh_enr_shards();
         }
     }
 

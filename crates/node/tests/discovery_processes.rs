@@ -184,3 +184,35 @@ async fn a_peer_exchange_client_connects_to_the_peers_discv5_found() {
         "{server_metrics}"
     );
 }
+
+/// Joining a shard over REST puts it into the ENR with the next `seq`, with
+/// discv5 (which then serves the new record) and without.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shard_joined_over_rest_is_in_the_enr_with_the_next_seq() {
+    for discv5 in [true, false] {
+        let mut args = vec!["--cluster-id", "7", "--shard", "0"];
+        if discv5 {
+            args.push("--discv5-discovery");
+        }
+        let node = NodeProcess::spawn(&args);
+        let rest = node.rest_addr();
+        let before = waku_enr::WakuEnr::decode(&enr_uri(rest).await).unwrap();
+        assert_eq!(
+            before.shards(),
+            Some(waku_sharding::RelayShards::new(7, [0]))
+        );
+        let body = serde_json::json!(["/waku/2/rs/7/3"]).to_string();
+        let (status, text) = http(rest, "POST", "/relay/v1/subscriptions", Some(&body)).await;
+        assert_eq!(status, 200, "{text}");
+        let after = waku_enr::WakuEnr::decode(&enr_uri(rest).await).unwrap();
+        assert_eq!(
+            after.shards(),
+            Some(waku_sharding::RelayShards::new(7, [0, 3])),
+            "discv5 {discv5}\n{}",
+            node.log()
+        );
+        assert_eq!(after.seq(), before.seq() + 1, "discv5 {discv5}");
+        assert_eq!(after.peer_id(), before.peer_id());
+        assert!(after.udp4().is_some() == discv5);
+    }
+}

@@ -10,6 +10,8 @@ use libp2p::{Multiaddr, PeerId};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 use waku_enr::WakuEnr;
+use waku_enr::shards_field::{ShardsEncoding, encode_bit_vector, encode_index_list, encode_shards};
+use waku_sharding::RelayShards;
 
 use super::filter::RecordFilter;
 
@@ -191,6 +193,35 @@ impl Discv5Service {
     /// Our current record (its `seq` grows when discv5 updates it).
     pub fn local_enr(&self) -> Option<WakuEnr> {
         WakuEnr::decode(&self.discv5.local_enr().to_base64()).ok()
+    }
+
+    /// Writes `shards` into our record's `rs` or `rsv` field (whichever it
+    /// has; the preferred one if neither): discv5 signs it again with the
+    /// next `seq`, and peers get the new record on their next contact.
+    /// Returns the new record.
+    pub fn set_shards(&self, shards: &RelayShards) -> Result<WakuEnr, Discv5Error> {
+        // Keep the field the record has, so no stale `rs`/`rsv` is left
+        // next to the new one; a record without either takes the preferred.
+        let current = self.discv5.local_enr();
+        let encoded = if current
+            .get_raw_rlp(ShardsEncoding::BitVector.key())
+            .is_some()
+        {
+            encode_bit_vector(shards).map(|v| (ShardsEncoding::BitVector, v))
+        } else if current
+            .get_raw_rlp(ShardsEncoding::IndexList.key())
+            .is_some()
+        {
+            encode_index_list(shards).map(|v| (ShardsEncoding::IndexList, v))
+        } else {
+            encode_shards(shards)
+        };
+        let (encoding, value) = encoded.map_err(|e| Discv5Error::LocalEnr(e.to_string()))?;
+        self.discv5
+            .enr_insert(encoding.key(), &value.as_slice())
+            .map_err(|e| Discv5Error::LocalEnr(e.to_string()))?;
+        self.local_enr()
+            .ok_or_else(|| Discv5Error::LocalEnr("the updated record does not decode".into()))
     }
 
     /// Records in the routing table.
