@@ -76,6 +76,10 @@ const SOURCES: &[(&str, &str)] = &[
         "64-network.toml",
         include_str!("../../../specs/64-network.toml"),
     ),
+    (
+        "34-peer-exchange.toml",
+        include_str!("../../../specs/34-peer-exchange.toml"),
+    ),
 ];
 
 #[derive(Deserialize)]

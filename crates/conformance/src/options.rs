@@ -44,18 +44,22 @@ pub enum Suite {
     Filter,
     /// 11/WAKU2-RELAY with 64/WAKU2-NETWORK's validation rules.
     Relay,
+    /// 34/WAKU2-PEER-EXCHANGE.
+    PeerExchange,
 }
 
 impl Suite {
     /// Every suite, in the order a run takes them (lightpush before store
-    /// and filter: their data checks push messages through it).
-    pub const ALL: [Suite; 6] = [
+    /// and filter: their data checks push messages through it; peer
+    /// exchange last: its hostile queries may cost a target its connection).
+    pub const ALL: [Suite; 7] = [
         Suite::Metadata,
         Suite::Lightpush,
         Suite::LightpushV2,
         Suite::Store,
         Suite::Filter,
         Suite::Relay,
+        Suite::PeerExchange,
     ];
 
     /// The name `--only` takes.
@@ -67,6 +71,7 @@ impl Suite {
             Suite::Store => "store",
             Suite::Filter => "filter",
             Suite::Relay => "relay",
+            Suite::PeerExchange => "peer-exchange",
         }
     }
 }

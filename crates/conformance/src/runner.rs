@@ -28,6 +28,7 @@ fn protocol_of(suite: Suite) -> Option<Proto> {
         Suite::Store => Some(Proto::Store),
         Suite::Filter => Some(Proto::FilterSubscribe),
         Suite::Relay => None,
+        Suite::PeerExchange => Some(Proto::PeerExchange),
     }
 }
 
@@ -40,6 +41,7 @@ pub(crate) fn ids_of(suite: Suite) -> &'static [&'static str] {
         Suite::Store => checks::store::IDS,
         Suite::Filter => checks::filter::IDS,
         Suite::Relay => checks::relay::IDS,
+        Suite::PeerExchange => checks::peer_exchange::IDS,
     }
 }
 
@@ -104,6 +106,7 @@ pub async fn run(options: &Options) -> Result<Report, RunError> {
                 Suite::LightpushV2 => checks::lightpush_v2::run(&mut ctx).await,
                 Suite::Store => checks::store::run(&mut ctx).await,
                 Suite::Filter => checks::filter::run(&mut ctx).await,
+                Suite::PeerExchange => checks::peer_exchange::run(&mut ctx).await,
                 Suite::Relay => {
                     let listed = ctx.session.serves(waku_core::protocol_id::RELAY);
                     let announced = joined.is_ok()

@@ -34,6 +34,8 @@ pub enum Proto {
     Store,
     /// `/vac/waku/filter-subscribe/2.0.0-beta1`.
     FilterSubscribe,
+    /// `/vac/waku/peer-exchange/2.0.0-alpha1`.
+    PeerExchange,
 }
 
 impl Proto {
@@ -45,6 +47,7 @@ impl Proto {
             Proto::LightpushV2 => waku_core::protocol_id::LIGHTPUSH_V2,
             Proto::Store => waku_core::protocol_id::STORE_QUERY_V3,
             Proto::FilterSubscribe => waku_core::protocol_id::FILTER_SUBSCRIBE_V2,
+            Proto::PeerExchange => waku_core::protocol_id::PEER_EXCHANGE,
         }
     }
 }
@@ -74,6 +77,7 @@ struct Behaviour {
     store: Raw,
     filter: Raw,
     push: Raw,
+    peer_exchange: Raw,
 }
 
 /// Why the session could not start.
@@ -217,6 +221,11 @@ impl Session {
                 ProtocolSupport::Inbound,
                 timeout,
             ),
+            peer_exchange: raw(
+                waku_core::protocol_id::PEER_EXCHANGE,
+                ProtocolSupport::Outbound,
+                timeout,
+            ),
         };
         let swarm = SwarmBuilder::with_existing_identity(key)
             .with_tokio()
@@ -330,6 +339,7 @@ impl Session {
             Proto::LightpushV2 => &mut behaviour.lightpush_v2,
             Proto::Store => &mut behaviour.store,
             Proto::FilterSubscribe => &mut behaviour.filter,
+            Proto::PeerExchange => &mut behaviour.peer_exchange,
         };
         let id = raw.send_request(&target, Outbound::Bytes(bytes));
         let deadline = Instant::now() + self.timeout + END_WAIT + Duration::from_secs(1);
@@ -506,6 +516,7 @@ impl Session {
             BehaviourEvent::LightpushV2(event) => self.rr_event(Proto::LightpushV2, event),
             BehaviourEvent::Store(event) => self.rr_event(Proto::Store, event),
             BehaviourEvent::Filter(event) => self.rr_event(Proto::FilterSubscribe, event),
+            BehaviourEvent::PeerExchange(event) => self.rr_event(Proto::PeerExchange, event),
             BehaviourEvent::Push(request_response::Event::Message {
                 message:
                     request_response::Message::Request {

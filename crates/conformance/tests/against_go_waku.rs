@@ -109,7 +109,8 @@ async fn rest_ready() -> bool {
     )
 }
 
-/// go-waku with relay, store, filter and lightpush on cluster 42 shard 0,
+/// go-waku with relay, store, filter, lightpush and peer exchange on
+/// cluster 42 shard 0,
 /// killed when dropped; its address with `/p2p/` and its log file.
 async fn spawn_gowaku() -> (tokio::process::Child, Multiaddr, PathBuf) {
     let bin = std::env::var_os("WAKU_GOWAKU_BIN").expect("set by in_own_namespace");
@@ -135,6 +136,7 @@ async fn spawn_gowaku() -> (tokio::process::Child, Multiaddr, PathBuf) {
             "--store",
             "--filter",
             "--lightpush",
+            "--peer-exchange",
             &format!("--cluster-id={CLUSTER}"),
             &format!("--pubsub-topic=/waku/2/rs/{CLUSTER}/0"),
         ])
@@ -178,7 +180,7 @@ async fn go_waku_verdicts_are_the_expected_ones() {
         &report,
         "go-waku-v0.10.3.verdicts.json",
         "go-waku v0.10.3 (tests/interop-go/build-gowaku.sh) run as `waku --relay --store \
-         --filter --lightpush --cluster-id=42 --pubsub-topic=/waku/2/rs/42/0`; the runner with \
+         --filter --lightpush --peer-exchange --cluster-id=42 --pubsub-topic=/waku/2/rs/42/0`; the runner with \
          its defaults; written by `WAKU_CONFORMANCE_BLESS=1 cargo test -p waku-conformance \
          --test against_go_waku`",
     );

@@ -98,6 +98,12 @@ const TRIPPED: &[&str] = &[
     "RELAY-011",
     "NET-018",
     "NET-020",
+    "PX-001",
+    "PX-002",
+    "PX-003",
+    "PX-010",
+    "PX-014",
+    "PX-015",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -608,4 +614,66 @@ fn tempfile_dir() -> std::path::PathBuf {
     ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_exchange_without_status_ignoring_num_peers_with_a_bad_record_fails() {
+    let faults = Faults {
+        px_without_status: true,
+        px_ignores_num_peers: true,
+        px_bad_record: true,
+        px_echoes_query: true,
+        ..Faults::default()
+    };
+    let report1 = report(faults, &[Suite::PeerExchange]).await;
+    assert_fails(&report1, "PX-014", "status_code None (expected 200)");
+    assert_fails(&report1, "PX-003", "record 4");
+    assert_fails(&report1, "PX-002", "query set true");
+    let capped = Faults {
+        px_ignores_num_peers: true,
+        ..Faults::default()
+    };
+    let report2 = report(capped, &[Suite::PeerExchange]).await;
+    assert_fails(
+        &report2,
+        "PX-010",
+        "query for 1 peers (of 5 available): 5 came back",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lenient_or_hanging_peer_exchange_fails_its_status_and_hostile_rows() {
+    let faults = Faults {
+        px_lenient: true,
+        px_hangs_on_huge: true,
+        ..Faults::default()
+    };
+    let report1 = report(faults, &[Suite::PeerExchange]).await;
+    assert_fails(
+        &report1,
+        "PX-014",
+        "an RPC without a query: status Some(200)",
+    );
+    assert_fails(
+        &report1,
+        "PX-015",
+        "undecodable request frame: answered success 200",
+    );
+    assert_fails(&report1, "PX-010", "query for 18446744073709551615 peers");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_exchange_writing_stray_bytes_or_garbage_fails_px_001() {
+    let stray = Faults {
+        trailing_bytes: true,
+        ..Faults::default()
+    };
+    let report1 = report(stray, &[Suite::PeerExchange]).await;
+    assert_fails(&report1, "PX-001", "after the answer: ExtraBytes");
+    let garbage = Faults {
+        answers_garbage: true,
+        ..Faults::default()
+    };
+    let report2 = report(garbage, &[Suite::PeerExchange]).await;
+    assert_fails(&report2, "PX-001", "does not decode");
 }

@@ -6,8 +6,15 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{NodeProcess, relay_ready};
+use common::{NodeProcess, eventually, http, relay_ready};
 use waku_conformance::{Level, Muxer, Options, Suite, Verdict};
+
+/// The target's ENR, from its REST `GET /debug/v1/info`.
+async fn enr_uri(rest: std::net::SocketAddr) -> String {
+    let (_, body) = http(rest, "GET", "/debug/v1/info", None).await;
+    let info: serde_json::Value = serde_json::from_str(&body).unwrap();
+    info["enrUri"].as_str().unwrap().to_owned()
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_must_the_runner_checks_passes_against_wakunode() {
@@ -17,16 +24,32 @@ async fn every_must_the_runner_checks_passes_against_wakunode() {
     // LIGHTPUSH-007 is decided.
     let peer = NodeProcess::spawn(&["--relay"]);
     let peer_addr = peer.tcp_addr().to_string();
+    // discv5 on, so the target's peer-exchange cache (on by default)
+    // holds the records of the two nodes that bootstrap from it, and PX-003
+    // and PX-010 are decided.
     let target = NodeProcess::spawn_with_store(&[
         "--relay",
         "--filter",
         "--lightpush",
         "--staticnode",
         &peer_addr,
+        "--discv5-discovery",
     ]);
     assert!(
         relay_ready(target.rest_addr(), Duration::from_secs(20)).await,
         "{}",
+        target.log()
+    );
+    let enr = enr_uri(target.rest_addr()).await;
+    let _discovered: Vec<NodeProcess> = (0..2)
+        .map(|_| NodeProcess::spawn(&["--discv5-discovery", "--discv5-bootstrap-node", &enr]))
+        .collect();
+    assert!(
+        eventually(Duration::from_secs(30), || async {
+            target.count("discv5 candidate") >= 2
+        })
+        .await,
+        "the target found no discv5 peers\n{}",
         target.log()
     );
 
@@ -45,6 +68,7 @@ async fn every_must_the_runner_checks_passes_against_wakunode() {
         "/vac/waku/lightpush/2.0.0-beta1",
         "/vac/waku/store-query/3.0.0",
         "/vac/waku/filter-subscribe/2.0.0-beta1",
+        "/vac/waku/peer-exchange/2.0.0-alpha1",
     ] {
         assert!(
             report.protocols.iter().any(|p| p == protocol),
@@ -64,6 +88,8 @@ async fn every_must_the_runner_checks_passes_against_wakunode() {
         "NET-020",
         "LIGHTPUSH-007",
         "LIGHTPUSH2-003",
+        "PX-003",
+        "PX-010",
     ] {
         assert!(
             report.findings_for(id).any(|f| f.verdict == Verdict::Pass),
@@ -87,6 +113,7 @@ async fn every_must_the_runner_checks_passes_against_wakunode() {
         .filter(|f| f.verdict == Verdict::Fail)
         .collect();
     assert!(should_failed.is_empty(), "{table}");
+    println!("{table}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

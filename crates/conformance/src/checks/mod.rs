@@ -15,6 +15,7 @@ pub mod filter;
 pub mod lightpush;
 pub mod lightpush_v2;
 pub mod metadata;
+pub mod peer_exchange;
 pub mod relay;
 pub mod store;
 

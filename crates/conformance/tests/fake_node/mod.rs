@@ -1,9 +1,10 @@
-//! A small in-test Waku node serving metadata, lightpush v3, store v3 and
-//! filter v2 by the catalogs' rules, with switchable defects ([`Faults`]),
+//! A small in-test Waku node serving metadata, lightpush v3 and v2, store
+//! v3, filter v2, relay and peer exchange by the catalogs' rules, with switchable defects ([`Faults`]),
 //! so each check can be shown to fail for the right reason.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 mod codec;
+mod px;
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -86,6 +87,19 @@ pub struct Faults {
     pub legacy_lightpush_echoes_request: bool,
     pub relay_signs: bool,
     pub relay_accepts_oversize: bool,
+    /// Peer-exchange answers carry no status code.
+    pub px_without_status: bool,
+    /// Peer exchange hands out every record, whatever was asked for.
+    pub px_ignores_num_peers: bool,
+    /// One record handed out has a broken signature.
+    pub px_bad_record: bool,
+    /// Any peer-exchange request (no query, undecodable) gets 200 and
+    /// records.
+    pub px_lenient: bool,
+    /// A query for 2^64 - 1 peers is never answered.
+    pub px_hangs_on_huge: bool,
+    /// Peer-exchange answers carry the query back.
+    pub px_echoes_query: bool,
 }
 
 type Rr = request_response::Behaviour<FakeCodec>;
@@ -101,6 +115,7 @@ struct Behaviour {
     store: Rr,
     filter: Rr,
     push: Rr,
+    px: Rr,
 }
 
 struct Stored {
@@ -118,6 +133,8 @@ struct Fake {
     held: Vec<ResponseChannel<Vec<u8>>>,
     /// Subscribe-protocol requests seen.
     filter_requests: u64,
+    /// The records peer exchange hands out.
+    px_records: Vec<Vec<u8>>,
 }
 
 fn rr(protocol: &'static str, support: ProtocolSupport) -> Rr {
@@ -180,6 +197,7 @@ pub async fn spawn_in(cluster: u32, faults: Faults) -> Multiaddr {
             store: rr(id::STORE_QUERY_V3, ProtocolSupport::Inbound),
             filter: rr(id::FILTER_SUBSCRIBE_V2, ProtocolSupport::Inbound),
             push: rr(id::FILTER_PUSH_V2, ProtocolSupport::Outbound),
+            px: rr(id::PEER_EXCHANGE, ProtocolSupport::Inbound),
         })
         .unwrap()
         .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
@@ -200,6 +218,7 @@ pub async fn spawn_in(cluster: u32, faults: Faults) -> Multiaddr {
         subscriptions: HashMap::new(),
         held: Vec::new(),
         filter_requests: 0,
+        px_records: px::records(faults.px_bad_record),
     };
     tokio::spawn(async move {
         loop {
@@ -345,6 +364,20 @@ impl Fake {
                     let answer = self.filter(peer, request);
                     let reply = self.reply(answer.encode_to_vec());
                     let _ = swarm.behaviour_mut().filter.send_response(channel, reply);
+                }
+            }
+            BehaviourEvent::Px(e) => {
+                if let Some((_, request, channel)) = request_of(e) {
+                    if matches!(request, Request::Empty) {
+                        return;
+                    }
+                    match px::answer(&self.faults, &self.px_records, &request) {
+                        Some(body) => {
+                            let reply = self.reply(body);
+                            let _ = swarm.behaviour_mut().px.send_response(channel, reply);
+                        }
+                        None => self.held.push(channel),
+                    }
                 }
             }
             _ => {}

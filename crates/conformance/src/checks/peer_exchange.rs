@@ -1,0 +1,328 @@
+//! 34/WAKU2-PEER-EXCHANGE, `/vac/waku/peer-exchange/2.0.0-alpha1`: the
+//! answer's framing and layout, its status codes (nwaku's, recorded in the
+//! catalog as PX-014), that `num_peers` bounds what comes back, that every
+//! record handed out is a signed Waku ENR with an address to dial, and
+//! hostile queries.
+//!
+//! A responder without status codes (go-waku v0.10.3 writes none, limits a
+//! peer to one query a second and resets the streams over that rate) has
+//! its queries spaced from its first answer on.
+
+use prost::Message;
+use waku_enr::WakuEnr;
+
+use super::{Ctx, TOO_MANY_REQUESTS, decode, describe, request_paced, stream_end, survives};
+use crate::report::Outcome;
+use crate::session::Proto;
+use crate::wire::{Answer, StreamEnd};
+
+/// Every requirement id this suite can decide.
+pub const IDS: &[&str] = &["PX-001", "PX-002", "PX-003", "PX-010", "PX-014", "PX-015"];
+
+/// How many peers the first query asks for.
+const FIRST_ASK: u64 = 5;
+
+/// The wire layout of `proto/waku/peer_exchange/v2alpha1/peer_exchange.proto`
+/// (PX-002), written out here: the discovery crate keeps its generated
+/// types private.
+mod pb {
+    /// One peer: its ENR in binary form.
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct PeerInfo {
+        /// The RLP-encoded record.
+        #[prost(bytes = "vec", tag = "1")]
+        pub enr: Vec<u8>,
+    }
+
+    /// How many peers the requester wants.
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct PeerExchangeQuery {
+        /// The number of records wanted.
+        #[prost(uint64, tag = "1")]
+        pub num_peers: u64,
+    }
+
+    /// The responder's answer.
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct PeerExchangeResponse {
+        /// The records handed out.
+        #[prost(message, repeated, tag = "1")]
+        pub peer_infos: Vec<PeerInfo>,
+        /// nwaku's status code.
+        #[prost(uint32, optional, tag = "10")]
+        pub status_code: Option<u32>,
+        /// nwaku's status description.
+        #[prost(string, optional, tag = "11")]
+        pub status_desc: Option<String>,
+    }
+
+    /// One message per direction and stream.
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct PeerExchangeRpc {
+        /// The requester's query.
+        #[prost(message, optional, tag = "1")]
+        pub query: Option<PeerExchangeQuery>,
+        /// The responder's answer.
+        #[prost(message, optional, tag = "2")]
+        pub response: Option<PeerExchangeResponse>,
+    }
+}
+
+use pb::{PeerExchangeQuery, PeerExchangeResponse, PeerExchangeRpc};
+
+/// A query frame for `num_peers` records.
+fn query(num_peers: u64) -> Vec<u8> {
+    waku_core::codec::encode_frame(&PeerExchangeRpc {
+        query: Some(PeerExchangeQuery { num_peers }),
+        response: None,
+    })
+}
+
+/// An answer's status: its `status_code`, `Some(0)` for a response
+/// without one (the RFC's layout), `None` when the frame is no RPC with a
+/// response.
+fn status_of(body: &[u8]) -> Option<u32> {
+    PeerExchangeRpc::decode(body)
+        .ok()
+        .and_then(|rpc| rpc.response)
+        .map(|r| r.status_code.unwrap_or(0))
+}
+
+/// Asks for `num_peers` records; the response, or what came instead.
+async fn ask(
+    ctx: &mut Ctx<'_>,
+    num_peers: u64,
+) -> (Result<Answer, String>, Result<PeerExchangeResponse, String>) {
+    let answer = request_paced(ctx, Proto::PeerExchange, query(num_peers), status_of).await;
+    let response = decode::<PeerExchangeRpc>(&answer).and_then(|rpc| {
+        rpc.response
+            .ok_or_else(|| "the answer RPC has no response field".to_owned())
+    });
+    (answer, response)
+}
+
+/// Runs the peer-exchange checks.
+pub async fn run(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    let (answer, response) = ask(ctx, FIRST_ASK).await;
+    let first = match decode::<PeerExchangeRpc>(&answer) {
+        Err(e) => {
+            out.push(Outcome::fail(
+                "PX-001",
+                format!("query for {FIRST_ASK} peers: {e}"),
+            ));
+            return out;
+        }
+        Ok(rpc) => rpc,
+    };
+    out.push(match stream_end(&answer) {
+        Some(StreamEnd::Closed) => Outcome::pass(
+            "PX-001",
+            format!(
+                "query for {FIRST_ASK} peers answered with one frame on {}, then the write side was closed",
+                Proto::PeerExchange.id()
+            ),
+        ),
+        Some(end) => Outcome::fail("PX-001", format!("after the answer: {end:?}")),
+        None => Outcome::fail("PX-001", describe(&answer)),
+    });
+    out.push(Outcome::judge(
+        "PX-002",
+        first.response.is_some() && first.query.is_none(),
+        format!(
+            "answer RPC: response set {}, query set {}",
+            first.response.is_some(),
+            first.query.is_some()
+        ),
+    ));
+    let Ok(response) = response else {
+        return out;
+    };
+    let status = response.status_code;
+    out.push(Outcome::judge(
+        "PX-014",
+        status == Some(200),
+        format!(
+            "query for {FIRST_ASK} peers: status_code {status:?} (expected 200), {} peers",
+            response.peer_infos.len()
+        ),
+    ));
+    if status.is_none() {
+        // A responder of the RFC's bare layout: go-waku's, which resets
+        // the streams of a peer asking more than once a second.
+        ctx.session.pace(Proto::PeerExchange);
+    }
+    let handed_out = response.peer_infos.len();
+    out.push(records(&response));
+    out.extend(bounded(ctx, handed_out).await);
+    out.push(without_query(ctx).await);
+    out.extend(hostile(ctx).await);
+    out.push(huge_ask(ctx).await);
+    out
+}
+
+/// PX-003: every record handed out decodes, its signature verifies, and
+/// it names an address to dial.
+fn records(response: &PeerExchangeResponse) -> Outcome {
+    if response.peer_infos.is_empty() {
+        return Outcome::not_checkable(
+            "PX-003",
+            "the target handed out no records (its cache is empty)",
+        );
+    }
+    for (i, info) in response.peer_infos.iter().enumerate() {
+        match WakuEnr::from_rlp_bytes(&info.enr) {
+            Err(e) => {
+                return Outcome::fail(
+                    "PX-003",
+                    format!("record {i} ({} bytes) does not read: {e}", info.enr.len()),
+                );
+            }
+            Ok(enr) if enr.dial_addresses().is_empty() => {
+                return Outcome::fail(
+                    "PX-003",
+                    format!("record {i} ({}) names no address to dial", enr.peer_id()),
+                );
+            }
+            Ok(_) => {}
+        }
+    }
+    Outcome::pass(
+        "PX-003",
+        format!(
+            "{} records: each decodes, its signature verifies, it names an address",
+            response.peer_infos.len()
+        ),
+    )
+}
+
+/// PX-010: no more than `num_peers` records come back. Decided only when
+/// the target has more than one record to hand out (with fewer, a cap
+/// cannot show).
+async fn bounded(ctx: &mut Ctx<'_>, handed_out: usize) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    if handed_out as u64 > FIRST_ASK {
+        out.push(Outcome::fail(
+            "PX-010",
+            format!("query for {FIRST_ASK} peers: {handed_out} came back"),
+        ));
+        return out;
+    }
+    if handed_out < 2 {
+        out.push(Outcome::not_checkable(
+            "PX-010",
+            format!(
+                "the target handed out {handed_out} records for {FIRST_ASK}: too few to show a cap"
+            ),
+        ));
+        return out;
+    }
+    for wanted in [1u64, 0] {
+        let (_, response) = ask(ctx, wanted).await;
+        out.push(match response {
+            Ok(r) => Outcome::judge(
+                "PX-010",
+                r.peer_infos.len() as u64 <= wanted,
+                format!(
+                    "query for {wanted} peers (of {handed_out} available): {} came back",
+                    r.peer_infos.len()
+                ),
+            ),
+            Err(e) => Outcome::fail("PX-010", format!("query for {wanted} peers: {e}")),
+        });
+    }
+    out
+}
+
+/// PX-014: an RPC without a query is answered 400.
+async fn without_query(ctx: &mut Ctx<'_>) -> Outcome {
+    let bytes = waku_core::codec::encode_frame(&PeerExchangeRpc::default());
+    let answer = request_paced(ctx, Proto::PeerExchange, bytes, status_of).await;
+    let what = "an RPC without a query";
+    match &answer {
+        Ok(Answer::Frame { body, .. }) => {
+            let status = status_of(body);
+            Outcome::judge(
+                "PX-014",
+                status == Some(400),
+                format!("{what}: status {status:?} (expected 400)"),
+            )
+        }
+        other => Outcome::fail(
+            "PX-014",
+            format!("{what}: {} (expected status 400)", describe(other)),
+        ),
+    }
+}
+
+/// PX-015 (and PX-014 for the status of an answered one): undecodable,
+/// oversize and cut-short queries get 400 or a closed stream, and the
+/// next query is answered.
+async fn hostile(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    let cases = [
+        (
+            "undecodable request frame",
+            crate::wire::undecodable_frame(),
+        ),
+        (
+            "length prefix announcing 64 MiB",
+            crate::wire::oversize_prefix(),
+        ),
+    ]
+    .into_iter()
+    .chain(crate::wire::cut_short());
+    for (what, bytes) in cases {
+        let (survived, status) = survives(
+            ctx,
+            "PX-015",
+            Proto::PeerExchange,
+            what,
+            bytes,
+            status_of,
+            query(1),
+        )
+        .await;
+        out.push(survived);
+        if let Some(code) = status
+            && code != 400
+            && code != TOO_MANY_REQUESTS
+        {
+            out.push(Outcome::fail(
+                "PX-014",
+                format!("{what}: answered {code} (expected 400)"),
+            ));
+        }
+    }
+    out
+}
+
+/// PX-010's cap: a query for 2^64 - 1 peers gets a successful answer of
+/// what the target has (at most its configured maximum), and the target
+/// answers the next query.
+async fn huge_ask(ctx: &mut Ctx<'_>) -> Outcome {
+    let what = format!("query for {} peers", u64::MAX);
+    let (_, response) = ask(ctx, u64::MAX).await;
+    let took = match response {
+        Ok(r) if matches!(r.status_code, None | Some(200)) => r.peer_infos.len(),
+        Ok(r) => {
+            return Outcome::fail(
+                "PX-010",
+                format!("{what}: status {:?} (expected 200, capped)", r.status_code),
+            );
+        }
+        Err(e) => return Outcome::fail("PX-010", format!("{what}: {e}")),
+    };
+    let (_, next) = ask(ctx, 1).await;
+    Outcome::judge(
+        "PX-010",
+        next.is_ok(),
+        format!(
+            "{what}: {took} peers came back; the next query: {}",
+            match &next {
+                Ok(_) => "answered".to_owned(),
+                Err(e) => e.clone(),
+            }
+        ),
+    )
+}
