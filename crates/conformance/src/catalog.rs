@@ -80,6 +80,11 @@ const SOURCES: &[(&str, &str)] = &[
         "34-peer-exchange.toml",
         include_str!("../../../specs/34-peer-exchange.toml"),
     ),
+    ("31-enr.toml", include_str!("../../../specs/31-enr.toml")),
+    (
+        "relay-sharding.toml",
+        include_str!("../../../specs/relay-sharding.toml"),
+    ),
 ];
 
 #[derive(Deserialize)]

@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod checks;
 pub mod options;
 pub mod report;
+pub mod rest;
 mod runner;
 pub mod session;
 pub mod transport;

@@ -27,13 +27,19 @@ struct Cli {
     #[arg(long = "shard")]
     shards: Vec<u32>,
     /// Suites to run, comma separated (default: all): metadata, lightpush,
-    /// lightpush-v2,
-    /// store, filter, relay.
+    /// lightpush-v2, store, filter, relay, enr, peer-exchange.
     #[arg(long, value_delimiter = ',')]
     only: Vec<Suite>,
     /// Also write the report as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// The target's ENR (enr:...), e.g. from its /debug/v1/info.
+    #[arg(long)]
+    enr: Option<String>,
+    /// The target's nwaku-style REST API, http://host:port (its ENR is read
+    /// from /debug/v1/info when --enr is not given).
+    #[arg(long)]
+    rest: Option<String>,
     /// Seconds one request (or an expected push) may take.
     #[arg(long, default_value_t = 5)]
     timeout_secs: u64,
@@ -63,6 +69,14 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         .with_network(cli.cluster, cli.shards)
         .with_only(cli.only)
         .with_timeout(Duration::from_secs(cli.timeout_secs.max(1)));
+    let options = match cli.enr {
+        Some(enr) => options.with_enr(enr),
+        None => options,
+    };
+    let options = match cli.rest {
+        Some(rest) => options.with_rest(rest),
+        None => options,
+    };
     let report = waku_conformance::run(&options).await?;
     print!("{}", report.to_table());
     if let Some(path) = cli.json {

@@ -46,19 +46,22 @@ pub enum Suite {
     Relay,
     /// 34/WAKU2-PEER-EXCHANGE.
     PeerExchange,
+    /// 31/WAKU2-ENR: the target's own record (`--enr` or `--rest`).
+    Enr,
 }
 
 impl Suite {
     /// Every suite, in the order a run takes them (lightpush before store
     /// and filter: their data checks push messages through it; peer
     /// exchange last: its hostile queries may cost a target its connection).
-    pub const ALL: [Suite; 7] = [
+    pub const ALL: [Suite; 8] = [
         Suite::Metadata,
         Suite::Lightpush,
         Suite::LightpushV2,
         Suite::Store,
         Suite::Filter,
         Suite::Relay,
+        Suite::Enr,
         Suite::PeerExchange,
     ];
 
@@ -72,6 +75,7 @@ impl Suite {
             Suite::Filter => "filter",
             Suite::Relay => "relay",
             Suite::PeerExchange => "peer-exchange",
+            Suite::Enr => "enr",
         }
     }
 }
@@ -125,6 +129,11 @@ pub struct Options {
     /// How long one request may take, and how long to wait for something
     /// that should arrive (a push, a stored message).
     pub timeout: Duration,
+    /// The target's ENR (`enr:...`), for the ENR suite.
+    pub enr: Option<String>,
+    /// The target's nwaku-style REST API, `http://host:port` (its ENR is
+    /// read from `GET /debug/v1/info` when `enr` is not given).
+    pub rest: Option<String>,
 }
 
 impl Options {
@@ -138,7 +147,21 @@ impl Options {
             shards: Vec::new(),
             only: Vec::new(),
             timeout: Duration::from_secs(5),
+            enr: None,
+            rest: None,
         }
+    }
+
+    /// The same options, with the target's ENR (`enr:...`).
+    pub fn with_enr(mut self, enr: impl Into<String>) -> Self {
+        self.enr = Some(enr.into());
+        self
+    }
+
+    /// The same options, with the target's REST API (`http://host:port`).
+    pub fn with_rest(mut self, rest: impl Into<String>) -> Self {
+        self.rest = Some(rest.into());
+        self
     }
 
     /// The same options, multiplexed with `muxer`.

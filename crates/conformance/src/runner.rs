@@ -29,6 +29,7 @@ fn protocol_of(suite: Suite) -> Option<Proto> {
         Suite::Filter => Some(Proto::FilterSubscribe),
         Suite::Relay => None,
         Suite::PeerExchange => Some(Proto::PeerExchange),
+        Suite::Enr => None,
     }
 }
 
@@ -42,6 +43,7 @@ pub(crate) fn ids_of(suite: Suite) -> &'static [&'static str] {
         Suite::Filter => checks::filter::IDS,
         Suite::Relay => checks::relay::IDS,
         Suite::PeerExchange => checks::peer_exchange::IDS,
+        Suite::Enr => checks::enr::IDS,
     }
 }
 
@@ -64,6 +66,7 @@ pub async fn run(options: &Options) -> Result<Report, RunError> {
         shard: options.shards.first().copied().unwrap_or(0),
         run_tag: hex::encode(rand::random::<[u8; 4]>()),
         options: options.clone(),
+        target_network: None,
     };
     // The target's metadata answer tells its shards, and its cluster when
     // it sent no request of its own (the guess of cluster 0 may then have
@@ -74,6 +77,9 @@ pub async fn run(options: &Options) -> Result<Report, RunError> {
     {
         if !cluster_known {
             ctx.cluster = their_cluster;
+        }
+        if !their_shards.is_empty() {
+            ctx.target_network = Some((their_cluster, their_shards.clone()));
         }
         if options.shards.is_empty()
             && let Some(first) = their_shards.first()
@@ -107,6 +113,7 @@ pub async fn run(options: &Options) -> Result<Report, RunError> {
                 Suite::Store => checks::store::run(&mut ctx).await,
                 Suite::Filter => checks::filter::run(&mut ctx).await,
                 Suite::PeerExchange => checks::peer_exchange::run(&mut ctx).await,
+                Suite::Enr => checks::enr::run(&mut ctx).await,
                 Suite::Relay => {
                     let listed = ctx.session.serves(waku_core::protocol_id::RELAY);
                     let announced = joined.is_ok()

@@ -168,7 +168,9 @@ async fn go_waku_verdicts_are_the_expected_ones() {
     }
     let (_gowaku, target, log) = spawn_gowaku().await;
     let started = Instant::now();
-    let report = waku_conformance::run(&Options::new(target)).await.unwrap();
+    // Its REST API gives the runner its ENR.
+    let options = Options::new(target).with_rest(format!("http://127.0.0.1:{GO_REST}"));
+    let report = waku_conformance::run(&options).await.unwrap();
     eprintln!(
         "{}run against go-waku in {:.1} s (its log: {})",
         report.to_table(),

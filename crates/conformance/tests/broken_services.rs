@@ -16,8 +16,9 @@ async fn report(faults: Faults, only: &[Suite]) -> Report {
 
 /// [`report`] with another request timeout.
 async fn report_within(faults: Faults, only: &[Suite], timeout: Duration) -> Report {
-    let target = fake_node::spawn(faults).await;
+    let (target, enr) = fake_node::spawn_with_enr(faults).await;
     let options = Options::new(target)
+        .with_enr(enr)
         .with_only(only.to_vec())
         .with_timeout(timeout);
     waku_conformance::run(&options).await.unwrap()
@@ -104,6 +105,11 @@ const TRIPPED: &[&str] = &[
     "PX-010",
     "PX-014",
     "PX-015",
+    "ENR-001",
+    "ENR-006",
+    "ENR-016",
+    "ENR-020",
+    "SHARD-006",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -676,4 +682,49 @@ async fn a_peer_exchange_writing_stray_bytes_or_garbage_fails_px_001() {
     };
     let report2 = report(garbage, &[Suite::PeerExchange]).await;
     assert_fails(&report2, "PX-001", "does not decode");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_enr_of_another_key_flagging_sync_with_other_shards_fails() {
+    let faults = Faults {
+        enr_other_key: true,
+        enr_claims_sync: true,
+        enr_other_shards: true,
+        ..Faults::default()
+    };
+    let report1 = report(faults, &[Suite::Metadata, Suite::Enr]).await;
+    assert_fails(&report1, "ENR-006", "peer id of the record's key");
+    assert_fails(&report1, "ENR-016", "flagged but not served: [sync]");
+    assert_fails(&report1, "SHARD-006", "rs: cluster 0 shards [5]");
+    let bare = Faults {
+        enr_udp_without_waku2: true,
+        ..Faults::default()
+    };
+    let report2 = report(bare, &[Suite::Enr]).await;
+    assert_fails(&report2, "ENR-020", "waku2 = None");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_enr_that_does_not_verify_fails_enr_001() {
+    let (target, enr) = fake_node::spawn_with_enr(Faults::default()).await;
+    // A character of the base64 body changed: the signature no longer
+    // matches (or the record no longer decodes).
+    let mut bad: Vec<char> = enr.chars().collect();
+    let at = bad.len() / 2;
+    bad[at] = if bad[at] == 'A' { 'B' } else { 'A' };
+    let options = Options::new(target)
+        .with_enr(bad.into_iter().collect::<String>())
+        .with_only(vec![Suite::Enr]);
+    let report = waku_conformance::run(&options).await.unwrap();
+    assert_fails(&report, "ENR-001", "does not read");
+    let without =
+        Options::new(fake_node::spawn(Faults::default()).await).with_only(vec![Suite::Enr]);
+    let report2 = waku_conformance::run(&without).await.unwrap();
+    assert!(
+        report2
+            .findings_for("ENR-001")
+            .all(|f| f.verdict == Verdict::NotCheckable),
+        "{}",
+        report2.to_table()
+    );
 }

@@ -11,6 +11,7 @@ use crate::report::Outcome;
 use crate::session::{Proto, Session};
 use crate::wire::{Answer, StreamEnd};
 
+pub mod enr;
 pub mod filter;
 pub mod lightpush;
 pub mod lightpush_v2;
@@ -31,6 +32,8 @@ pub struct Ctx<'a> {
     pub run_tag: String,
     /// The run's options (for checks that open a connection of their own).
     pub options: crate::options::Options,
+    /// The cluster and shards the target's metadata answer listed.
+    pub target_network: Option<(u32, Vec<u32>)>,
 }
 
 impl Ctx<'_> {

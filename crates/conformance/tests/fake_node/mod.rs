@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 mod codec;
+mod enr;
 mod px;
 
 use std::collections::{HashMap, HashSet};
@@ -100,6 +101,14 @@ pub struct Faults {
     pub px_hangs_on_huge: bool,
     /// Peer-exchange answers carry the query back.
     pub px_echoes_query: bool,
+    /// The node's ENR is signed by another key.
+    pub enr_other_key: bool,
+    /// The node's ENR flags sync, which it does not serve.
+    pub enr_claims_sync: bool,
+    /// The node's ENR lists shard 5, its metadata shard 0.
+    pub enr_other_shards: bool,
+    /// The node's ENR has a udp port and no waku2 entry.
+    pub enr_udp_without_waku2: bool,
 }
 
 type Rr = request_response::Behaviour<FakeCodec>;
@@ -176,32 +185,44 @@ pub async fn spawn(faults: Faults) -> Multiaddr {
 /// Starts a fake node of `cluster` (its relay and lightpush still use
 /// [`TOPIC`]); its address with `/p2p/`.
 pub async fn spawn_in(cluster: u32, faults: Faults) -> Multiaddr {
+    spawn_with_enr_in(cluster, faults).await.0
+}
+
+/// Starts a fake node of cluster 0; its address with `/p2p/` and its ENR.
+pub async fn spawn_with_enr(faults: Faults) -> (Multiaddr, String) {
+    spawn_with_enr_in(0, faults).await
+}
+
+/// Starts a fake node of `cluster`; its address with `/p2p/` and its ENR.
+pub async fn spawn_with_enr_in(cluster: u32, faults: Faults) -> (Multiaddr, String) {
     use waku_core::protocol_id as id;
-    let mut swarm: Swarm<Behaviour> = libp2p::SwarmBuilder::with_new_identity()
-        .with_tokio()
-        .with_tcp(
-            tcp::Config::default(),
-            noise::Config::new,
-            yamux::Config::default,
-        )
-        .unwrap()
-        .with_behaviour(|key| Behaviour {
-            identify: identify::Behaviour::new(identify::Config::new(
-                id::IDENTIFY.into(),
-                key.public(),
-            )),
-            relay: relay(key, faults.relay_signs, !faults.relay_not_subscribed),
-            metadata: rr(id::METADATA, ProtocolSupport::Full),
-            lightpush: rr(id::LIGHTPUSH_V3, ProtocolSupport::Inbound),
-            lightpush_v2: rr(id::LIGHTPUSH_V2, ProtocolSupport::Inbound),
-            store: rr(id::STORE_QUERY_V3, ProtocolSupport::Inbound),
-            filter: rr(id::FILTER_SUBSCRIBE_V2, ProtocolSupport::Inbound),
-            push: rr(id::FILTER_PUSH_V2, ProtocolSupport::Outbound),
-            px: rr(id::PEER_EXCHANGE, ProtocolSupport::Inbound),
-        })
-        .unwrap()
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
-        .build();
+    let secp = identity::secp256k1::Keypair::generate();
+    let mut swarm: Swarm<Behaviour> =
+        libp2p::SwarmBuilder::with_existing_identity(identity::Keypair::from(secp.clone()))
+            .with_tokio()
+            .with_tcp(
+                tcp::Config::default(),
+                noise::Config::new,
+                yamux::Config::default,
+            )
+            .unwrap()
+            .with_behaviour(|key| Behaviour {
+                identify: identify::Behaviour::new(identify::Config::new(
+                    id::IDENTIFY.into(),
+                    key.public(),
+                )),
+                relay: relay(key, faults.relay_signs, !faults.relay_not_subscribed),
+                metadata: rr(id::METADATA, ProtocolSupport::Full),
+                lightpush: rr(id::LIGHTPUSH_V3, ProtocolSupport::Inbound),
+                lightpush_v2: rr(id::LIGHTPUSH_V2, ProtocolSupport::Inbound),
+                store: rr(id::STORE_QUERY_V3, ProtocolSupport::Inbound),
+                filter: rr(id::FILTER_SUBSCRIBE_V2, ProtocolSupport::Inbound),
+                push: rr(id::FILTER_PUSH_V2, ProtocolSupport::Outbound),
+                px: rr(id::PEER_EXCHANGE, ProtocolSupport::Inbound),
+            })
+            .unwrap()
+            .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+            .build();
     swarm
         .listen_on("/ip4/127.0.0.1/tcp/0".parse().unwrap())
         .unwrap();
@@ -210,6 +231,14 @@ pub async fn spawn_in(cluster: u32, faults: Faults) -> Multiaddr {
             break address;
         }
     };
+    let port = addr
+        .iter()
+        .find_map(|p| match p {
+            Protocol::Tcp(port) => Some(port),
+            _ => None,
+        })
+        .unwrap();
+    let record = enr::record(&faults, &secp, port, cluster);
     let addr = addr.with(Protocol::P2p(*swarm.local_peer_id()));
     let mut fake = Fake {
         cluster,
@@ -241,7 +270,7 @@ pub async fn spawn_in(cluster: u32, faults: Faults) -> Multiaddr {
             }
         }
     });
-    addr
+    (addr, record)
 }
 
 fn request_of(
