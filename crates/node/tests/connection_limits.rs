@@ -7,25 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{NodeProcess, eventually, http};
-use serde_json::Value;
-
-async fn connected(rest: std::net::SocketAddr) -> Vec<String> {
-    let (status, body) = http(rest, "GET", "/admin/v1/peers", None).await;
-    if status != 200 {
-        return Vec::new();
-    }
-    let peers: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-    peers
-        .as_array()
-        .map(|list| {
-            list.iter()
-                .filter(|p| p["connected"] == "Connected")
-                .filter_map(|p| p["multiaddr"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
+use common::{NodeProcess, connected, eventually};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn max_connections_holds_and_a_static_node_stays() {

@@ -7,26 +7,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{NodeProcess, eventually, http};
+use common::{NodeProcess, connected, eventually, http};
 use serde_json::Value;
-
-/// The connected peers `rest`'s node lists.
-async fn connected(rest: std::net::SocketAddr) -> Vec<String> {
-    let (status, body) = http(rest, "GET", "/admin/v1/peers", None).await;
-    if status != 200 {
-        return Vec::new();
-    }
-    let peers: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-    peers
-        .as_array()
-        .map(|list| {
-            list.iter()
-                .filter(|p| p["connected"] == "Connected")
-                .filter_map(|p| p["multiaddr"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 /// `GET /debug/v1/info`'s `enrUri`.
 async fn enr_uri(rest: std::net::SocketAddr) -> String {

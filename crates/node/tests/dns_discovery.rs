@@ -234,18 +234,11 @@ async fn serve_tree(enrs: &[WakuEnr], key_byte: u8) -> (String, String) {
 
 /// The peer ids `rest`'s node is connected to.
 async fn connected_peers(rest: SocketAddr) -> Vec<String> {
-    let (_, body) = http(rest, "GET", "/admin/v1/peers", None).await;
-    let peers: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-    peers
-        .as_array()
-        .map(|list| {
-            list.iter()
-                .filter(|p| p["connected"] == "Connected")
-                .filter_map(|p| p["multiaddr"].as_str())
-                .filter_map(|a| a.rsplit('/').next().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
+    common::connected(rest)
+        .await
+        .iter()
+        .filter_map(|a| a.rsplit('/').next().map(str::to_owned))
+        .collect()
 }
 
 /// Three nodes of shard 0 and one of shard 1 are listed; the node relays

@@ -401,3 +401,23 @@ pub fn interop_dir() -> Option<std::path::PathBuf> {
     );
     None
 }
+
+/// The multiaddrs (each ending in `/p2p/<id>`) of the peers `rest`'s node
+/// lists as connected in `GET /admin/v1/peers` (none when it does not
+/// answer 200).
+pub async fn connected(rest: std::net::SocketAddr) -> Vec<String> {
+    let (status, body) = http(rest, "GET", "/admin/v1/peers", None).await;
+    if status != 200 {
+        return Vec::new();
+    }
+    let peers: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    peers
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter(|p| p["connected"] == "Connected")
+                .filter_map(|p| p["multiaddr"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
