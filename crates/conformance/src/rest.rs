@@ -1,6 +1,7 @@
 //! A minimal client of a target's nwaku-style REST API (`--rest
 //! http://host:port`): plain HTTP/1.1 over TCP, one request per
-//! connection, enough to read `GET /debug/v1/info`.
+//! connection, enough to read `GET /debug/v1/info` and publish with `POST
+//! /relay/v1/messages/{topic}`.
 
 use std::time::Duration;
 
@@ -45,14 +46,44 @@ fn dechunk(mut body: &[u8]) -> Result<Vec<u8>, String> {
 
 /// `GET path` from the REST API at `base`: the status and the body.
 pub async fn get(base: &str, path: &str, timeout: Duration) -> Result<(u16, Vec<u8>), String> {
+    exchange(base, "GET", path, None, timeout).await
+}
+
+/// `POST path` with a JSON `body` to the REST API at `base`: the status and
+/// the body of the answer.
+pub async fn post_json(
+    base: &str,
+    path: &str,
+    body: &str,
+    timeout: Duration,
+) -> Result<(u16, Vec<u8>), String> {
+    exchange(base, "POST", path, Some(body), timeout).await
+}
+
+/// One request on a connection of its own.
+async fn exchange(
+    base: &str,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    timeout: Duration,
+) -> Result<(u16, Vec<u8>), String> {
     let authority = authority(base)?;
-    let exchange = async {
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nAccept: application/json\r\nConnection: close\r\n"
+    );
+    if let Some(body) = body {
+        request.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ));
+    } else {
+        request.push_str("\r\n");
+    }
+    let talk = async {
         let mut stream = tokio::net::TcpStream::connect(authority)
             .await
             .map_err(|e| format!("connecting to {authority}: {e}"))?;
-        let request = format!(
-            "GET {path} HTTP/1.1\r\nHost: {authority}\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
-        );
         stream
             .write_all(request.as_bytes())
             .await
@@ -65,19 +96,19 @@ pub async fn get(base: &str, path: &str, timeout: Duration) -> Result<(u16, Vec<
             .map_err(|e| e.to_string())?;
         Ok::<_, String>(raw)
     };
-    let raw = tokio::time::timeout(timeout, exchange)
+    let raw = tokio::time::timeout(timeout, talk)
         .await
-        .map_err(|_| format!("GET {base}{path}: no answer within {timeout:?}"))??;
+        .map_err(|_| format!("{method} {base}{path}: no answer within {timeout:?}"))??;
     let head_end = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| format!("GET {base}{path}: no HTTP header"))?;
+        .ok_or_else(|| format!("{method} {base}{path}: no HTTP header"))?;
     let head = String::from_utf8_lossy(&raw[..head_end]).to_lowercase();
     let status = head
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
-        .ok_or_else(|| format!("GET {base}{path}: no status line"))?;
+        .ok_or_else(|| format!("{method} {base}{path}: no status line"))?;
     let body = &raw[head_end + 4..];
     let body = if head.contains("transfer-encoding: chunked") {
         dechunk(body)?
@@ -85,6 +116,20 @@ pub async fn get(base: &str, path: &str, timeout: Duration) -> Result<(u16, Vec<
         body.to_vec()
     };
     Ok((status, body))
+}
+
+/// A pubsub topic as one path segment (`/` and other reserved bytes
+/// percent-encoded).
+pub fn path_segment(topic: &str) -> String {
+    topic
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
 
 /// The target's ENR (`enrUri` of `GET /debug/v1/info`).
@@ -115,5 +160,6 @@ mod tests {
         assert_eq!(authority("http://127.0.0.1:8645/"), Ok("127.0.0.1:8645"));
         assert!(authority("https://x:1").is_err());
         assert!(authority("http://x:1/path").is_err());
+        assert_eq!(path_segment("/waku/2/rs/0/1"), "%2Fwaku%2F2%2Frs%2F0%2F1");
     }
 }

@@ -16,9 +16,10 @@ async fn report(faults: Faults, only: &[Suite]) -> Report {
 
 /// [`report`] with another request timeout.
 async fn report_within(faults: Faults, only: &[Suite], timeout: Duration) -> Report {
-    let (target, enr) = fake_node::spawn_with_enr(faults).await;
-    let options = Options::new(target)
-        .with_enr(enr)
+    // The runner reads the fake's ENR through its REST API.
+    let node = fake_node::spawn_with_rest(faults).await;
+    let options = Options::new(node.addr)
+        .with_rest(node.rest)
         .with_only(only.to_vec())
         .with_timeout(timeout);
     waku_conformance::run(&options).await.unwrap()
@@ -726,5 +727,19 @@ async fn an_enr_that_does_not_verify_fails_enr_001() {
             .all(|f| f.verdict == Verdict::NotCheckable),
         "{}",
         report2.to_table()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rest_api_taking_messages_it_never_publishes_fails_relay_004() {
+    let faults = Faults {
+        rest_publish_drops: true,
+        ..Faults::default()
+    };
+    let report = report(faults, &[Suite::Relay]).await;
+    assert_fails(
+        &report,
+        "RELAY-004",
+        "published with POST /relay/v1/messages/%2Fwaku%2F2%2Frs%2F0%2F0 (answered 200) did not reach us",
     );
 }

@@ -18,6 +18,7 @@ pub mod lightpush_v2;
 pub mod metadata;
 pub mod peer_exchange;
 pub mod relay;
+pub mod rest_publish;
 pub mod store;
 
 /// What every check works with: the session and the network under test.

@@ -68,6 +68,9 @@ pub async fn run(ctx: &mut Ctx<'_>, announced: bool) -> Vec<Outcome> {
         format!("the target announced a subscription to {pubsub_topic}"),
     ));
     out.extend(from_target(ctx, &pubsub_topic).await);
+    if ctx.options.rest.is_some() {
+        out.extend(super::rest_publish::run(ctx, &pubsub_topic).await);
+    }
     out.extend(to_target(ctx, &pubsub_topic).await);
     out
 }
@@ -177,7 +180,7 @@ async fn spontaneous(ctx: &mut Ctx<'_>, pubsub_topic: &str) -> Vec<Outcome> {
 
 /// RELAY-006 (topic), RELAY-003 (no `from`) and RELAY-005 (no `seqno`) of a
 /// message the target relayed.
-fn judge_fields(m: &libp2p::gossipsub::Message, pubsub_topic: &str) -> Vec<Outcome> {
+pub(crate) fn judge_fields(m: &libp2p::gossipsub::Message, pubsub_topic: &str) -> Vec<Outcome> {
     vec![
         Outcome::judge(
             "RELAY-006",

@@ -6,6 +6,7 @@
 mod codec;
 mod enr;
 mod px;
+mod rest;
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -109,6 +110,19 @@ pub struct Faults {
     pub enr_other_shards: bool,
     /// The node's ENR has a udp port and no waku2 entry.
     pub enr_udp_without_waku2: bool,
+    /// A message posted to the REST API is answered 200 and never
+    /// published.
+    pub rest_publish_drops: bool,
+}
+
+/// A running fake node.
+pub struct Spawned {
+    /// Its address with `/p2p/`.
+    pub addr: Multiaddr,
+    /// Its ENR, `enr:...`.
+    pub enr: String,
+    /// Its REST API, `http://host:port`.
+    pub rest: String,
 }
 
 type Rr = request_response::Behaviour<FakeCodec>;
@@ -195,6 +209,17 @@ pub async fn spawn_with_enr(faults: Faults) -> (Multiaddr, String) {
 
 /// Starts a fake node of `cluster`; its address with `/p2p/` and its ENR.
 pub async fn spawn_with_enr_in(cluster: u32, faults: Faults) -> (Multiaddr, String) {
+    let node = spawn_full(cluster, faults).await;
+    (node.addr, node.enr)
+}
+
+/// Starts a fake node of cluster 0 with its REST API.
+pub async fn spawn_with_rest(faults: Faults) -> Spawned {
+    spawn_full(0, faults).await
+}
+
+/// Starts a fake node of `cluster`, its REST API included.
+pub async fn spawn_full(cluster: u32, faults: Faults) -> Spawned {
     use waku_core::protocol_id as id;
     let secp = identity::secp256k1::Keypair::generate();
     let mut swarm: Swarm<Behaviour> =
@@ -249,9 +274,19 @@ pub async fn spawn_with_enr_in(cluster: u32, faults: Faults) -> (Multiaddr, Stri
         filter_requests: 0,
         px_records: px::records(faults.px_bad_record),
     };
+    let (publish_tx, mut publish_rx) = tokio::sync::mpsc::unbounded_channel::<WakuMessage>();
+    let rest = rest::serve(faults, record.clone(), publish_tx).await;
     tokio::spawn(async move {
         loop {
-            match swarm.select_next_some().await {
+            let event = tokio::select! {
+                event = swarm.select_next_some() => event,
+                Some(message) = publish_rx.recv() => {
+                    fake.publish(&mut swarm, &message);
+                    fake.accept(&mut swarm, TOPIC.to_owned(), message);
+                    continue;
+                }
+            };
+            match event {
                 SwarmEvent::Behaviour(event) => fake.handle(&mut swarm, event),
                 // Like a real node, ask every new peer for its metadata.
                 SwarmEvent::ConnectionEstablished { peer_id, .. } => {
@@ -270,7 +305,11 @@ pub async fn spawn_with_enr_in(cluster: u32, faults: Faults) -> (Multiaddr, Stri
             }
         }
     });
-    (addr, record)
+    Spawned {
+        addr,
+        enr: record,
+        rest,
+    }
 }
 
 fn request_of(
