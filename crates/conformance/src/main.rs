@@ -24,8 +24,12 @@ struct Cli {
     #[arg(long)]
     cluster: Option<u32>,
     /// Shard to test on (repeatable; default: the target's first, else 0).
-    #[arg(long = "shard")]
+    #[arg(long = "shard", conflicts_with = "autoshard")]
     shards: Vec<u32>,
+    /// The network is autosharded over N shards: test on the shard the
+    /// runner's content topics map to.
+    #[arg(long, value_name = "N")]
+    autoshard: Option<u16>,
     /// Suites to run, comma separated (default: all): metadata, lightpush,
     /// lightpush-v2, store, filter, relay, enr, peer-exchange.
     #[arg(long, value_delimiter = ',')]
@@ -69,6 +73,10 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         .with_network(cli.cluster, cli.shards)
         .with_only(cli.only)
         .with_timeout(Duration::from_secs(cli.timeout_secs.max(1)));
+    let options = match cli.autoshard {
+        Some(count) => options.with_autoshard(count),
+        None => options,
+    };
     let options = match cli.enr {
         Some(enr) => options.with_enr(enr),
         None => options,

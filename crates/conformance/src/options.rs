@@ -131,6 +131,9 @@ pub struct Options {
     pub timeout: Duration,
     /// The target's ENR (`enr:...`), for the ENR suite.
     pub enr: Option<String>,
+    /// Autosharding over this many shards: the shard under test is the one
+    /// the runner's content topics map to (instead of `shards`).
+    pub autoshard: Option<u16>,
     /// The target's nwaku-style REST API, `http://host:port` (its ENR is
     /// read from `GET /debug/v1/info` when `enr` is not given).
     pub rest: Option<String>,
@@ -149,7 +152,15 @@ impl Options {
             timeout: Duration::from_secs(5),
             enr: None,
             rest: None,
+            autoshard: None,
         }
+    }
+
+    /// The same options, testing on the shard the runner's content topics
+    /// map to when the network is autosharded over `shards` shards.
+    pub fn with_autoshard(mut self, shards: u16) -> Self {
+        self.autoshard = Some(shards);
+        self
     }
 
     /// The same options, with the target's ENR (`enr:...`).

@@ -17,6 +17,23 @@ pub enum RunError {
     /// The target could not be reached or identified.
     #[error(transparent)]
     Session(#[from] SessionError),
+    /// `--autoshard` names no usable network (0 shards).
+    #[error("--autoshard: {0}")]
+    Autoshard(String),
+}
+
+/// The shard the run's content topics map to when the network is
+/// autosharded over `count` shards (RELAY-SHARDING's autosharding: the
+/// application and version of every topic the runner uses are the same, so
+/// all of them land on this shard).
+fn autoshard_of(ctx: &Ctx<'_>, count: u16) -> Result<u32, String> {
+    let topic: waku_core::ContentTopic = ctx
+        .content_topic("autoshard")
+        .parse()
+        .map_err(|e| format!("{e}"))?;
+    waku_sharding::autoshard_index(&topic, count)
+        .map(u32::from)
+        .map_err(|e| e.to_string())
 }
 
 /// The request/response protocol a suite needs (none for relay).
@@ -87,7 +104,13 @@ pub async fn run(options: &Options) -> Result<Report, RunError> {
             ctx.shard = *first;
         }
     }
-    let shards = if options.shards.is_empty() {
+    if let Some(count) = options.autoshard {
+        match autoshard_of(&ctx, count) {
+            Ok(shard) => ctx.shard = shard,
+            Err(e) => return Err(RunError::Autoshard(e)),
+        }
+    }
+    let shards = if options.shards.is_empty() || options.autoshard.is_some() {
         vec![ctx.shard]
     } else {
         options.shards.clone()

@@ -153,3 +153,33 @@ async fn on_the_waku_network_wakunode_drops_a_peer_of_another_cluster() {
     }
     assert!(!report.must_failed(), "{table}\n{}", target.log());
 }
+
+// With `--autoshard 8` the runner tests on the shard its content topics
+// map to in a network autosharded over 8 shards (RELAY-SHARDING), and our
+// node, subscribed to all 8, relays there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runner_tests_the_autoshard_of_its_content_topics() {
+    let target = NodeProcess::spawn(&["--relay", "--lightpush", "--num-shards-in-network", "8"]);
+    let expected = waku_sharding::autoshard("/waku-conformance/1/any/proto", 0, 8)
+        .unwrap()
+        .to_string();
+    let options = Options::new(target.tcp_addr())
+        .with_autoshard(8)
+        .with_only(vec![Suite::Relay, Suite::Lightpush]);
+    let report = waku_conformance::run(&options).await.unwrap();
+    let table = report.to_table();
+    assert!(
+        report
+            .findings_for("RELAY-011")
+            .any(|f| f.verdict == Verdict::Pass && f.evidence.contains(&expected)),
+        "{expected}\n{table}\n{}",
+        target.log()
+    );
+    assert!(
+        report
+            .findings_for("RELAY-004")
+            .any(|f| f.verdict == Verdict::Pass),
+        "{table}"
+    );
+    assert!(!report.must_failed(), "{table}");
+}
