@@ -40,6 +40,8 @@ pub enum Suite {
     LightpushV2,
     /// 13/WAKU2-STORE v3.
     Store,
+    /// 13/WAKU2-STORE v2, the legacy protocol.
+    StoreV2,
     /// 12/WAKU2-FILTER v2.
     Filter,
     /// 11/WAKU2-RELAY with 64/WAKU2-NETWORK's validation rules.
@@ -54,11 +56,12 @@ impl Suite {
     /// Every suite, in the order a run takes them (lightpush before store
     /// and filter: their data checks push messages through it; peer
     /// exchange last: its hostile queries may cost a target its connection).
-    pub const ALL: [Suite; 8] = [
+    pub const ALL: [Suite; 9] = [
         Suite::Metadata,
         Suite::Lightpush,
         Suite::LightpushV2,
         Suite::Store,
+        Suite::StoreV2,
         Suite::Filter,
         Suite::Relay,
         Suite::Enr,
@@ -76,6 +79,7 @@ impl Suite {
             Suite::Relay => "relay",
             Suite::PeerExchange => "peer-exchange",
             Suite::Enr => "enr",
+            Suite::StoreV2 => "store-v2",
         }
     }
 }

@@ -36,6 +36,8 @@ pub enum Proto {
     FilterSubscribe,
     /// `/vac/waku/peer-exchange/2.0.0-alpha1`.
     PeerExchange,
+    /// `/vac/waku/store/2.0.0-beta4` (legacy).
+    StoreV2,
 }
 
 impl Proto {
@@ -48,6 +50,7 @@ impl Proto {
             Proto::Store => waku_core::protocol_id::STORE_QUERY_V3,
             Proto::FilterSubscribe => waku_core::protocol_id::FILTER_SUBSCRIBE_V2,
             Proto::PeerExchange => waku_core::protocol_id::PEER_EXCHANGE,
+            Proto::StoreV2 => waku_core::protocol_id::STORE_V2,
         }
     }
 }
@@ -78,6 +81,7 @@ struct Behaviour {
     filter: Raw,
     push: Raw,
     peer_exchange: Raw,
+    store_v2: Raw,
 }
 
 /// Why the session could not start.
@@ -226,6 +230,11 @@ impl Session {
                 ProtocolSupport::Outbound,
                 timeout,
             ),
+            store_v2: raw(
+                waku_core::protocol_id::STORE_V2,
+                ProtocolSupport::Outbound,
+                timeout,
+            ),
         };
         let swarm = SwarmBuilder::with_existing_identity(key)
             .with_tokio()
@@ -340,6 +349,7 @@ impl Session {
             Proto::Store => &mut behaviour.store,
             Proto::FilterSubscribe => &mut behaviour.filter,
             Proto::PeerExchange => &mut behaviour.peer_exchange,
+            Proto::StoreV2 => &mut behaviour.store_v2,
         };
         let id = raw.send_request(&target, Outbound::Bytes(bytes));
         let deadline = Instant::now() + self.timeout + END_WAIT + Duration::from_secs(1);
@@ -517,6 +527,7 @@ impl Session {
             BehaviourEvent::Store(event) => self.rr_event(Proto::Store, event),
             BehaviourEvent::Filter(event) => self.rr_event(Proto::FilterSubscribe, event),
             BehaviourEvent::PeerExchange(event) => self.rr_event(Proto::PeerExchange, event),
+            BehaviourEvent::StoreV2(event) => self.rr_event(Proto::StoreV2, event),
             BehaviourEvent::Push(request_response::Event::Message {
                 message:
                     request_response::Message::Request {

@@ -111,6 +111,12 @@ const TRIPPED: &[&str] = &[
     "ENR-016",
     "ENR-020",
     "SHARD-006",
+    "STORE2-001",
+    "STORE2-005",
+    "STORE2-006",
+    "STORE2-009",
+    "STORE2-010",
+    "STORE2-012",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -742,4 +748,32 @@ async fn a_rest_api_taking_messages_it_never_publishes_fails_relay_004() {
         "RELAY-004",
         "published with POST /relay/v1/messages/%2Fwaku%2F2%2Frs%2F0%2F0 (answered 200) did not reach us",
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_legacy_store_with_wrong_ids_order_and_cursors_fails_those_rules() {
+    let faults = Faults {
+        legacy_store_wrong_request_id: true,
+        legacy_store_newest_first: true,
+        legacy_store_no_cursor: true,
+        ..Faults::default()
+    };
+    let report1 = report(faults, &[Suite::StoreV2]).await;
+    assert_fails(&report1, "STORE2-012", "not-the-request-id");
+    assert_fails(&report1, "STORE2-005", "(they are not)");
+    assert_fails(&report1, "STORE2-009", "cursor missing");
+    let lenient = Faults {
+        legacy_store_ignores_content_filter: true,
+        legacy_store_accepts_unknown_cursor: true,
+        ..Faults::default()
+    };
+    let report2 = report(lenient, &[Suite::StoreV2]).await;
+    assert_fails(&report2, "STORE2-006", "1 on other topics");
+    assert_fails(&report2, "STORE2-010", "unknown cursor: error Some(0)");
+    let stray = Faults {
+        trailing_bytes: true,
+        ..Faults::default()
+    };
+    let report3 = report(stray, &[Suite::StoreV2]).await;
+    assert_fails(&report3, "STORE2-001", "after the answer: ExtraBytes");
 }

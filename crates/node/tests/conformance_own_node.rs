@@ -31,6 +31,7 @@ async fn every_must_the_runner_checks_passes_against_wakunode() {
         "--relay",
         "--filter",
         "--lightpush",
+        "--legacy-store",
         "--staticnode",
         &peer_addr,
         "--discv5-discovery",
@@ -70,6 +71,7 @@ async fn every_must_the_runner_checks_passes_against_wakunode() {
         "/vac/waku/store-query/3.0.0",
         "/vac/waku/filter-subscribe/2.0.0-beta1",
         "/vac/waku/peer-exchange/2.0.0-alpha1",
+        "/vac/waku/store/2.0.0-beta4",
     ] {
         assert!(
             report.protocols.iter().any(|p| p == protocol),
@@ -96,6 +98,8 @@ async fn every_must_the_runner_checks_passes_against_wakunode() {
         "ENR-016",
         "ENR-020",
         "SHARD-006",
+        "STORE2-006",
+        "STORE2-009",
     ] {
         assert!(
             report.findings_for(id).any(|f| f.verdict == Verdict::Pass),

@@ -20,6 +20,7 @@ pub mod peer_exchange;
 pub mod relay;
 pub mod rest_publish;
 pub mod store;
+pub mod store_v2;
 
 /// What every check works with: the session and the network under test.
 pub struct Ctx<'a> {

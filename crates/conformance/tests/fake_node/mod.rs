@@ -7,6 +7,7 @@ mod codec;
 mod enr;
 mod px;
 mod rest;
+mod store_v2;
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -113,6 +114,13 @@ pub struct Faults {
     /// A message posted to the REST API is answered 200 and never
     /// published.
     pub rest_publish_drops: bool,
+    pub legacy_store_wrong_request_id: bool,
+    /// Legacy store pages list the newest message first.
+    pub legacy_store_newest_first: bool,
+    /// Legacy store answers add a message on another content topic.
+    pub legacy_store_ignores_content_filter: bool,
+    pub legacy_store_no_cursor: bool,
+    pub legacy_store_accepts_unknown_cursor: bool,
 }
 
 /// A running fake node.
@@ -139,6 +147,7 @@ struct Behaviour {
     filter: Rr,
     push: Rr,
     px: Rr,
+    store_v2: Rr,
 }
 
 struct Stored {
@@ -244,6 +253,7 @@ pub async fn spawn_full(cluster: u32, faults: Faults) -> Spawned {
                 filter: rr(id::FILTER_SUBSCRIBE_V2, ProtocolSupport::Inbound),
                 push: rr(id::FILTER_PUSH_V2, ProtocolSupport::Outbound),
                 px: rr(id::PEER_EXCHANGE, ProtocolSupport::Inbound),
+                store_v2: rr(id::STORE_V2, ProtocolSupport::Inbound),
             })
             .unwrap()
             .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
@@ -432,6 +442,14 @@ impl Fake {
                     let answer = self.filter(peer, request);
                     let reply = self.reply(answer.encode_to_vec());
                     let _ = swarm.behaviour_mut().filter.send_response(channel, reply);
+                }
+            }
+            BehaviourEvent::StoreV2(e) => {
+                if let Some((_, request, channel)) = request_of(e)
+                    && let Some(body) = store_v2::answer(&self.faults, &self.stored, &request)
+                {
+                    let reply = self.reply(body);
+                    let _ = swarm.behaviour_mut().store_v2.send_response(channel, reply);
                 }
             }
             BehaviourEvent::Px(e) => {
