@@ -19,73 +19,17 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use libp2p::{Multiaddr, PeerId, identity};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use waku_conformance::Options;
+use waku_testkit::go_waku::in_own_namespace;
 
 /// go-waku's ports inside the namespace.
 const GO_TCP: u16 = 60000;
 const GO_REST: u16 = 8645;
 const CLUSTER: u32 = 42;
-
-/// Set inside the namespace the test re-runs itself in.
-const IN_NAMESPACE: &str = "WAKU_GOWAKU_NETNS";
-
-fn gowaku_bin() -> Option<PathBuf> {
-    let path = std::env::var_os("WAKU_GOWAKU_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/gowaku/waku")
-        });
-    if path.is_file() {
-        return Some(path);
-    }
-    let required = std::env::var("WAKU_GOWAKU_REQUIRED").is_ok_and(|v| v == "1");
-    assert!(
-        !required,
-        "WAKU_GOWAKU_REQUIRED=1 but there is no go-waku binary at {}; build it with tests/interop-go/build-gowaku.sh",
-        path.display()
-    );
-    eprintln!(
-        "SKIPPED: no go-waku binary at {} (tests/interop-go/build-gowaku.sh builds it)",
-        path.display()
-    );
-    None
-}
-
-/// True inside the test's own network namespace: run the test body.
-/// Outside it, runs test `name` again inside a new one, checks that it
-/// passed, and returns false.
-fn in_own_namespace(name: &str) -> bool {
-    if std::env::var_os(IN_NAMESPACE).is_some() {
-        return true;
-    }
-    let Some(bin) = gowaku_bin() else {
-        return false;
-    };
-    let exe = std::env::current_exe().unwrap();
-    let status = Command::new("unshare")
-        .args([
-            "--net",
-            "--pid",
-            "--fork",
-            "--kill-child",
-            "sh",
-            "-c",
-            "ip link set lo up && exec \"$0\" \"$@\"",
-        ])
-        .arg(exe)
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .env(IN_NAMESPACE, "1")
-        .env("WAKU_GOWAKU_BIN", bin)
-        .status()
-        .expect("unshare runs");
-    assert!(status.success(), "{name} failed in its namespace: {status}");
-    false
-}
 
 /// Whether go-waku's REST API answers `GET /debug/v1/info` with 200 (it
 /// starts once the node and its protocols are up).

@@ -18,8 +18,7 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,6 +26,7 @@ use common::{NodeProcess, eventually, http};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use waku_enr::{Capabilities, WakuEnr};
+use waku_testkit::go_waku::in_own_namespace;
 
 const SHARD: &str = "/waku/2/rs/42/0";
 const SHARD_PATH: &str = "%2Fwaku%2F2%2Frs%2F42%2F0";
@@ -35,62 +35,6 @@ const CT_PATH: &str = "%2Fgowaku%2F1%2Finterop%2Fproto";
 /// go-waku's ports inside the namespace (each test has its own).
 const GO_TCP: u16 = 60000;
 const GO_REST: u16 = 8645;
-
-/// Set inside the namespace the tests re-run themselves in.
-const IN_NAMESPACE: &str = "WAKU_GOWAKU_NETNS";
-
-fn gowaku_bin() -> Option<PathBuf> {
-    let path = std::env::var_os("WAKU_GOWAKU_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/gowaku/waku")
-        });
-    if path.is_file() {
-        return Some(path);
-    }
-    let required = std::env::var("WAKU_GOWAKU_REQUIRED").is_ok_and(|v| v == "1");
-    assert!(
-        !required,
-        "WAKU_GOWAKU_REQUIRED=1 but there is no go-waku binary at {}; build it with tests/interop-go/build-gowaku.sh",
-        path.display()
-    );
-    eprintln!(
-        "SKIPPED: no go-waku binary at {} (tests/interop-go/build-gowaku.sh builds it)",
-        path.display()
-    );
-    None
-}
-
-/// True inside the test's own network namespace: run the test body. Outside
-/// it, runs test `name` again inside a new one and checks that it passed,
-/// then returns false (nothing more to do here).
-fn in_own_namespace(name: &str) -> bool {
-    if std::env::var_os(IN_NAMESPACE).is_some() {
-        return true;
-    }
-    let Some(bin) = gowaku_bin() else {
-        return false;
-    };
-    let exe = std::env::current_exe().unwrap();
-    let status = Command::new("unshare")
-        .args([
-            "--net",
-            "--pid",
-            "--fork",
-            "--kill-child",
-            "sh",
-            "-c",
-            "ip link set lo up && exec \"$0\" \"$@\"",
-        ])
-        .arg(exe)
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .env(IN_NAMESPACE, "1")
-        .env("WAKU_GOWAKU_BIN", bin)
-        .status()
-        .expect("unshare runs");
-    assert!(status.success(), "{name} failed in its namespace: {status}");
-    false
-}
 
 /// A go-waku node on 127.0.0.1, REST on [`GO_REST`], TCP on [`GO_TCP`];
 /// killed when dropped.

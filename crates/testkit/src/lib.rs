@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod actor;
+pub mod go_waku;
 pub mod raw;
 pub mod vectors;
 
