@@ -231,17 +231,49 @@ pub fn truncated_frame() -> Vec<u8> {
     out
 }
 
-/// The hostile inputs every request/response suite sends besides its own:
-/// a truncated frame and a stream closed without a request (an unused
-/// stream, as js-waku opens ahead of time), each with its description.
-pub fn cut_short() -> [(&'static str, Vec<u8>); 2] {
-    [
-        (
-            "frame cut short (100 bytes announced, 10 sent)",
-            truncated_frame(),
-        ),
-        ("stream closed without a request", Vec::new()),
-    ]
+/// The hostile inputs every request/response suite sends, in the order
+/// they are sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hostile {
+    /// A whole frame whose body decodes as no protobuf message.
+    Undecodable,
+    /// A length prefix announcing 64 MiB.
+    OversizePrefix,
+    /// A frame cut short: 100 bytes announced, 10 sent, then the end.
+    Truncated,
+    /// A stream closed without a request (an unused stream, as js-waku
+    /// opens ahead of time).
+    Empty,
+}
+
+impl Hostile {
+    /// Every hostile input, in the order the suites send them.
+    pub const ALL: [Hostile; 4] = [
+        Hostile::Undecodable,
+        Hostile::OversizePrefix,
+        Hostile::Truncated,
+        Hostile::Empty,
+    ];
+
+    /// The input in a few words, as evidence.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Hostile::Undecodable => "undecodable request frame",
+            Hostile::OversizePrefix => "length prefix announcing 64 MiB",
+            Hostile::Truncated => "frame cut short (100 bytes announced, 10 sent)",
+            Hostile::Empty => "stream closed without a request",
+        }
+    }
+
+    /// The bytes written on the stream before it is closed.
+    pub fn bytes(self) -> Vec<u8> {
+        match self {
+            Hostile::Undecodable => undecodable_frame(),
+            Hostile::OversizePrefix => oversize_prefix(),
+            Hostile::Truncated => truncated_frame(),
+            Hostile::Empty => Vec::new(),
+        }
+    }
 }
 
 /// A length prefix announcing 64 MiB followed by a few bytes: a peer that

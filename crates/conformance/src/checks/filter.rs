@@ -10,12 +10,12 @@ use waku_filter::proto::{
 };
 
 use super::{
-    Ctx, can_publish, decode, hash_of, message, publish_via_target, request_paced, stream_end,
-    survives,
+    Ctx, can_publish, decode, hash_of, hostile_round, message, publish_via_target, request_paced,
+    stream_end,
 };
 use crate::report::Outcome;
 use crate::session::Proto;
-use crate::wire::StreamEnd;
+use crate::wire::{Hostile, StreamEnd};
 
 /// Every requirement id this suite can decide.
 pub const IDS: &[&str] = &[
@@ -193,50 +193,32 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
         )
         .await,
     );
-    let (survived, status) = survives(
+    for survival in hostile_round(
         ctx,
-        "FILTER-029",
         Proto::FilterSubscribe,
-        "undecodable request frame",
-        crate::wire::undecodable_frame(),
+        |_| "FILTER-029",
         status_of,
-        waku_core::codec::encode_frame(&ping()),
+        || waku_core::codec::encode_frame(&ping()),
     )
-    .await;
-    let limited = survived.evidence.contains(super::RATE_LIMITED);
-    out.push(survived);
-    out.push(if limited {
-        Outcome::not_checkable("FILTER-006", "undecodable request frame: rate limited")
-    } else {
-        Outcome::judge(
-            "FILTER-006",
-            status.is_none_or(|s| !(200..300).contains(&s)),
-            format!("undecodable request frame: status {status:?}, not 2xx"),
-        )
-    });
-    let (survived, _) = survives(
-        ctx,
-        "FILTER-029",
-        Proto::FilterSubscribe,
-        "length prefix announcing 64 MiB",
-        crate::wire::oversize_prefix(),
-        status_of,
-        waku_core::codec::encode_frame(&ping()),
-    )
-    .await;
-    out.push(survived);
-    for (what, bytes) in crate::wire::cut_short() {
-        let (survived, _) = survives(
-            ctx,
-            "FILTER-029",
-            Proto::FilterSubscribe,
-            what,
-            bytes,
-            status_of,
-            waku_core::codec::encode_frame(&ping()),
-        )
-        .await;
-        out.push(survived);
+    .await
+    {
+        let (undecodable, limited, status) = (
+            survival.input == Hostile::Undecodable,
+            survival.rate_limited(),
+            survival.status,
+        );
+        out.push(survival.outcome);
+        if undecodable {
+            out.push(if limited {
+                Outcome::not_checkable("FILTER-006", "undecodable request frame: rate limited")
+            } else {
+                Outcome::judge(
+                    "FILTER-006",
+                    status.is_none_or(|s| !(200..300).contains(&s)),
+                    format!("undecodable request frame: status {status:?}, not 2xx"),
+                )
+            });
+        }
     }
 
     let unsubscribe = || request(Unsubscribe, Some(pubsub_topic.clone()), vec![topic.clone()]);

@@ -6,9 +6,10 @@ use prost::Message;
 use waku_core::proto::message::v1::WakuMessage;
 use waku_lightpush::proto::{LightPushRequest, LightPushResponse};
 
-use super::{Ctx, decode, describe, message, request_paced, stream_end, survives};
+use super::{Ctx, decode, describe, hostile_round, message, request_paced, stream_end};
 use crate::report::Outcome;
 use crate::session::Proto;
+use crate::wire::Hostile;
 use crate::wire::StreamEnd;
 
 /// Every requirement id this suite can decide.
@@ -215,50 +216,25 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
             Some(message(&topic, b"after hostile", 0)),
         )
     };
-    let (survived, status) = survives(
-        ctx,
-        "LIGHTPUSH-018",
-        Proto::Lightpush,
-        "undecodable request frame",
-        crate::wire::undecodable_frame(),
-        status_of,
-        next(),
-    )
-    .await;
-    out.push(survived);
-    out.push(Outcome::judge(
-        "LIGHTPUSH-009",
-        status == Some(400),
-        format!("undecodable request frame: status {status:?} (expected 400)"),
-    ));
-    let (survived, status) = survives(
-        ctx,
-        "LIGHTPUSH-018",
-        Proto::Lightpush,
-        "length prefix announcing 64 MiB",
-        crate::wire::oversize_prefix(),
-        status_of,
-        next(),
-    )
-    .await;
-    out.push(survived);
-    out.push(Outcome::judge(
-        "LIGHTPUSH-010",
-        status == Some(413),
-        format!("length prefix announcing 64 MiB: status {status:?} (expected 413)"),
-    ));
-    for (what, bytes) in crate::wire::cut_short() {
-        let (survived, _) = survives(
-            ctx,
-            "LIGHTPUSH-018",
-            Proto::Lightpush,
-            what,
-            bytes,
-            status_of,
-            next(),
-        )
-        .await;
-        out.push(survived);
+    for survival in hostile_round(ctx, Proto::Lightpush, |_| "LIGHTPUSH-018", status_of, next).await
+    {
+        let status = survival.status;
+        let expected = match survival.input {
+            Hostile::Undecodable => Some(("LIGHTPUSH-009", 400)),
+            Hostile::OversizePrefix => Some(("LIGHTPUSH-010", 413)),
+            Hostile::Truncated | Hostile::Empty => None,
+        };
+        out.push(survival.outcome);
+        if let Some((id, code)) = expected {
+            out.push(Outcome::judge(
+                id,
+                status == Some(code),
+                format!(
+                    "{}: status {status:?} (expected {code})",
+                    survival.input.describe()
+                ),
+            ));
+        }
     }
     out
 }

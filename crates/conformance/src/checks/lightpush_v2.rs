@@ -10,7 +10,8 @@ use waku_core::proto::message::v1::WakuMessage;
 use waku_lightpush::proto::{PushRequest, PushResponse, PushRpc};
 
 use super::{
-    Ctx, TOO_MANY_REQUESTS, decode, describe, hash_of, message, request_paced, stream_end, survives,
+    Ctx, TOO_MANY_REQUESTS, decode, describe, hash_of, hostile_round, message, request_paced,
+    stream_end,
 };
 use crate::report::Outcome;
 use crate::session::Proto;
@@ -153,31 +154,18 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
         .await,
     );
     let next = || request(&waku_core::new_request_id(), &pubsub_topic, None);
-    for (what, bytes) in [
-        (
-            "undecodable request frame",
-            crate::wire::undecodable_frame(),
-        ),
-        (
-            "length prefix announcing 64 MiB",
-            crate::wire::oversize_prefix(),
-        ),
-    ]
-    .into_iter()
-    .chain(crate::wire::cut_short())
-    {
-        let (survived, _) = survives(
+    out.extend(
+        hostile_round(
             ctx,
-            "LIGHTPUSH2-006",
             Proto::LightpushV2,
-            what,
-            bytes,
+            |_| "LIGHTPUSH2-006",
             status_of,
-            next(),
+            next,
         )
-        .await;
-        out.push(survived);
-    }
+        .await
+        .into_iter()
+        .map(|s| s.outcome),
+    );
     out
 }
 

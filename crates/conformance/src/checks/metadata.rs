@@ -8,7 +8,7 @@ use std::time::Duration;
 use prost::Message;
 use waku_metadata::proto::{WakuMetadataRequest, WakuMetadataResponse};
 
-use super::{Ctx, decode, survives};
+use super::{Ctx, decode, hostile_round};
 use crate::report::Outcome;
 use crate::session::{Proto, Session};
 
@@ -114,19 +114,19 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
             "the target sent no metadata request on connection",
         )),
     }
-    out.push(
-        survives(
+    // Metadata has no status: any decodable answer counts as one.
+    let status_of = |body: &[u8]| WakuMetadataResponse::decode(body).ok().map(|_| 0);
+    out.extend(
+        hostile_round(
             ctx,
-            "META-001",
             Proto::Metadata,
-            "undecodable request frame",
-            crate::wire::undecodable_frame(),
-            // Metadata has no status: any decodable answer counts as one.
-            |body| WakuMetadataResponse::decode(body).ok().map(|_| 0),
-            sent,
+            |_| "META-001",
+            status_of,
+            || sent.clone(),
         )
         .await
-        .0,
+        .into_iter()
+        .map(|s| s.outcome),
     );
     out.extend(enforcement(ctx).await);
     out

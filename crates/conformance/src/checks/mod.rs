@@ -9,7 +9,7 @@ use waku_core::proto::message::v1::WakuMessage;
 
 use crate::report::Outcome;
 use crate::session::{Proto, Session};
-use crate::wire::{Answer, StreamEnd};
+use crate::wire::{Answer, Hostile, StreamEnd};
 
 pub mod enr;
 pub mod filter;
@@ -171,22 +171,62 @@ pub fn stream_end(answer: &Result<Answer, String>) -> Option<StreamEnd> {
     }
 }
 
-/// The outcome of "the target survives hostile input": after `hostile`
-/// (described by `what`) the target answered an error status, or closed or
-/// reset the stream, and a valid request (`next`) is still answered.
-/// `status_of` extracts the status from an answer frame (`Some(0)` for a
-/// decodable answer of a protocol without status codes). Also returns the
-/// status the hostile request got, if any.
-pub async fn survives(
+/// What one hostile input of [`hostile_round`] came to.
+#[derive(Debug, Clone)]
+pub struct Survival {
+    /// The input sent.
+    pub input: Hostile,
+    /// Whether the target answered it with an error status or a closed
+    /// stream, and answered the next valid request.
+    pub outcome: Outcome,
+    /// The status the hostile request was answered with, if any.
+    pub status: Option<u32>,
+}
+
+impl Survival {
+    /// Whether the target was still rate limiting the protocol, so the
+    /// input says nothing.
+    pub fn rate_limited(&self) -> bool {
+        self.outcome.evidence.contains(RATE_LIMITED)
+    }
+}
+
+/// "The target survives hostile input", for each of [`Hostile::ALL`] on
+/// `proto`: the target answers an error status, or closes or resets the
+/// stream, and then still answers a valid request (`next()`). Each input's
+/// outcome is judged under `id_of(input)`. `status_of` extracts the status
+/// from an answer frame (`Some(0)` for a decodable answer of a protocol
+/// without status codes).
+pub async fn hostile_round(
+    ctx: &mut Ctx<'_>,
+    proto: Proto,
+    id_of: fn(Hostile) -> &'static str,
+    status_of: fn(&[u8]) -> Option<u32>,
+    next: impl Fn() -> Vec<u8>,
+) -> Vec<Survival> {
+    let mut out = Vec::new();
+    for input in Hostile::ALL {
+        let (outcome, status) = survives(ctx, id_of(input), proto, input, status_of, next()).await;
+        out.push(Survival {
+            input,
+            outcome,
+            status,
+        });
+    }
+    out
+}
+
+/// One input of [`hostile_round`]: its outcome and the status it got.
+async fn survives(
     ctx: &mut Ctx<'_>,
     id: &'static str,
     proto: Proto,
-    what: &str,
-    hostile: Vec<u8>,
+    input: Hostile,
     status_of: fn(&[u8]) -> Option<u32>,
     next: Vec<u8>,
 ) -> (Outcome, Option<u32>) {
-    let answer = request_paced(ctx, proto, hostile, status_of).await;
+    let what = input.describe();
+    let answer = request_paced(ctx, proto, input.bytes(), status_of).await;
     let mut status = None;
     let first = match &answer {
         Ok(Answer::Frame { body, .. }) => match status_of(body) {

@@ -11,7 +11,7 @@
 use prost::Message;
 use waku_enr::WakuEnr;
 
-use super::{Ctx, TOO_MANY_REQUESTS, decode, describe, request_paced, stream_end, survives};
+use super::{Ctx, TOO_MANY_REQUESTS, decode, describe, hostile_round, request_paced, stream_end};
 use crate::report::Outcome;
 use crate::session::Proto;
 use crate::wire::{Answer, StreamEnd};
@@ -260,37 +260,27 @@ async fn without_query(ctx: &mut Ctx<'_>) -> Outcome {
 /// next query is answered.
 async fn hostile(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
     let mut out = Vec::new();
-    let cases = [
-        (
-            "undecodable request frame",
-            crate::wire::undecodable_frame(),
-        ),
-        (
-            "length prefix announcing 64 MiB",
-            crate::wire::oversize_prefix(),
-        ),
-    ]
-    .into_iter()
-    .chain(crate::wire::cut_short());
-    for (what, bytes) in cases {
-        let (survived, status) = survives(
-            ctx,
-            "PX-015",
-            Proto::PeerExchange,
-            what,
-            bytes,
-            status_of,
-            query(1),
-        )
-        .await;
-        out.push(survived);
-        if let Some(code) = status
+    for survival in hostile_round(
+        ctx,
+        Proto::PeerExchange,
+        |_| "PX-015",
+        status_of,
+        || query(1),
+    )
+    .await
+    {
+        let refused = survival.status;
+        out.push(survival.outcome);
+        if let Some(code) = refused
             && code != 400
             && code != TOO_MANY_REQUESTS
         {
             out.push(Outcome::fail(
                 "PX-014",
-                format!("{what}: answered {code} (expected 400)"),
+                format!(
+                    "{}: answered {code} (expected 400)",
+                    survival.input.describe()
+                ),
             ));
         }
     }

@@ -10,10 +10,11 @@ use prost::Message;
 use waku_store::proto::{StoreQueryRequest, StoreQueryResponse};
 
 use super::{
-    Ctx, can_publish, decode, hash_of, message, publish_via_target, request_paced, survives,
+    Ctx, can_publish, decode, hash_of, hostile_round, message, publish_via_target, request_paced,
 };
 use crate::report::Outcome;
 use crate::session::Proto;
+use crate::wire::Hostile;
 
 /// Every requirement id this suite can decide.
 pub const IDS: &[&str] = &[
@@ -203,47 +204,27 @@ async fn bad_requests(ctx: &mut Ctx<'_>, pubsub_topic: &str, topic: &str) -> Vec
             q.content_topics = vec![topic.to_owned()];
         }))
     };
-    for (what, bytes) in [
-        (
-            "undecodable request frame",
-            crate::wire::undecodable_frame(),
-        ),
-        (
-            "length prefix announcing 64 MiB",
-            crate::wire::oversize_prefix(),
-        ),
-    ] {
-        let (survived, status) = survives(
-            ctx,
-            "STORE-037",
-            Proto::Store,
-            what,
-            bytes,
-            status_of,
-            next(),
-        )
-        .await;
-        if survived.verdict == crate::report::Verdict::Pass && status != Some(400) {
+    let id_of = |input| match input {
+        Hostile::Undecodable | Hostile::OversizePrefix => "STORE-037",
+        Hostile::Truncated | Hostile::Empty => "STORE-034",
+    };
+    for survival in hostile_round(ctx, Proto::Store, id_of, status_of, next).await {
+        let expects_400 = id_of(survival.input) == "STORE-037";
+        if expects_400
+            && survival.outcome.verdict == crate::report::Verdict::Pass
+            && survival.status != Some(400)
+        {
             out.push(Outcome::fail(
                 "STORE-037",
-                format!("{what}: status {status:?} (expected 400)"),
+                format!(
+                    "{}: status {:?} (expected 400)",
+                    survival.input.describe(),
+                    survival.status
+                ),
             ));
         } else {
-            out.push(survived);
+            out.push(survival.outcome);
         }
-    }
-    for (what, bytes) in crate::wire::cut_short() {
-        let (survived, _) = survives(
-            ctx,
-            "STORE-034",
-            Proto::Store,
-            what,
-            bytes,
-            status_of,
-            next(),
-        )
-        .await;
-        out.push(survived);
     }
     out
 }

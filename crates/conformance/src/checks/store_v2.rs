@@ -13,8 +13,8 @@ use waku_store::proto::v2beta4::{
 };
 
 use super::{
-    Ctx, can_publish, decode, describe, message, publish_via_target, request_paced, stream_end,
-    survives,
+    Ctx, can_publish, decode, describe, hostile_round, message, publish_via_target, request_paced,
+    stream_end,
 };
 use crate::report::Outcome;
 use crate::session::Proto;
@@ -165,31 +165,12 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
             query(&pubsub_topic, &topic, true, 1, None),
         )
     };
-    for (what, bytes) in [
-        (
-            "undecodable request frame",
-            crate::wire::undecodable_frame(),
-        ),
-        (
-            "length prefix announcing 64 MiB",
-            crate::wire::oversize_prefix(),
-        ),
-    ]
-    .into_iter()
-    .chain(crate::wire::cut_short())
-    {
-        let (survived, _) = survives(
-            ctx,
-            "STORE2-001",
-            Proto::StoreV2,
-            what,
-            bytes,
-            status_of,
-            next(),
-        )
-        .await;
-        out.push(survived);
-    }
+    out.extend(
+        hostile_round(ctx, Proto::StoreV2, |_| "STORE2-001", status_of, next)
+            .await
+            .into_iter()
+            .map(|s| s.outcome),
+    );
     out
 }
 
