@@ -112,11 +112,16 @@ const TRIPPED: &[&str] = &[
     "ENR-020",
     "SHARD-006",
     "STORE2-001",
+    "STORE2-004",
     "STORE2-005",
     "STORE2-006",
+    "STORE2-007",
+    "STORE2-008",
     "STORE2-009",
     "STORE2-010",
+    "STORE2-011",
     "STORE2-012",
+    "STORE2-013",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -762,6 +767,8 @@ async fn a_legacy_store_with_wrong_ids_order_and_cursors_fails_those_rules() {
     assert_fails(&report1, "STORE2-012", "not-the-request-id");
     assert_fails(&report1, "STORE2-005", "(they are not)");
     assert_fails(&report1, "STORE2-009", "cursor missing");
+    assert_fails(&report1, "STORE2-004", "in another order");
+    assert_fails(&report1, "STORE2-008", "carries no cursor");
     let lenient = Faults {
         legacy_store_ignores_content_filter: true,
         legacy_store_accepts_unknown_cursor: true,
@@ -776,4 +783,22 @@ async fn a_legacy_store_with_wrong_ids_order_and_cursors_fails_those_rules() {
     };
     let report3 = report(stray, &[Suite::StoreV2]).await;
     assert_fails(&report3, "STORE2-001", "after the answer: ExtraBytes");
+    let sloppy = Faults {
+        legacy_store_wrong_digest: true,
+        legacy_store_ignores_time_range: true,
+        ..Faults::default()
+    };
+    let report4 = report(sloppy, &[Suite::StoreV2]).await;
+    assert_fails(&report4, "STORE2-011", "digest !=");
+    assert_fails(&report4, "STORE2-013", ": 3 messages");
+    let unpaged = Faults {
+        legacy_store_ignores_page_size: true,
+        ..Faults::default()
+    };
+    let report5 = report(unpaged, &[Suite::StoreV2]).await;
+    assert_fails(
+        &report5,
+        "STORE2-007",
+        "page size 1 of 3 matching: 3 messages",
+    );
 }

@@ -23,11 +23,16 @@ use crate::wire::StreamEnd;
 /// Every requirement id this suite can decide.
 pub const IDS: &[&str] = &[
     "STORE2-001",
+    "STORE2-004",
     "STORE2-005",
     "STORE2-006",
+    "STORE2-007",
+    "STORE2-008",
     "STORE2-009",
     "STORE2-010",
+    "STORE2-011",
     "STORE2-012",
+    "STORE2-013",
 ];
 
 /// How many messages the suite seeds.
@@ -95,24 +100,38 @@ async fn ask(ctx: &mut Ctx<'_>, query: HistoryQuery) -> Result<HistoryResponse, 
         .ok_or_else(|| "the answer has no response field".to_owned())
 }
 
-/// Seeds [`SEEDED`] messages through lightpush and waits until the target
-/// returns them all; their payloads, oldest first.
-async fn seed(ctx: &mut Ctx<'_>, pubsub_topic: &str, topic: &str) -> Result<Vec<Vec<u8>>, String> {
-    let mut payloads = Vec::new();
-    for i in 0..SEEDED {
+/// One seeded message: its payload and sender time.
+#[derive(Clone)]
+struct Seeded {
+    payload: Vec<u8>,
+    timestamp: i64,
+}
+
+/// The order the seed messages are pushed in, as indexes into their
+/// timestamp order: not oldest first, so the order of the answers shows
+/// the store sorts by sender time (STORE2-004), not arrival.
+const PUSH_ORDER: [usize; SEEDED] = [1, 0, 2];
+
+/// Seeds [`SEEDED`] messages through lightpush (in [`PUSH_ORDER`]) and
+/// waits until the target returns them all; them, oldest first.
+async fn seed(ctx: &mut Ctx<'_>, pubsub_topic: &str, topic: &str) -> Result<Vec<Seeded>, String> {
+    let mut seeded = Vec::new();
+    for i in PUSH_ORDER {
         let offset = -2_000_000_000 + i64::try_from(i).unwrap_or(0) * 1_000_000;
         let payload = format!("legacy store {i}").into_bytes();
         let m = message(topic, &payload, offset);
+        let timestamp = m.timestamp.unwrap_or_default();
         if !publish_via_target(ctx, m).await? {
             return Err("lightpush refused a seed message".into());
         }
-        payloads.push(payload);
+        seeded.push(Seeded { payload, timestamp });
     }
+    seeded.sort_by_key(|s| s.timestamp);
     let deadline = tokio::time::Instant::now() + ctx.wait();
     loop {
         let r = ask(ctx, query(pubsub_topic, topic, true, 100, None)).await?;
         if r.messages.len() >= SEEDED {
-            return Ok(payloads);
+            return Ok(seeded);
         }
         if tokio::time::Instant::now() > deadline {
             return Err(format!(
@@ -182,14 +201,12 @@ async fn data(ctx: &mut Ctx<'_>, pubsub_topic: &str, topic: &str) -> Vec<Outcome
             "the target serves no lightpush to seed messages with",
         )];
     }
-    let payloads = match seed(ctx, pubsub_topic, topic).await {
-        Ok(p) => p,
+    let seeded = match seed(ctx, pubsub_topic, topic).await {
+        Ok(s) => s,
         Err(e) => return vec![Outcome::fail("STORE2-006", format!("seeding: {e}"))],
     };
+    let payloads: Vec<Vec<u8>> = seeded.iter().map(|s| s.payload.clone()).collect();
     let mut out = Vec::new();
-    let payloads_of = |r: &HistoryResponse| -> Vec<Vec<u8>> {
-        r.messages.iter().map(|m| m.payload.to_vec()).collect()
-    };
     match ask(ctx, query(pubsub_topic, topic, true, 100, None)).await {
         Ok(r) => {
             let others = r
@@ -201,6 +218,18 @@ async fn data(ctx: &mut Ctx<'_>, pubsub_topic: &str, topic: &str) -> Vec<Outcome
                 "STORE2-006",
                 others == 0 && r.messages.len() == SEEDED,
                 format!("content filter on {topic}: {} messages, {others} on other topics (expected {SEEDED}, 0)", r.messages.len()),
+            ));
+            out.push(Outcome::judge(
+                "STORE2-004",
+                payloads_of(&r) == payloads,
+                format!(
+                    "pushed in the order {PUSH_ORDER:?} of their sender times, returned {}",
+                    if payloads_of(&r) == payloads {
+                        "in sender-time order"
+                    } else {
+                        "in another order"
+                    }
+                ),
             ));
             out.push(Outcome::judge(
                 "STORE2-005",
@@ -246,6 +275,186 @@ async fn data(ctx: &mut Ctx<'_>, pubsub_topic: &str, topic: &str) -> Vec<Outcome
             ));
         }
         Err(e) => out.push(Outcome::fail("STORE2-009", e)),
+    }
+    out.extend(paging(ctx, pubsub_topic, topic, &seeded).await);
+    out
+}
+
+/// The payloads of a response, in its order.
+fn payloads_of(r: &HistoryResponse) -> Vec<Vec<u8>> {
+    r.messages.iter().map(|m| m.payload.to_vec()).collect()
+}
+
+/// A query without a direction (STORE2-008's default).
+fn undirected(pubsub_topic: &str, topic: &str, page_size: u64) -> HistoryQuery {
+    let mut q = query(pubsub_topic, topic, true, page_size, None);
+    if let Some(paging) = q.paging_info.as_mut() {
+        paging.direction = None;
+    }
+    q
+}
+
+/// STORE2-007, 008, 011 and 013 on the seeded messages: pages of one
+/// walked with their cursors both ways, the default direction, a page
+/// size of 0, the cursor's fields, a time range of one message.
+async fn paging(
+    ctx: &mut Ctx<'_>,
+    pubsub_topic: &str,
+    topic: &str,
+    seeded: &[Seeded],
+) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    let payloads: Vec<Vec<u8>> = seeded.iter().map(|s| s.payload.clone()).collect();
+    let Some(newest) = seeded.last() else {
+        return out;
+    };
+    // A page of 1 without a cursor, then the rest after its cursor.
+    let walk = async |ctx: &mut Ctx<'_>,
+                      forward: bool|
+           -> Result<(HistoryResponse, Result<HistoryResponse, String>), String> {
+        let first = ask(ctx, query(pubsub_topic, topic, forward, 1, None)).await?;
+        let Some(cursor) = first.paging_info.as_ref().and_then(|p| p.cursor.clone()) else {
+            return Ok((first, Err("a page of 1 of 3 carries no cursor".into())));
+        };
+        let rest = ask(ctx, query(pubsub_topic, topic, forward, 10, Some(cursor))).await;
+        Ok((first, rest))
+    };
+    match walk(ctx, true).await {
+        Ok((first, rest)) => {
+            out.push(Outcome::judge(
+                "STORE2-007",
+                first.messages.len() == 1,
+                format!(
+                    "page size 1 of 3 matching: {} messages",
+                    first.messages.len()
+                ),
+            ));
+            out.push(match rest {
+                Ok(rest) => {
+                    let ok =
+                        payloads_of(&first) == payloads[..1] && payloads_of(&rest) == payloads[1..];
+                    Outcome::judge(
+                        "STORE2-008",
+                        ok,
+                        format!(
+                            "forward: a page of 1 then its cursor gave {} + {} messages, {}",
+                            first.messages.len(),
+                            rest.messages.len(),
+                            if ok {
+                                "the oldest, then the two after it"
+                            } else {
+                                "not the oldest, then the two after it"
+                            }
+                        ),
+                    )
+                }
+                Err(e) => Outcome::fail("STORE2-008", format!("forward walk: {e}")),
+            });
+        }
+        Err(e) => out.push(Outcome::fail("STORE2-008", format!("forward walk: {e}"))),
+    }
+    match walk(ctx, false).await {
+        Ok((_, Err(e))) => {
+            out.push(Outcome::fail("STORE2-008", format!("backward walk: {e}")));
+        }
+        Ok((first, Ok(rest))) => {
+            let ok = payloads_of(&first) == payloads[SEEDED - 1..]
+                && payloads_of(&rest) == payloads[..SEEDED - 1];
+            out.push(Outcome::judge(
+                "STORE2-008",
+                ok,
+                format!(
+                    "backward: a page of 1 then its cursor gave {} + {} messages, {}",
+                    first.messages.len(),
+                    rest.messages.len(),
+                    if ok {
+                        "the newest, then the two before it"
+                    } else {
+                        "not the newest, then the two before it"
+                    }
+                ),
+            ));
+            let cursor = first.paging_info.and_then(|p| p.cursor).unwrap_or_default();
+            let digest: [u8; 32] = {
+                use sha2::Digest;
+                let mut h = sha2::Sha256::new();
+                h.update(topic.as_bytes());
+                h.update(&newest.payload);
+                h.finalize().into()
+            };
+            let ok = cursor.digest.as_deref() == Some(digest.as_slice())
+                && cursor.sender_time == Some(newest.timestamp)
+                && cursor.receiver_time.is_some_and(|t| t != 0)
+                && cursor.pubsub_topic.as_deref() == Some(pubsub_topic);
+            out.push(Outcome::judge(
+                "STORE2-011",
+                ok,
+                format!(
+                    "cursor of a backward page of 1: digest {} sha256(content topic || payload), \
+                     sender time {:?} (message {}), receiver time {:?}, pubsub topic {:?}",
+                    if cursor.digest.as_deref() == Some(digest.as_slice()) {
+                        "="
+                    } else {
+                        "!="
+                    },
+                    cursor.sender_time,
+                    newest.timestamp,
+                    cursor.receiver_time,
+                    cursor.pubsub_topic
+                ),
+            ));
+        }
+        Err(e) => out.push(Outcome::fail("STORE2-008", format!("backward walk: {e}"))),
+    }
+    match ask(ctx, undirected(pubsub_topic, topic, 1)).await {
+        Ok(r) => out.push(Outcome::judge(
+            "STORE2-008",
+            payloads_of(&r) == payloads[SEEDED - 1..],
+            format!(
+                "no direction, page of 1: {} (expected the newest: backward)",
+                if payloads_of(&r) == payloads[SEEDED - 1..] {
+                    "the newest"
+                } else if payloads_of(&r) == payloads[..1] {
+                    "the oldest"
+                } else {
+                    "something else"
+                }
+            ),
+        )),
+        Err(e) => out.push(Outcome::fail("STORE2-008", format!("no direction: {e}"))),
+    }
+    match ask(ctx, query(pubsub_topic, topic, true, 0, None)).await {
+        Ok(r) => out.push(Outcome::judge(
+            "STORE2-007",
+            r.messages.len() == SEEDED,
+            format!(
+                "page size 0 (read as 20) with {SEEDED} matching: {} messages",
+                r.messages.len()
+            ),
+        )),
+        Err(e) => out.push(Outcome::fail("STORE2-007", format!("page size 0: {e}"))),
+    }
+    let Some(middle) = seeded.get(1) else {
+        return out;
+    };
+    let mut ranged = query(pubsub_topic, topic, true, 10, None);
+    ranged.start_time = Some(middle.timestamp);
+    ranged.end_time = Some(middle.timestamp);
+    match ask(ctx, ranged).await {
+        Ok(r) => out.push(Outcome::judge(
+            "STORE2-013",
+            payloads_of(&r) == [middle.payload.clone()],
+            format!(
+                "start_time = end_time = the middle message's sender time: {} messages{}",
+                r.messages.len(),
+                if payloads_of(&r) == [middle.payload.clone()] {
+                    ", that one"
+                } else {
+                    ""
+                }
+            ),
+        )),
+        Err(e) => out.push(Outcome::fail("STORE2-013", format!("time range: {e}"))),
     }
     out
 }

@@ -121,6 +121,13 @@ pub struct Faults {
     pub legacy_store_ignores_content_filter: bool,
     pub legacy_store_no_cursor: bool,
     pub legacy_store_accepts_unknown_cursor: bool,
+    /// Legacy store cursors carry sha256(payload) as their digest.
+    pub legacy_store_wrong_digest: bool,
+    /// The legacy store answers every matching message, whatever the page
+    /// size.
+    pub legacy_store_ignores_page_size: bool,
+    /// The legacy store ignores start_time and end_time.
+    pub legacy_store_ignores_time_range: bool,
 }
 
 /// A running fake node.

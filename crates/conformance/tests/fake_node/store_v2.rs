@@ -11,12 +11,12 @@ use waku_store::proto::v2beta4::{
 use super::codec::Request;
 use super::{Faults, Stored};
 
-fn index_of(s: &Stored) -> Index {
-    let digest = sha2::Sha256::new()
-        .chain_update(s.message.content_topic.as_bytes())
-        .chain_update(&s.message.payload)
-        .finalize()
-        .to_vec();
+fn index_of(faults: &Faults, s: &Stored) -> Index {
+    let mut digest = sha2::Sha256::new();
+    if !faults.legacy_store_wrong_digest {
+        digest.update(s.message.content_topic.as_bytes());
+    }
+    let digest = digest.chain_update(&s.message.payload).finalize().to_vec();
     Index {
         digest: Some(digest),
         receiver_time: s.message.timestamp,
@@ -46,11 +46,18 @@ pub fn answer(faults: &Faults, stored: &[Stored], request: &Request) -> Option<V
                 || topics.is_empty()
                 || topics.contains(&s.message.content_topic.as_str())
         })
+        .filter(|s| {
+            let t = s.message.timestamp.unwrap_or_default();
+            faults.legacy_store_ignores_time_range
+                || (query.start_time.is_none_or(|start| t >= start)
+                    && query.end_time.is_none_or(|end| t <= end))
+        })
         .collect();
     matching.sort_by_key(|s| s.message.timestamp);
     let paging = query.paging_info.unwrap_or_default();
     let forward = paging.direction == Some(paging_info::Direction::Forward as i32);
     let size = match paging.page_size {
+        _ if faults.legacy_store_ignores_page_size => usize::MAX,
         Some(n) if n > 0 => n.min(100) as usize,
         _ => 20,
     };
@@ -58,7 +65,7 @@ pub fn answer(faults: &Faults, stored: &[Stored], request: &Request) -> Option<V
     if let Some(cursor) = &paging.cursor {
         match matching
             .iter()
-            .position(|s| index_of(s).digest == cursor.digest)
+            .position(|s| index_of(faults, s).digest == cursor.digest)
         {
             Some(at) if forward => matching = matching[at + 1..].to_vec(),
             Some(at) => matching.truncate(at),
@@ -77,7 +84,7 @@ pub fn answer(faults: &Faults, stored: &[Stored], request: &Request) -> Option<V
     };
     let cursor = if more && !faults.legacy_store_no_cursor {
         let edge = if forward { page.last() } else { page.first() };
-        edge.map(|s| index_of(s))
+        edge.map(|s| index_of(faults, s))
     } else {
         None
     };
@@ -104,7 +111,7 @@ pub fn answer(faults: &Faults, stored: &[Stored], request: &Request) -> Option<V
             response: Some(HistoryResponse {
                 messages,
                 paging_info: Some(PagingInfo {
-                    page_size: Some(size as u64),
+                    page_size: Some(page.len() as u64),
                     cursor,
                     direction: paging.direction,
                 }),
