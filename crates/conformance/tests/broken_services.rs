@@ -538,8 +538,12 @@ async fn rate_limited_requests_are_repeated_and_never_judged() {
         ..Faults::default()
     };
     let report1 = report(bursty, &[Suite::Filter]).await;
+    // (FILTER-032 needs a limit a burst reaches: this fake has none.)
     assert!(
-        report1.findings().all(|f| f.verdict == Verdict::Pass),
+        report1
+            .findings()
+            .filter(|f| f.id != "FILTER-032")
+            .all(|f| f.verdict == Verdict::Pass),
         "{}",
         report1.to_table()
     );

@@ -10,8 +10,8 @@ use waku_filter::proto::{
 };
 
 use super::{
-    Ctx, can_publish, decode, hash_of, hostile_round, message, publish_via_target, request_paced,
-    stream_end,
+    Ctx, can_publish, decode, hash_of, hostile_round, message, publish_via_target, rate_limit,
+    request_paced, stream_end,
 };
 use crate::report::Outcome;
 use crate::session::Proto;
@@ -20,6 +20,7 @@ use crate::wire::{Hostile, StreamEnd};
 /// Every requirement id this suite can decide.
 pub const IDS: &[&str] = &[
     "FILTER-001",
+    "FILTER-032",
     "FILTER-005",
     "FILTER-006",
     "FILTER-009",
@@ -256,6 +257,8 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
             ),
         )),
     }
+    let burst = || waku_core::codec::encode_frame(&ping());
+    out.push(rate_limit::judge(ctx, "FILTER-032", Proto::FilterSubscribe, burst, status_of).await);
     out
 }
 

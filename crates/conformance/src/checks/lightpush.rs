@@ -6,7 +6,7 @@ use prost::Message;
 use waku_core::proto::message::v1::WakuMessage;
 use waku_lightpush::proto::{LightPushRequest, LightPushResponse};
 
-use super::{Ctx, decode, describe, hostile_round, message, request_paced, stream_end};
+use super::{Ctx, decode, describe, hostile_round, message, rate_limit, request_paced, stream_end};
 use crate::report::Outcome;
 use crate::session::Proto;
 use crate::wire::Hostile;
@@ -15,6 +15,7 @@ use crate::wire::StreamEnd;
 /// Every requirement id this suite can decide.
 pub const IDS: &[&str] = &[
     "LIGHTPUSH-001",
+    "LIGHTPUSH-012",
     "LIGHTPUSH-003",
     "LIGHTPUSH-007",
     "LIGHTPUSH-009",
@@ -236,5 +237,14 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
             ));
         }
     }
+    let pubsub_topic = ctx.pubsub_topic();
+    let burst = || {
+        request(
+            &waku_core::new_request_id(),
+            Some(pubsub_topic.clone()),
+            Some(message(&topic, b"burst", 0)),
+        )
+    };
+    out.push(rate_limit::judge(ctx, "LIGHTPUSH-012", Proto::Lightpush, burst, status_of).await);
     out
 }

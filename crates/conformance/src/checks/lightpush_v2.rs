@@ -10,8 +10,8 @@ use waku_core::proto::message::v1::WakuMessage;
 use waku_lightpush::proto::{PushRequest, PushResponse, PushRpc};
 
 use super::{
-    Ctx, TOO_MANY_REQUESTS, decode, describe, hash_of, hostile_round, message, request_paced,
-    stream_end,
+    Ctx, TOO_MANY_REQUESTS, decode, describe, hash_of, hostile_round, message, rate_limit,
+    request_paced, stream_end,
 };
 use crate::report::Outcome;
 use crate::session::Proto;
@@ -20,6 +20,7 @@ use crate::wire::StreamEnd;
 /// Every requirement id this suite can decide.
 pub const IDS: &[&str] = &[
     "LIGHTPUSH2-001",
+    "LIGHTPUSH2-005",
     "LIGHTPUSH2-002",
     "LIGHTPUSH2-003",
     "LIGHTPUSH2-004",
@@ -39,18 +40,19 @@ fn request(request_id: &str, pubsub_topic: &str, message: Option<WakuMessage>) -
 }
 
 /// A legacy answer as a status: 200 for success, 429 for a refusal
-/// naming a rate limit (the legacy protocol has no codes), 400 for any
-/// other refusal, 0 for an RPC without a response.
+/// naming a rate limit (the legacy protocol has no codes: go-waku says
+/// "exceeds the rate limit", nwaku "TOO_MANY_REQUESTS"), 400 for any other
+/// refusal, 0 for an RPC without a response.
 fn status_of(body: &[u8]) -> Option<u32> {
+    let names_a_limit = |info: &str| {
+        let info = info.to_lowercase().replace('_', " ");
+        info.contains("rate limit") || info.contains("too many requests")
+    };
     PushRpc::decode(body).ok().map(|rpc| match rpc.response {
         Some(PushResponse {
             is_success: true, ..
         }) => 200,
-        Some(PushResponse { info, .. })
-            if info
-                .as_deref()
-                .is_some_and(|i| i.to_lowercase().contains("rate limit")) =>
-        {
+        Some(PushResponse { info, .. }) if info.as_deref().is_some_and(names_a_limit) => {
             TOO_MANY_REQUESTS
         }
         Some(_) => 400,
@@ -166,6 +168,14 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
         .into_iter()
         .map(|s| s.outcome),
     );
+    let burst = || {
+        request(
+            &waku_core::new_request_id(),
+            &pubsub_topic,
+            Some(message(&topic, b"burst", 0)),
+        )
+    };
+    out.push(rate_limit::judge(ctx, "LIGHTPUSH2-005", Proto::LightpushV2, burst, status_of).await);
     out
 }
 

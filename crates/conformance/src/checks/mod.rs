@@ -17,6 +17,7 @@ pub mod lightpush;
 pub mod lightpush_v2;
 pub mod metadata;
 pub mod peer_exchange;
+pub mod rate_limit;
 pub mod relay;
 pub mod rest_publish;
 pub mod store;

@@ -11,13 +11,17 @@
 use prost::Message;
 use waku_enr::WakuEnr;
 
-use super::{Ctx, TOO_MANY_REQUESTS, decode, describe, hostile_round, request_paced, stream_end};
+use super::{
+    Ctx, TOO_MANY_REQUESTS, decode, describe, hostile_round, rate_limit, request_paced, stream_end,
+};
 use crate::report::Outcome;
 use crate::session::Proto;
 use crate::wire::{Answer, StreamEnd};
 
 /// Every requirement id this suite can decide.
-pub const IDS: &[&str] = &["PX-001", "PX-002", "PX-003", "PX-010", "PX-014", "PX-015"];
+pub const IDS: &[&str] = &[
+    "PX-001", "PX-013", "PX-002", "PX-003", "PX-010", "PX-014", "PX-015",
+];
 
 /// How many peers the first query asks for.
 const FIRST_ASK: u64 = 5;
@@ -157,6 +161,8 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
     out.extend(bounded(ctx, handed_out).await);
     out.push(without_query(ctx).await);
     out.extend(hostile(ctx).await);
+    // Before the huge ask: that crashes go-waku v0.10.3.
+    out.push(rate_limit::judge(ctx, "PX-013", Proto::PeerExchange, || query(1), status_of).await);
     out.push(huge_ask(ctx).await);
     out
 }

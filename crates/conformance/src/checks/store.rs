@@ -10,7 +10,8 @@ use prost::Message;
 use waku_store::proto::{StoreQueryRequest, StoreQueryResponse};
 
 use super::{
-    Ctx, can_publish, decode, hash_of, hostile_round, message, publish_via_target, request_paced,
+    Ctx, can_publish, decode, hash_of, hostile_round, message, publish_via_target, rate_limit,
+    request_paced,
 };
 use crate::report::Outcome;
 use crate::session::Proto;
@@ -19,6 +20,7 @@ use crate::wire::Hostile;
 /// Every requirement id this suite can decide.
 pub const IDS: &[&str] = &[
     "STORE-001",
+    "STORE-031",
     "STORE-006",
     "STORE-007",
     "STORE-008",
@@ -159,6 +161,13 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
             ));
         }
     }
+    let burst = || {
+        waku_core::codec::encode_frame(&query(|q| {
+            q.pubsub_topic = Some(pubsub_topic.clone());
+            q.content_topics = vec![topic.clone()];
+        }))
+    };
+    out.push(rate_limit::judge(ctx, "STORE-031", Proto::Store, burst, status_of).await);
     out
 }
 

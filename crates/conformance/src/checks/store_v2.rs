@@ -13,8 +13,8 @@ use waku_store::proto::v2beta4::{
 };
 
 use super::{
-    Ctx, can_publish, decode, describe, hostile_round, message, publish_via_target, request_paced,
-    stream_end,
+    Ctx, can_publish, decode, describe, hostile_round, message, publish_via_target, rate_limit,
+    request_paced, stream_end,
 };
 use crate::report::Outcome;
 use crate::session::Proto;
@@ -23,6 +23,7 @@ use crate::wire::StreamEnd;
 /// Every requirement id this suite can decide.
 pub const IDS: &[&str] = &[
     "STORE2-001",
+    "STORE2-014",
     "STORE2-004",
     "STORE2-005",
     "STORE2-006",
@@ -190,6 +191,13 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
             .into_iter()
             .map(|s| s.outcome),
     );
+    let burst = || {
+        request(
+            &waku_core::new_request_id(),
+            query(&pubsub_topic, &topic, true, 1, None),
+        )
+    };
+    out.push(rate_limit::judge(ctx, "STORE2-014", Proto::StoreV2, burst, status_of).await);
     out
 }
 

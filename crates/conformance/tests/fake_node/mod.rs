@@ -128,6 +128,13 @@ pub struct Faults {
     pub legacy_store_ignores_page_size: bool,
     /// The legacy store ignores start_time and end_time.
     pub legacy_store_ignores_time_range: bool,
+    /// A peer's subscribe-protocol requests beyond this many are answered
+    /// 429 (a per-peer budget that never refills).
+    pub filter_limit: Option<u64>,
+    /// [`Faults::filter_limit`] counts every peer's requests together.
+    pub filter_limit_shared: bool,
+    /// Over [`Faults::filter_limit`], the answer is an undecodable frame.
+    pub filter_limit_answers_garbage: bool,
 }
 
 /// A running fake node.
@@ -172,6 +179,9 @@ struct Fake {
     held: Vec<ResponseChannel<Vec<u8>>>,
     /// Subscribe-protocol requests seen.
     filter_requests: u64,
+    /// Subscribe-protocol requests seen, per peer (`None`: all peers,
+    /// when the limit is shared).
+    filter_requests_of: HashMap<Option<PeerId>, u64>,
     /// The records peer exchange hands out.
     px_records: Vec<Vec<u8>>,
 }
@@ -289,6 +299,7 @@ pub async fn spawn_full(cluster: u32, faults: Faults) -> Spawned {
         subscriptions: HashMap::new(),
         held: Vec::new(),
         filter_requests: 0,
+        filter_requests_of: HashMap::new(),
         px_records: px::records(faults.px_bad_record),
     };
     let (publish_tx, mut publish_rx) = tokio::sync::mpsc::unbounded_channel::<WakuMessage>();
@@ -446,8 +457,23 @@ impl Fake {
                     if matches!(request, Request::Empty) {
                         return;
                     }
-                    let answer = self.filter(peer, request);
-                    let reply = self.reply(answer.encode_to_vec());
+                    let reply = match self.over_filter_limit(peer) {
+                        true if self.faults.filter_limit_answers_garbage => {
+                            waku_conformance::wire::undecodable_frame()
+                        }
+                        true => self.reply(
+                            FilterSubscribeResponse {
+                                request_id: "N/A".into(),
+                                status_code: 429,
+                                status_desc: None,
+                            }
+                            .encode_to_vec(),
+                        ),
+                        false => {
+                            let answer = self.filter(peer, request);
+                            self.reply(answer.encode_to_vec())
+                        }
+                    };
                     let _ = swarm.behaviour_mut().filter.send_response(channel, reply);
                 }
             }
@@ -732,6 +758,18 @@ impl Fake {
             messages: entries,
             pagination_cursor: cursor,
         })
+    }
+
+    /// Counts a subscribe-protocol request of `peer`; whether it is over
+    /// [`Faults::filter_limit`].
+    fn over_filter_limit(&mut self, peer: PeerId) -> bool {
+        let Some(limit) = self.faults.filter_limit else {
+            return false;
+        };
+        let key = (!self.faults.filter_limit_shared).then_some(peer);
+        let seen = self.filter_requests_of.entry(key).or_default();
+        *seen += 1;
+        *seen > limit
     }
 
     fn filter(&mut self, peer: PeerId, request: Request) -> FilterSubscribeResponse {
