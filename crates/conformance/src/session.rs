@@ -623,3 +623,74 @@ impl Session {
         }
     }
 }
+
+/// A stream of [`Session::open_idle`]: open and silent until this is
+/// dropped, then dropped too.
+#[derive(Debug)]
+pub struct IdleStream(crate::wire::Hold);
+
+impl Drop for IdleStream {
+    fn drop(&mut self) {
+        self.0.release();
+    }
+}
+
+impl Session {
+    /// The raw request/response behaviour of `proto`.
+    fn raw_of(&mut self, proto: Proto) -> &mut Raw {
+        let behaviour = self.swarm.behaviour_mut();
+        match proto {
+            Proto::Metadata => &mut behaviour.metadata,
+            Proto::Lightpush => &mut behaviour.lightpush,
+            Proto::LightpushV2 => &mut behaviour.lightpush_v2,
+            Proto::Store => &mut behaviour.store,
+            Proto::FilterSubscribe => &mut behaviour.filter,
+            Proto::PeerExchange => &mut behaviour.peer_exchange,
+            Proto::StoreV2 => &mut behaviour.store_v2,
+        }
+    }
+
+    /// Opens a stream on `proto` and writes nothing on it: it stays open
+    /// and silent (as the streams js-waku opens ahead of time) until the
+    /// returned [`IdleStream`] is dropped. The stream is opened by the
+    /// next polls of the session (a request, [`Session::settle`]).
+    pub async fn open_idle(&mut self, proto: Proto) -> Result<IdleStream, String> {
+        self.ensure_connected().await?;
+        let hold = crate::wire::Hold::default();
+        let target = self.target;
+        self.raw_of(proto)
+            .send_request(&target, Outbound::Idle(hold.clone()));
+        Ok(IdleStream(hold))
+    }
+
+    /// Opens a stream on `proto`, writes `bytes`, closes the write side and
+    /// drops the stream without reading the answer (as js-waku sends a
+    /// filter UNSUBSCRIBE). `Ok` once the bytes are written; paced like
+    /// [`Session::request`].
+    pub async fn fire(&mut self, proto: Proto, bytes: Vec<u8>) -> Result<(), String> {
+        if self.paced.contains(&proto)
+            && let Some(last) = self.last_sent.get(&proto)
+        {
+            let next = *last + RATE_LIMIT_INTERVAL;
+            while self.poll_until(next).await {}
+        }
+        self.ensure_connected().await?;
+        self.last_sent.insert(proto, Instant::now());
+        let target = self.target;
+        let id = self
+            .raw_of(proto)
+            .send_request(&target, Outbound::Fire(bytes));
+        let deadline = Instant::now() + self.timeout + Duration::from_secs(1);
+        loop {
+            match self.answers.remove(&(proto, id)) {
+                Some(Err(e)) if e.contains(crate::wire::FIRED) => return Ok(()),
+                Some(Err(e)) => return Err(e),
+                Some(Ok(_)) => return Ok(()),
+                None => {}
+            }
+            if !self.poll_until(deadline).await {
+                return Err(format!("{NO_ANSWER} {:?}", self.timeout));
+            }
+        }
+    }
+}

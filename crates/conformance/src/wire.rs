@@ -3,11 +3,13 @@
 //! length-prefixed frame, then looks at how the stream ends.
 
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use libp2p::StreamProtocol;
 use libp2p::request_response::Codec;
+use tokio::sync::Notify;
 
 /// The largest frame the runner reads (a full store page is about 15 MiB at
 /// most; nothing the checks ask for comes near).
@@ -73,7 +75,42 @@ pub enum Outbound {
     Bytes(Vec<u8>),
     /// A frame read on a stream the target opened (never written).
     Received(Inbound),
+    /// Nothing: the stream stays open and silent until the [`Hold`] is
+    /// released, then it is dropped (the streams js-waku opens ahead of
+    /// time and may never use). The request then fails with
+    /// [`IDLE_RELEASED`].
+    Idle(Hold),
+    /// Bytes written, the write side closed, and the stream dropped
+    /// without reading the answer (js-waku's filter UNSUBSCRIBE). The
+    /// request then fails with [`FIRED`].
+    Fire(Vec<u8>),
 }
+
+/// The error text of an [`Outbound::Idle`] request once released.
+pub const IDLE_RELEASED: &str = "idle stream released";
+
+/// The error text of an [`Outbound::Fire`] request once written.
+pub const FIRED: &str = "written without reading the answer";
+
+/// Keeps an [`Outbound::Idle`] stream open until [`Hold::release`] is
+/// called (never released, it stays open until the request times out).
+#[derive(Debug, Clone, Default)]
+pub struct Hold(Arc<Notify>);
+
+impl Hold {
+    /// Lets the idle stream go: it is dropped.
+    pub fn release(&self) {
+        self.0.notify_one();
+    }
+}
+
+impl PartialEq for Hold {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Hold {}
 
 /// Reads a varint length prefix; `Ok(None)` when the stream ends before
 /// its first byte.
@@ -184,8 +221,20 @@ impl Codec for RawCodec {
     where
         T: AsyncWrite + Unpin + Send,
     {
-        if let Outbound::Bytes(bytes) = request {
-            io.write_all(&bytes).await?;
+        match request {
+            Outbound::Bytes(bytes) => io.write_all(&bytes).await?,
+            Outbound::Received(_) => {}
+            Outbound::Idle(hold) => {
+                io.flush().await?;
+                hold.0.notified().await;
+                // Failing the write drops the stream unread and unclosed.
+                return Err(io::Error::other(IDLE_RELEASED));
+            }
+            Outbound::Fire(bytes) => {
+                io.write_all(&bytes).await?;
+                io.close().await?;
+                return Err(io::Error::other(FIRED));
+            }
         }
         io.flush().await
     }

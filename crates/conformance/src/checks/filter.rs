@@ -32,6 +32,7 @@ pub const IDS: &[&str] = &[
     "FILTER-024",
     "FILTER-025",
     "FILTER-029",
+    "FILTER-031",
 ];
 
 /// The status of a filter answer frame.
@@ -257,6 +258,7 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
             ),
         )),
     }
+    out.extend(client_forms(ctx, &pubsub_topic, &topic).await);
     let burst = || waku_core::codec::encode_frame(&ping());
     out.push(rate_limit::judge(ctx, "FILTER-032", Proto::FilterSubscribe, burst, status_of).await);
     out
@@ -363,4 +365,155 @@ async fn pushes(ctx: &mut Ctx<'_>, pubsub_topic: &str, topic: &str) -> Vec<Outco
         ));
     }
     out
+}
+
+/// The forms light clients such as js-waku send beyond the basic requests:
+/// a stream opened and left silent, a ping carrying an empty pubsub topic,
+/// an UNSUBSCRIBE whose answer is never read, an UNSUBSCRIBE_ALL carrying
+/// a pubsub topic, and a request of an unknown type.
+async fn client_forms(ctx: &mut Ctx<'_>, pubsub_topic: &str, topic: &str) -> Vec<Outcome> {
+    use FilterSubscribeType::{Subscribe, SubscriberPing, Unsubscribe};
+    let mut out = Vec::new();
+    let ping = || request(SubscriberPing, None, Vec::new());
+    let criteria = |kind| request(kind, Some(pubsub_topic.to_owned()), vec![topic.to_owned()]);
+    out.push(
+        super::idle_tolerated(
+            ctx,
+            "FILTER-029",
+            Proto::FilterSubscribe,
+            status_of,
+            waku_core::codec::encode_frame(&ping()),
+        )
+        .await,
+    );
+    let subscribed = send(ctx, &criteria(Subscribe)).await.0;
+    if subscribed.as_ref().map(|r| r.status_code) != Ok(200) {
+        let why = format!(
+            "needs a subscription: the subscribe got {:?}",
+            subscribed.map(|r| r.status_code)
+        );
+        for id in ["FILTER-011", "FILTER-031", "FILTER-018"] {
+            out.push(Outcome::not_checkable(id, why.clone()));
+        }
+    } else {
+        out.push(
+            expect_status(
+                ctx,
+                "FILTER-011",
+                "ping with pubsub_topic \"\" (as js-waku sends it) while subscribed",
+                request(SubscriberPing, Some(String::new()), Vec::new()),
+                200,
+            )
+            .await,
+        );
+        let unsubscribe = waku_core::codec::encode_frame(&criteria(Unsubscribe));
+        out.push(
+            match ctx.session.fire(Proto::FilterSubscribe, unsubscribe).await {
+                Ok(()) => unsubscribed(ctx, ping).await,
+                Err(e) => Outcome::not_checkable(
+                    "FILTER-031",
+                    format!("UNSUBSCRIBE without reading the answer: not sent ({e})"),
+                ),
+            },
+        );
+        out.push(unsubscribe_all_with_topic(ctx, criteria(Subscribe), pubsub_topic, ping).await);
+    }
+    let mut unknown = criteria(Subscribe);
+    unknown.filter_subscribe_type = 9;
+    match send(ctx, &unknown).await.0 {
+        Ok(r) => {
+            out.push(Outcome::judge(
+                "FILTER-006",
+                !(200..300).contains(&r.status_code),
+                format!(
+                    "request of unknown type 9: answered {} {:?}, not 2xx",
+                    r.status_code,
+                    r.status_desc.unwrap_or_default()
+                ),
+            ));
+            out.push(Outcome::judge(
+                "FILTER-005",
+                r.request_id == unknown.request_id,
+                format!(
+                    "request of unknown type 9: request_id {:?}, sent {:?}",
+                    r.request_id, unknown.request_id
+                ),
+            ));
+        }
+        Err(e) => out.push(Outcome::fail(
+            "FILTER-005",
+            format!("request of unknown type 9: {e}"),
+        )),
+    }
+    out
+}
+
+/// FILTER-031: after an UNSUBSCRIBE whose answer was not read, pings are
+/// answered 404 (within the run's wait: the target may still be working
+/// on the unsubscribe when the first ping comes).
+async fn unsubscribed(ctx: &mut Ctx<'_>, ping: impl Fn() -> FilterSubscribeRequest) -> Outcome {
+    let what = "UNSUBSCRIBE of the only criterion, stream closed without reading the answer";
+    let deadline = tokio::time::Instant::now() + ctx.wait();
+    loop {
+        match send(ctx, &ping()).await.0 {
+            Ok(r) if r.status_code == 404 => {
+                return Outcome::pass("FILTER-031", format!("{what}: a ping afterwards got 404"));
+            }
+            Ok(r) if r.status_code == 200 && tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Ok(r) => {
+                return Outcome::fail(
+                    "FILTER-031",
+                    format!(
+                        "{what}: a ping {:?} later still got {} {:?} (expected 404)",
+                        ctx.wait(),
+                        r.status_code,
+                        r.status_desc.unwrap_or_default()
+                    ),
+                );
+            }
+            Err(e) => return Outcome::fail("FILTER-031", format!("{what}: the ping after: {e}")),
+        }
+    }
+}
+
+/// FILTER-018: an UNSUBSCRIBE_ALL carrying a pubsub topic (as js-waku
+/// sends it) is answered 200 and removes the subscription.
+async fn unsubscribe_all_with_topic(
+    ctx: &mut Ctx<'_>,
+    subscribe: FilterSubscribeRequest,
+    pubsub_topic: &str,
+    ping: impl Fn() -> FilterSubscribeRequest,
+) -> Outcome {
+    let what = format!("UNSUBSCRIBE_ALL with pubsub_topic {pubsub_topic} after subscribing");
+    match send(ctx, &subscribe).await.0 {
+        Ok(r) if r.status_code == 200 => {}
+        other => {
+            return Outcome::not_checkable(
+                "FILTER-018",
+                format!(
+                    "{what}: the subscribe got {:?}",
+                    other.map(|r| r.status_code)
+                ),
+            );
+        }
+    }
+    let all = request(
+        FilterSubscribeType::UnsubscribeAll,
+        Some(pubsub_topic.to_owned()),
+        Vec::new(),
+    );
+    let answered = match send(ctx, &all).await.0 {
+        Ok(r) => r.status_code,
+        Err(e) => return Outcome::fail("FILTER-018", format!("{what}: {e}")),
+    };
+    let after = send(ctx, &ping()).await.0.map(|r| r.status_code);
+    Outcome::judge(
+        "FILTER-018",
+        answered == 200 && after == Ok(404),
+        format!(
+            "{what}: answered {answered} (expected 200), a ping after got {after:?} (expected 404)"
+        ),
+    )
 }

@@ -17,7 +17,9 @@ pub const IDS: &[&str] = &[
     "LIGHTPUSH-001",
     "LIGHTPUSH-012",
     "LIGHTPUSH-003",
+    "LIGHTPUSH-005",
     "LIGHTPUSH-007",
+    "LIGHTPUSH-008",
     "LIGHTPUSH-009",
     "LIGHTPUSH-010",
     "LIGHTPUSH-011",
@@ -237,6 +239,7 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
             ));
         }
     }
+    out.extend(client_forms(ctx, &topic).await);
     let pubsub_topic = ctx.pubsub_topic();
     let burst = || {
         request(
@@ -247,4 +250,123 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
     };
     out.push(rate_limit::judge(ctx, "LIGHTPUSH-012", Proto::Lightpush, burst, status_of).await);
     out
+}
+
+/// A stream opened and left silent (LIGHTPUSH-018), an error answer's
+/// fields (LIGHTPUSH-008) and a push without a pubsub topic
+/// (LIGHTPUSH-005).
+async fn client_forms(ctx: &mut Ctx<'_>, topic: &str) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    let blank = request(
+        &waku_core::new_request_id(),
+        Some(String::new()),
+        Some(message(topic, b"after idle", 0)),
+    );
+    out.push(super::idle_tolerated(ctx, "LIGHTPUSH-018", Proto::Lightpush, status_of, blank).await);
+    let bytes = request(&waku_core::new_request_id(), Some(ctx.pubsub_topic()), None);
+    let answer = request_paced(ctx, Proto::Lightpush, bytes, status_of).await;
+    out.push(match decode::<LightPushResponse>(&answer) {
+        Ok(r) if (200..300).contains(&r.status_code) => Outcome::not_checkable(
+            "LIGHTPUSH-008",
+            format!(
+                "request without a message: answered {}, no error",
+                r.status_code
+            ),
+        ),
+        Ok(r) => Outcome::judge(
+            "LIGHTPUSH-008",
+            r.relay_peer_count.is_none(),
+            format!(
+                "request without a message: answered {} with relay_peer_count {:?}",
+                r.status_code, r.relay_peer_count
+            ),
+        ),
+        Err(e) => {
+            Outcome::not_checkable("LIGHTPUSH-008", format!("request without a message: {e}"))
+        }
+    });
+    out.push(autosharded(ctx, topic).await);
+    out
+}
+
+/// LIGHTPUSH-005: a push without a pubsub topic is answered 2xx and
+/// relayed on the shard its content topic maps to. The runner's content
+/// topics map to the shard under test when the run was told the network's
+/// shard count (`--autoshard`); without it a message not seen there may
+/// have gone to another shard.
+async fn autosharded(ctx: &mut Ctx<'_>, topic: &str) -> Outcome {
+    const ID: &str = "LIGHTPUSH-005";
+    let pubsub_topic = ctx.pubsub_topic();
+    let pushed = message(topic, b"conformance lightpush without pubsub topic", 0);
+    let wanted = super::hash_of(&pubsub_topic, &pushed);
+    let bytes = request(&waku_core::new_request_id(), None, Some(pushed));
+    let answer = request_paced(ctx, Proto::Lightpush, bytes, status_of).await;
+    let what = "push without pubsub topic";
+    let r = match decode::<LightPushResponse>(&answer) {
+        Ok(r) => r,
+        Err(e) => return Outcome::fail(ID, format!("{what}: {e}")),
+    };
+    match r.status_code {
+        200..=299 => {}
+        505 => {
+            return Outcome::not_checkable(
+                ID,
+                format!("{what}: 505, the target has no relay peer on the shard"),
+            );
+        }
+        code => {
+            return Outcome::fail(
+                ID,
+                format!(
+                    "{what}: answered {code} {:?}",
+                    r.status_desc.unwrap_or_default()
+                ),
+            );
+        }
+    }
+    if !ctx
+        .session
+        .target_relays(&pubsub_topic, std::time::Duration::ZERO)
+        .await
+    {
+        return Outcome::not_checkable(
+            ID,
+            format!(
+                "{what}: answered {}, but the target does not relay {pubsub_topic} to us",
+                r.status_code
+            ),
+        );
+    }
+    let deadline = tokio::time::Instant::now() + ctx.wait();
+    while let Some(m) = ctx
+        .session
+        .next_relayed(deadline.saturating_duration_since(tokio::time::Instant::now()))
+        .await
+    {
+        let hash = WakuMessage::decode(m.data.as_slice())
+            .ok()
+            .and_then(|d| super::hash_of(m.topic.as_str(), &d));
+        if hash.is_some() && hash == wanted {
+            return Outcome::pass(
+                ID,
+                format!(
+                    "{what}: answered {}, relayed on {pubsub_topic}, the autoshard of {topic}",
+                    r.status_code
+                ),
+            );
+        }
+    }
+    let evidence = format!(
+        "{what}: answered {}, not relayed on {pubsub_topic} within {:?}",
+        r.status_code,
+        ctx.wait()
+    );
+    if ctx.options.autoshard.is_some() {
+        Outcome::fail(ID, evidence)
+    } else {
+        Outcome::not_checkable(
+            ID,
+            format!("{evidence} (it may map to another shard: give --autoshard)"),
+        )
+    }
 }

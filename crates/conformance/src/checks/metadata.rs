@@ -14,7 +14,7 @@ use crate::session::{Proto, Session};
 
 /// Every requirement id this suite can decide.
 pub const IDS: &[&str] = &[
-    "META-001", "META-004", "META-012", "META-015", "META-018", "META-021", "NET-003",
+    "META-001", "META-004", "META-012", "META-015", "META-018", "META-021", "NET-002", "NET-003",
 ];
 
 /// How long a second peer waits to see whether the target drops it.
@@ -128,6 +128,7 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
         .into_iter()
         .map(|s| s.outcome),
     );
+    out.extend(idle_and_inbound(ctx, sent).await);
     out.extend(enforcement(ctx).await);
     out
 }
@@ -181,6 +182,30 @@ pub async fn enforcement(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
             ),
             Err(e) => Outcome::not_checkable("NET-003", format!("second peer: {e}")),
         });
+    }
+    out
+}
+
+/// A stream opened and left silent does not keep the target from
+/// answering a metadata request on another stream (META-001); on The Waku
+/// Network, the target ran the metadata exchange with the runner, an
+/// inbound peer (NET-002): it sent its own request on connection.
+async fn idle_and_inbound(ctx: &mut Ctx<'_>, sent: Vec<u8>) -> Vec<Outcome> {
+    let status_of = |body: &[u8]| WakuMetadataResponse::decode(body).ok().map(|_| 0);
+    let mut out =
+        vec![super::idle_tolerated(ctx, "META-001", Proto::Metadata, status_of, sent).await];
+    if ctx.cluster == TWN_CLUSTER {
+        let theirs = ctx.session.target_metadata().map(|m| m.cluster_id);
+        out.push(Outcome::judge(
+            "NET-002",
+            theirs.is_some(),
+            match theirs {
+                Some(cluster) => format!(
+                    "the target sent the runner (an inbound peer) its metadata request, cluster {cluster:?}"
+                ),
+                None => "the target sent the runner (an inbound peer) no metadata request".into(),
+            },
+        ));
     }
     out
 }

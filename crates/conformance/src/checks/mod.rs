@@ -280,3 +280,60 @@ pub fn not_offered(ids: &[&'static str], protocol: &str) -> Vec<Outcome> {
         })
         .collect()
 }
+
+/// How long an idle stream is given to reach the target before the next
+/// request is sent.
+const IDLE_SETTLE: Duration = Duration::from_millis(200);
+
+/// "Streams opened but never used are tolerated", judged under `id`: a
+/// stream on `proto` is opened and left silent, and while it stays open the
+/// valid request `next` on another stream is answered (a frame `status_of`
+/// reads) and the connection stays up. The idle stream is dropped right
+/// after, so the run does not wait for the target's request timeout.
+pub async fn idle_tolerated(
+    ctx: &mut Ctx<'_>,
+    id: &'static str,
+    proto: Proto,
+    status_of: fn(&[u8]) -> Option<u32>,
+    next: Vec<u8>,
+) -> Outcome {
+    let what = "a stream opened and left silent";
+    let disconnects = ctx.session.disconnects();
+    let idle = match ctx.session.open_idle(proto).await {
+        Ok(idle) => idle,
+        Err(e) => return Outcome::not_checkable(id, format!("{what}: {e}")),
+    };
+    ctx.session.settle(IDLE_SETTLE).await;
+    let answer = request_paced(ctx, proto, next, status_of).await;
+    let dropped = ctx.session.disconnects() > disconnects;
+    drop(idle);
+    match &answer {
+        Ok(Answer::Frame { body, .. }) if !dropped => match status_of(body) {
+            Some(code) => {
+                let status = if code == 0 {
+                    String::new()
+                } else {
+                    format!(" {code}")
+                };
+                Outcome::pass(
+                    id,
+                    format!(
+                        "{what}: the next valid request, on another stream, was answered{status} meanwhile"
+                    ),
+                )
+            }
+            None => Outcome::fail(
+                id,
+                format!("{what}: the next valid request got an undecodable answer"),
+            ),
+        },
+        _ if dropped => Outcome::fail(id, format!("{what}: the target closed the connection")),
+        other => Outcome::fail(
+            id,
+            format!(
+                "{what}: the next valid request, on another stream, got no answer ({})",
+                describe(other)
+            ),
+        ),
+    }
+}

@@ -161,6 +161,7 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
             ));
         }
     }
+    out.push(idle_stream(ctx, &pubsub_topic, &topic).await);
     let burst = || {
         waku_core::codec::encode_frame(&query(|q| {
             q.pubsub_topic = Some(pubsub_topic.clone());
@@ -618,4 +619,14 @@ async fn data(ctx: &mut Ctx<'_>, pubsub_topic: &str, topic: &str) -> Vec<Outcome
         )),
     }
     out
+}
+
+/// STORE-034: a stream opened and left silent does not keep the target
+/// from answering a query on another stream.
+async fn idle_stream(ctx: &mut Ctx<'_>, pubsub_topic: &str, topic: &str) -> Outcome {
+    let next = waku_core::codec::encode_frame(&query(|q| {
+        q.pubsub_topic = Some(pubsub_topic.to_owned());
+        q.content_topics = vec![topic.to_owned()];
+    }));
+    super::idle_tolerated(ctx, "STORE-034", Proto::Store, status_of, next).await
 }

@@ -135,6 +135,25 @@ pub struct Faults {
     pub filter_limit_shared: bool,
     /// Over [`Faults::filter_limit`], the answer is an undecodable frame.
     pub filter_limit_answers_garbage: bool,
+    /// Metadata, lightpush, store and filter serve one stream of a
+    /// connection at a time (further streams are dropped).
+    pub one_stream_at_a_time: bool,
+    /// A filter ping carrying an empty pubsub topic is answered 400.
+    pub filter_ping_rejects_blank_topic: bool,
+    /// A filter UNSUBSCRIBE is answered but changes nothing.
+    pub filter_unsubscribe_not_carried_out: bool,
+    /// A filter UNSUBSCRIBE_ALL carrying a pubsub topic is answered 400.
+    pub filter_unsubscribe_all_rejects_topic: bool,
+    /// A filter request of an unknown type is answered 200 without its
+    /// request id.
+    pub filter_unknown_type_200: bool,
+    /// A lightpush request without a pubsub topic is answered 400 (no
+    /// autosharding).
+    pub lightpush_no_autoshard: bool,
+    /// Lightpush error answers carry relay_peer_count 0.
+    pub lightpush_peer_count_on_errors: bool,
+    /// The node never sends its metadata request to a new peer.
+    pub metadata_never_asks: bool,
 }
 
 /// A running fake node.
@@ -184,6 +203,20 @@ struct Fake {
     filter_requests_of: HashMap<Option<PeerId>, u64>,
     /// The records peer exchange hands out.
     px_records: Vec<Vec<u8>>,
+}
+
+/// [`rr`] for a service, serving one stream at a time as the defects say.
+fn served(protocol: &'static str, support: ProtocolSupport, faults: &Faults) -> Rr {
+    if !faults.one_stream_at_a_time {
+        return rr(protocol, support);
+    }
+    Rr::with_codec(
+        FakeCodec,
+        [(StreamProtocol::new(protocol), support)],
+        request_response::Config::default()
+            .with_request_timeout(Duration::from_secs(30))
+            .with_max_concurrent_streams(1),
+    )
 }
 
 fn rr(protocol: &'static str, support: ProtocolSupport) -> Rr {
@@ -263,11 +296,11 @@ pub async fn spawn_full(cluster: u32, faults: Faults) -> Spawned {
                     key.public(),
                 )),
                 relay: relay(key, faults.relay_signs, !faults.relay_not_subscribed),
-                metadata: rr(id::METADATA, ProtocolSupport::Full),
-                lightpush: rr(id::LIGHTPUSH_V3, ProtocolSupport::Inbound),
+                metadata: served(id::METADATA, ProtocolSupport::Full, &faults),
+                lightpush: served(id::LIGHTPUSH_V3, ProtocolSupport::Inbound, &faults),
                 lightpush_v2: rr(id::LIGHTPUSH_V2, ProtocolSupport::Inbound),
-                store: rr(id::STORE_QUERY_V3, ProtocolSupport::Inbound),
-                filter: rr(id::FILTER_SUBSCRIBE_V2, ProtocolSupport::Inbound),
+                store: served(id::STORE_QUERY_V3, ProtocolSupport::Inbound, &faults),
+                filter: served(id::FILTER_SUBSCRIBE_V2, ProtocolSupport::Inbound, &faults),
                 push: rr(id::FILTER_PUSH_V2, ProtocolSupport::Outbound),
                 px: rr(id::PEER_EXCHANGE, ProtocolSupport::Inbound),
                 store_v2: rr(id::STORE_V2, ProtocolSupport::Inbound),
@@ -317,6 +350,7 @@ pub async fn spawn_full(cluster: u32, faults: Faults) -> Spawned {
             match event {
                 SwarmEvent::Behaviour(event) => fake.handle(&mut swarm, event),
                 // Like a real node, ask every new peer for its metadata.
+                SwarmEvent::ConnectionEstablished { .. } if faults.metadata_never_asks => {}
                 SwarmEvent::ConnectionEstablished { peer_id, .. } => {
                     let request = WakuMetadataRequest {
                         cluster_id: (!faults.metadata_request_without_cluster).then_some(cluster),
@@ -414,7 +448,10 @@ impl Fake {
                     if matches!(request, Request::Empty) {
                         return;
                     }
-                    let answer = self.lightpush(swarm, request);
+                    let mut answer = self.lightpush(swarm, request);
+                    if self.faults.lightpush_peer_count_on_errors && answer.status_code != 200 {
+                        answer.relay_peer_count = Some(0);
+                    }
                     let reply = self.reply(answer.encode_to_vec());
                     let _ = swarm
                         .behaviour_mut()
@@ -542,7 +579,11 @@ impl Fake {
         let Some(message) = r.message else {
             return answer(&id, 400, None);
         };
-        let topic = r.pubsub_topic.unwrap_or_default();
+        // Autosharding: a request without a topic goes to the one shard.
+        let topic = match r.pubsub_topic {
+            None if !self.faults.lightpush_no_autoshard => TOPIC.to_owned(),
+            topic => topic.unwrap_or_default(),
+        };
         if topic.is_empty() {
             return answer(&id, 400, None);
         }
@@ -810,6 +851,12 @@ impl Fake {
             .collect();
         let valid = !topic.is_empty() && !criteria.is_empty();
         let code = match FilterSubscribeType::try_from(r.filter_subscribe_type) {
+            Ok(FilterSubscribeType::SubscriberPing)
+                if self.faults.filter_ping_rejects_blank_topic
+                    && r.pubsub_topic.as_deref() == Some("") =>
+            {
+                400
+            }
             Ok(FilterSubscribeType::SubscriberPing) => {
                 if held.is_empty() && !self.faults.filter_ping_always_200 {
                     404
@@ -829,11 +876,19 @@ impl Fake {
                 if !valid {
                     400
                 } else if always_200 || criteria.iter().any(|c| held.contains(c)) {
-                    held.retain(|c| !criteria.contains(c));
+                    if !self.faults.filter_unsubscribe_not_carried_out {
+                        held.retain(|c| !criteria.contains(c));
+                    }
                     200
                 } else {
                     404
                 }
+            }
+            Ok(FilterSubscribeType::UnsubscribeAll)
+                if self.faults.filter_unsubscribe_all_rejects_topic
+                    && r.pubsub_topic.as_deref().is_some_and(|t| !t.is_empty()) =>
+            {
+                400
             }
             Ok(FilterSubscribeType::UnsubscribeAll) => {
                 if held.is_empty() && !always_200 {
@@ -843,6 +898,7 @@ impl Fake {
                     200
                 }
             }
+            Err(_) if self.faults.filter_unknown_type_200 => return answer("N/A", 200),
             Err(_) => 400,
         };
         answer(&id, code)

@@ -1,0 +1,142 @@
+//! The inputs light clients such as js-waku send on raw streams (a stream
+//! opened and left silent, a filter UNSUBSCRIBE whose answer is never read,
+//! a ping with an empty pubsub topic, an UNSUBSCRIBE_ALL carrying a pubsub
+//! topic, a request of an unknown type, a lightpush without a pubsub topic):
+//! each check fails under its requirement id on an in-test node with the
+//! matching defect (the same node without defects passes them all, see
+//! `broken_services.rs`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod fake_node;
+
+use std::time::Duration;
+
+use fake_node::Faults;
+use waku_conformance::{Options, Report, Suite, Verdict};
+
+async fn report(faults: Faults, only: &[Suite]) -> Report {
+    let node = fake_node::spawn_with_rest(faults).await;
+    let options = Options::new(node.addr)
+        .with_only(only.to_vec())
+        .with_timeout(Duration::from_secs(2));
+    waku_conformance::run(&options).await.unwrap()
+}
+
+/// Asserts some row of `id` failed, with evidence containing `evidence`.
+fn assert_fails(report: &Report, id: &str, evidence: &str) {
+    assert!(
+        report
+            .findings_for(id)
+            .any(|f| f.verdict == Verdict::Fail && f.evidence.contains(evidence)),
+        "{id} did not fail with {evidence:?}:\n{}",
+        report.to_table()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serving_one_stream_at_a_time_fails_the_idle_stream_rows() {
+    let faults = Faults {
+        one_stream_at_a_time: true,
+        ..Faults::default()
+    };
+    let suites = [
+        Suite::Metadata,
+        Suite::Lightpush,
+        Suite::Store,
+        Suite::Filter,
+    ];
+    let report = report(faults, &suites).await;
+    for id in ["META-001", "LIGHTPUSH-018", "STORE-034", "FILTER-029"] {
+        assert_fails(&report, id, "left silent");
+    }
+    assert!(report.must_failed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusing_a_ping_with_an_empty_pubsub_topic_fails_filter_011() {
+    let faults = Faults {
+        filter_ping_rejects_blank_topic: true,
+        ..Faults::default()
+    };
+    let report = report(faults, &[Suite::Filter]).await;
+    assert_fails(&report, "FILTER-011", "pubsub_topic \"\"");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unsubscribe_not_carried_out_fails_filter_031() {
+    let faults = Faults {
+        filter_unsubscribe_not_carried_out: true,
+        ..Faults::default()
+    };
+    let report = report(faults, &[Suite::Filter]).await;
+    assert_fails(&report, "FILTER-031", "still got 200");
+    assert!(report.must_failed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusing_unsubscribe_all_with_a_pubsub_topic_fails_filter_018() {
+    let faults = Faults {
+        filter_unsubscribe_all_rejects_topic: true,
+        ..Faults::default()
+    };
+    let report = report(faults, &[Suite::Filter]).await;
+    assert_fails(&report, "FILTER-018", "UNSUBSCRIBE_ALL with pubsub_topic");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn honouring_an_unknown_request_type_fails_filter_006_and_005() {
+    let faults = Faults {
+        filter_unknown_type_200: true,
+        ..Faults::default()
+    };
+    let report = report(faults, &[Suite::Filter]).await;
+    assert_fails(&report, "FILTER-006", "unknown type 9: answered 200");
+    assert_fails(&report, "FILTER-005", "unknown type 9: request_id \"N/A\"");
+    assert!(report.must_failed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusing_a_push_without_pubsub_topic_fails_lightpush_005() {
+    let faults = Faults {
+        lightpush_no_autoshard: true,
+        ..Faults::default()
+    };
+    let report = report(faults, &[Suite::Lightpush]).await;
+    assert_fails(
+        &report,
+        "LIGHTPUSH-005",
+        "push without pubsub topic: answered 400",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_count_on_error_answers_fails_lightpush_008() {
+    let faults = Faults {
+        lightpush_peer_count_on_errors: true,
+        ..Faults::default()
+    };
+    let report = report(faults, &[Suite::Lightpush]).await;
+    assert_fails(&report, "LIGHTPUSH-008", "relay_peer_count Some(0)");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_the_waku_network_not_asking_an_inbound_peer_fails_net_002() {
+    let options = |target| {
+        Options::new(target)
+            .with_network(Some(1), vec![0])
+            .with_only(vec![Suite::Metadata])
+            .with_timeout(Duration::from_secs(2))
+    };
+    let sound = fake_node::spawn_in(1, Faults::default()).await;
+    let report = waku_conformance::run(&options(sound)).await.unwrap();
+    let verdicts: Vec<Verdict> = report.findings_for("NET-002").map(|f| f.verdict).collect();
+    assert_eq!(verdicts, [Verdict::Pass], "{}", report.to_table());
+    let faults = Faults {
+        metadata_never_asks: true,
+        ..Faults::default()
+    };
+    let broken = fake_node::spawn_in(1, faults).await;
+    let report = waku_conformance::run(&options(broken)).await.unwrap();
+    assert_fails(&report, "NET-002", "no metadata request");
+    assert!(report.must_failed());
+}
