@@ -82,6 +82,10 @@ const SOURCES: &[(&str, &str)] = &[
     ),
     ("31-enr.toml", include_str!("../../../specs/31-enr.toml")),
     (
+        "33-discv5.toml",
+        include_str!("../../../specs/33-discv5.toml"),
+    ),
+    (
         "13-store-v2-legacy.toml",
         include_str!("../../../specs/13-store-v2-legacy.toml"),
     ),

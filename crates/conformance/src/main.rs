@@ -31,13 +31,15 @@ struct Cli {
     #[arg(long, value_name = "N")]
     autoshard: Option<u16>,
     /// Suites to run, comma separated (default: all): metadata, lightpush,
-    /// lightpush-v2, store, filter, relay, enr, peer-exchange.
+    /// lightpush-v2, store, store-v2, filter, relay, enr, discv5,
+    /// peer-exchange.
     #[arg(long, value_delimiter = ',')]
     only: Vec<Suite>,
     /// Also write the report as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
-    /// The target's ENR (enr:...), e.g. from its /debug/v1/info.
+    /// The target's ENR (enr:...), e.g. from its /debug/v1/info, for the
+    /// enr and discv5 suites.
     #[arg(long)]
     enr: Option<String>,
     /// The target's nwaku-style REST API, http://host:port (its ENR is read

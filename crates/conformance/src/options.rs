@@ -50,13 +50,16 @@ pub enum Suite {
     PeerExchange,
     /// 31/WAKU2-ENR: the target's own record (`--enr` or `--rest`).
     Enr,
+    /// 33/WAKU2-DISCV5: discv5 at the UDP endpoint of the target's record
+    /// (`--enr` or `--rest`).
+    Discv5,
 }
 
 impl Suite {
     /// Every suite, in the order a run takes them (lightpush before store
     /// and filter: their data checks push messages through it; peer
     /// exchange last: its hostile queries may cost a target its connection).
-    pub const ALL: [Suite; 9] = [
+    pub const ALL: [Suite; 10] = [
         Suite::Metadata,
         Suite::Lightpush,
         Suite::LightpushV2,
@@ -65,6 +68,7 @@ impl Suite {
         Suite::Filter,
         Suite::Relay,
         Suite::Enr,
+        Suite::Discv5,
         Suite::PeerExchange,
     ];
 
@@ -79,6 +83,7 @@ impl Suite {
             Suite::Relay => "relay",
             Suite::PeerExchange => "peer-exchange",
             Suite::Enr => "enr",
+            Suite::Discv5 => "discv5",
             Suite::StoreV2 => "store-v2",
         }
     }

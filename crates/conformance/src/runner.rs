@@ -47,6 +47,7 @@ fn protocol_of(suite: Suite) -> Option<Proto> {
         Suite::Relay => None,
         Suite::PeerExchange => Some(Proto::PeerExchange),
         Suite::Enr => None,
+        Suite::Discv5 => None,
         Suite::StoreV2 => Some(Proto::StoreV2),
     }
 }
@@ -62,6 +63,7 @@ pub(crate) fn ids_of(suite: Suite) -> &'static [&'static str] {
         Suite::Relay => checks::relay::IDS,
         Suite::PeerExchange => checks::peer_exchange::IDS,
         Suite::Enr => checks::enr::IDS,
+        Suite::Discv5 => checks::discv5::IDS,
         Suite::StoreV2 => checks::store_v2::IDS,
     }
 }
@@ -139,6 +141,7 @@ pub async fn run(options: &Options) -> Result<Report, RunError> {
                 Suite::Filter => checks::filter::run(&mut ctx).await,
                 Suite::PeerExchange => checks::peer_exchange::run(&mut ctx).await,
                 Suite::Enr => checks::enr::run(&mut ctx).await,
+                Suite::Discv5 => checks::discv5::run(&mut ctx).await,
                 Suite::StoreV2 => checks::store_v2::run(&mut ctx).await,
                 Suite::Relay => {
                     let listed = ctx.session.serves(waku_core::protocol_id::RELAY);

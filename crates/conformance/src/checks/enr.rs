@@ -14,7 +14,7 @@ use crate::report::Outcome;
 pub const IDS: &[&str] = &["ENR-001", "ENR-006", "ENR-016", "ENR-020", "SHARD-006"];
 
 /// The target's ENR text: `--enr`, else `--rest`'s `/debug/v1/info`.
-async fn record_text(ctx: &Ctx<'_>) -> Result<String, String> {
+pub(crate) async fn record_text(ctx: &Ctx<'_>) -> Result<String, String> {
     if let Some(text) = &ctx.options.enr {
         return Ok(text.clone());
     }

@@ -11,6 +11,7 @@ use crate::report::Outcome;
 use crate::session::{Proto, Session};
 use crate::wire::{Answer, Hostile, StreamEnd};
 
+pub mod discv5;
 pub mod enr;
 pub mod filter;
 pub mod lightpush;
