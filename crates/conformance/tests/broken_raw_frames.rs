@@ -140,3 +140,18 @@ async fn on_the_waku_network_not_asking_an_inbound_peer_fails_net_002() {
     assert_fails(&report, "NET-002", "no metadata request");
     assert!(report.must_failed());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_400_without_its_description_fails_store_037() {
+    let faults = Faults {
+        store_garbage_without_desc: true,
+        ..Faults::default()
+    };
+    let report = report(faults, &[Suite::Store]).await;
+    assert_fails(
+        &report,
+        "STORE-037",
+        "\"\" (expected 400, \"decoding rpc failed:\"",
+    );
+    assert!(report.must_failed());
+}

@@ -162,6 +162,7 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
         }
     }
     out.push(idle_stream(ctx, &pubsub_topic, &topic).await);
+    out.push(undecodable_described(ctx).await);
     let burst = || {
         waku_core::codec::encode_frame(&query(|q| {
             q.pubsub_topic = Some(pubsub_topic.clone());
@@ -629,4 +630,26 @@ async fn idle_stream(ctx: &mut Ctx<'_>, pubsub_topic: &str, topic: &str) -> Outc
         q.content_topics = vec![topic.to_owned()];
     }));
     super::idle_tolerated(ctx, "STORE-034", Proto::Store, status_of, next).await
+}
+
+/// STORE-037: the 400 answering an undecodable request says "decoding rpc
+/// failed:" at the start of its status_desc, as nwaku's does.
+async fn undecodable_described(ctx: &mut Ctx<'_>) -> Outcome {
+    const PREFIX: &str = "decoding rpc failed:";
+    let bytes = crate::wire::undecodable_frame();
+    let answer = request_paced(ctx, Proto::Store, bytes, status_of).await;
+    match decode::<StoreQueryResponse>(&answer) {
+        Ok(r) => {
+            let desc = r.status_desc.unwrap_or_default();
+            Outcome::judge(
+                "STORE-037",
+                r.status_code == Some(400) && desc.starts_with(PREFIX),
+                format!(
+                    "undecodable request frame: {:?} {desc:?} (expected 400, {PREFIX:?} ...)",
+                    r.status_code
+                ),
+            )
+        }
+        Err(e) => Outcome::fail("STORE-037", format!("undecodable request frame: {e}")),
+    }
 }

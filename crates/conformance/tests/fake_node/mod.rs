@@ -154,6 +154,8 @@ pub struct Faults {
     pub lightpush_peer_count_on_errors: bool,
     /// The node never sends its metadata request to a new peer.
     pub metadata_never_asks: bool,
+    /// The store's 400 to an undecodable request has no status_desc.
+    pub store_garbage_without_desc: bool,
 }
 
 /// A running fake node.
@@ -705,8 +707,16 @@ impl Fake {
             Request::Frame(body) => body,
             _ => return Some(answer("", 400)),
         };
-        let Ok(q) = StoreQueryRequest::decode(body.as_slice()) else {
-            return (!self.faults.store_hangs_on_garbage).then(|| answer("", 400));
+        let q = match StoreQueryRequest::decode(body.as_slice()) {
+            Ok(q) => q,
+            Err(_) if self.faults.store_hangs_on_garbage => return None,
+            Err(_) if self.faults.store_garbage_without_desc => return Some(answer("", 400)),
+            Err(e) => {
+                return Some(StoreQueryResponse {
+                    status_desc: Some(format!("decoding rpc failed: {e}")),
+                    ..answer("", 400)
+                });
+            }
         };
         let id = if self.faults.store_wrong_request_id {
             "not-the-request-id".to_owned()
