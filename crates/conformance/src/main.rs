@@ -46,6 +46,11 @@ struct Cli {
     /// from /debug/v1/info when --enr is not given).
     #[arg(long)]
     rest: Option<String>,
+    /// Also relay a message stamped a minute ago and judge NET-027 (not
+    /// forwarded); off by default, as nwaku, go-waku and our node forward
+    /// any timestamp.
+    #[arg(long)]
+    check_timestamps: bool,
     /// Seconds one request (or an expected push) may take.
     #[arg(long, default_value_t = 5)]
     timeout_secs: u64,
@@ -74,6 +79,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         .with_muxer(cli.transport)
         .with_network(cli.cluster, cli.shards)
         .with_only(cli.only)
+        .with_timestamp_check(cli.check_timestamps)
         .with_timeout(Duration::from_secs(cli.timeout_secs.max(1)));
     let options = match cli.autoshard {
         Some(count) => options.with_autoshard(count),

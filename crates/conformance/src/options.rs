@@ -146,6 +146,10 @@ pub struct Options {
     /// The target's nwaku-style REST API, `http://host:port` (its ENR is
     /// read from `GET /debug/v1/info` when `enr` is not given).
     pub rest: Option<String>,
+    /// Also relay a message stamped a minute ago and judge NET-027 (it is
+    /// not forwarded). Off by default: nwaku, go-waku and our node forward
+    /// any timestamp (the catalog's NET-027 deviation).
+    pub check_timestamps: bool,
 }
 
 impl Options {
@@ -162,6 +166,7 @@ impl Options {
             enr: None,
             rest: None,
             autoshard: None,
+            check_timestamps: false,
         }
     }
 
@@ -200,6 +205,13 @@ impl Options {
     /// The same options, running only `suites` (all when empty).
     pub fn with_only(mut self, suites: Vec<Suite>) -> Self {
         self.only = suites;
+        self
+    }
+
+    /// The same options, judging NET-027 (a stale message is not
+    /// forwarded) when `on`.
+    pub fn with_timestamp_check(mut self, on: bool) -> Self {
+        self.check_timestamps = on;
         self
     }
 

@@ -154,22 +154,52 @@ const MAX_RELAYED: usize = 1024;
 /// oversize messages the relay checks publish).
 const MAX_GOSSIP_FRAME: usize = 1024 * 1024;
 
+/// How the runner's gossipsub peer publishes and what it takes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum RelayPeer {
+    /// As a Waku relay peer: publishes without `from`, `seqno`,
+    /// `signature` or `key`; takes in messages with or without them
+    /// (checked when present, then handed to us).
+    #[default]
+    Waku,
+    /// Publishes every message signed, with `from`, `seqno`, `signature`
+    /// and `key`, as plain libp2p gossipsub does (what RELAY-012 has a
+    /// Waku node reject).
+    Signing,
+    /// Takes in whatever the target sends, author fields unchecked (so a
+    /// forwarded copy whose signature no longer verifies still shows), and
+    /// hands their data on without `from` and `seqno`.
+    Unchecked,
+}
+
 /// A gossipsub peer as a Waku relay peer is configured: the relay
-/// protocol id only, no signing, message id = SHA-256 of the data. It
-/// validates permissively (author fields are checked only when present, and
-/// then handed to us), so the fields the target sends can be inspected.
-fn relay_behaviour() -> Result<gossipsub::Behaviour, SessionError> {
+/// protocol id only, no signing, message id = SHA-256 of the data (unless
+/// `peer` says otherwise). It validates permissively (author fields are
+/// checked only when present, and then handed to us), so the fields the
+/// target sends can be inspected.
+fn relay_behaviour(
+    key: &identity::Keypair,
+    peer: RelayPeer,
+) -> Result<gossipsub::Behaviour, SessionError> {
     use sha2::Digest;
     let config = gossipsub::ConfigBuilder::default()
         .protocol_id(waku_core::protocol_id::RELAY, gossipsub::Version::V1_1)
-        .validation_mode(gossipsub::ValidationMode::Permissive)
+        .validation_mode(match peer {
+            RelayPeer::Unchecked => gossipsub::ValidationMode::None,
+            _ => gossipsub::ValidationMode::Permissive,
+        })
         .message_id_fn(|m: &gossipsub::Message| {
             gossipsub::MessageId(sha2::Sha256::digest(&m.data).to_vec())
         })
         .max_transmit_size(MAX_GOSSIP_FRAME)
         .build()
         .map_err(|e| SessionError::Gossipsub(e.to_string()))?;
-    gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Anonymous, config)
+    let authenticity = match peer {
+        RelayPeer::Signing => gossipsub::MessageAuthenticity::Signed(key.clone()),
+        _ => gossipsub::MessageAuthenticity::Anonymous,
+    };
+    gossipsub::Behaviour::new(authenticity, config)
         .map_err(|e| SessionError::Gossipsub(e.to_string()))
 }
 
@@ -184,6 +214,13 @@ fn raw(protocol: &'static str, support: ProtocolSupport, timeout: Duration) -> R
 impl Session {
     /// Connects to the target of `options` and waits for its identify.
     pub async fn connect(options: &Options) -> Result<Self, SessionError> {
+        Self::connect_as(options, RelayPeer::Waku).await
+    }
+
+    /// [`Session::connect`], with a gossipsub peer publishing and taking
+    /// in as `peer` says (another peer of the runner, watching what the
+    /// target forwards or breaking the relay's rules).
+    pub async fn connect_as(options: &Options, peer: RelayPeer) -> Result<Self, SessionError> {
         let target = options.peer_id()?;
         let key = identity::Keypair::generate_ed25519();
         let transport = transport::build(&key, options.muxer)?;
@@ -194,7 +231,7 @@ impl Session {
                     .with_agent_version(format!("waku-conformance/{}", env!("CARGO_PKG_VERSION"))),
             ),
             ping: ping::Behaviour::new(ping::Config::new()),
-            relay: relay_behaviour()?,
+            relay: relay_behaviour(&key, peer)?,
             metadata: raw(
                 waku_core::protocol_id::METADATA,
                 ProtocolSupport::Full,

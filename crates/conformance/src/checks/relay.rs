@@ -1,7 +1,8 @@
 //! 11/WAKU2-RELAY and 64/WAKU2-NETWORK, as a gossipsub peer of the target:
 //! its subscription announcement, the fields of the messages it relays to
-//! us, and whether it takes a valid message and drops an oversize one
-//! (seen through its store, else its filter).
+//! us, whether it takes a valid message and drops an oversize one (seen
+//! through its store, else its filter), and what it forwards from one
+//! gossipsub peer of ours to another ([`forwarding`]).
 
 use std::time::Duration;
 
@@ -16,6 +17,8 @@ use super::{
 use crate::report::Outcome;
 use crate::session::Proto;
 
+pub mod forwarding;
+
 /// Every requirement id this suite can decide.
 pub const IDS: &[&str] = &[
     "RELAY-001",
@@ -26,6 +29,10 @@ pub const IDS: &[&str] = &[
     "RELAY-011",
     "NET-018",
     "NET-020",
+    "NET-021",
+    "NET-025",
+    "NET-027",
+    "RELAY-012",
 ];
 
 /// How long the target has to announce its subscription.
@@ -72,6 +79,8 @@ pub async fn run(ctx: &mut Ctx<'_>, announced: bool) -> Vec<Outcome> {
         out.extend(super::rest_publish::run(ctx, &pubsub_topic).await);
     }
     out.extend(to_target(ctx, &pubsub_topic).await);
+    // Boxed: it holds sessions of its own.
+    out.extend(Box::pin(forwarding::run(ctx, &pubsub_topic)).await);
     out
 }
 

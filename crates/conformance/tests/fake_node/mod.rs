@@ -6,6 +6,7 @@
 mod codec;
 mod enr;
 mod px;
+mod relay;
 mod rest;
 mod store_v2;
 
@@ -90,6 +91,13 @@ pub struct Faults {
     pub legacy_lightpush_echoes_request: bool,
     pub relay_signs: bool,
     pub relay_accepts_oversize: bool,
+    /// The relay validator accepts (and so forwards) data that is no
+    /// WakuMessage.
+    pub relay_forwards_undecodable: bool,
+    /// The relay validator accepts messages stamped far from its clock.
+    pub relay_forwards_stale: bool,
+    /// The relay validator accepts messages carrying from and seqno.
+    pub relay_forwards_signed: bool,
     /// Peer-exchange answers carry no status code.
     pub px_without_status: bool,
     /// Peer exchange hands out every record, whatever was asked for.
@@ -229,29 +237,6 @@ fn rr(protocol: &'static str, support: ProtocolSupport) -> Rr {
     )
 }
 
-fn relay(key: &identity::Keypair, signs: bool, subscribes: bool) -> gossipsub::Behaviour {
-    use sha2::Digest;
-    let config = gossipsub::ConfigBuilder::default()
-        .protocol_id(waku_core::protocol_id::RELAY, gossipsub::Version::V1_1)
-        .validation_mode(gossipsub::ValidationMode::None)
-        .message_id_fn(|m: &gossipsub::Message| {
-            gossipsub::MessageId(sha2::Sha256::digest(&m.data).to_vec())
-        })
-        .max_transmit_size(1024 * 1024)
-        .build()
-        .unwrap();
-    let authenticity = if signs {
-        gossipsub::MessageAuthenticity::Signed(key.clone())
-    } else {
-        gossipsub::MessageAuthenticity::Anonymous
-    };
-    let mut relay = gossipsub::Behaviour::new(authenticity, config).unwrap();
-    if subscribes {
-        relay.subscribe(&gossipsub::IdentTopic::new(TOPIC)).unwrap();
-    }
-    relay
-}
-
 /// Starts a fake node of cluster 0 on loopback; its address with `/p2p/`.
 pub async fn spawn(faults: Faults) -> Multiaddr {
     spawn_in(0, faults).await
@@ -297,7 +282,7 @@ pub async fn spawn_full(cluster: u32, faults: Faults) -> Spawned {
                     id::IDENTIFY.into(),
                     key.public(),
                 )),
-                relay: relay(key, faults.relay_signs, !faults.relay_not_subscribed),
+                relay: relay::behaviour(key, faults.relay_signs, !faults.relay_not_subscribed),
                 metadata: served(id::METADATA, ProtocolSupport::Full, &faults),
                 lightpush: served(id::LIGHTPUSH_V3, ProtocolSupport::Inbound, &faults),
                 lightpush_v2: rr(id::LIGHTPUSH_V2, ProtocolSupport::Inbound),
@@ -400,14 +385,18 @@ fn hash(topic: &str, message: &WakuMessage) -> Vec<u8> {
 impl Fake {
     fn handle(&mut self, swarm: &mut Swarm<Behaviour>, event: BehaviourEvent) {
         match event {
-            BehaviourEvent::Relay(gossipsub::Event::Message { message, .. }) => {
-                if let Ok(m) = WakuMessage::decode(message.data.as_slice()) {
-                    let fits = m.encoded_len() <= 150 * 1024;
-                    if (fits || self.faults.relay_accepts_oversize)
-                        && !self.faults.relay_drops_everything
-                    {
-                        self.accept(swarm, message.topic.into_string(), m);
-                    }
+            BehaviourEvent::Relay(gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            }) => {
+                let (acceptance, taken) = relay::validate(&self.faults, &message);
+                swarm
+                    .behaviour_mut()
+                    .relay
+                    .report_message_validation_result(&message_id, &propagation_source, acceptance);
+                if let Some(m) = taken {
+                    self.accept(swarm, message.topic.into_string(), m);
                 }
             }
             BehaviourEvent::Metadata(e) => {
