@@ -68,6 +68,53 @@ pub(crate) fn ids_of(suite: Suite) -> &'static [&'static str] {
     }
 }
 
+/// Suites that run on a connection of their own, alongside the others:
+/// deployed nodes commonly allow a peer one request a second on these
+/// protocols (go-waku's filter and peer exchange), so one after the other
+/// they would dominate a run's time.
+const SIDE_SUITES: [Suite; 2] = [Suite::Filter, Suite::PeerExchange];
+
+/// The rows of a side suite whose connection could not be made.
+fn unreachable_on_the_side(suite: Suite, e: &SessionError) -> Vec<Outcome> {
+    ids_of(suite)
+        .iter()
+        .map(|id| Outcome::not_checkable(id, format!("the suite's own connection failed: {e}")))
+        .collect()
+}
+
+/// Runs one suite (or marks it "not offered"); `joined` says whether the
+/// session joined the shard as a relay peer.
+async fn run_suite(ctx: &mut Ctx<'_>, suite: Suite, joined: bool) -> Vec<Outcome> {
+    match protocol_of(suite) {
+        Some(proto) if !ctx.serves(proto) => checks::not_offered(ids_of(suite), proto.id()),
+        _ => match suite {
+            Suite::Metadata => checks::metadata::run(ctx).await,
+            Suite::Lightpush => checks::lightpush::run(ctx).await,
+            Suite::LightpushV2 => checks::lightpush_v2::run(ctx).await,
+            Suite::Store => checks::store::run(ctx).await,
+            Suite::Filter => checks::filter::run(ctx).await,
+            Suite::PeerExchange => checks::peer_exchange::run(ctx).await,
+            Suite::Enr => checks::enr::run(ctx).await,
+            Suite::Discv5 => checks::discv5::run(ctx).await,
+            Suite::StoreV2 => checks::store_v2::run(ctx).await,
+            Suite::Relay => {
+                let pubsub_topic = ctx.pubsub_topic();
+                let listed = ctx.session.serves(waku_core::protocol_id::RELAY);
+                let announced = joined
+                    && ctx
+                        .session
+                        .target_relays(&pubsub_topic, checks::relay::SUBSCRIPTION_WAIT)
+                        .await;
+                if listed || announced {
+                    checks::relay::run(ctx, announced).await
+                } else {
+                    checks::not_offered(ids_of(suite), waku_core::protocol_id::RELAY)
+                }
+            }
+        },
+    }
+}
+
 /// Runs every selected suite against the target of `options`.
 pub async fn run(options: &Options) -> Result<Report, RunError> {
     let catalog = Catalog::embedded()?;
@@ -119,47 +166,72 @@ pub async fn run(options: &Options) -> Result<Report, RunError> {
     } else {
         options.shards.clone()
     };
-    ctx.session.set_network(ctx.cluster, shards);
+    ctx.session.set_network(ctx.cluster, shards.clone());
     // Join the shard as a relay peer: the target then has a relay peer to
     // publish to (lightpush answers 200, not "no peers"), and the relay
     // suite sees what it relays.
     let pubsub_topic = ctx.pubsub_topic();
-    let joined = ctx.session.relay_subscribe(&pubsub_topic);
+    let joined = ctx.session.relay_subscribe(&pubsub_topic).is_ok();
 
-    let mut outcomes: Vec<Outcome> = Vec::new();
-    for suite in Suite::ALL {
-        if !options.runs(suite) {
-            continue;
+    let selected: Vec<Suite> = Suite::ALL
+        .into_iter()
+        .filter(|s| options.runs(*s))
+        .collect();
+    let side_options = options
+        .clone()
+        .with_network(Some(ctx.cluster), shards.clone());
+    let template = (
+        ctx.cluster,
+        ctx.shard,
+        ctx.run_tag.clone(),
+        ctx.target_network.clone(),
+    );
+    let on_the_side = selected.iter().copied().filter(|s| SIDE_SUITES.contains(s));
+    let side = futures::future::join_all(on_the_side.map(|suite| {
+        let (cluster, shard, run_tag, target_network) = template.clone();
+        let side_options = side_options.clone();
+        let options = options.clone();
+        let shards = shards.clone();
+        async move {
+            let mut session = match Session::connect(&side_options).await {
+                Ok(session) => session,
+                Err(e) => return (suite, unreachable_on_the_side(suite, &e)),
+            };
+            session.set_network(cluster, shards);
+            let mut ctx = Ctx {
+                session: &mut session,
+                cluster,
+                shard,
+                run_tag,
+                options,
+                target_network,
+            };
+            (suite, run_suite(&mut ctx, suite, false).await)
         }
-        let found = match protocol_of(suite) {
-            Some(proto) if !ctx.serves(proto) => checks::not_offered(ids_of(suite), proto.id()),
-            _ => match suite {
-                Suite::Metadata => checks::metadata::run(&mut ctx).await,
-                Suite::Lightpush => checks::lightpush::run(&mut ctx).await,
-                Suite::LightpushV2 => checks::lightpush_v2::run(&mut ctx).await,
-                Suite::Store => checks::store::run(&mut ctx).await,
-                Suite::Filter => checks::filter::run(&mut ctx).await,
-                Suite::PeerExchange => checks::peer_exchange::run(&mut ctx).await,
-                Suite::Enr => checks::enr::run(&mut ctx).await,
-                Suite::Discv5 => checks::discv5::run(&mut ctx).await,
-                Suite::StoreV2 => checks::store_v2::run(&mut ctx).await,
-                Suite::Relay => {
-                    let listed = ctx.session.serves(waku_core::protocol_id::RELAY);
-                    let announced = joined.is_ok()
-                        && ctx
-                            .session
-                            .target_relays(&pubsub_topic, checks::relay::SUBSCRIPTION_WAIT)
-                            .await;
-                    if listed || announced {
-                        checks::relay::run(&mut ctx, announced).await
-                    } else {
-                        checks::not_offered(ids_of(suite), waku_core::protocol_id::RELAY)
-                    }
-                }
-            },
-        };
-        outcomes.extend(found);
+    }));
+    let main = async {
+        let mut found = Vec::new();
+        for suite in selected
+            .iter()
+            .copied()
+            .filter(|s| !SIDE_SUITES.contains(s))
+        {
+            found.push((suite, run_suite(&mut ctx, suite, joined).await));
+        }
+        found
+    };
+    let (main, side) = tokio::join!(main, side);
+    let mut by_suite: Vec<(Suite, Vec<Outcome>)> = main.into_iter().chain(side).collect();
+    // Last, as it may take the target down.
+    if ctx.serves(Proto::PeerExchange)
+        && let Some((_, px)) = by_suite
+            .iter_mut()
+            .find(|(suite, _)| *suite == Suite::PeerExchange)
+    {
+        px.push(checks::peer_exchange::huge_ask(&mut ctx).await);
     }
+    by_suite.sort_by_key(|(suite, _)| Suite::ALL.iter().position(|s| s == suite));
+    let mut outcomes: Vec<Outcome> = by_suite.into_iter().flat_map(|(_, o)| o).collect();
     // A request still rate limited says nothing about the requirement.
     for outcome in &mut outcomes {
         if outcome.verdict == Verdict::Fail && outcome.evidence.contains(checks::RATE_LIMITED) {
