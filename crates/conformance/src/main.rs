@@ -14,7 +14,8 @@ use waku_conformance::{Muxer, Options, Suite};
 #[derive(Debug, Parser)]
 #[command(name = "waku-conformance", version, about)]
 struct Cli {
-    /// The node to test: a multiaddr ending in /p2p/<peer id> (tcp or ws).
+    /// The node to test: a multiaddr ending in /p2p/<peer id> (tcp, ws or
+    /// wss).
     #[arg(long)]
     target: Multiaddr,
     /// Stream multiplexer: yamux or mplex.
@@ -51,6 +52,10 @@ struct Cli {
     /// any timestamp.
     #[arg(long)]
     check_timestamps: bool,
+    /// A PEM certificate to trust for a wss target (its self-signed
+    /// certificate or its CA; repeatable), besides the usual roots.
+    #[arg(long = "wss-trust", value_name = "PEM")]
+    wss_trust: Vec<PathBuf>,
     /// Seconds one request (or an expected push) may take.
     #[arg(long, default_value_t = 5)]
     timeout_secs: u64,
@@ -93,6 +98,10 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         Some(rest) => options.with_rest(rest),
         None => options,
     };
+    let options = cli
+        .wss_trust
+        .into_iter()
+        .fold(options, |options, path| options.with_wss_trust(path));
     let report = waku_conformance::run(&options).await?;
     print!("{}", report.to_table());
     if let Some(path) = cli.json {

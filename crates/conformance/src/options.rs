@@ -2,6 +2,7 @@
 //! is on and which suites to run.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -122,7 +123,7 @@ pub enum OptionsError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Options {
-    /// The target's address, ending in `/p2p/<peer id>` (tcp or ws).
+    /// The target's address, ending in `/p2p/<peer id>` (tcp, ws or wss).
     pub target: Multiaddr,
     /// The multiplexer to negotiate.
     pub muxer: Muxer,
@@ -150,6 +151,10 @@ pub struct Options {
     /// not forwarded). Off by default: nwaku, go-waku and our node forward
     /// any timestamp (the catalog's NET-027 deviation).
     pub check_timestamps: bool,
+    /// PEM files of certificates to trust for a `/wss` target (its
+    /// self-signed certificate or the CA that signed it), besides the
+    /// usual roots.
+    pub wss_trust: Vec<PathBuf>,
 }
 
 impl Options {
@@ -167,7 +172,15 @@ impl Options {
             rest: None,
             autoshard: None,
             check_timestamps: false,
+            wss_trust: Vec::new(),
         }
+    }
+
+    /// The same options, trusting the certificates of the PEM file `path`
+    /// for a `/wss` target.
+    pub fn with_wss_trust(mut self, path: impl Into<PathBuf>) -> Self {
+        self.wss_trust.push(path.into());
+        self
     }
 
     /// The same options, testing on the shard the runner's content topics

@@ -223,7 +223,7 @@ impl Session {
     pub async fn connect_as(options: &Options, peer: RelayPeer) -> Result<Self, SessionError> {
         let target = options.peer_id()?;
         let key = identity::Keypair::generate_ed25519();
-        let transport = transport::build(&key, options.muxer)?;
+        let transport = transport::build(&key, options.muxer, &options.wss_trust)?;
         let timeout = options.timeout;
         let behaviour = Behaviour {
             identify: identify::Behaviour::new(

@@ -230,6 +230,50 @@ async fn the_runner_reaches_wakunode_over_websocket_with_mplex() {
 }
 
 // spec: NET-002
+// The runner dials a `/wss` target, trusting the CA of its test
+// certificate (tests/data).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runner_reaches_wakunode_over_secure_websocket() {
+    let data = |f: &str| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data")
+            .join(f)
+    };
+    let key = data("wss-key.pem");
+    let cert = data("wss-cert.pem");
+    let target = NodeProcess::spawn(&[
+        "--relay",
+        "--lightpush",
+        "--websocket-secure-support",
+        "--websocket-secure-key-path",
+        key.to_str().unwrap(),
+        "--websocket-secure-cert-path",
+        cert.to_str().unwrap(),
+    ]);
+    let wss = target
+        .addrs
+        .iter()
+        .find(|a| a.to_string().contains("/wss/"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no wss listener:\n{}", target.log()));
+    let only = vec![Suite::Metadata, Suite::Lightpush];
+    // Without trusting the test CA the TLS handshake fails: no report.
+    let untrusted = Options::new(wss.clone()).with_only(only.clone());
+    assert!(waku_conformance::run(&untrusted).await.is_err());
+    let options = Options::new(wss)
+        .with_only(only)
+        .with_wss_trust(data("ca-cert.pem"));
+    let report = waku_conformance::run(&options).await.unwrap();
+    let table = report.to_table();
+    assert!(
+        report
+            .findings_for("LIGHTPUSH-001")
+            .any(|f| f.verdict == Verdict::Pass),
+        "{table}"
+    );
+    assert!(!report.must_failed(), "{table}\n{}", target.log());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_the_waku_network_wakunode_drops_a_peer_of_another_cluster() {
     let target = NodeProcess::spawn(&["--relay", "--cluster-id", "1"]);
