@@ -176,9 +176,8 @@ async fn raw_service(
                 ..
             }) = swarm.select_next_some().await
             {
-                if let RawRequest::Bytes(bytes) = request {
-                    let _ = tx.send(bytes);
-                }
+                let RawRequest::Bytes(bytes) = request;
+                let _ = tx.send(bytes);
                 let _ = swarm.behaviour_mut().send_response(channel, answer.clone());
             }
         }

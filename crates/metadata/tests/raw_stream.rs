@@ -75,7 +75,6 @@ async fn js_waku_bytes_get_our_answer_and_the_stream_ends() {
                             .send_response(channel, js_response.clone())
                             .unwrap();
                     }
-                    other => panic!("{other:?}"),
                 },
                 Ev::B(SwarmEvent::Behaviour(
                     e @ (RrEvent::OutboundFailure { .. } | RrEvent::InboundFailure { .. }),

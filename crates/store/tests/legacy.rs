@@ -230,50 +230,6 @@ async fn forward_and_backward_paging_with_index_cursors() {
     }
 }
 
-// spec: STORE2-004, STORE2-008
-#[tokio::test]
-async fn paging_info_on_the_wire() {
-    let store = memory_with(twenty_five()).await;
-    let forward = HistoryRpc {
-        request_id: "paging".into(),
-        query: Some(HistoryQuery {
-            pubsub_topic: Some(TOPIC.into()),
-            content_filters: vec![ContentFilter {
-                content_topic: CT.into(),
-            }],
-            paging_info: Some(PagingInfo {
-                page_size: Some(10),
-                cursor: None,
-                direction: Some(Direction::Forward as i32),
-            }),
-            start_time: None,
-            end_time: None,
-        }),
-        response: None,
-    };
-    let answer = raw_rpc(Arc::clone(&store), Config::default(), forward).await;
-    let info = answer.response.unwrap().paging_info.unwrap();
-    assert_eq!(info.page_size, Some(10));
-    assert_eq!(info.direction, Some(Direction::Forward as i32));
-    assert_eq!(info.cursor.unwrap().sender_time, Some(109));
-    // Without paging info: backward, default page size.
-    let bare = HistoryRpc {
-        request_id: "bare".into(),
-        query: Some(HistoryQuery {
-            pubsub_topic: Some(TOPIC.into()),
-            ..HistoryQuery::default()
-        }),
-        response: None,
-    };
-    let answer = raw_rpc(store, Config::default(), bare).await;
-    let messages = answer.response.unwrap().messages;
-    let payloads: Vec<String> = messages
-        .iter()
-        .map(|m| String::from_utf8(m.payload.to_vec()).unwrap())
-        .collect();
-    assert_eq!(payloads, names(5..25));
-}
-
 // spec: STORE2-006
 #[tokio::test]
 async fn empty_filters_mean_any() {

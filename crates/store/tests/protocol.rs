@@ -438,21 +438,6 @@ async fn unknown_or_malformed_cursor_gets_400() {
     }
 }
 
-// spec: STORE-024, STORE-025
-#[tokio::test]
-async fn request_id_is_echoed_and_status_is_set() {
-    let (p, _) = pair_with(Backend::Memory, 2).await;
-    let request = StoreQueryRequest {
-        request_id: "my-request-17".into(),
-        include_data: true,
-        ..StoreQueryRequest::default()
-    };
-    let r = raw_pair_on(&p).await.request(request).await.unwrap();
-    assert_eq!(r.request_id, "my-request-17");
-    assert_eq!(r.status_code, status::OK);
-    assert_eq!(r.status_desc.as_deref(), Some("OK"));
-}
-
 // spec: STORE-031
 #[tokio::test]
 async fn rate_limit_answers_429() {

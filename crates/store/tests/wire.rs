@@ -1,17 +1,20 @@
-//! The wire format against the js-waku vectors: raw js-waku frames sent to
-//! our service over a real stream (served from memory and from an SQLite
-//! file), and our frames decoded as js-waku's.
+//! The wire format against the js-waku vectors: js-waku's frames decode
+//! and re-encode byte for byte, our responses are byte identical to its
+//! encoding, and our client reads its answers. How the service answers
+//! js-waku's frames over a stream is checked black-box by the conformance
+//! runner (crates/conformance, run against wakunode by
+//! crates/node/tests/conformance_own_node.rs).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 use common::raw::raw;
-use common::{Backend, Pair, each_backend, vector, vector_bytes};
+use common::{Backend, Pair, vector, vector_bytes};
 use prost::Message;
 use waku_core::codec::encode_frame;
 use waku_core::{MessageHash, WakuMessage};
 use waku_store::proto::{StoreQueryRequest, StoreQueryResponse};
-use waku_store::{Config, MAX_REQUEST_SIZE, PROTOCOL, ResponseError, StoreResponse, StoredMessage};
+use waku_store::{Config, PROTOCOL, ResponseError, StoreResponse, StoredMessage};
 
 const REQUESTS: [&str; 4] = [
     "store_query_content_time_range",
@@ -145,119 +148,4 @@ fn client_checks_status_and_entries() {
         StoreResponse::try_from(half),
         Err(ResponseError::HalfValue(1))
     );
-}
-
-async fn js_pair(backend: Backend) -> Pair<common::raw::Raw> {
-    Pair::with_client(
-        backend.with(a_and_b()).await,
-        Config::default(),
-        raw(PROTOCOL),
-    )
-    .await
-}
-
-fn decode_frame(bytes: &[u8]) -> StoreQueryResponse {
-    let (r, used) = waku_core::codec::decode_frame::<StoreQueryResponse>(bytes, usize::MAX)
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        used,
-        bytes.len(),
-        "exactly one frame, then the stream closed"
-    );
-    r
-}
-
-/// Sends the js-waku vector `name` (a length-prefixed query frame) as raw
-/// bytes and decodes the one response frame.
-async fn send_vector(p: &mut Pair<common::raw::Raw>, name: &str) -> StoreQueryResponse {
-    decode_frame(&p.send_raw(vector_bytes(name, "length_prefixed_hex")).await)
-}
-
-// spec: STORE-001, STORE-002, STORE-014, STORE-015, STORE-020, STORE-024, STORE-035
-#[tokio::test]
-async fn js_waku_frames_are_served_over_a_stream() {
-    for backend in each_backend() {
-        let mut p = js_pair(backend).await;
-        let a = hash_field("message_hash_A");
-        let b = hash_field("message_hash_B");
-        let hashes = |r: &StoreQueryResponse| -> Vec<MessageHash> {
-            r.messages
-                .iter()
-                .map(|kv| MessageHash::from_slice(kv.message_hash.as_deref().unwrap()).unwrap())
-                .collect()
-        };
-
-        let r = send_vector(&mut p, "store_query_content_time_range").await;
-        assert_eq!(r.status_code, Some(200));
-        assert_eq!(r.request_id, "00000000-0000-4000-8000-000000000001");
-        assert_eq!(hashes(&r), vec![a, b]);
-        assert!(
-            r.messages
-                .iter()
-                .all(|kv| kv.pubsub_topic.as_deref() == Some("/waku/2/rs/1/4"))
-        );
-        assert_eq!(r.pagination_cursor, None);
-
-        let r = send_vector(&mut p, "store_query_backward_no_limit").await;
-        assert_eq!(hashes(&r), vec![a, b], "backward, still oldest-first");
-    }
-}
-
-// spec: STORE-037
-#[tokio::test]
-async fn undecodable_and_oversized_frames_get_400_and_the_peer_is_still_served() {
-    for backend in each_backend() {
-        let mut p = js_pair(backend).await;
-        // Field 1 (request_id, a string) sent as a varint: not a request.
-        let r = decode_frame(&p.send_raw(vec![3, 0x08, 0x96, 0x01]).await);
-        assert_eq!(r.status_code, Some(400));
-        let desc = r.status_desc.unwrap_or_default();
-        assert!(desc.starts_with("decoding rpc failed: "), "{desc}");
-        assert_eq!(r.request_id, "");
-        assert!(r.messages.is_empty());
-        // A length prefix beyond the request limit is answered before its body.
-        let mut huge = Vec::new();
-        prost::encoding::encode_varint((MAX_REQUEST_SIZE + 1) as u64, &mut huge);
-        let r = decode_frame(&p.send_raw(huge).await);
-        assert_eq!(r.status_code, Some(400));
-        let desc = r.status_desc.unwrap_or_default();
-        assert!(desc.contains("exceeds the limit"), "{desc}");
-        // The same connection still serves real queries.
-        let r = send_vector(&mut p, "store_query_content_time_range").await;
-        assert_eq!(r.status_code, Some(200));
-        assert_eq!(r.messages.len(), 2);
-    }
-}
-
-// spec: STORE-023, STORE-028, STORE-033
-#[tokio::test]
-async fn js_waku_paging_and_lookup_frames() {
-    for backend in each_backend() {
-        let mut p = js_pair(backend).await;
-        let b = hash_field("message_hash_B");
-        // Cursor at A, limit 1, forward: B, and B is the last one.
-        let r = send_vector(&mut p, "store_query_page_size_1_with_cursor").await;
-        assert_eq!(r.status_code, Some(200));
-        assert_eq!(r.messages.len(), 1);
-        assert_eq!(r.messages[0].message_hash.as_deref(), Some(&b.0[..]));
-        assert_eq!(
-            r.pagination_cursor, None,
-            "an exactly full last page has no cursor"
-        );
-        // js-waku asks again with B as cursor and expects 200 and nothing.
-        let mut next = StoreQueryRequest::decode(
-            vector_bytes("store_query_page_size_1_with_cursor", "hex").as_slice(),
-        )
-        .unwrap();
-        next.pagination_cursor = Some(b.0.to_vec());
-        let r = decode_frame(&p.send_raw(encode_frame(&next)).await);
-        assert_eq!(r.status_code, Some(200));
-        assert!(r.messages.is_empty());
-        assert_eq!(r.pagination_cursor, None);
-        // The hash lookup as js-waku sends it (with pubsub_topic).
-        let r = send_vector(&mut p, "store_query_hash_lookup_as_sent_by_js_waku").await;
-        assert_eq!(r.status_code, Some(200));
-        assert_eq!(r.messages.len(), 2);
-    }
 }

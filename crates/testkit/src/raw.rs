@@ -32,14 +32,13 @@ use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use libp2p::StreamProtocol;
 use libp2p::request_response::{self, Codec, ProtocolSupport};
 
-/// What the raw peer sends on a new stream.
+/// What the raw peer sends on a new stream. (Streams left open and
+/// silent, as js-waku opens ahead of time, are the conformance runner's
+/// input: `waku_conformance::wire::Outbound::Idle`.)
 #[derive(Debug, Clone)]
 pub enum RawRequest {
     /// These bytes, then the write side is closed.
     Bytes(Vec<u8>),
-    /// Nothing, ever: the stream stays open and silent (the idle streams
-    /// js-waku opens ahead of time).
-    Idle,
 }
 
 /// Writes bytes as given (flushed). Inbound requests are read until the end
@@ -111,13 +110,9 @@ impl Codec for RawCodec {
     where
         T: AsyncWrite + Unpin + Send,
     {
-        match request {
-            RawRequest::Bytes(bytes) => {
-                io.write_all(&bytes).await?;
-                io.flush().await
-            }
-            RawRequest::Idle => futures::future::pending().await,
-        }
+        let RawRequest::Bytes(bytes) = request;
+        io.write_all(&bytes).await?;
+        io.flush().await
     }
 
     async fn write_response<T>(
