@@ -68,11 +68,51 @@ pub(crate) fn ids_of(suite: Suite) -> &'static [&'static str] {
     }
 }
 
-/// Suites that run on a connection of their own, alongside the others:
-/// deployed nodes commonly allow a peer one request a second on these
-/// protocols (go-waku's filter and peer exchange), so one after the other
-/// they would dominate a run's time.
-const SIDE_SUITES: [Suite; 2] = [Suite::Filter, Suite::PeerExchange];
+/// Parts of suites that run on a connection of their own, alongside the
+/// others: deployed nodes commonly allow a peer one request a second on
+/// these protocols (go-waku's filter and peer exchange), so one after the
+/// other they would dominate a run's time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SidePart {
+    /// The filter suite's subscriptions and pushes.
+    Filter,
+    /// The filter suite's refusals ([`checks::filter::refusals`]).
+    FilterRefusals,
+    /// The peer-exchange suite.
+    PeerExchange,
+}
+
+impl SidePart {
+    /// Every part, in report order.
+    const ALL: [SidePart; 3] = [
+        SidePart::Filter,
+        SidePart::FilterRefusals,
+        SidePart::PeerExchange,
+    ];
+
+    /// The suite the part belongs to.
+    fn suite(self) -> Suite {
+        match self {
+            SidePart::Filter | SidePart::FilterRefusals => Suite::Filter,
+            SidePart::PeerExchange => Suite::PeerExchange,
+        }
+    }
+
+    /// Runs the part (the suite's "not offered" rows come with
+    /// [`SidePart::Filter`]).
+    async fn run(self, ctx: &mut Ctx<'_>) -> Vec<Outcome> {
+        match self {
+            SidePart::FilterRefusals if !ctx.serves(Proto::FilterSubscribe) => Vec::new(),
+            SidePart::FilterRefusals => checks::filter::refusals(ctx).await,
+            SidePart::Filter | SidePart::PeerExchange => run_suite(ctx, self.suite(), false).await,
+        }
+    }
+}
+
+/// Whether `suite` runs as [`SidePart`]s.
+fn on_the_side(suite: Suite) -> bool {
+    SidePart::ALL.iter().any(|p| p.suite() == suite)
+}
 
 /// The rows of a side suite whose connection could not be made.
 fn unreachable_on_the_side(suite: Suite, e: &SessionError) -> Vec<Outcome> {
@@ -186,8 +226,10 @@ pub async fn run(options: &Options) -> Result<Report, RunError> {
         ctx.run_tag.clone(),
         ctx.target_network.clone(),
     );
-    let on_the_side = selected.iter().copied().filter(|s| SIDE_SUITES.contains(s));
-    let side = futures::future::join_all(on_the_side.map(|suite| {
+    let parts = SidePart::ALL
+        .into_iter()
+        .filter(|p| selected.contains(&p.suite()));
+    let side = futures::future::join_all(parts.map(|part| {
         let (cluster, shard, run_tag, target_network) = template.clone();
         let side_options = side_options.clone();
         let options = options.clone();
@@ -195,7 +237,10 @@ pub async fn run(options: &Options) -> Result<Report, RunError> {
         async move {
             let mut session = match Session::connect(&side_options).await {
                 Ok(session) => session,
-                Err(e) => return (suite, unreachable_on_the_side(suite, &e)),
+                Err(e) if part == SidePart::Filter || part == SidePart::PeerExchange => {
+                    return (part.suite(), unreachable_on_the_side(part.suite(), &e));
+                }
+                Err(_) => return (part.suite(), Vec::new()),
             };
             session.set_network(cluster, shards);
             let mut ctx = Ctx {
@@ -206,16 +251,12 @@ pub async fn run(options: &Options) -> Result<Report, RunError> {
                 options,
                 target_network,
             };
-            (suite, run_suite(&mut ctx, suite, false).await)
+            (part.suite(), part.run(&mut ctx).await)
         }
     }));
     let main = async {
         let mut found = Vec::new();
-        for suite in selected
-            .iter()
-            .copied()
-            .filter(|s| !SIDE_SUITES.contains(s))
-        {
+        for suite in selected.iter().copied().filter(|s| !on_the_side(*s)) {
             found.push((suite, run_suite(&mut ctx, suite, joined).await));
         }
         found

@@ -29,6 +29,7 @@ use waku_testkit::go_waku::in_own_namespace;
 /// go-waku's ports inside the namespace.
 const GO_TCP: u16 = 60000;
 const GO_REST: u16 = 8645;
+const GO_UDP: u16 = 9000;
 const CLUSTER: u32 = 42;
 
 /// Whether go-waku's REST API answers `GET /debug/v1/info` with 200 (it
@@ -53,9 +54,9 @@ async fn rest_ready() -> bool {
     )
 }
 
-/// go-waku with relay, store, filter, lightpush and peer exchange on
-/// cluster 42 shard 0,
-/// killed when dropped; its address with `/p2p/` and its log file.
+/// go-waku with relay, store, filter, lightpush, peer exchange and discv5
+/// on cluster 42 shard 0, killed when dropped; its address with `/p2p/` and
+/// its log file.
 async fn spawn_gowaku() -> (tokio::process::Child, Multiaddr, PathBuf) {
     let bin = std::env::var_os("WAKU_GOWAKU_BIN").expect("set by in_own_namespace");
     let secret = identity::secp256k1::SecretKey::generate();
@@ -81,6 +82,8 @@ async fn spawn_gowaku() -> (tokio::process::Child, Multiaddr, PathBuf) {
             "--filter",
             "--lightpush",
             "--peer-exchange",
+            "--discv5-discovery",
+            &format!("--discv5-udp-port={GO_UDP}"),
             &format!("--cluster-id={CLUSTER}"),
             &format!("--pubsub-topic=/waku/2/rs/{CLUSTER}/0"),
         ])
@@ -126,8 +129,9 @@ async fn go_waku_verdicts_are_the_expected_ones() {
         &report,
         "go-waku-v0.10.3.verdicts.json",
         "go-waku v0.10.3 (tests/interop-go/build-gowaku.sh) run as `waku --relay --store \
-         --filter --lightpush --peer-exchange --cluster-id=42 --pubsub-topic=/waku/2/rs/42/0`; the runner with \
-         its defaults; written by `WAKU_CONFORMANCE_BLESS=1 cargo test -p waku-conformance \
+         --filter --lightpush --peer-exchange --discv5-discovery --discv5-udp-port=9000 \
+         --cluster-id=42 --pubsub-topic=/waku/2/rs/42/0`; the runner with its defaults \
+         and --rest; written by `WAKU_CONFORMANCE_BLESS=1 cargo test -p waku-conformance \
          --test against_go_waku`",
     );
 }

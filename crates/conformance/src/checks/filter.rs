@@ -175,6 +175,56 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
         }
     }
 
+    let unsubscribe = || request(Unsubscribe, Some(pubsub_topic.clone()), vec![topic.clone()]);
+    out.push(expect_status(ctx, "FILTER-016", "unsubscribe", unsubscribe(), 200).await);
+    out.push(expect_status(ctx, "FILTER-016", "unsubscribe again", unsubscribe(), 404).await);
+    out.push(expect_status(ctx, "FILTER-011", "ping after unsubscribing", ping(), 404).await);
+    let all = || request(UnsubscribeAll, None, Vec::new());
+    out.push(
+        expect_status(
+            ctx,
+            "FILTER-018",
+            "unsubscribe-all with nothing subscribed",
+            all(),
+            404,
+        )
+        .await,
+    );
+    let resubscribe = request(Subscribe, Some(pubsub_topic.clone()), vec![topic.clone()]);
+    match send(ctx, &resubscribe).await.0 {
+        Ok(r) if r.status_code == 200 => out.push(
+            expect_status(
+                ctx,
+                "FILTER-018",
+                "unsubscribe-all after subscribing",
+                all(),
+                200,
+            )
+            .await,
+        ),
+        other => out.push(Outcome::not_checkable(
+            "FILTER-018",
+            format!(
+                "unsubscribe-all after subscribing: the subscribe before it got {:?}",
+                other.map(|r| r.status_code)
+            ),
+        )),
+    }
+    out.extend(client_forms(ctx, &pubsub_topic, &topic).await);
+    out
+}
+
+/// The refusals half of the suite, on a connection without subscriptions
+/// (the runner runs it alongside [`run`], each on its own connection):
+/// invalid criteria, hostile frames, a silent stream, a request of unknown
+/// type, and the per-peer rate limit.
+pub async fn refusals(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
+    use FilterSubscribeType::{Subscribe, SubscriberPing};
+    let mut out = Vec::new();
+    let pubsub_topic = ctx.pubsub_topic();
+    let topic = ctx.content_topic("filter-refusals");
+    let ping = || request(SubscriberPing, None, Vec::new());
+    let criteria = |kind| request(kind, Some(pubsub_topic.clone()), vec![topic.clone()]);
     out.push(
         expect_status(
             ctx,
@@ -223,42 +273,43 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
         }
     }
 
-    let unsubscribe = || request(Unsubscribe, Some(pubsub_topic.clone()), vec![topic.clone()]);
-    out.push(expect_status(ctx, "FILTER-016", "unsubscribe", unsubscribe(), 200).await);
-    out.push(expect_status(ctx, "FILTER-016", "unsubscribe again", unsubscribe(), 404).await);
-    out.push(expect_status(ctx, "FILTER-011", "ping after unsubscribing", ping(), 404).await);
-    let all = || request(UnsubscribeAll, None, Vec::new());
     out.push(
-        expect_status(
+        super::idle_tolerated(
             ctx,
-            "FILTER-018",
-            "unsubscribe-all with nothing subscribed",
-            all(),
-            404,
+            "FILTER-029",
+            Proto::FilterSubscribe,
+            status_of,
+            waku_core::codec::encode_frame(&ping()),
         )
         .await,
     );
-    let resubscribe = request(Subscribe, Some(pubsub_topic.clone()), vec![topic.clone()]);
-    match send(ctx, &resubscribe).await.0 {
-        Ok(r) if r.status_code == 200 => out.push(
-            expect_status(
-                ctx,
-                "FILTER-018",
-                "unsubscribe-all after subscribing",
-                all(),
-                200,
-            )
-            .await,
-        ),
-        other => out.push(Outcome::not_checkable(
-            "FILTER-018",
-            format!(
-                "unsubscribe-all after subscribing: the subscribe before it got {:?}",
-                other.map(|r| r.status_code)
-            ),
+    let mut unknown = criteria(Subscribe);
+    unknown.filter_subscribe_type = 9;
+    match send(ctx, &unknown).await.0 {
+        Ok(r) => {
+            out.push(Outcome::judge(
+                "FILTER-006",
+                !(200..300).contains(&r.status_code),
+                format!(
+                    "request of unknown type 9: answered {} {:?}, not 2xx",
+                    r.status_code,
+                    r.status_desc.unwrap_or_default()
+                ),
+            ));
+            out.push(Outcome::judge(
+                "FILTER-005",
+                r.request_id == unknown.request_id,
+                format!(
+                    "request of unknown type 9: request_id {:?}, sent {:?}",
+                    r.request_id, unknown.request_id
+                ),
+            ));
+        }
+        Err(e) => out.push(Outcome::fail(
+            "FILTER-005",
+            format!("request of unknown type 9: {e}"),
         )),
     }
-    out.extend(client_forms(ctx, &pubsub_topic, &topic).await);
     let burst = || waku_core::codec::encode_frame(&ping());
     out.push(rate_limit::judge(ctx, "FILTER-032", Proto::FilterSubscribe, burst, status_of).await);
     out
@@ -376,16 +427,6 @@ async fn client_forms(ctx: &mut Ctx<'_>, pubsub_topic: &str, topic: &str) -> Vec
     let mut out = Vec::new();
     let ping = || request(SubscriberPing, None, Vec::new());
     let criteria = |kind| request(kind, Some(pubsub_topic.to_owned()), vec![topic.to_owned()]);
-    out.push(
-        super::idle_tolerated(
-            ctx,
-            "FILTER-029",
-            Proto::FilterSubscribe,
-            status_of,
-            waku_core::codec::encode_frame(&ping()),
-        )
-        .await,
-    );
     let subscribed = send(ctx, &criteria(Subscribe)).await.0;
     if subscribed.as_ref().map(|r| r.status_code) != Ok(200) {
         let why = format!(
@@ -417,33 +458,6 @@ async fn client_forms(ctx: &mut Ctx<'_>, pubsub_topic: &str, topic: &str) -> Vec
             },
         );
         out.push(unsubscribe_all_with_topic(ctx, criteria(Subscribe), pubsub_topic, ping).await);
-    }
-    let mut unknown = criteria(Subscribe);
-    unknown.filter_subscribe_type = 9;
-    match send(ctx, &unknown).await.0 {
-        Ok(r) => {
-            out.push(Outcome::judge(
-                "FILTER-006",
-                !(200..300).contains(&r.status_code),
-                format!(
-                    "request of unknown type 9: answered {} {:?}, not 2xx",
-                    r.status_code,
-                    r.status_desc.unwrap_or_default()
-                ),
-            ));
-            out.push(Outcome::judge(
-                "FILTER-005",
-                r.request_id == unknown.request_id,
-                format!(
-                    "request of unknown type 9: request_id {:?}, sent {:?}",
-                    r.request_id, unknown.request_id
-                ),
-            ));
-        }
-        Err(e) => out.push(Outcome::fail(
-            "FILTER-005",
-            format!("request of unknown type 9: {e}"),
-        )),
     }
     out
 }
