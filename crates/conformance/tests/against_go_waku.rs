@@ -84,6 +84,9 @@ async fn spawn_gowaku() -> (tokio::process::Child, Multiaddr, PathBuf) {
             "--peer-exchange",
             "--discv5-discovery",
             &format!("--discv5-udp-port={GO_UDP}"),
+            // The runner connects up to about ten peers at once from
+            // 127.0.0.1; go-waku takes 5 per address by default.
+            "--ip-colocation-limit=100",
             &format!("--cluster-id={CLUSTER}"),
             &format!("--pubsub-topic=/waku/2/rs/{CLUSTER}/0"),
         ])
@@ -130,7 +133,7 @@ async fn go_waku_verdicts_are_the_expected_ones() {
         "go-waku-v0.10.3.verdicts.json",
         "go-waku v0.10.3 (tests/interop-go/build-gowaku.sh) run as `waku --relay --store \
          --filter --lightpush --peer-exchange --discv5-discovery --discv5-udp-port=9000 \
-         --cluster-id=42 --pubsub-topic=/waku/2/rs/42/0`; the runner with its defaults \
+         --ip-colocation-limit=100 --cluster-id=42 --pubsub-topic=/waku/2/rs/42/0`; the runner with its defaults \
          and --rest; written by `WAKU_CONFORMANCE_BLESS=1 cargo test -p waku-conformance \
          --test against_go_waku`",
     );

@@ -110,6 +110,9 @@ pub async fn judge(
             );
         }
     };
+    // Gone before the next peer comes (a target may limit connections
+    // per address).
+    drop(peer);
     // Another fresh peer has a budget of its own (the runner's main peer
     // may have spent its budget in the suite just before).
     let mut other_peer = match Session::connect(&options).await {
