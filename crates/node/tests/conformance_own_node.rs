@@ -185,7 +185,7 @@ async fn every_must_the_runner_checks_passes_against_wakunode() {
         .filter(|f| f.verdict == Verdict::Fail)
         .collect();
     assert!(should_failed.is_empty(), "{table}");
-    println!("{table}");
+    println!("{table}run against wakunode in {:.1} s", took.as_secs_f64());
 }
 
 // Over WebSocket + mplex (js-waku's only stack) a stream the node refuses
