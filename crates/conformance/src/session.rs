@@ -130,6 +130,8 @@ pub struct Session {
     answers: HashMap<(Proto, OutboundRequestId), Result<Answer, String>>,
     pushes: VecDeque<Inbound>,
     target_metadata: Option<WakuMetadataRequest>,
+    /// How the target's metadata request is answered.
+    metadata_answer: MetadataAnswer,
     cluster: Option<u32>,
     shards: Vec<u32>,
     disconnects: usize,
@@ -153,6 +155,20 @@ const MAX_RELAYED: usize = 1024;
 /// The largest gossipsub frame the runner sends or takes (room for the
 /// oversize messages the relay checks publish).
 const MAX_GOSSIP_FRAME: usize = 1024 * 1024;
+
+/// How the runner answers the metadata request the target sends it on
+/// connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum MetadataAnswer {
+    /// With the run's cluster and shards, in both shard fields.
+    #[default]
+    Ours,
+    /// With an answer carrying no cluster id and no shards.
+    WithoutCluster,
+    /// With no answer: the stream is closed unanswered.
+    Unanswered,
+}
 
 /// How the runner's gossipsub peer publishes and what it takes in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -221,6 +237,25 @@ impl Session {
     /// in as `peer` says (another peer of the runner, watching what the
     /// target forwards or breaking the relay's rules).
     pub async fn connect_as(options: &Options, peer: RelayPeer) -> Result<Self, SessionError> {
+        Self::connect_with(options, peer, MetadataAnswer::Ours).await
+    }
+
+    /// [`Session::connect`], answering the target's metadata request as
+    /// `answer` says (a peer the target should drop on a cluster it
+    /// enforces).
+    pub async fn connect_answering(
+        options: &Options,
+        answer: MetadataAnswer,
+    ) -> Result<Self, SessionError> {
+        Self::connect_with(options, RelayPeer::Waku, answer).await
+    }
+
+    /// Connects as `peer`, answering metadata as `answer`.
+    async fn connect_with(
+        options: &Options,
+        peer: RelayPeer,
+        metadata_answer: MetadataAnswer,
+    ) -> Result<Self, SessionError> {
         let target = options.peer_id()?;
         let key = identity::Keypair::generate_ed25519();
         let transport = transport::build(&key, options.muxer, &options.wss_trust)?;
@@ -297,6 +332,7 @@ impl Session {
             answers: HashMap::new(),
             pushes: VecDeque::new(),
             target_metadata: None,
+            metadata_answer,
             cluster: options.cluster,
             shards: options.shards.clone(),
             disconnects: 0,
@@ -643,10 +679,15 @@ impl Session {
                 if self.target_metadata.is_none() {
                     self.target_metadata = asked;
                 }
-                let answer = WakuMetadataResponse {
-                    cluster_id: Some(cluster),
-                    shards: shards.clone(),
-                    shards_packed: shards,
+                let answer = match self.metadata_answer {
+                    MetadataAnswer::Ours => WakuMetadataResponse {
+                        cluster_id: Some(cluster),
+                        shards: shards.clone(),
+                        shards_packed: shards,
+                    },
+                    MetadataAnswer::WithoutCluster => WakuMetadataResponse::default(),
+                    // Dropping the channel closes the stream unanswered.
+                    MetadataAnswer::Unanswered => return,
                 };
                 let _ = self.swarm.behaviour_mut().metadata.send_response(
                     channel,

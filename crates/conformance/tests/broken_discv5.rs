@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use fake_discv5::{ETHEREUM, WAKU};
 use fake_node::Faults;
+use fake_node::judge::{assert_fails, verdicts};
 use waku_conformance::{Options, Report, Suite, Verdict};
 
 /// The discv5 suite alone against `enr`, with a 2 s request timeout.
@@ -26,22 +27,6 @@ async fn report(enr: &str) -> Report {
     let report = waku_conformance::run(&options).await.unwrap();
     println!("{}", report.to_table());
     report
-}
-
-/// The verdicts of `id`'s rows.
-fn verdicts(report: &Report, id: &str) -> Vec<Verdict> {
-    report.findings_for(id).map(|f| f.verdict).collect()
-}
-
-/// Asserts some row of `id` failed, with evidence containing `evidence`.
-fn assert_fails(report: &Report, id: &str, evidence: &str) {
-    assert!(
-        report
-            .findings_for(id)
-            .any(|f| f.verdict == Verdict::Fail && f.evidence.contains(evidence)),
-        "{id} did not fail with {evidence:?}:\n{}",
-        report.to_table()
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

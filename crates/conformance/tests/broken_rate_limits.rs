@@ -5,18 +5,9 @@
 
 mod fake_node;
 
-use std::time::Duration;
-
 use fake_node::Faults;
-use waku_conformance::{Options, Report, Suite, Verdict};
-
-async fn report(faults: Faults, only: &[Suite]) -> Report {
-    let addr = fake_node::spawn(faults).await;
-    let options = Options::new(addr)
-        .with_only(only.to_vec())
-        .with_timeout(Duration::from_secs(2));
-    waku_conformance::run(&options).await.unwrap()
-}
+use fake_node::judge::report;
+use waku_conformance::{Suite, Verdict};
 
 /// The verdicts and evidence of FILTER-032 against a fake with `faults`.
 async fn filter_032(faults: Faults) -> (Vec<Verdict>, String) {

@@ -9,29 +9,9 @@
 
 mod fake_node;
 
-use std::time::Duration;
-
 use fake_node::Faults;
-use waku_conformance::{Options, Report, Suite, Verdict};
-
-async fn report(faults: Faults, only: &[Suite]) -> Report {
-    let node = fake_node::spawn_with_rest(faults).await;
-    let options = Options::new(node.addr)
-        .with_only(only.to_vec())
-        .with_timeout(Duration::from_secs(2));
-    waku_conformance::run(&options).await.unwrap()
-}
-
-/// Asserts some row of `id` failed, with evidence containing `evidence`.
-fn assert_fails(report: &Report, id: &str, evidence: &str) {
-    assert!(
-        report
-            .findings_for(id)
-            .any(|f| f.verdict == Verdict::Fail && f.evidence.contains(evidence)),
-        "{id} did not fail with {evidence:?}:\n{}",
-        report.to_table()
-    );
-}
+use fake_node::judge::{assert_fails, metadata_on_cluster_1, report};
+use waku_conformance::{Suite, Verdict};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serving_one_stream_at_a_time_fails_the_idle_stream_rows() {
@@ -121,22 +101,14 @@ async fn a_peer_count_on_error_answers_fails_lightpush_008() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_the_waku_network_not_asking_an_inbound_peer_fails_net_002() {
-    let options = |target| {
-        Options::new(target)
-            .with_network(Some(1), vec![0])
-            .with_only(vec![Suite::Metadata])
-            .with_timeout(Duration::from_secs(2))
-    };
-    let sound = fake_node::spawn_in(1, Faults::default()).await;
-    let report = waku_conformance::run(&options(sound)).await.unwrap();
+    let report = metadata_on_cluster_1(Faults::default()).await;
     let verdicts: Vec<Verdict> = report.findings_for("NET-002").map(|f| f.verdict).collect();
     assert_eq!(verdicts, [Verdict::Pass], "{}", report.to_table());
     let faults = Faults {
         metadata_never_asks: true,
         ..Faults::default()
     };
-    let broken = fake_node::spawn_in(1, faults).await;
-    let report = waku_conformance::run(&options(broken)).await.unwrap();
+    let report = metadata_on_cluster_1(faults).await;
     assert_fails(&report, "NET-002", "no metadata request");
     assert!(report.must_failed());
 }

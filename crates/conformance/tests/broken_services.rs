@@ -8,33 +8,8 @@ mod fake_node;
 use std::time::Duration;
 
 use fake_node::Faults;
-use waku_conformance::{Level, Options, Report, Suite, Verdict};
-
-async fn report(faults: Faults, only: &[Suite]) -> Report {
-    report_within(faults, only, Duration::from_secs(2)).await
-}
-
-/// [`report`] with another request timeout.
-async fn report_within(faults: Faults, only: &[Suite], timeout: Duration) -> Report {
-    // The runner reads the fake's ENR through its REST API.
-    let node = fake_node::spawn_with_rest(faults).await;
-    let options = Options::new(node.addr)
-        .with_rest(node.rest)
-        .with_only(only.to_vec())
-        .with_timeout(timeout);
-    waku_conformance::run(&options).await.unwrap()
-}
-
-/// Asserts some row of `id` failed, with evidence containing `evidence`.
-fn assert_fails(report: &Report, id: &str, evidence: &str) {
-    assert!(
-        report
-            .findings_for(id)
-            .any(|f| f.verdict == Verdict::Fail && f.evidence.contains(evidence)),
-        "{id} did not fail with {evidence:?}:\n{}",
-        report.to_table()
-    );
-}
+use fake_node::judge::{assert_fails, metadata_on_cluster_1, report, report_within};
+use waku_conformance::{Level, Options, Suite, Verdict};
 
 /// The ids the defects below trip.
 const TRIPPED: &[&str] = &[
@@ -172,24 +147,52 @@ async fn dropping_peers_of_other_shards_fails_meta_018() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_the_waku_network_keeping_a_peer_of_another_cluster_fails_net_003() {
     // As the README says for The Waku Network: name the cluster.
-    let options = |target| {
-        Options::new(target)
-            .with_network(Some(1), vec![0])
-            .with_only(vec![Suite::Metadata])
-            .with_timeout(Duration::from_secs(2))
-    };
-    let sound = fake_node::spawn_in(1, Faults::default()).await;
-    let report = waku_conformance::run(&options(sound)).await.unwrap();
-    let verdicts: Vec<Verdict> = report.findings_for("NET-003").map(|f| f.verdict).collect();
+    let report = metadata_on_cluster_1(Faults::default()).await;
+    let verdicts: Vec<Verdict> = report
+        .findings_for("NET-003")
+        .filter(|f| f.evidence.contains("claiming cluster"))
+        .map(|f| f.verdict)
+        .collect();
     assert_eq!(verdicts, [Verdict::Pass], "{}", report.to_table());
     let faults = Faults {
         metadata_keeps_other_clusters: true,
         ..Faults::default()
     };
-    let broken = fake_node::spawn_in(1, faults).await;
-    let report = waku_conformance::run(&options(broken)).await.unwrap();
-    assert_fails(&report, "NET-003", "kept");
+    let report = metadata_on_cluster_1(faults).await;
+    assert_fails(&report, "NET-003", "a peer claiming cluster 2: kept");
     assert!(report.must_failed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_the_waku_network_keeping_peers_with_incomplete_metadata_fails_net_003() {
+    let sound = metadata_on_cluster_1(Faults::default()).await;
+    let rows: Vec<_> = sound.findings_for("NET-003").collect();
+    assert_eq!(rows.len(), 4, "{}", sound.to_table());
+    assert!(
+        rows.iter().all(|f| f.verdict == Verdict::Pass),
+        "{}",
+        sound.to_table()
+    );
+    let lenient = Faults {
+        metadata_keeps_incomplete_peers: true,
+        ..Faults::default()
+    };
+    let report = metadata_on_cluster_1(lenient).await;
+    assert_fails(&report, "NET-003", "without a cluster id: kept");
+    assert_fails(
+        &report,
+        "NET-003",
+        "closing the target's metadata request unanswered: kept",
+    );
+    // A request without a cluster is a claim of another cluster: still
+    // dropped by this fake.
+    assert!(
+        report.findings_for("NET-003").any(
+            |f| f.verdict == Verdict::Pass && f.evidence.contains("sending a metadata request")
+        ),
+        "{}",
+        report.to_table()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

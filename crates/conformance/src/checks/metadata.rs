@@ -10,7 +10,7 @@ use waku_metadata::proto::{WakuMetadataRequest, WakuMetadataResponse};
 
 use super::{Ctx, decode, hostile_round};
 use crate::report::Outcome;
-use crate::session::{Proto, Session};
+use crate::session::{MetadataAnswer, Proto, Session};
 
 /// Every requirement id this suite can decide.
 pub const IDS: &[&str] = &[
@@ -153,6 +153,80 @@ async fn dropped(ctx: &Ctx<'_>, cluster: u32, shards: Vec<u32>) -> Result<bool, 
     Ok(peer.disconnects() > 0)
 }
 
+/// Connects a second peer of the run's network that answers the target's
+/// metadata request as `answer` says and sends none of its own; whether
+/// the target dropped it within [`ENFORCEMENT_WAIT`].
+async fn dropped_answering(ctx: &Ctx<'_>, answer: MetadataAnswer) -> Result<bool, String> {
+    let options = ctx
+        .options
+        .clone()
+        .with_network(Some(ctx.cluster), vec![ctx.shard]);
+    let mut peer = Session::connect_answering(&options, answer)
+        .await
+        .map_err(|e| e.to_string())?;
+    peer.settle(ENFORCEMENT_WAIT).await;
+    Ok(peer.disconnects() > 0)
+}
+
+/// Connects a second peer that answers the target's request with the
+/// run's cluster but sends a request without cluster id; what came back
+/// and whether the target dropped it within [`ENFORCEMENT_WAIT`].
+async fn asking_without_cluster(ctx: &Ctx<'_>) -> Result<(String, bool), String> {
+    let options = ctx
+        .options
+        .clone()
+        .with_network(Some(ctx.cluster), vec![ctx.shard]);
+    let mut peer = Session::connect(&options)
+        .await
+        .map_err(|e| e.to_string())?;
+    let bytes = waku_core::codec::encode_frame(&WakuMetadataRequest::default());
+    let answer = peer.request(Proto::Metadata, bytes).await;
+    let answered = match decode::<WakuMetadataResponse>(&answer) {
+        Ok(r) => format!("answered with cluster {:?}", r.cluster_id),
+        Err(e) => format!("not answered: {e}"),
+    };
+    peer.settle(ENFORCEMENT_WAIT).await;
+    Ok((answered, peer.disconnects() > 0))
+}
+
+/// The NET-003 rows of a peer whose metadata is missing its cluster or
+/// missing altogether, each on a connection of its own, side by side.
+async fn incomplete_peers(ctx: &Ctx<'_>) -> Vec<Outcome> {
+    let verdict = |what: &str, found: Result<bool, String>| match found {
+        Ok(dropped) => Outcome::judge(
+            "NET-003",
+            dropped,
+            format!(
+                "a peer {what}: {}",
+                if dropped { "disconnected" } else { "kept" }
+            ),
+        ),
+        Err(e) => Outcome::not_checkable("NET-003", format!("a peer {what}: {e}")),
+    };
+    let (without, unanswered, asking) = tokio::join!(
+        dropped_answering(ctx, MetadataAnswer::WithoutCluster),
+        dropped_answering(ctx, MetadataAnswer::Unanswered),
+        asking_without_cluster(ctx),
+    );
+    vec![
+        verdict(
+            "answering the target's metadata request without a cluster id",
+            without,
+        ),
+        verdict(
+            "closing the target's metadata request unanswered",
+            unanswered,
+        ),
+        match asking {
+            Ok((answered, dropped)) => verdict(
+                &format!("sending a metadata request without a cluster id ({answered})"),
+                Ok(dropped),
+            ),
+            Err(e) => verdict("sending a metadata request without a cluster id", Err(e)),
+        },
+    ]
+}
+
 /// The cluster-enforcement checks, each on a connection of its own.
 pub async fn enforcement(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
     let mut out = Vec::new();
@@ -182,6 +256,7 @@ pub async fn enforcement(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
             ),
             Err(e) => Outcome::not_checkable("NET-003", format!("second peer: {e}")),
         });
+        out.extend(incomplete_peers(ctx).await);
     }
     out
 }

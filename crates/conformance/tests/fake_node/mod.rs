@@ -5,6 +5,7 @@
 
 mod codec;
 mod enr;
+pub mod judge;
 mod px;
 mod relay;
 mod rest;
@@ -136,6 +137,9 @@ pub struct Faults {
     pub legacy_store_ignores_page_size: bool,
     /// The legacy store ignores start_time and end_time.
     pub legacy_store_ignores_time_range: bool,
+    /// On cluster 1, a peer answering our metadata request without a
+    /// cluster id, or not at all, is kept.
+    pub metadata_keeps_incomplete_peers: bool,
     /// A peer's subscribe-protocol requests beyond this many are answered
     /// 429 (a per-peer budget that never refills).
     pub filter_limit: Option<u64>,
@@ -361,6 +365,28 @@ pub async fn spawn_full(cluster: u32, faults: Faults) -> Spawned {
     }
 }
 
+/// The peer of a metadata answer to our request without a cluster id, or
+/// of our request that failed (a stream closed unanswered).
+fn incomplete_answer(event: &request_response::Event<Request, Vec<u8>>) -> Option<PeerId> {
+    match event {
+        request_response::Event::Message {
+            peer,
+            message: request_response::Message::Response { response, .. },
+            ..
+        } => {
+            // A stream closed unanswered reads as an empty response.
+            let cluster =
+                match waku_core::codec::decode_frame::<WakuMetadataResponse>(response, 1024) {
+                    Ok(Some((answer, _))) => answer.cluster_id,
+                    _ => None,
+                };
+            cluster.is_none().then_some(*peer)
+        }
+        request_response::Event::OutboundFailure { peer, .. } => Some(*peer),
+        _ => None,
+    }
+}
+
 fn request_of(
     event: request_response::Event<Request, Vec<u8>>,
 ) -> Option<(PeerId, Request, ResponseChannel<Vec<u8>>)> {
@@ -400,6 +426,14 @@ impl Fake {
                 }
             }
             BehaviourEvent::Metadata(e) => {
+                // On The Waku Network a peer whose answer to our request
+                // has no cluster, or that closed it unanswered, goes.
+                if let Some(peer) = incomplete_answer(&e)
+                    && self.cluster == 1
+                    && !self.faults.metadata_keeps_incomplete_peers
+                {
+                    let _ = swarm.disconnect_peer_id(peer);
+                }
                 if let Some((peer, request, channel)) = request_of(e) {
                     let asked = match &request {
                         Request::Frame(body) => WakuMetadataRequest::decode(body.as_slice()).ok(),
