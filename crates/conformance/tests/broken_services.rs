@@ -70,6 +70,7 @@ const TRIPPED: &[&str] = &[
     "FILTER-018",
     "FILTER-024",
     "FILTER-025",
+    "FILTER-028",
     "FILTER-029",
     "FILTER-031",
     "RELAY-003",
@@ -811,4 +812,14 @@ async fn a_legacy_store_with_wrong_ids_order_and_cursors_fails_those_rules() {
         "STORE2-007",
         "page size 1 of 3 matching: 3 messages",
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_filter_taking_any_number_of_content_topics_fails_filter_028() {
+    let faults = Faults {
+        filter_unbounded_topics: true,
+        ..Faults::default()
+    };
+    let report = report(faults, &[Suite::Filter]).await;
+    assert_fails(&report, "FILTER-028", "subscribe with 101 content topics");
 }

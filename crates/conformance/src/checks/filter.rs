@@ -17,6 +17,9 @@ use crate::report::Outcome;
 use crate::session::Proto;
 use crate::wire::{Hostile, StreamEnd};
 
+/// The most content topics one request may carry (nwaku's default).
+const MAX_TOPICS_PER_REQUEST: usize = 100;
+
 /// Every requirement id this suite can decide.
 pub const IDS: &[&str] = &[
     "FILTER-001",
@@ -31,6 +34,7 @@ pub const IDS: &[&str] = &[
     "FILTER-018",
     "FILTER-024",
     "FILTER-025",
+    "FILTER-028",
     "FILTER-029",
     "FILTER-031",
 ];
@@ -241,6 +245,19 @@ pub async fn refusals(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
             "FILTER-009",
             "subscribe without pubsub topic",
             request(Subscribe, None, vec![topic.clone()]),
+            400,
+        )
+        .await,
+    );
+    let too_many: Vec<String> = (0..=MAX_TOPICS_PER_REQUEST)
+        .map(|i| ctx.content_topic(&format!("filter-cap-{i}")))
+        .collect();
+    out.push(
+        expect_status(
+            ctx,
+            "FILTER-028",
+            &format!("subscribe with {} content topics", too_many.len()),
+            request(Subscribe, Some(pubsub_topic.clone()), too_many),
             400,
         )
         .await,

@@ -140,6 +140,8 @@ pub struct Faults {
     /// On cluster 1, a peer answering our metadata request without a
     /// cluster id, or not at all, is kept.
     pub metadata_keeps_incomplete_peers: bool,
+    /// A filter request may carry any number of content topics.
+    pub filter_unbounded_topics: bool,
     /// A peer's subscribe-protocol requests beyond this many are answered
     /// 429 (a per-peer budget that never refills).
     pub filter_limit: Option<u64>,
@@ -882,7 +884,9 @@ impl Fake {
             .iter()
             .map(|c| (topic.clone(), c.clone()))
             .collect();
-        let valid = !topic.is_empty() && !criteria.is_empty();
+        let valid = !topic.is_empty()
+            && !criteria.is_empty()
+            && (criteria.len() <= 100 || self.faults.filter_unbounded_topics);
         let code = match FilterSubscribeType::try_from(r.filter_subscribe_type) {
             Ok(FilterSubscribeType::SubscriberPing)
                 if self.faults.filter_ping_rejects_blank_topic
