@@ -210,6 +210,13 @@ pub async fn run(options: &Options) -> Result<Report, RunError> {
     // Join the shard as a relay peer: the target then has a relay peer to
     // publish to (lightpush answers 200, not "no peers"), and the relay
     // suite sees what it relays.
+    // Before the runner is a relay peer of the target: a push it has no
+    // peer to relay to (LIGHTPUSH-014).
+    let no_relay_peers = if options.runs(Suite::Lightpush) && ctx.serves(Proto::Lightpush) {
+        Some(checks::lightpush::without_relay_peers(&mut ctx).await)
+    } else {
+        None
+    };
     let pubsub_topic = ctx.pubsub_topic();
     let joined = ctx.session.relay_subscribe(&pubsub_topic).is_ok();
 
@@ -263,6 +270,13 @@ pub async fn run(options: &Options) -> Result<Report, RunError> {
     };
     let (main, side) = tokio::join!(main, side);
     let mut by_suite: Vec<(Suite, Vec<Outcome>)> = main.into_iter().chain(side).collect();
+    if let Some(outcome) = no_relay_peers
+        && let Some((_, lightpush)) = by_suite
+            .iter_mut()
+            .find(|(suite, _)| *suite == Suite::Lightpush)
+    {
+        lightpush.push(outcome);
+    }
     // Last, as it may take the target down.
     if ctx.serves(Proto::PeerExchange)
         && let Some((_, px)) = by_suite

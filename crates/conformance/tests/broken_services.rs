@@ -27,6 +27,7 @@ const TRIPPED: &[&str] = &[
     "LIGHTPUSH-009",
     "LIGHTPUSH-010",
     "LIGHTPUSH-011",
+    "LIGHTPUSH-014",
     "LIGHTPUSH-015",
     "LIGHTPUSH-018",
     "LIGHTPUSH2-001",
@@ -822,4 +823,14 @@ async fn a_filter_taking_any_number_of_content_topics_fails_filter_028() {
     };
     let report = report(faults, &[Suite::Filter]).await;
     assert_fails(&report, "FILTER-028", "subscribe with 101 content topics");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lightpush_answering_503_without_relay_peers_fails_lightpush_014() {
+    let faults = Faults {
+        lightpush_503_without_relay_peers: true,
+        ..Faults::default()
+    };
+    let report = report(faults, &[Suite::Lightpush]).await;
+    assert_fails(&report, "LIGHTPUSH-014", "503");
 }

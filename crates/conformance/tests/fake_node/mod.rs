@@ -142,6 +142,9 @@ pub struct Faults {
     pub metadata_keeps_incomplete_peers: bool,
     /// A filter request may carry any number of content topics.
     pub filter_unbounded_topics: bool,
+    /// A valid lightpush with no relay peer subscribed to the shard is
+    /// answered 503 (the v3 text's code), not nwaku's 505.
+    pub lightpush_503_without_relay_peers: bool,
     /// A peer's subscribe-protocol requests beyond this many are answered
     /// 429 (a per-peer budget that never refills).
     pub filter_limit: Option<u64>,
@@ -623,9 +626,25 @@ impl Fake {
         if message.meta.as_ref().is_some_and(|m| m.len() > 64) {
             return answer(&id, 420, None);
         }
+        let topic_hash = gossipsub::IdentTopic::new(TOPIC).hash();
+        let relay_peers = swarm
+            .behaviour()
+            .relay
+            .all_peers()
+            .filter(|(_, topics)| topics.contains(&&topic_hash))
+            .count();
+        if relay_peers == 0 {
+            let code = if self.faults.lightpush_503_without_relay_peers {
+                503
+            } else {
+                505
+            };
+            return answer(&id, code, None);
+        }
         self.publish(swarm, &message);
         self.accept(swarm, topic, message);
-        let count = (!self.faults.lightpush_without_peer_count).then_some(1);
+        let count = (!self.faults.lightpush_without_peer_count)
+            .then_some(u32::try_from(relay_peers).unwrap_or(u32::MAX));
         answer(&id, 200, count)
     }
 
