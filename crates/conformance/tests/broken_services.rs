@@ -89,6 +89,7 @@ const TRIPPED: &[&str] = &[
     "ENR-001",
     "ENR-006",
     "ENR-016",
+    "ENR-018",
     "ENR-020",
     "SHARD-006",
     "STORE2-001",
@@ -726,6 +727,26 @@ async fn an_enr_of_another_key_flagging_sync_with_other_shards_fails() {
     };
     let report2 = report(bare, &[Suite::Enr]).await;
     assert_fails(&report2, "ENR-020", "waku2 = None");
+    let unassigned = Faults {
+        enr_unassigned_bit: true,
+        ..Faults::default()
+    };
+    let report3 = report(unassigned, &[Suite::Enr]).await;
+    assert_fails(&report3, "ENR-018", "waku2 = 0x4f: bits 6 and 7 set");
+    let own_id = Faults {
+        enr_multiaddr_with_own_id: true,
+        ..Faults::default()
+    };
+    let report4 = report(own_id, &[Suite::Enr]).await;
+    assert_fails(&report4, "ENR-007", "/dns4/example.org/tcp/443/wss/p2p/");
+    // The record is otherwise sound.
+    for id in ["ENR-001", "ENR-006", "ENR-016", "ENR-018", "SHARD-006"] {
+        assert!(
+            report4.findings_for(id).all(|f| f.verdict == Verdict::Pass),
+            "{id}\n{}",
+            report4.to_table()
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -255,12 +255,13 @@ async fn the_runner_reaches_wakunode_over_secure_websocket() {
         .find(|a| a.to_string().contains("/wss/"))
         .cloned()
         .unwrap_or_else(|| panic!("no wss listener:\n{}", target.log()));
-    let only = vec![Suite::Metadata, Suite::Lightpush];
+    let only = vec![Suite::Metadata, Suite::Lightpush, Suite::Enr];
     // Without trusting the test CA the TLS handshake fails: no report.
     let untrusted = Options::new(wss.clone()).with_only(only.clone());
     assert!(waku_conformance::run(&untrusted).await.is_err());
     let options = Options::new(wss)
         .with_only(only)
+        .with_rest(format!("http://{}", target.rest_addr()))
         .with_wss_trust(data("ca-cert.pem"));
     let report = waku_conformance::run(&options).await.unwrap();
     let table = report.to_table();
@@ -273,6 +274,8 @@ async fn the_runner_reaches_wakunode_over_secure_websocket() {
     // Its only relay peer is the runner, which joins the shard after
     // that push: 505, as nwaku answers.
     assert_all_pass(&report, &["LIGHTPUSH-014"], &target.log());
+    // Its record lists the wss address in multiaddrs, without its own id.
+    assert_all_pass(&report, &["ENR-007", "ENR-018"], &target.log());
     assert!(!report.must_failed(), "{table}\n{}", target.log());
 }
 

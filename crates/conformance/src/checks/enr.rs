@@ -2,8 +2,9 @@
 //! record: given with `--enr`, or read from `enrUri` of `GET
 //! /debug/v1/info` with `--rest`. The record must verify, name the target's
 //! peer id, flag no protocol the target does not serve (identify), carry
-//! waku2 when it takes part in discv5, and list the shards its metadata
-//! answer lists.
+//! waku2 when it takes part in discv5, leave waku2's unassigned bits
+//! clear, keep its own peer id out of its multiaddrs, and list the shards
+//! its metadata answer lists.
 
 use waku_enr::{Capability, WakuEnr};
 
@@ -11,7 +12,18 @@ use super::Ctx;
 use crate::report::Outcome;
 
 /// Every requirement id this suite can decide.
-pub const IDS: &[&str] = &["ENR-001", "ENR-006", "ENR-016", "ENR-020", "SHARD-006"];
+pub const IDS: &[&str] = &[
+    "ENR-001",
+    "ENR-006",
+    "ENR-007",
+    "ENR-016",
+    "ENR-018",
+    "ENR-020",
+    "SHARD-006",
+];
+
+/// The waku2 bits without an assigned meaning (6 and 7).
+const UNASSIGNED_BITS: u8 = 0xc0;
 
 /// The target's ENR text: `--enr`, else `--rest`'s `/debug/v1/info`.
 pub(crate) async fn record_text(ctx: &Ctx<'_>) -> Result<String, String> {
@@ -119,8 +131,50 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Vec<Outcome> {
             ),
         ));
     }
+    if let Some(caps) = enr.capabilities() {
+        out.push(Outcome::judge(
+            "ENR-018",
+            caps.byte() & UNASSIGNED_BITS == 0,
+            format!(
+                "waku2 = {:#04x}: bits 6 and 7 {}",
+                caps.byte(),
+                if caps.byte() & UNASSIGNED_BITS == 0 {
+                    "clear"
+                } else {
+                    "set"
+                }
+            ),
+        ));
+    }
+    if !enr.multiaddrs().is_empty() {
+        out.push(own_id_in_multiaddrs(&enr));
+    }
     out.push(shards(ctx, &enr));
     out
+}
+
+/// ENR-007: the record's multiaddrs carry no `/p2p/` of the record's own
+/// peer id. (A stored multiaddr with another peer's `/p2p/` reads as a
+/// circuit-relay address, ENR-011, so only the own id shows a writer that
+/// appended it.)
+fn own_id_in_multiaddrs(enr: &WakuEnr) -> Outcome {
+    use libp2p::multiaddr::Protocol;
+    let own = enr.peer_id();
+    let naming: Vec<String> = enr
+        .multiaddrs()
+        .iter()
+        .filter(|a| a.iter().any(|p| p == Protocol::P2p(own)))
+        .map(ToString::to_string)
+        .collect();
+    Outcome::judge(
+        "ENR-007",
+        naming.is_empty(),
+        format!(
+            "{} multiaddrs entries; naming the record's own peer id: [{}]",
+            enr.multiaddrs().len(),
+            naming.join(", ")
+        ),
+    )
 }
 
 /// SHARD-006: the record's rs index list names the cluster and shards the

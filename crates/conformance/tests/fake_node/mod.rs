@@ -120,6 +120,10 @@ pub struct Faults {
     pub enr_other_shards: bool,
     /// The node's ENR has a udp port and no waku2 entry.
     pub enr_udp_without_waku2: bool,
+    /// The node's ENR sets waku2 bit 6 (unassigned).
+    pub enr_unassigned_bit: bool,
+    /// The node's ENR lists a multiaddr ending in its own `/p2p/` id.
+    pub enr_multiaddr_with_own_id: bool,
     /// A message posted to the REST API is answered 200 and never
     /// published.
     pub rest_publish_drops: bool,
