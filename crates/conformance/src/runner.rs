@@ -78,22 +78,27 @@ enum SidePart {
     Filter,
     /// The filter suite's refusals ([`checks::filter::refusals`]).
     FilterRefusals,
+    /// The filter suite's criteria cap ([`checks::filter::criteria_cap`]).
+    FilterCriteriaCap,
     /// The peer-exchange suite.
     PeerExchange,
 }
 
 impl SidePart {
     /// Every part, in report order.
-    const ALL: [SidePart; 3] = [
+    const ALL: [SidePart; 4] = [
         SidePart::Filter,
         SidePart::FilterRefusals,
+        SidePart::FilterCriteriaCap,
         SidePart::PeerExchange,
     ];
 
     /// The suite the part belongs to.
     fn suite(self) -> Suite {
         match self {
-            SidePart::Filter | SidePart::FilterRefusals => Suite::Filter,
+            SidePart::Filter | SidePart::FilterRefusals | SidePart::FilterCriteriaCap => {
+                Suite::Filter
+            }
             SidePart::PeerExchange => Suite::PeerExchange,
         }
     }
@@ -102,7 +107,12 @@ impl SidePart {
     /// [`SidePart::Filter`]).
     async fn run(self, ctx: &mut Ctx<'_>) -> Vec<Outcome> {
         match self {
-            SidePart::FilterRefusals if !ctx.serves(Proto::FilterSubscribe) => Vec::new(),
+            SidePart::FilterRefusals | SidePart::FilterCriteriaCap
+                if !ctx.serves(Proto::FilterSubscribe) =>
+            {
+                Vec::new()
+            }
+            SidePart::FilterCriteriaCap => vec![checks::filter::criteria_cap(ctx).await],
             SidePart::FilterRefusals => checks::filter::refusals(ctx).await,
             SidePart::Filter | SidePart::PeerExchange => run_suite(ctx, self.suite(), false).await,
         }
@@ -233,15 +243,33 @@ pub async fn run(options: &Options) -> Result<Report, RunError> {
         ctx.run_tag.clone(),
         ctx.target_network.clone(),
     );
-    let parts = SidePart::ALL
+    // A protocol the target does not serve gets its "not offered" rows
+    // without a connection (a target may limit connections per address).
+    let parts: Vec<(SidePart, bool)> = SidePart::ALL
         .into_iter()
-        .filter(|p| selected.contains(&p.suite()));
-    let side = futures::future::join_all(parts.map(|part| {
+        .filter(|p| selected.contains(&p.suite()))
+        .map(|p| {
+            (
+                p,
+                protocol_of(p.suite()).is_none_or(|proto| ctx.serves(proto)),
+            )
+        })
+        .collect();
+    let side = futures::future::join_all(parts.into_iter().map(|(part, served)| {
         let (cluster, shard, run_tag, target_network) = template.clone();
         let side_options = side_options.clone();
         let options = options.clone();
         let shards = shards.clone();
         async move {
+            if !served {
+                let rows = match (part, protocol_of(part.suite())) {
+                    (SidePart::Filter | SidePart::PeerExchange, Some(proto)) => {
+                        checks::not_offered(ids_of(part.suite()), proto.id())
+                    }
+                    _ => Vec::new(),
+                };
+                return (part.suite(), rows);
+            }
             let mut session = match Session::connect(&side_options).await {
                 Ok(session) => session,
                 Err(e) if part == SidePart::Filter || part == SidePart::PeerExchange => {

@@ -842,8 +842,32 @@ async fn a_filter_taking_any_number_of_content_topics_fails_filter_028() {
         filter_unbounded_topics: true,
         ..Faults::default()
     };
-    let report = report(faults, &[Suite::Filter]).await;
-    assert_fails(&report, "FILTER-028", "subscribe with 101 content topics");
+    let topics = report(faults, &[Suite::Filter]).await;
+    assert_fails(&topics, "FILTER-028", "subscribe with 101 content topics");
+    let faults = Faults {
+        filter_unbounded_criteria: true,
+        ..Faults::default()
+    };
+    let unbounded = report(faults, &[Suite::Filter]).await;
+    assert!(
+        unbounded
+            .findings_for("FILTER-028")
+            .any(|f| f.verdict == Verdict::NotCheckable
+                && f.evidence
+                    .contains("1001 criteria held by one subscriber, all taken")),
+        "{}",
+        unbounded.to_table()
+    );
+    let faults = Faults {
+        filter_criteria_cap_500: true,
+        ..Faults::default()
+    };
+    let wrong_code = report(faults, &[Suite::Filter]).await;
+    assert_fails(
+        &wrong_code,
+        "FILTER-028",
+        "with 1000 criteria held, more were answered 500",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

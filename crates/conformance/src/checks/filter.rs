@@ -20,6 +20,9 @@ use crate::wire::{Hostile, StreamEnd};
 /// The most content topics one request may carry (nwaku's default).
 const MAX_TOPICS_PER_REQUEST: usize = 100;
 
+/// The most criteria one subscriber may hold (nwaku's default).
+const MAX_CRITERIA: usize = 1000;
+
 /// Every requirement id this suite can decide.
 pub const IDS: &[&str] = &[
     "FILTER-001",
@@ -547,4 +550,60 @@ async fn unsubscribe_all_with_topic(
             "{what}: answered {answered} (expected 200), a ping after got {after:?} (expected 404)"
         ),
     )
+}
+
+/// FILTER-028's criteria cap: subscribes of 100 content topics each until
+/// [`MAX_CRITERIA`] are held, then one more criterion: refused with 503
+/// (at the cap or below it, as the cap is configurable). Unsubscribes all
+/// afterwards. The runner runs it on a connection of its own: a
+/// subscriber of its own, with a request budget of its own.
+pub async fn criteria_cap(ctx: &mut Ctx<'_>) -> Outcome {
+    let pubsub_topic = ctx.pubsub_topic();
+    let pubsub_topic = pubsub_topic.as_str();
+    use FilterSubscribeType::{Subscribe, UnsubscribeAll};
+    let mut held = 0;
+    let mut refusal = None;
+    while held <= MAX_CRITERIA {
+        let count = if held == MAX_CRITERIA {
+            1
+        } else {
+            MAX_TOPICS_PER_REQUEST
+        };
+        let topics: Vec<String> = (held..held + count)
+            .map(|i| ctx.content_topic(&format!("filter-criteria-{i}")))
+            .collect();
+        match send(
+            ctx,
+            &request(Subscribe, Some(pubsub_topic.to_owned()), topics),
+        )
+        .await
+        .0
+        {
+            Ok(r) if r.status_code == 200 => held += count,
+            other => {
+                refusal = Some(other);
+                break;
+            }
+        }
+    }
+    let _ = send(ctx, &request(UnsubscribeAll, None, Vec::new())).await;
+    match refusal {
+        None => Outcome::not_checkable(
+            "FILTER-028",
+            format!("{held} criteria held by one subscriber, all taken: no cap at {MAX_CRITERIA}"),
+        ),
+        Some(Ok(r)) => Outcome::judge(
+            "FILTER-028",
+            r.status_code == 503,
+            format!(
+                "with {held} criteria held, more were answered {} {:?} (expected 503)",
+                r.status_code,
+                r.status_desc.unwrap_or_default()
+            ),
+        ),
+        Some(Err(e)) => Outcome::fail(
+            "FILTER-028",
+            format!("with {held} criteria held, a subscribe for more: {e}"),
+        ),
+    }
 }

@@ -146,6 +146,11 @@ pub struct Faults {
     pub metadata_keeps_incomplete_peers: bool,
     /// A filter request may carry any number of content topics.
     pub filter_unbounded_topics: bool,
+    /// A filter subscriber may hold any number of criteria (no 503 past
+    /// 1000).
+    pub filter_unbounded_criteria: bool,
+    /// Past 1000 criteria a subscribe is answered 500, not 503.
+    pub filter_criteria_cap_500: bool,
     /// A valid lightpush with no relay peer subscribed to the shard is
     /// answered 503 (the v3 text's code), not nwaku's 505.
     pub lightpush_503_without_relay_peers: bool,
@@ -922,6 +927,17 @@ impl Fake {
                     404
                 } else {
                     200
+                }
+            }
+            Ok(FilterSubscribeType::Subscribe)
+                if valid
+                    && held.union(&criteria.iter().cloned().collect()).count() > 1000
+                    && !self.faults.filter_unbounded_criteria =>
+            {
+                if self.faults.filter_criteria_cap_500 {
+                    500
+                } else {
+                    503
                 }
             }
             Ok(FilterSubscribeType::Subscribe) => {
