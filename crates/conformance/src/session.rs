@@ -405,26 +405,11 @@ impl Session {
     /// On a protocol marked with [`Session::pace`], waits until
     /// [`RATE_LIMIT_INTERVAL`] has passed since the previous request on it.
     pub async fn request(&mut self, proto: Proto, bytes: Vec<u8>) -> Result<Answer, String> {
-        if self.paced.contains(&proto)
-            && let Some(last) = self.last_sent.get(&proto)
-        {
-            let next = *last + RATE_LIMIT_INTERVAL;
-            while self.poll_until(next).await {}
-        }
-        self.ensure_connected().await?;
-        self.last_sent.insert(proto, Instant::now());
+        self.ready_to_send(proto).await?;
         let target = self.target;
-        let behaviour = self.swarm.behaviour_mut();
-        let raw = match proto {
-            Proto::Metadata => &mut behaviour.metadata,
-            Proto::Lightpush => &mut behaviour.lightpush,
-            Proto::LightpushV2 => &mut behaviour.lightpush_v2,
-            Proto::Store => &mut behaviour.store,
-            Proto::FilterSubscribe => &mut behaviour.filter,
-            Proto::PeerExchange => &mut behaviour.peer_exchange,
-            Proto::StoreV2 => &mut behaviour.store_v2,
-        };
-        let id = raw.send_request(&target, Outbound::Bytes(bytes));
+        let id = self
+            .raw_of(proto)
+            .send_request(&target, Outbound::Bytes(bytes));
         let deadline = Instant::now() + self.timeout + END_WAIT + Duration::from_secs(1);
         loop {
             if let Some(answer) = self.answers.remove(&(proto, id)) {
@@ -714,6 +699,21 @@ impl Drop for IdleStream {
 }
 
 impl Session {
+    /// Before a request on `proto`: the pause a paced protocol needs
+    /// ([`Session::pace`]), then the connection (redialled if it dropped);
+    /// the request counts as sent now.
+    async fn ready_to_send(&mut self, proto: Proto) -> Result<(), String> {
+        if self.paced.contains(&proto)
+            && let Some(last) = self.last_sent.get(&proto)
+        {
+            let next = *last + RATE_LIMIT_INTERVAL;
+            while self.poll_until(next).await {}
+        }
+        self.ensure_connected().await?;
+        self.last_sent.insert(proto, Instant::now());
+        Ok(())
+    }
+
     /// The raw request/response behaviour of `proto`.
     fn raw_of(&mut self, proto: Proto) -> &mut Raw {
         let behaviour = self.swarm.behaviour_mut();
@@ -746,14 +746,7 @@ impl Session {
     /// filter UNSUBSCRIBE). `Ok` once the bytes are written; paced like
     /// [`Session::request`].
     pub async fn fire(&mut self, proto: Proto, bytes: Vec<u8>) -> Result<(), String> {
-        if self.paced.contains(&proto)
-            && let Some(last) = self.last_sent.get(&proto)
-        {
-            let next = *last + RATE_LIMIT_INTERVAL;
-            while self.poll_until(next).await {}
-        }
-        self.ensure_connected().await?;
-        self.last_sent.insert(proto, Instant::now());
+        self.ready_to_send(proto).await?;
         let target = self.target;
         let id = self
             .raw_of(proto)

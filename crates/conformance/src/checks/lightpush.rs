@@ -410,24 +410,14 @@ async fn autosharded(ctx: &mut Ctx<'_>, topic: &str) -> Outcome {
             ),
         );
     }
-    let deadline = tokio::time::Instant::now() + ctx.wait();
-    while let Some(m) = ctx
-        .session
-        .next_relayed(deadline.saturating_duration_since(tokio::time::Instant::now()))
-        .await
-    {
-        let hash = WakuMessage::decode(m.data.as_slice())
-            .ok()
-            .and_then(|d| super::hash_of(m.topic.as_str(), &d));
-        if hash.is_some() && hash == wanted {
-            return Outcome::pass(
-                ID,
-                format!(
-                    "{what}: answered {}, relayed on {pubsub_topic}, the autoshard of {topic}",
-                    r.status_code
-                ),
-            );
-        }
+    if super::relayed(ctx, wanted).await.is_some() {
+        return Outcome::pass(
+            ID,
+            format!(
+                "{what}: answered {}, relayed on {pubsub_topic}, the autoshard of {topic}",
+                r.status_code
+            ),
+        );
     }
     let evidence = format!(
         "{what}: answered {}, not relayed on {pubsub_topic} within {:?}",

@@ -78,6 +78,30 @@ pub fn hash_of(pubsub_topic: &str, message: &WakuMessage) -> Option<[u8; 32]> {
     Some(*waku_core::message_hash(pubsub_topic, &domain).as_bytes())
 }
 
+/// The first message the target relays to the runner whose deterministic
+/// hash is `wanted`, within the run's wait (others relayed meanwhile are
+/// passed over); `None` without a hash to look for.
+pub async fn relayed(
+    ctx: &mut Ctx<'_>,
+    wanted: Option<[u8; 32]>,
+) -> Option<libp2p::gossipsub::Message> {
+    let wanted = wanted?;
+    let deadline = tokio::time::Instant::now() + ctx.wait();
+    while let Some(m) = ctx
+        .session
+        .next_relayed(deadline.saturating_duration_since(tokio::time::Instant::now()))
+        .await
+    {
+        let hash = WakuMessage::decode(m.data.as_slice())
+            .ok()
+            .and_then(|d| hash_of(m.topic.as_str(), &d));
+        if hash == Some(wanted) {
+            return Some(m);
+        }
+    }
+    None
+}
+
 /// An answer decoded as `M`, or a line saying what came back instead.
 pub fn decode<M: Message + Default>(answer: &Result<Answer, String>) -> Result<M, String> {
     match answer {

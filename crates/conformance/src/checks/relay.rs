@@ -111,20 +111,7 @@ async fn from_target(ctx: &mut Ctx<'_>, pubsub_topic: &str) -> Vec<Outcome> {
             return out;
         }
     }
-    let deadline = tokio::time::Instant::now() + ctx.wait();
-    let mut found = None;
-    while let Some(m) = ctx
-        .session
-        .next_relayed(deadline.saturating_duration_since(tokio::time::Instant::now()))
-        .await
-    {
-        let decoded = WakuMessage::decode(m.data.as_slice()).ok();
-        if decoded.as_ref().and_then(|d| hash_of(m.topic.as_str(), d)) == wanted {
-            found = Some(m);
-            break;
-        }
-    }
-    let Some(m) = found else {
+    let Some(m) = super::relayed(ctx, wanted).await else {
         out.push(Outcome::fail(
             "RELAY-004",
             format!(

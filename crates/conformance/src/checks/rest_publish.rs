@@ -4,7 +4,6 @@
 //! data decoding to that WakuMessage, the shard as topic, no `from` and no
 //! `seqno` (RELAY-003/004/005/006).
 
-use prost::Message;
 use waku_core::proto::message::v1::WakuMessage;
 
 use super::{Ctx, hash_of, message};
@@ -45,24 +44,16 @@ pub async fn run(ctx: &mut Ctx<'_>, pubsub_topic: &str) -> Vec<Outcome> {
         }
         Err(e) => return vec![Outcome::not_checkable("RELAY-004", e)],
     }
-    let deadline = tokio::time::Instant::now() + ctx.wait();
-    while let Some(m) = ctx
-        .session
-        .next_relayed(deadline.saturating_duration_since(tokio::time::Instant::now()))
-        .await
-    {
-        let decoded = WakuMessage::decode(m.data.as_slice()).ok();
-        if decoded.as_ref().and_then(|d| hash_of(m.topic.as_str(), d)) == wanted {
-            let mut out = vec![Outcome::pass(
-                "RELAY-004",
-                format!(
-                    "a message published with POST {path} reached us ({} bytes of data decoding to it)",
-                    m.data.len()
-                ),
-            )];
-            out.extend(super::relay::judge_fields(&m, pubsub_topic));
-            return out;
-        }
+    if let Some(m) = super::relayed(ctx, wanted).await {
+        let mut out = vec![Outcome::pass(
+            "RELAY-004",
+            format!(
+                "a message published with POST {path} reached us ({} bytes of data decoding to it)",
+                m.data.len()
+            ),
+        )];
+        out.extend(super::relay::judge_fields(&m, pubsub_topic));
+        return out;
     }
     vec![Outcome::fail(
         "RELAY-004",
