@@ -394,7 +394,7 @@ impl Node {
             .map(|(_, addr)| addr.clone())
             .collect();
         for addr in lost {
-            if let Err(err) = self.dial(addr.clone()) {
+            if let Err(err) = self.dial(on_a_new_port(addr.clone())) {
                 warn!(%addr, %err, "cannot dial static node");
             }
         }
@@ -581,7 +581,7 @@ impl Node {
                     let _ = reply.send(Ok(peer));
                     return;
                 }
-                match self.dial(addr) {
+                match self.dial(on_a_new_port(addr)) {
                     Ok(()) => self.pending_connects.entry(peer).or_default().push(reply),
                     Err(e) => {
                         let _ = reply.send(Err(e.into()));
@@ -622,7 +622,7 @@ impl Node {
                 let _ = reply.send(subscribers);
             }
             Command::Dial { addr, reply } => {
-                let result = self.dial(addr).map_err(RequestError::from);
+                let result = self.dial(on_a_new_port(addr)).map_err(RequestError::from);
                 let _ = reply.send(result);
             }
         }
@@ -833,6 +833,26 @@ impl Node {
 }
 
 impl Node {}
+
+/// Dial options for `addr` from a new local port rather than the
+/// listening one. Two nodes dialling each other at the same moment from
+/// their listening ports (as both ends of a gossipsub peer exchange do)
+/// would otherwise make a single TCP connection (a simultaneous open) on
+/// which both act as dialer, and the security handshake fails (go-waku
+/// logs "expected /tls/1.0.0 (or na). got: /noise"). Needs the
+/// `/p2p/<peer id>` the address ends in; without it libp2p reuses the
+/// port as before.
+pub(crate) fn on_a_new_port(addr: Multiaddr) -> libp2p::swarm::dial_opts::DialOpts {
+    use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
+    match addr.iter().last() {
+        Some(Protocol::P2p(peer)) => DialOpts::peer_id(peer)
+            .addresses(vec![addr])
+            .condition(PeerCondition::Always)
+            .allocate_new_port()
+            .build(),
+        _ => addr.into(),
+    }
+}
 
 fn count_peers(swarm: &Swarm<NodeBehaviour>) -> i64 {
     i64::try_from(swarm.connected_peers().count()).unwrap_or(i64::MAX)

@@ -30,6 +30,8 @@ impl Node {
         let opts = DialOpts::peer_id(peer)
             .addresses(vec![addr])
             .condition(PeerCondition::DisconnectedAndNotDialing)
+            // See `node::on_a_new_port`.
+            .allocate_new_port()
             .build();
         match self.dial(opts) {
             Ok(()) | Err(libp2p::swarm::DialError::DialPeerConditionFalse(_)) => Ok(()),

@@ -81,7 +81,12 @@ impl Node {
         }
         self.connections.dialling(peer, now);
         info!(%peer, ?addrs, "dialling a peer found through {source}");
-        let opts = DialOpts::peer_id(peer).addresses(addrs).build();
+        // From a new port: a peer learnt through peer exchange may be
+        // dialling us at the same moment (see `node::on_a_new_port`).
+        let opts = DialOpts::peer_id(peer)
+            .addresses(addrs)
+            .allocate_new_port()
+            .build();
         if let Err(e) = self.dial(opts) {
             self.connections.dial_failed(peer, now);
             debug!(%peer, %e, source, "peer dial refused");
