@@ -9,6 +9,9 @@
 //! its queries spaced from its first answer on.
 
 use prost::Message;
+use waku_discovery::peer_exchange::proto::{
+    PeerExchangeQuery, PeerExchangeResponse, PeerExchangeRpc,
+};
 use waku_enr::WakuEnr;
 
 use super::{
@@ -25,54 +28,6 @@ pub const IDS: &[&str] = &[
 
 /// How many peers the first query asks for.
 const FIRST_ASK: u64 = 5;
-
-/// The wire layout of `proto/waku/peer_exchange/v2alpha1/peer_exchange.proto`
-/// (PX-002), written out here: the discovery crate keeps its generated
-/// types private.
-mod pb {
-    /// One peer: its ENR in binary form.
-    #[derive(Clone, PartialEq, prost::Message)]
-    pub struct PeerInfo {
-        /// The RLP-encoded record.
-        #[prost(bytes = "vec", tag = "1")]
-        pub enr: Vec<u8>,
-    }
-
-    /// How many peers the requester wants.
-    #[derive(Clone, PartialEq, prost::Message)]
-    pub struct PeerExchangeQuery {
-        /// The number of records wanted.
-        #[prost(uint64, tag = "1")]
-        pub num_peers: u64,
-    }
-
-    /// The responder's answer.
-    #[derive(Clone, PartialEq, prost::Message)]
-    pub struct PeerExchangeResponse {
-        /// The records handed out.
-        #[prost(message, repeated, tag = "1")]
-        pub peer_infos: Vec<PeerInfo>,
-        /// nwaku's status code.
-        #[prost(uint32, optional, tag = "10")]
-        pub status_code: Option<u32>,
-        /// nwaku's status description.
-        #[prost(string, optional, tag = "11")]
-        pub status_desc: Option<String>,
-    }
-
-    /// One message per direction and stream.
-    #[derive(Clone, PartialEq, prost::Message)]
-    pub struct PeerExchangeRpc {
-        /// The requester's query.
-        #[prost(message, optional, tag = "1")]
-        pub query: Option<PeerExchangeQuery>,
-        /// The responder's answer.
-        #[prost(message, optional, tag = "2")]
-        pub response: Option<PeerExchangeResponse>,
-    }
-}
-
-use pb::{PeerExchangeQuery, PeerExchangeResponse, PeerExchangeRpc};
 
 /// A query frame for `num_peers` records.
 fn query(num_peers: u64) -> Vec<u8> {

@@ -4,6 +4,9 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use prost::Message;
+use waku_discovery::peer_exchange::proto::{
+    PeerExchangeQuery, PeerExchangeResponse, PeerExchangeRpc, PeerInfo,
+};
 use waku_enr::{SigningKey, WakuEnrBuilder};
 
 use super::Faults;
@@ -11,34 +14,6 @@ use super::codec::Request;
 
 /// How many records the fake hands out at most.
 pub const RECORDS: usize = 5;
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct PeerInfo {
-    #[prost(bytes = "vec", tag = "1")]
-    enr: Vec<u8>,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct Query {
-    #[prost(uint64, tag = "1")]
-    num_peers: u64,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct Response {
-    #[prost(message, repeated, tag = "1")]
-    peer_infos: Vec<PeerInfo>,
-    #[prost(uint32, optional, tag = "10")]
-    status_code: Option<u32>,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct Rpc {
-    #[prost(message, optional, tag = "1")]
-    query: Option<Query>,
-    #[prost(message, optional, tag = "2")]
-    response: Option<Response>,
-}
 
 /// [`RECORDS`] signed records of made-up peers on loopback (the last one
 /// with a byte changed after signing when `bad_record`).
@@ -73,7 +48,7 @@ pub fn answer(faults: &Faults, records: &[Vec<u8>], request: &Request) -> Option
             .collect()
     };
     let asked = match request {
-        Request::Frame(body) => Rpc::decode(body.as_slice())
+        Request::Frame(body) => PeerExchangeRpc::decode(body.as_slice())
             .ok()
             .and_then(|rpc| rpc.query)
             .map(|q| q.num_peers),
@@ -86,23 +61,28 @@ pub fn answer(faults: &Faults, records: &[Vec<u8>], request: &Request) -> Option
             if !faults.px_ignores_num_peers {
                 peers.truncate(usize::try_from(n).unwrap_or(usize::MAX));
             }
-            Response {
+            PeerExchangeResponse {
                 peer_infos: peers,
                 status_code: status(200),
+                status_desc: None,
             }
         }
-        None if faults.px_lenient => Response {
+        None if faults.px_lenient => PeerExchangeResponse {
             peer_infos: all(),
             status_code: status(200),
+            status_desc: None,
         },
-        None => Response {
+        None => PeerExchangeResponse {
             peer_infos: Vec::new(),
             status_code: status(400),
+            status_desc: None,
         },
     };
     Some(
-        Rpc {
-            query: faults.px_echoes_query.then_some(Query { num_peers: 1 }),
+        PeerExchangeRpc {
+            query: faults
+                .px_echoes_query
+                .then_some(PeerExchangeQuery { num_peers: 1 }),
             response: Some(response),
         }
         .encode_to_vec(),

@@ -6,10 +6,12 @@
 //!   that the node feeds (from discv5, DNS discovery, ...).
 //! - [`client`]: asks a service node for `num_peers` ENRs and reports the
 //!   ones that decode and verify.
+//! - [`proto`]: the wire types, for tools that write and read frames
+//!   themselves (the conformance runner).
 
 pub mod client;
 mod codec;
-mod proto;
+pub mod proto;
 pub mod service;
 mod status;
 
