@@ -16,7 +16,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -24,30 +23,10 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 use waku_conformance::{Muxer, Options};
+use waku_testkit::js_waku::interop_dir;
 
 /// The script that starts the js-waku node, fed to `node` on stdin.
 const SCRIPT: &str = include_str!("js/relay_target.mjs");
-
-/// The js-waku interop directory, or `None` (after saying why) when the
-/// test must skip: `npm ci` has not been run there. With
-/// `WAKU_INTEROP_REQUIRED=1` (set by CI) a missing install fails instead.
-fn interop_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop");
-    if dir.join("node_modules").is_dir() {
-        return Some(dir);
-    }
-    let required = std::env::var("WAKU_INTEROP_REQUIRED").is_ok_and(|v| v == "1");
-    assert!(
-        !required,
-        "WAKU_INTEROP_REQUIRED=1 but {} has no node_modules",
-        dir.display()
-    );
-    eprintln!(
-        "SKIPPED: js-waku interop needs `npm ci` in {}",
-        dir.display()
-    );
-    None
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn js_waku_relay_verdicts_are_the_expected_ones() {

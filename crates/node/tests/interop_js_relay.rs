@@ -11,11 +11,12 @@ mod common;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{interop_dir, start_node};
+use common::start_node;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 use waku_core::{WakuMessage, now_nanos};
+use waku_testkit::js_waku::interop_dir;
 
 const CONTENT_TOPIC: &str = "/interop/1/chat/proto";
 

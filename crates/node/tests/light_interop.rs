@@ -8,10 +8,11 @@ mod common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{NodeProcess, eventually, http, interop_dir, relay_ready};
+use common::{NodeProcess, eventually, http, relay_ready};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout};
+use waku_testkit::js_waku::interop_dir;
 
 const SHARD: &str = "/waku/2/rs/7/1";
 

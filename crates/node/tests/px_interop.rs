@@ -37,9 +37,10 @@ use std::collections::BTreeSet;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{NodeProcess, http, interop_dir};
+use common::{NodeProcess, http};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
+use waku_testkit::js_waku::interop_dir;
 
 /// Flags every node here runs with.
 const BASE: [&str; 8] = [

@@ -205,7 +205,7 @@ fn bad_store_flags_exit_2() {
 /// A js-waku light node (`@waku/sdk` 0.0.36) queries our store over `/ws`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn js_waku_light_node_queries_our_store() {
-    let Some(dir) = common::interop_dir() else {
+    let Some(dir) = waku_testkit::js_waku::interop_dir() else {
         return;
     };
     let a = NodeProcess::spawn_with_store(&[

@@ -4,6 +4,7 @@
 
 pub mod actor;
 pub mod go_waku;
+pub mod js_waku;
 pub mod raw;
 pub mod vectors;
 

@@ -381,27 +381,6 @@ fn dechunk(mut rest: &str) -> String {
     }
 }
 
-/// The js-waku interop directory, or `None` (after saying why) when the test
-/// must skip: `npm ci` has not been run there. With `WAKU_INTEROP_REQUIRED=1`
-/// (set by CI) a missing install fails the test instead.
-pub fn interop_dir() -> Option<std::path::PathBuf> {
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop");
-    if dir.join("node_modules").is_dir() {
-        return Some(dir);
-    }
-    let required = std::env::var("WAKU_INTEROP_REQUIRED").is_ok_and(|v| v == "1");
-    assert!(
-        !required,
-        "WAKU_INTEROP_REQUIRED=1 but {} has no node_modules",
-        dir.display()
-    );
-    eprintln!(
-        "SKIPPED: js-waku interop needs `npm ci` in {}",
-        dir.display()
-    );
-    None
-}
-
 /// The multiaddrs (each ending in `/p2p/<id>`) of the peers `rest`'s node
 /// lists as connected in `GET /admin/v1/peers` (none when it does not
 /// answer 200).
