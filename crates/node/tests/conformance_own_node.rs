@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{NodeProcess, eventually, http, relay_ready};
+use common::{NodeProcess, eventually, http, relay_ready, test_data as data};
 use waku_conformance::{Level, Muxer, Options, Report, Suite, Verdict};
 
 /// The requirements whose black-box tests are the runner's rows: each must
@@ -233,11 +233,6 @@ async fn the_runner_reaches_wakunode_over_websocket_with_mplex() {
 // certificate (tests/data).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_runner_reaches_wakunode_over_secure_websocket() {
-    let data = |f: &str| {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data")
-            .join(f)
-    };
     let key = data("wss-key.pem");
     let cert = data("wss-cert.pem");
     let target = NodeProcess::spawn(&[
@@ -249,12 +244,7 @@ async fn the_runner_reaches_wakunode_over_secure_websocket() {
         "--websocket-secure-cert-path",
         cert.to_str().unwrap(),
     ]);
-    let wss = target
-        .addrs
-        .iter()
-        .find(|a| a.to_string().contains("/wss/"))
-        .cloned()
-        .unwrap_or_else(|| panic!("no wss listener:\n{}", target.log()));
+    let wss = target.wss_addr();
     let only = vec![Suite::Metadata, Suite::Lightpush, Suite::Enr];
     // Without trusting the test CA the TLS handshake fails: no report.
     let untrusted = Options::new(wss.clone()).with_only(only.clone());

@@ -4,21 +4,14 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use common::{NodeProcess, eventually, start_node, start_node_with};
+use common::{NodeProcess, eventually, start_node, start_node_with, test_data as data};
 use libp2p::Multiaddr;
 use waku_core::{WakuMessage, now_nanos};
 use waku_node::NodeHandle;
 
 const SHARD: &str = "/waku/2/rs/7/3";
-
-fn data(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
-}
 
 /// Publishes from `client` (connected to `server` at `addr`) until the server
 /// logs delivery, proving the transport carries relay traffic.
@@ -72,12 +65,7 @@ async fn relay_over_secure_websocket_with_certificate_files() {
         "--websocket-secure-cert-path",
         cert.to_str().unwrap(),
     ]);
-    let wss = server
-        .addrs
-        .iter()
-        .find(|a| a.to_string().contains("/wss/"))
-        .cloned()
-        .unwrap_or_else(|| panic!("no wss listener:\n{}", server.log()));
+    let wss = server.wss_addr();
     let trusted = data("ca-cert.pem");
     let client = start_node_with(&["--cluster-id", "7", "--shard", "3"], move |c| {
         c.wss_trust.push(trusted);

@@ -203,6 +203,15 @@ impl NodeProcess {
             .unwrap()
     }
 
+    /// The secure WebSocket listen address (`--websocket-secure-support`).
+    pub fn wss_addr(&self) -> Multiaddr {
+        self.addrs
+            .iter()
+            .find(|a| a.iter().any(|p| matches!(p, Protocol::Wss(_))))
+            .cloned()
+            .unwrap_or_else(|| panic!("no wss listener:\n{}", self.log()))
+    }
+
     /// The process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
@@ -399,4 +408,11 @@ pub async fn connected(rest: std::net::SocketAddr) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// A file of `tests/data` (the test TLS material, metric lists).
+pub fn test_data(name: &str) -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
 }
